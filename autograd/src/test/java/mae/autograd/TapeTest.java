@@ -1,0 +1,61 @@
+package mae.autograd;
+
+import mae.tensor.Tensor;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class TapeTest {
+    @Test void gradients_accumulate_across_backward_calls_until_zeroed() {
+        Var x = Var.param(Tensor.of(new float[]{1, 2, 3}, 3));
+        F.sum(F.mul(x, x)).backward();
+        assertArrayEquals(new float[]{2, 4, 6}, x.grad().toArray());
+        F.sum(F.mul(x, 3f)).backward();
+        assertArrayEquals(new float[]{5, 7, 9}, x.grad().toArray());
+        x.zeroGrad();
+        assertNull(x.grad());
+    }
+
+    @Test void backward_from_a_given_gradient() {
+        Var x = Var.param(Tensor.of(new float[]{1, 2}, 2));
+        F.mul(x, 2f).backward(Tensor.of(new float[]{10, 100}, 2));
+        assertArrayEquals(new float[]{20, 200}, x.grad().toArray());
+    }
+
+    @Test void a_var_used_twice_and_through_a_view_sums_its_paths() {
+        Var x = Var.param(Tensor.of(new float[]{1, 2, 3, 4}, 2, 2));
+        // y = sum(x * x^T): dy/dx = x^T + x^T... elementwise: d/dx_ij (x_ij x_ji summed over ij) = 2 x_ji
+        F.sum(F.mul(x, F.transpose(x, 0, 1))).backward();
+        assertArrayEquals(new float[]{2, 6, 4, 8}, x.grad().toArray());
+    }
+
+    @Test void no_grad_scope_and_detach_record_nothing() {
+        Var x = Var.param(Tensor.ones(2));
+        try (Grad.Scope s = Grad.off()) {
+            Var y = F.mul(x, 2f);
+            assertFalse(y.requiresGrad());
+            assertTrue(y.isLeaf());
+        }
+        Var z = F.mul(x.detach(), 2f);
+        assertFalse(z.requiresGrad());
+        assertThrows(IllegalStateException.class, () -> F.sum(z).backward());
+        assertTrue(F.mul(x, 2f).requiresGrad(), "grad is on again after the scope");
+    }
+
+    @Test void backward_releases_the_tape() {
+        Var x = Var.param(Tensor.ones(3));
+        Var h = F.exp(x);
+        Var y = F.sum(h);
+        assertFalse(h.isLeaf());
+        y.backward();
+        assertTrue(h.isLeaf() && y.isLeaf(), "nodes are dropped once used, freeing their saved tensors");
+        assertNull(h.grad(), "intermediate gradients are not kept");
+        assertNotNull(x.grad());
+    }
+
+    @Test void non_scalar_backward_needs_a_gradient() {
+        Var x = Var.param(Tensor.ones(3));
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> F.exp(x).backward());
+        assertTrue(e.getMessage().contains("[3]"), e.getMessage());
+    }
+}

@@ -1,0 +1,149 @@
+package mae.kernels;
+
+/**
+ * Elementwise maps over strided n-d views. A view is (buffer, offset, strides) over a shared shape; a stride
+ * of 0 broadcasts. The output is always contiguous in the given shape.
+ */
+public final class Elementwise {
+    private Elementwise() {}
+
+    public enum Unary {
+        NEG, EXP, LOG, SQRT, RSQRT, TANH, ERF, ABS, RELU, SQUARE, RECIPROCAL;
+
+        public float apply(float x) {
+            switch (this) {
+                case NEG: return -x;
+                case EXP: return (float) Math.exp(x);
+                case LOG: return (float) Math.log(x);
+                case SQRT: return (float) Math.sqrt(x);
+                case RSQRT: return (float) (1.0 / Math.sqrt(x));
+                case TANH: return (float) Math.tanh(x);
+                case ERF: return (float) Erf.erf(x);
+                case ABS: return Math.abs(x);
+                case RELU: return x > 0 ? x : 0;
+                case SQUARE: return x * x;
+                case RECIPROCAL: return 1f / x;
+                default: throw new AssertionError(this);
+            }
+        }
+    }
+
+    public enum Binary {
+        ADD, SUB, MUL, DIV, POW, MAX, MIN;
+
+        public float apply(float a, float b) {
+            switch (this) {
+                case ADD: return a + b;
+                case SUB: return a - b;
+                case MUL: return a * b;
+                case DIV: return a / b;
+                case POW: return (float) Math.pow(a, b);
+                case MAX: return Math.max(a, b);
+                case MIN: return Math.min(a, b);
+                default: throw new AssertionError(this);
+            }
+        }
+    }
+
+    /** out (contiguous, shape) = op(x viewed with xStrides from xOff). */
+    public static void unary(Unary op, float[] out, int outOff, int[] shape, float[] x, int xOff, int[] xStrides) {
+        int n = numel(shape);
+        if (isContiguous(shape, xStrides)) {
+            for (int i = 0; i < n; i++) out[outOff + i] = op.apply(x[xOff + i]);
+            return;
+        }
+        int[] idx = new int[shape.length];
+        int xi = xOff;
+        for (int i = 0; i < n; i++) {
+            out[outOff + i] = op.apply(x[xi]);
+            xi = next(idx, shape, xStrides, xi);
+        }
+    }
+
+    /** out (contiguous, shape) = op(a, b), each input a strided view over the same shape (0 strides broadcast). */
+    public static void binary(Binary op, float[] out, int outOff, int[] shape,
+                              float[] a, int aOff, int[] aStrides, float[] b, int bOff, int[] bStrides) {
+        int n = numel(shape);
+        if (isContiguous(shape, aStrides) && isContiguous(shape, bStrides)) {
+            binaryFlat(op, out, outOff, a, aOff, b, bOff, n);
+            return;
+        }
+        int r = shape.length;
+        if (r == 0) { out[outOff] = op.apply(a[aOff], b[bOff]); return; }
+        // Walk all but the last dim with an index counter; run the last dim as a tight loop.
+        int last = shape[r - 1], as = aStrides[r - 1], bs = bStrides[r - 1];
+        int rows = n / Math.max(1, last);
+        int[] idx = new int[r - 1];
+        int[] outer = java.util.Arrays.copyOf(shape, r - 1);
+        int ai = aOff, bi = bOff, o = outOff;
+        for (int row = 0; row < rows; row++) {
+            for (int j = 0; j < last; j++) out[o + j] = op.apply(a[ai + j * as], b[bi + j * bs]);
+            o += last;
+            for (int d = r - 2; d >= 0; d--) {
+                ai += aStrides[d]; bi += bStrides[d];
+                if (++idx[d] < outer[d]) break;
+                ai -= aStrides[d] * outer[d]; bi -= bStrides[d] * outer[d];
+                idx[d] = 0;
+            }
+        }
+    }
+
+    static void binaryFlat(Binary op, float[] out, int o, float[] a, int ao, float[] b, int bo, int n) {
+        switch (op) {
+            case ADD: for (int i = 0; i < n; i++) out[o + i] = a[ao + i] + b[bo + i]; break;
+            case SUB: for (int i = 0; i < n; i++) out[o + i] = a[ao + i] - b[bo + i]; break;
+            case MUL: for (int i = 0; i < n; i++) out[o + i] = a[ao + i] * b[bo + i]; break;
+            case DIV: for (int i = 0; i < n; i++) out[o + i] = a[ao + i] / b[bo + i]; break;
+            default: for (int i = 0; i < n; i++) out[o + i] = op.apply(a[ao + i], b[bo + i]);
+        }
+    }
+
+    /** Copies a strided view into a contiguous buffer. */
+    public static void copy(float[] out, int outOff, int[] shape, float[] x, int xOff, int[] xStrides) {
+        int n = numel(shape);
+        if (isContiguous(shape, xStrides)) { System.arraycopy(x, xOff, out, outOff, n); return; }
+        int r = shape.length;
+        int last = shape[r - 1], ls = xStrides[r - 1];
+        int rows = n / Math.max(1, last);
+        int[] idx = new int[r - 1];
+        int xi = xOff, o = outOff;
+        for (int row = 0; row < rows; row++) {
+            if (ls == 1) System.arraycopy(x, xi, out, o, last);
+            else for (int j = 0; j < last; j++) out[o + j] = x[xi + j * ls];
+            o += last;
+            for (int d = r - 2; d >= 0; d--) {
+                xi += xStrides[d];
+                if (++idx[d] < shape[d]) break;
+                xi -= xStrides[d] * shape[d];
+                idx[d] = 0;
+            }
+        }
+    }
+
+    /** Advances a row-major index counter over shape; returns the next strided position. */
+    static int next(int[] idx, int[] shape, int[] strides, int pos) {
+        for (int d = shape.length - 1; d >= 0; d--) {
+            pos += strides[d];
+            if (++idx[d] < shape[d]) return pos;
+            pos -= strides[d] * shape[d];
+            idx[d] = 0;
+        }
+        return pos;
+    }
+
+    public static int numel(int[] shape) {
+        int n = 1;
+        for (int s : shape) n *= s;
+        return n;
+    }
+
+    /** True when strides are the row-major strides of shape (dims of size 1 may have any stride). */
+    public static boolean isContiguous(int[] shape, int[] strides) {
+        int expect = 1;
+        for (int d = shape.length - 1; d >= 0; d--) {
+            if (shape[d] != 1 && strides[d] != expect) return false;
+            expect *= shape[d];
+        }
+        return true;
+    }
+}

@@ -1,0 +1,107 @@
+package mae.tensor;
+
+import mae.kernels.AdamW;
+import mae.kernels.Attention;
+import mae.kernels.Gelu;
+import mae.kernels.LayerNorm;
+import mae.kernels.Softmax;
+
+import java.util.Arrays;
+
+/**
+ * The fused neural-network ops on tensors, forward beside backward. Backward functions return new gradient
+ * tensors; the autograd layer wires them.
+ */
+public final class Ops {
+    private Ops() {}
+
+    static float[] buf(Tensor t) { return t.contiguous().offset() == 0 ? t.contiguous().data() : t.toArray(); }
+
+    private static void requireShape(String op, String what, Tensor t, int... shape) {
+        if (!Arrays.equals(t.shape(), shape))
+            throw new IllegalArgumentException(op + ": " + what + " has shape " + Shapes.str(t.shape()) + ", expected " + Shapes.str(shape));
+    }
+
+    // ---------------------------------------------------------------- layer norm
+
+    /** out, and the per-row mean and rstd (rows = all leading dims) saved for backward. */
+    public record LayerNormOut(Tensor out, Tensor mean, Tensor rstd) {}
+
+    /** Layer norm over the last dim: x (..., C), w (C), b (C). */
+    public static LayerNormOut layerNorm(Tensor x, Tensor w, Tensor b, float eps) {
+        int C = x.size(-1), rows = x.numel() / Math.max(1, C);
+        requireShape("layerNorm", "weight", w, C);
+        requireShape("layerNorm", "bias", b, C);
+        float[] out = new float[x.numel()], mean = new float[rows], rstd = new float[rows];
+        LayerNorm.forward(out, mean, rstd, buf(x), buf(w), buf(b), rows, C, eps);
+        return new LayerNormOut(Tensor.of(out, x.shape()), Tensor.of(mean, rows), Tensor.of(rstd, rows));
+    }
+
+    /** dx, dw, db of layer norm. */
+    public static Tensor[] layerNormBackward(Tensor dout, Tensor x, Tensor w, Tensor mean, Tensor rstd) {
+        int C = x.size(-1), rows = x.numel() / Math.max(1, C);
+        float[] dx = new float[x.numel()], dw = new float[C], db = new float[C];
+        LayerNorm.backward(dx, dw, db, buf(dout), buf(x), buf(w), buf(mean), buf(rstd), rows, C);
+        return new Tensor[]{Tensor.of(dx, x.shape()), Tensor.of(dw, C), Tensor.of(db, C)};
+    }
+
+    // ---------------------------------------------------------------- GELU
+
+    public static Tensor gelu(Tensor x) {
+        float[] out = new float[x.numel()];
+        Gelu.forward(out, buf(x), out.length);
+        return Tensor.of(out, x.shape());
+    }
+
+    public static Tensor geluBackward(Tensor dout, Tensor x) {
+        float[] dx = new float[x.numel()];
+        Gelu.backward(dx, buf(dout), buf(x), dx.length);
+        return Tensor.of(dx, x.shape());
+    }
+
+    // ---------------------------------------------------------------- softmax (last dim)
+
+    /** dx given dy and the forward output y. */
+    public static Tensor softmaxBackward(Tensor dy, Tensor y) {
+        int cols = y.size(-1);
+        float[] dx = new float[y.numel()];
+        Softmax.backward(dx, buf(dy), buf(y), y.numel() / Math.max(1, cols), cols);
+        return Tensor.of(dx, y.shape());
+    }
+
+    // ---------------------------------------------------------------- attention
+
+    /** out (B, H, T, hd) and lse (B, H, T), the row log-sum-exp saved for backward. */
+    public record AttentionOut(Tensor out, Tensor lse) {}
+
+    /** softmax(q k^T * scale) v over q, k, v of shape (B, H, T, hd). */
+    public static AttentionOut attention(Tensor q, Tensor k, Tensor v, float scale) {
+        int[] s = q.shape();
+        if (s.length != 4) throw new IllegalArgumentException("attention: q must be (B, H, T, hd), got " + Shapes.str(s));
+        requireShape("attention", "k", k, s);
+        requireShape("attention", "v", v, s);
+        int BH = s[0] * s[1], T = s[2], hd = s[3];
+        float[] out = new float[q.numel()], lse = new float[BH * T];
+        Attention.forward(out, lse, buf(q), buf(k), buf(v), BH, T, hd, scale);
+        return new AttentionOut(Tensor.of(out, s), Tensor.of(lse, s[0], s[1], T));
+    }
+
+    /** dq, dk, dv. */
+    public static Tensor[] attentionBackward(Tensor dout, Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse, float scale) {
+        int[] s = q.shape();
+        int BH = s[0] * s[1], T = s[2], hd = s[3];
+        float[] dq = new float[q.numel()], dk = new float[q.numel()], dv = new float[q.numel()];
+        Attention.backward(dq, dk, dv, buf(dout), buf(q), buf(k), buf(v), buf(out), buf(lse), BH, T, hd, scale);
+        return new Tensor[]{Tensor.of(dq, s), Tensor.of(dk, s), Tensor.of(dv, s)};
+    }
+
+    // ---------------------------------------------------------------- AdamW
+
+    /** One AdamW step in place on contiguous p, m, v with gradient g (all the same shape). */
+    public static void adamw(Tensor p, Tensor g, Tensor m, Tensor v, long t, float lr, float beta1, float beta2, float eps, float wd) {
+        requireShape("adamw", "grad", g, p.shape());
+        if (!p.isContiguous() || !m.isContiguous() || !v.isContiguous() || p.offset() != 0 || m.offset() != 0 || v.offset() != 0)
+            throw new IllegalArgumentException("adamw: parameter and moments must be contiguous, unshared tensors");
+        AdamW.step(p.data(), buf(g), m.data(), v.data(), 0, p.numel(), t, lr, beta1, beta2, eps, wd);
+    }
+}

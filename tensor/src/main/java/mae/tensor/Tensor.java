@@ -1,0 +1,612 @@
+package mae.tensor;
+
+import mae.kernels.Elementwise;
+import mae.kernels.Elementwise.Binary;
+import mae.kernels.Elementwise.Unary;
+import mae.kernels.Gather;
+import mae.kernels.Gemm;
+import mae.kernels.Reduce;
+import mae.kernels.Softmax;
+
+import java.util.Arrays;
+
+/**
+ * An n-d float32 tensor: a storage buffer seen through (shape, strides, offset). Views (view, permute,
+ * transpose, narrow, select, expand, unsqueeze, squeeze) share storage; every op returns a new contiguous
+ * tensor. Shapes in error messages are written [d0,d1,...].
+ *
+ * <p>The device is part of the tensor; this build stores every tensor on the CPU.
+ */
+public final class Tensor {
+    private final float[] data;
+    private final int offset;
+    private final int[] shape;
+    private final int[] strides;
+
+    private Tensor(float[] data, int offset, int[] shape, int[] strides) {
+        this.data = data;
+        this.offset = offset;
+        this.shape = shape;
+        this.strides = strides;
+    }
+
+    // ---------------------------------------------------------------- creation
+
+    /** Wraps (does not copy) a row-major array. */
+    public static Tensor of(float[] data, int... shape) {
+        if (Shapes.numel(shape) != data.length)
+            throw new IllegalArgumentException("Tensor.of: " + data.length + " values do not fill shape " + Shapes.str(shape));
+        return new Tensor(data, 0, shape.clone(), Shapes.contiguousStrides(shape));
+    }
+
+    public static Tensor scalar(float v) { return of(new float[]{v}); }
+    public static Tensor zeros(int... shape) { return of(new float[Shapes.numel(shape)], shape); }
+    public static Tensor ones(int... shape) { return full(1f, shape); }
+
+    public static Tensor full(float v, int... shape) {
+        float[] d = new float[Shapes.numel(shape)];
+        Arrays.fill(d, v);
+        return of(d, shape);
+    }
+
+    /** 0, 1, ..., n-1. */
+    public static Tensor arange(int n) { return arange(0, n, 1); }
+
+    public static Tensor arange(float start, float end, float step) {
+        if (step == 0) throw new IllegalArgumentException("arange: step must not be 0");
+        int n = Math.max(0, (int) Math.ceil((end - start) / step));
+        float[] d = new float[n];
+        for (int i = 0; i < n; i++) d[i] = start + i * step;
+        return of(d, n);
+    }
+
+    /** Uniform in [0, 1) from a seeded generator. */
+    public static Tensor rand(Rng rng, int... shape) {
+        float[] d = new float[Shapes.numel(shape)];
+        for (int i = 0; i < d.length; i++) d[i] = rng.nextFloat();
+        return of(d, shape);
+    }
+
+    /** Standard normal from a seeded generator. */
+    public static Tensor randn(Rng rng, int... shape) {
+        float[] d = new float[Shapes.numel(shape)];
+        for (int i = 0; i < d.length; i++) d[i] = (float) rng.nextGaussian();
+        return of(d, shape);
+    }
+
+    // ---------------------------------------------------------------- info and element access
+
+    public int[] shape() { return shape.clone(); }
+    public int size(int d) { return shape[Shapes.dim(d, shape.length, "size")]; }
+    public int dim() { return shape.length; }
+    public int numel() { return Shapes.numel(shape); }
+    public int[] strides() { return strides.clone(); }
+    public int offset() { return offset; }
+    public Device device() { return Device.CPU; }
+    public boolean isContiguous() { return Elementwise.isContiguous(shape, strides); }
+
+    /** The backing buffer, for kernels: valid as a row-major array from {@link #offset()} when contiguous. */
+    public float[] data() { return data; }
+
+    /** Moves to a device; only the CPU exists in this build. */
+    public Tensor to(Device d) {
+        if (d == Device.CPU) return this;
+        throw new UnsupportedOperationException("device " + d + " is not available in this build (no CUDA backend yet)");
+    }
+
+    private int pos(int[] idx, String op) {
+        if (idx.length != shape.length)
+            throw new IllegalArgumentException(op + ": " + idx.length + " indices for a tensor of shape " + Shapes.str(shape));
+        int p = offset;
+        for (int d = 0; d < idx.length; d++) {
+            if (idx[d] < 0 || idx[d] >= shape[d])
+                throw new IndexOutOfBoundsException(op + ": index " + idx[d] + " out of range for dim " + d + " of size " + shape[d] + " in shape " + Shapes.str(shape));
+            p += idx[d] * strides[d];
+        }
+        return p;
+    }
+
+    public float get(int... idx) { return data[pos(idx, "get")]; }
+    public void set(float v, int... idx) { data[pos(idx, "set")] = v; }
+
+    /** The value of a one-element tensor. */
+    public float item() {
+        if (numel() != 1) throw new IllegalStateException("item: tensor of shape " + Shapes.str(shape) + " has " + numel() + " elements, not 1");
+        return data[offset];
+    }
+
+    /** A row-major copy of the values. */
+    public float[] toArray() {
+        float[] out = new float[numel()];
+        Elementwise.copy(out, 0, shape, data, offset, strides);
+        return out;
+    }
+
+    // ---------------------------------------------------------------- views (no copy)
+
+    /** Same data in a new shape; one size may be -1. Needs a contiguous tensor (use reshape otherwise). */
+    public Tensor view(int... newShape) {
+        int[] s = inferShape(newShape);
+        if (!isContiguous())
+            throw new IllegalStateException("view: tensor of shape " + Shapes.str(shape) + " with strides " + Shapes.str(strides) + " is not contiguous; use reshape");
+        return new Tensor(data, offset, s, Shapes.contiguousStrides(s));
+    }
+
+    /** view when contiguous, else a contiguous copy in the new shape. */
+    public Tensor reshape(int... newShape) { return contiguous().view(newShape); }
+
+    private int[] inferShape(int[] newShape) {
+        int[] s = newShape.clone();
+        int infer = -1, known = 1;
+        for (int i = 0; i < s.length; i++) {
+            if (s[i] == -1) {
+                if (infer >= 0) throw new IllegalArgumentException("view: more than one -1 in " + Shapes.str(newShape));
+                infer = i;
+            } else if (s[i] < 0) {
+                throw new IllegalArgumentException("view: negative size in " + Shapes.str(newShape));
+            } else known *= s[i];
+        }
+        int n = numel();
+        if (infer >= 0) {
+            if (known == 0 || n % known != 0)
+                throw new IllegalArgumentException("view: shape " + Shapes.str(newShape) + " is invalid for a tensor of shape " + Shapes.str(shape));
+            s[infer] = n / known;
+        }
+        if (Shapes.numel(s) != n)
+            throw new IllegalArgumentException("view: shape " + Shapes.str(newShape) + " is invalid for a tensor of shape " + Shapes.str(shape) + " (" + n + " elements)");
+        return s;
+    }
+
+    /** Reorders dims: result dim i is this tensor's dim order[i]. */
+    public Tensor permute(int... order) {
+        if (order.length != shape.length)
+            throw new IllegalArgumentException("permute: order " + Shapes.str(order) + " does not match rank " + shape.length);
+        int[] s = new int[order.length], st = new int[order.length];
+        boolean[] seen = new boolean[order.length];
+        for (int i = 0; i < order.length; i++) {
+            int d = Shapes.dim(order[i], shape.length, "permute");
+            if (seen[d]) throw new IllegalArgumentException("permute: dim " + d + " repeated in " + Shapes.str(order));
+            seen[d] = true;
+            s[i] = shape[d];
+            st[i] = strides[d];
+        }
+        return new Tensor(data, offset, s, st);
+    }
+
+    public Tensor transpose(int d0, int d1) {
+        int a = Shapes.dim(d0, shape.length, "transpose"), b = Shapes.dim(d1, shape.length, "transpose");
+        int[] order = new int[shape.length];
+        for (int i = 0; i < order.length; i++) order[i] = i;
+        order[a] = b;
+        order[b] = a;
+        return permute(order);
+    }
+
+    /** Elements [start, start + length) along dim. */
+    public Tensor narrow(int dim, int start, int length) {
+        int d = Shapes.dim(dim, shape.length, "narrow");
+        if (start < 0 || length < 0 || start + length > shape[d])
+            throw new IndexOutOfBoundsException("narrow: [" + start + ", " + (start + length) + ") out of range for dim " + d + " of size " + shape[d] + " in shape " + Shapes.str(shape));
+        int[] s = shape.clone();
+        s[d] = length;
+        return new Tensor(data, offset + start * strides[d], s, strides.clone());
+    }
+
+    /** The slice at index i of dim, with that dim removed. */
+    public Tensor select(int dim, int i) { return narrow(dim, i, 1).squeeze(dim); }
+
+    /** Broadcasts size-1 dims (and new leading dims) to a larger shape, with stride 0. */
+    public Tensor expand(int... newShape) {
+        if (newShape.length < shape.length)
+            throw new IllegalArgumentException("expand: cannot expand shape " + Shapes.str(shape) + " to fewer dims " + Shapes.str(newShape));
+        int lead = newShape.length - shape.length;
+        int[] s = newShape.clone(), st = new int[newShape.length];
+        for (int i = 0; i < shape.length; i++) {
+            int want = newShape[lead + i];
+            if (want == -1) want = shape[i];
+            if (shape[i] == want) st[lead + i] = strides[i];
+            else if (shape[i] == 1) st[lead + i] = 0;
+            else throw new IllegalArgumentException("expand: shape " + Shapes.str(shape) + " cannot expand to " + Shapes.str(newShape) + " (dim " + i + " has size " + shape[i] + ")");
+            s[lead + i] = want;
+        }
+        return new Tensor(data, offset, s, st);
+    }
+
+    public Tensor unsqueeze(int dim) {
+        int d = Shapes.dim(dim, shape.length + 1, "unsqueeze");
+        int[] s = new int[shape.length + 1], st = new int[shape.length + 1];
+        for (int i = 0, j = 0; i < s.length; i++) {
+            if (i == d) { s[i] = 1; st[i] = j < shape.length ? strides[j] * shape[j] : 1; }
+            else { s[i] = shape[j]; st[i] = strides[j]; j++; }
+        }
+        return new Tensor(data, offset, s, st);
+    }
+
+    /** Removes dim, which must have size 1. */
+    public Tensor squeeze(int dim) {
+        int d = Shapes.dim(dim, shape.length, "squeeze");
+        if (shape[d] != 1) throw new IllegalArgumentException("squeeze: dim " + d + " of shape " + Shapes.str(shape) + " has size " + shape[d] + ", not 1");
+        int[] s = new int[shape.length - 1], st = new int[shape.length - 1];
+        for (int i = 0, j = 0; i < shape.length; i++) if (i != d) { s[j] = shape[i]; st[j] = strides[i]; j++; }
+        return new Tensor(data, offset, s, st);
+    }
+
+    /** This tensor when contiguous, else a contiguous copy. */
+    public Tensor contiguous() { return isContiguous() ? this : copy(); }
+
+    /** A contiguous copy. */
+    public Tensor copy() { return of(toArray(), shape); }
+
+    // ---------------------------------------------------------------- elementwise
+
+    public Tensor map(Unary op) {
+        float[] out = new float[numel()];
+        Elementwise.unary(op, out, 0, shape, data, offset, strides);
+        return of(out, shape);
+    }
+
+    public Tensor neg() { return map(Unary.NEG); }
+    public Tensor exp() { return map(Unary.EXP); }
+    public Tensor log() { return map(Unary.LOG); }
+    public Tensor sqrt() { return map(Unary.SQRT); }
+    public Tensor rsqrt() { return map(Unary.RSQRT); }
+    public Tensor tanh() { return map(Unary.TANH); }
+    public Tensor erf() { return map(Unary.ERF); }
+    public Tensor abs() { return map(Unary.ABS); }
+    public Tensor square() { return map(Unary.SQUARE); }
+
+    /** a op b with broadcasting; the result is contiguous in the broadcast shape. */
+    public Tensor zip(Binary op, Tensor b) {
+        int[] s = Shapes.broadcast(shape, b.shape, op.name().toLowerCase());
+        Tensor x = expand(s), y = b.expand(s);
+        float[] out = new float[Shapes.numel(s)];
+        Elementwise.binary(op, out, 0, s, x.data, x.offset, x.strides, y.data, y.offset, y.strides);
+        return of(out, s);
+    }
+
+    public Tensor add(Tensor b) { return zip(Binary.ADD, b); }
+    public Tensor sub(Tensor b) { return zip(Binary.SUB, b); }
+    public Tensor mul(Tensor b) { return zip(Binary.MUL, b); }
+    public Tensor div(Tensor b) { return zip(Binary.DIV, b); }
+    public Tensor pow(Tensor b) { return zip(Binary.POW, b); }
+    public Tensor maximum(Tensor b) { return zip(Binary.MAX, b); }
+    public Tensor add(float b) { return zip(Binary.ADD, scalar(b)); }
+    public Tensor sub(float b) { return zip(Binary.SUB, scalar(b)); }
+    public Tensor mul(float b) { return zip(Binary.MUL, scalar(b)); }
+    public Tensor div(float b) { return zip(Binary.DIV, scalar(b)); }
+    public Tensor pow(float b) { return zip(Binary.POW, scalar(b)); }
+
+    // ---------------------------------------------------------------- in place (on contiguous tensors)
+
+    private void requireOwnContiguous(String op) {
+        if (!isContiguous()) throw new IllegalStateException(op + ": needs a contiguous tensor, got strides " + Shapes.str(strides) + " for shape " + Shapes.str(shape));
+    }
+
+    /** this += b, where b broadcasts to this tensor's shape. */
+    public Tensor addInPlace(Tensor b) {
+        requireOwnContiguous("addInPlace");
+        if (!Arrays.equals(Shapes.broadcast(shape, b.shape, "addInPlace"), shape))
+            throw new IllegalArgumentException("addInPlace: shape " + Shapes.str(b.shape) + " does not broadcast to " + Shapes.str(shape));
+        Tensor y = b.expand(shape);
+        Elementwise.binary(Binary.ADD, data, offset, shape, data, offset, strides, y.data, y.offset, y.strides);
+        return this;
+    }
+
+    public Tensor mulInPlace(float s) {
+        requireOwnContiguous("mulInPlace");
+        for (int i = offset, e = offset + numel(); i < e; i++) data[i] *= s;
+        return this;
+    }
+
+    public Tensor fill(float v) {
+        requireOwnContiguous("fill");
+        Arrays.fill(data, offset, offset + numel(), v);
+        return this;
+    }
+
+    /** Copies src (same shape, any strides) into this contiguous tensor. */
+    public Tensor copyFrom(Tensor src) {
+        requireOwnContiguous("copyFrom");
+        if (!Arrays.equals(shape, src.shape))
+            throw new IllegalArgumentException("copyFrom: source shape " + Shapes.str(src.shape) + " differs from " + Shapes.str(shape));
+        Elementwise.copy(data, offset, shape, src.data, src.offset, src.strides);
+        return this;
+    }
+
+    // ---------------------------------------------------------------- reductions
+
+    private static int[] dimsOrAll(int[] dims, int rank, String op) {
+        if (dims == null || dims.length == 0) {
+            int[] all = new int[rank];
+            for (int i = 0; i < rank; i++) all[i] = i;
+            return all;
+        }
+        int[] d = new int[dims.length];
+        boolean[] seen = new boolean[rank];
+        for (int i = 0; i < dims.length; i++) {
+            d[i] = Shapes.dim(dims[i], rank, op);
+            if (seen[d[i]]) throw new IllegalArgumentException(op + ": dim " + dims[i] + " repeated");
+            seen[d[i]] = true;
+        }
+        Arrays.sort(d);
+        return d;
+    }
+
+    /** The shape after reducing dims: kept as size 1 with keepdim, else removed. */
+    public static int[] reducedShape(int[] shape, int[] dims, boolean keepdim) {
+        boolean[] red = new boolean[shape.length];
+        for (int d : dims) red[d] = true;
+        int[] out = new int[keepdim ? shape.length : shape.length - dims.length];
+        for (int i = 0, j = 0; i < shape.length; i++) {
+            if (!red[i]) out[j++] = shape[i];
+            else if (keepdim) out[j++] = 1;
+        }
+        return out;
+    }
+
+    /**
+     * Moves the reduced dims last and returns (contiguous tensor, outer, n): the reduction is then over the
+     * last n elements of each of outer rows.
+     */
+    private Tensor reducedLast(int[] dims) {
+        int r = shape.length;
+        boolean[] red = new boolean[r];
+        for (int d : dims) red[d] = true;
+        int[] order = new int[r];
+        int j = 0;
+        for (int i = 0; i < r; i++) if (!red[i]) order[j++] = i;
+        for (int d : dims) order[j++] = d;
+        return permute(order).contiguous();
+    }
+
+    /** Sum over dims (all when none given). */
+    public Tensor sum(int[] dims, boolean keepdim) {
+        int[] d = dimsOrAll(dims, shape.length, "sum");
+        int n = 1;
+        for (int i : d) n *= shape[i];
+        Tensor x = reducedLast(d);
+        int outer = n == 0 ? Shapes.numel(reducedShape(shape, d, false)) : x.numel() / n;
+        float[] out = new float[outer];
+        Reduce.sum(out, x.data, x.offset, outer, n, 1);
+        return of(out, reducedShape(shape, d, keepdim));
+    }
+
+    public Tensor sum() { return sum(null, false); }
+
+    public Tensor mean(int[] dims, boolean keepdim) {
+        int[] d = dimsOrAll(dims, shape.length, "mean");
+        int n = 1;
+        for (int i : d) n *= shape[i];
+        return sum(d, keepdim).mulInPlace(1f / n);
+    }
+
+    public Tensor mean() { return mean(null, false); }
+
+    /** Variance over dims: biased (divide by n) or unbiased (n - 1). */
+    public Tensor var(int[] dims, boolean unbiased, boolean keepdim) {
+        int[] d = dimsOrAll(dims, shape.length, "var");
+        int n = 1;
+        for (int i : d) n *= shape[i];
+        if (unbiased && n < 2) throw new IllegalArgumentException("var: unbiased variance needs at least 2 elements, the reduced dims of " + Shapes.str(shape) + " hold " + n);
+        Tensor x = reducedLast(d);
+        int outer = x.numel() / Math.max(1, n);
+        float[] out = new float[outer];
+        Reduce.var(out, x.data, x.offset, outer, n, 1, unbiased ? 1 : 0);
+        return of(out, reducedShape(shape, d, keepdim));
+    }
+
+    /** Max over one dim: values and the index of the first maximum. */
+    public record MaxResult(Tensor values, Index indices) {}
+
+    public MaxResult max(int dim, boolean keepdim) {
+        int d = Shapes.dim(dim, shape.length, "max");
+        if (shape[d] == 0) throw new IllegalArgumentException("max: dim " + d + " of shape " + Shapes.str(shape) + " is empty");
+        Tensor x = contiguous();
+        int outer = Shapes.prod(shape, 0, d), inner = Shapes.prod(shape, d + 1, shape.length);
+        float[] out = new float[outer * inner];
+        int[] arg = new int[outer * inner];
+        Reduce.max(out, arg, x.data, x.offset, outer, shape[d], inner);
+        int[] rs = reducedShape(shape, new int[]{d}, keepdim);
+        return new MaxResult(of(out, rs), new Index(arg, rs));
+    }
+
+    /** Softmax over the last dim. */
+    public Tensor softmax() {
+        Tensor x = contiguous();
+        int cols = shape.length == 0 ? 1 : shape[shape.length - 1];
+        float[] out = new float[numel()];
+        float[] in = x.offset == 0 ? x.data : x.toArray();
+        Softmax.forward(out, in, numel() / Math.max(1, cols), cols);
+        return of(out, shape);
+    }
+
+    // ---------------------------------------------------------------- matmul
+
+    /**
+     * Batched matrix product: this (..., M, K) @ b (..., K, N) -> (..., M, N), batch dims broadcast.
+     * A transposed view (e.g. w.transpose(-2, -1)) is read in place, not copied.
+     */
+    public Tensor matmul(Tensor b) {
+        if (shape.length < 2 || b.shape.length < 2)
+            throw new IllegalArgumentException("matmul: both operands need at least 2 dims, got " + Shapes.str(shape) + " and " + Shapes.str(b.shape));
+        int M = shape[shape.length - 2], K = shape[shape.length - 1];
+        int K2 = b.shape[b.shape.length - 2], N = b.shape[b.shape.length - 1];
+        if (K != K2)
+            throw new IllegalArgumentException("matmul: inner sizes differ: " + Shapes.str(shape) + " @ " + Shapes.str(b.shape) + " (" + K + " vs " + K2 + ")");
+        int[] batch = Shapes.broadcast(Arrays.copyOf(shape, shape.length - 2), Arrays.copyOf(b.shape, b.shape.length - 2), "matmul (batch dims)");
+        int[] outShape = Arrays.copyOf(batch, batch.length + 2);
+        outShape[batch.length] = M;
+        outShape[batch.length + 1] = N;
+        Tensor a = matrixOperand(this), bb = matrixOperand(b);
+        int[] ab = outShape.clone(), bbShape = outShape.clone();
+        ab[ab.length - 1] = K;
+        bbShape[bbShape.length - 2] = K;
+        Tensor ae = a.expand(ab), be = bb.expand(bbShape);
+        boolean ta = isColMajor(a), tb = isColMajor(bb);
+        int lda = ta ? ae.strides[ab.length - 1] : ae.strides[ab.length - 2];
+        int ldb = tb ? be.strides[bbShape.length - 1] : be.strides[bbShape.length - 2];
+        float[] out = new float[Shapes.numel(outShape)];
+        int batches = Shapes.numel(batch);
+        int[] bi = new int[batch.length];
+        for (int t = 0; t < batches; t++) {
+            int ao = ae.offset, bo = be.offset, rem = t;
+            for (int d = batch.length - 1; d >= 0; d--) {
+                bi[d] = rem % batch[d];
+                rem /= batch[d];
+                ao += bi[d] * ae.strides[d];
+                bo += bi[d] * be.strides[d];
+            }
+            Gemm.gemm(ta, tb, M, N, K, 1f, ae.data, ao, lda, be.data, bo, ldb, 0f, out, t * M * N, N);
+        }
+        return of(out, outShape);
+    }
+
+    /** The operand as is when its last two dims are row- or column-major; else a contiguous copy. */
+    private static Tensor matrixOperand(Tensor x) {
+        return isRowMajor(x) || isColMajor(x) ? x : x.copy();
+    }
+
+    private static boolean isRowMajor(Tensor x) {
+        int r = x.shape.length, R = x.shape[r - 2], C = x.shape[r - 1], s0 = x.strides[r - 2], s1 = x.strides[r - 1];
+        return (s1 == 1 || C == 1) && (s0 >= C || R == 1) && !(s1 == 0 && C > 1);
+    }
+
+    /** A transposed view of a row-major matrix: read by the kernel as op(X) = X^T. */
+    private static boolean isColMajor(Tensor x) {
+        int r = x.shape.length, R = x.shape[r - 2], C = x.shape[r - 1], s0 = x.strides[r - 2], s1 = x.strides[r - 1];
+        return !isRowMajor(x) && s0 == 1 && (s1 >= R || C == 1);
+    }
+
+    // ---------------------------------------------------------------- indexing
+
+    /**
+     * out[..., j, ...] = this[..., index[..., j, ...], ...] along dim. The index has this tensor's rank; its
+     * size along dim is the output's, and every other size equals this tensor's or is 1 (broadcast).
+     */
+    public Tensor gather(int dim, Index index) {
+        int d = Shapes.dim(dim, shape.length, "gather");
+        int inner = checkGatherIndex(d, index, shape, "gather");
+        Tensor x = contiguous();
+        int outer = Shapes.prod(shape, 0, d), J = index.size(d);
+        int[] os = shape.clone();
+        os[d] = J;
+        float[] out = new float[Shapes.numel(os)];
+        Gather.gather(out, x.data, x.offset, index.data(), outer, shape[d], J, Shapes.prod(shape, d + 1, shape.length), inner);
+        return of(out, os);
+    }
+
+    /** A zero tensor of the given shape with src added at index along dim (the adjoint of gather). */
+    public static Tensor scatterAdd(int[] shape, int dim, Index index, Tensor src) {
+        int d = Shapes.dim(dim, shape.length, "scatterAdd");
+        int inner = checkGatherIndex(d, index, shape, "scatterAdd");
+        int[] expect = shape.clone();
+        expect[d] = index.size(d);
+        if (!Arrays.equals(src.shape, expect))
+            throw new IllegalArgumentException("scatterAdd: source shape " + Shapes.str(src.shape) + " should be " + Shapes.str(expect));
+        Tensor s = src.contiguous();
+        float[] in = s.offset == 0 ? s.data : s.toArray();
+        float[] out = new float[Shapes.numel(shape)];
+        Gather.scatterAdd(out, in, index.data(), Shapes.prod(shape, 0, d), shape[d], index.size(d), Shapes.prod(shape, d + 1, shape.length), inner);
+        return of(out, shape);
+    }
+
+    /** Validates an index for gather along d and returns its inner size (the full inner size, or 1). */
+    private static int checkGatherIndex(int d, Index index, int[] shape, String op) {
+        int[] is = index.shape();
+        if (is.length != shape.length)
+            throw new IllegalArgumentException(op + ": index of shape " + Shapes.str(is) + " must have the rank of " + Shapes.str(shape));
+        for (int i = 0; i < d; i++)
+            if (is[i] != shape[i]) throw new IllegalArgumentException(op + ": index shape " + Shapes.str(is) + " differs from " + Shapes.str(shape) + " in dim " + i);
+        int inner = Shapes.prod(shape, d + 1, shape.length), idxInner = Shapes.prod(is, d + 1, is.length);
+        if (idxInner != inner && idxInner != 1)
+            throw new IllegalArgumentException(op + ": index shape " + Shapes.str(is) + " must match " + Shapes.str(shape) + " after dim " + d + " or be 1 there");
+        for (int i = d + 1; i < is.length; i++)
+            if (idxInner != 1 && is[i] != shape[i]) throw new IllegalArgumentException(op + ": index shape " + Shapes.str(is) + " differs from " + Shapes.str(shape) + " in dim " + i);
+        return idxInner;
+    }
+
+    /** Concatenates along dim; all other sizes must agree. */
+    public static Tensor concat(int dim, Tensor... parts) {
+        if (parts.length == 0) throw new IllegalArgumentException("concat: no tensors");
+        int[] s = parts[0].shape.clone();
+        int d = Shapes.dim(dim, s.length, "concat");
+        int total = 0;
+        for (Tensor p : parts) {
+            if (p.shape.length != s.length) throw new IllegalArgumentException("concat: shapes " + Shapes.str(parts[0].shape) + " and " + Shapes.str(p.shape) + " differ in rank");
+            for (int i = 0; i < s.length; i++)
+                if (i != d && p.shape[i] != s[i])
+                    throw new IllegalArgumentException("concat: shapes " + Shapes.str(parts[0].shape) + " and " + Shapes.str(p.shape) + " differ in dim " + i);
+            total += p.shape[d];
+        }
+        s[d] = total;
+        Tensor out = zeros(s);
+        int at = 0;
+        for (Tensor p : parts) {
+            out.narrowInto(d, at, p);
+            at += p.shape[d];
+        }
+        return out;
+    }
+
+    /** Writes src into this contiguous tensor at [start, start + src.size(dim)) along dim. */
+    public void narrowInto(int dim, int start, Tensor src) {
+        Tensor dst = narrow(dim, start, src.shape[dim]);
+        if (!Arrays.equals(dst.shape, src.shape))
+            throw new IllegalArgumentException("narrowInto: source shape " + Shapes.str(src.shape) + " does not fit " + Shapes.str(dst.shape));
+        Tensor s = src.expand(dst.shape);
+        // dst is a strided view into this; write element by element through a contiguous staging copy.
+        float[] vals = s.toArray();
+        int[] idx = new int[dst.shape.length];
+        for (int i = 0; i < vals.length; i++) {
+            int p = dst.offset;
+            for (int k = 0; k < idx.length; k++) p += idx[k] * dst.strides[k];
+            data[p] = vals[i];
+            for (int k = idx.length - 1; k >= 0; k--) { if (++idx[k] < dst.shape[k]) break; idx[k] = 0; }
+        }
+    }
+
+    /** Stable ascending argsort along dim. */
+    public Index argsort(int dim) {
+        int d = Shapes.dim(dim, shape.length, "argsort");
+        int last = shape.length - 1;
+        Tensor x = transpose(d, last).contiguous();
+        int n = shape[d];
+        int[] out = new int[x.numel()];
+        Gather.argsortRows(out, x.data, x.offset, x.numel() / Math.max(1, n), n);
+        if (d == last) return new Index(out, shape);
+        // Put the sorted dim back in place.
+        Tensor asFloat = of(toFloats(out), x.shape).transpose(d, last).contiguous();
+        int[] back = new int[out.length];
+        float[] f = asFloat.data;
+        for (int i = 0; i < back.length; i++) back[i] = (int) f[i];
+        return new Index(back, shape);
+    }
+
+    private static float[] toFloats(int[] v) {
+        float[] f = new float[v.length];
+        for (int i = 0; i < v.length; i++) f[i] = v[i];
+        return f;
+    }
+
+    // ---------------------------------------------------------------- comparison and printing
+
+    /** Largest |a - b| over all elements (same shapes). */
+    public float maxAbsDiff(Tensor b) {
+        if (!Arrays.equals(shape, b.shape))
+            throw new IllegalArgumentException("maxAbsDiff: shapes " + Shapes.str(shape) + " and " + Shapes.str(b.shape) + " differ");
+        float[] x = toArray(), y = b.toArray();
+        float m = 0;
+        for (int i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i] - y[i]));
+        return m;
+    }
+
+    @Override public String toString() {
+        StringBuilder sb = new StringBuilder("Tensor").append(Shapes.str(shape));
+        float[] v = toArray();
+        int show = Math.min(v.length, 8);
+        sb.append(" [");
+        for (int i = 0; i < show; i++) sb.append(i > 0 ? ", " : "").append(String.format("%.4g", v[i]));
+        if (v.length > show) sb.append(", ... (").append(v.length).append(" values)");
+        return sb.append("]").toString();
+    }
+}
