@@ -1,0 +1,151 @@
+package mae.model;
+
+import mae.autograd.F;
+import mae.autograd.Var;
+import mae.tensor.Index;
+import mae.tensor.Rng;
+import mae.tensor.Shapes;
+import mae.tensor.Tensor;
+import mae.vit.Layers.Block;
+import mae.vit.Layers.LayerNorm;
+import mae.vit.Layers.Linear;
+import mae.vit.Params;
+import mae.vit.PosEmbed;
+import mae.vit.VisionTransformer;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The Masked Autoencoder (He et al. 2021): an asymmetric encoder that sees only the visible patches and a
+ * light decoder that reconstructs the removed ones. Shapes: N images, C channels, L patches, D encoder
+ * width, Dd decoder width, P = p*p*C values per patch.
+ */
+public final class MaeModel {
+    public final MaeConfig cfg;
+    public final Params params = new Params();
+
+    // ---------------------------------------------------------------- encoder
+    public final VisionTransformer encoder;
+
+    // ---------------------------------------------------------------- decoder
+    public final Linear decoderEmbed;
+    public final Var maskToken, decoderPosEmbed;
+    public final List<Block> decoderBlocks = new ArrayList<>();
+    public final LayerNorm decoderNorm;
+    public final Linear decoderPred;
+
+    /** A model with the paper's initialization, drawn from a seeded generator. */
+    public MaeModel(MaeConfig cfg, long seed) {
+        this.cfg = cfg;
+        Rng rng = new Rng(seed);
+        encoder = new VisionTransformer(params, cfg.imgSize(), cfg.patchSize(), cfg.inChans(), cfg.embedDim(), cfg.depth(), cfg.numHeads(), cfg.mlpRatio(), rng);
+        int Dd = cfg.decoderEmbedDim();
+        decoderEmbed = new Linear(params, "decoder_embed", cfg.embedDim(), Dd, rng);
+        maskToken = params.add("mask_token", Params.normal(rng, 0.02f, 1, 1, Dd));
+        decoderPosEmbed = params.addFrozen("decoder_pos_embed", PosEmbed.sincos2d(Dd, cfg.grid(), true));
+        for (int i = 0; i < cfg.decoderDepth(); i++)
+            decoderBlocks.add(new Block(params, "decoder_blocks." + i, Dd, cfg.decoderNumHeads(), cfg.mlpRatio(), rng));
+        decoderNorm = new LayerNorm(params, "decoder_norm", Dd);
+        decoderPred = new Linear(params, "decoder_pred", Dd, cfg.patchDim(), rng);
+    }
+
+    /** What one forward pass produces. */
+    public record Output(Var loss, Var pred, Tensor mask, Var latent, Index idsRestore, int lenKeep) {}
+
+    /** loss, pred, mask, latent for images (N, C, H, W), noise (N, L) and a mask ratio in [0, 1). */
+    public Output forward(Tensor imgs, Tensor noise, double maskRatio) {
+        Masking m = randomMasking(noise, maskRatio);
+        Var latent = forwardEncoder(Var.constant(imgs), m);   // (N, 1 + keep, D)
+        Var pred = forwardDecoder(latent, m.idsRestore);      // (N, L, P)
+        Var loss = forwardLoss(imgs, pred, m.mask);           // ()
+        return new Output(loss, pred, m.mask, latent, m.idsRestore, m.lenKeep);
+    }
+
+    // ---------------------------------------------------------------- patches
+
+    /** (N, C, H, W) -> (N, L, p*p*C): patch index row*g + col; inside, pixel row, pixel col, channel fastest. */
+    public static Tensor patchify(Tensor imgs, int p) {
+        int[] s = imgs.shape();
+        int N = s[0], C = s[1], g = s[2] / p;
+        if (s[2] != s[3] || s[2] % p != 0)
+            throw new IllegalArgumentException("patchify: image " + Shapes.str(s) + " is not square with sides divisible by " + p);
+        return imgs.reshape(N, C, g, p, g, p).permute(0, 2, 4, 3, 5, 1).reshape(N, g * g, p * p * C);
+    }
+
+    /** The inverse of patchify: (N, L, p*p*C) -> (N, C, H, W). */
+    public static Tensor unpatchify(Tensor x, int p, int C) {
+        int N = x.size(0), L = x.size(1), g = (int) Math.round(Math.sqrt(L));
+        if (g * g != L || x.size(2) != p * p * C)
+            throw new IllegalArgumentException("unpatchify: " + Shapes.str(x.shape()) + " is not (N, g*g, " + p + "*" + p + "*" + C + ")");
+        return x.reshape(N, g, g, p, p, C).permute(0, 5, 1, 3, 2, 4).reshape(N, C, g * p, g * p);
+    }
+
+    // ---------------------------------------------------------------- masking
+
+    /** ids_keep (N, keep), ids_restore (N, L), mask (N, L) with 1 = removed, in original patch order. */
+    public record Masking(Index idsKeep, Index idsRestore, Tensor mask, int lenKeep) {}
+
+    /** Per sample: small noise is kept. ids_shuffle = argsort(noise); ids_restore = argsort(ids_shuffle). */
+    public Masking randomMasking(Tensor noise, double maskRatio) {
+        int L = cfg.numPatches();
+        if (noise.dim() != 2 || noise.size(1) != L)
+            throw new IllegalArgumentException("noise: expected shape [N," + L + "], got " + Shapes.str(noise.shape()));
+        if (!(maskRatio >= 0 && maskRatio < 1))
+            throw new IllegalArgumentException("mask ratio " + maskRatio + " is outside [0, 1)");
+        int N = noise.size(0), keep = cfg.lenKeep(maskRatio);
+        if (keep < 1) throw new IllegalArgumentException("mask ratio " + maskRatio + " keeps no patch of " + L);
+        Index idsShuffle = noise.argsort(1);
+        Index idsRestore = idsShuffle.argsort();
+        float[] mask = new float[N * L];
+        int[] restore = idsRestore.data();
+        for (int i = 0; i < mask.length; i++) mask[i] = restore[i] >= keep ? 1 : 0; // rank >= keep: removed
+        return new Masking(idsShuffle.narrowLast(0, keep), idsRestore, Tensor.of(mask, N, L), keep);
+    }
+
+    // ---------------------------------------------------------------- encoder
+
+    /** (N, C, H, W) -> latent (N, 1 + keep, D): embed all patches, keep the visible ones, prepend cls, blocks. */
+    public Var forwardEncoder(Var imgs, Masking m) {
+        encoder.checkImages(imgs.value(), "imgs");
+        Var x = encoder.embed(imgs);                                        // (N, L, D)
+        int N = x.size(0);
+        Var visible = F.gather(x, 1, rows(m.idsKeep, N, m.lenKeep));        // (N, keep, D)
+        return encoder.transform(encoder.prependCls(visible));             // (N, 1 + keep, D)
+    }
+
+    /** An (N, J) index as (N, J, 1), broadcast over the feature dim by gather. */
+    private static Index rows(Index ids, int N, int J) { return new Index(ids.data(), N, J, 1); }
+
+    // ---------------------------------------------------------------- decoder
+
+    /** latent (N, 1 + keep, D) -> pred (N, L, P). */
+    public Var forwardDecoder(Var latent, Index idsRestore) {
+        Var x = decoderEmbed.forward(latent);                               // (N, 1 + keep, Dd)
+        int N = x.size(0), T = x.size(1), L = cfg.numPatches(), Dd = cfg.decoderEmbedDim();
+        Var maskTokens = F.expand(maskToken, N, L + 1 - T, Dd);            // (N, L - keep, Dd)
+        Var patches = F.concat(1, F.narrow(x, 1, 1, T - 1), maskTokens);    // (N, L, Dd), shuffled order
+        patches = F.gather(patches, 1, rows(idsRestore, N, L));             // unshuffle
+        x = F.concat(1, F.narrow(x, 1, 0, 1), patches);                     // (N, 1 + L, Dd)
+        x = F.add(x, decoderPosEmbed);
+        for (Block b : decoderBlocks) x = b.forward(x);
+        x = decoderPred.forward(decoderNorm.forward(x));                    // (N, 1 + L, P)
+        return F.narrow(x, 1, 1, L);                                        // drop cls
+    }
+
+    // ---------------------------------------------------------------- loss
+
+    /** Mean squared error on removed patches only; with norm_pix, per-patch normalized targets. */
+    public Var forwardLoss(Tensor imgs, Var pred, Tensor mask) {
+        Var perPatch = F.mseRows(pred, Var.constant(target(imgs)));         // (N, L)
+        return F.maskedMean(perPatch, mask);                                // ()
+    }
+
+    /** patchify(imgs), normalized per patch when norm_pix: (t - mean) / sqrt(var_unbiased + 1e-6). */
+    public Tensor target(Tensor imgs) {
+        Tensor t = patchify(imgs, cfg.patchSize());
+        if (!cfg.normPixLoss()) return t;
+        Tensor mean = t.mean(new int[]{-1}, true), var = t.var(new int[]{-1}, true, true);
+        return t.sub(mean).div(var.add(1e-6f).sqrt());
+    }
+}

@@ -1,0 +1,82 @@
+package mae.vit;
+
+import mae.autograd.Var;
+import mae.tensor.Rng;
+import mae.tensor.Shapes;
+import mae.tensor.Tensor;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A model's parameters under their official names (e.g. {@code blocks.0.attn.qkv.weight}), in creation
+ * order. Frozen ones (the sin-cos position embeddings) are stored and loaded but never trained.
+ */
+public final class Params {
+    private final LinkedHashMap<String, Var> all = new LinkedHashMap<>();
+    private final List<String> frozen = new ArrayList<>();
+
+    /** Registers a trainable parameter. */
+    public Var add(String name, Tensor value) {
+        if (all.containsKey(name)) throw new IllegalArgumentException("parameter " + name + " registered twice");
+        Var v = Var.param(value).named(name);
+        all.put(name, v);
+        return v;
+    }
+
+    /** Registers a frozen (not trained, not in the gradients) parameter. */
+    public Var addFrozen(String name, Tensor value) {
+        if (all.containsKey(name)) throw new IllegalArgumentException("parameter " + name + " registered twice");
+        Var v = Var.constant(value).named(name);
+        all.put(name, v);
+        frozen.add(name);
+        return v;
+    }
+
+    public Var get(String name) {
+        Var v = all.get(name);
+        if (v == null) throw new IllegalArgumentException("no parameter named " + name);
+        return v;
+    }
+
+    public boolean has(String name) { return all.containsKey(name); }
+    public boolean isFrozen(String name) { return frozen.contains(name); }
+    public Map<String, Var> all() { return Collections.unmodifiableMap(all); }
+
+    /** Trainable parameters in order. */
+    public LinkedHashMap<String, Var> trainable() {
+        LinkedHashMap<String, Var> t = new LinkedHashMap<>();
+        all.forEach((k, v) -> { if (!frozen.contains(k)) t.put(k, v); });
+        return t;
+    }
+
+    public long count() {
+        long n = 0;
+        for (Var v : trainable().values()) n += v.value().numel();
+        return n;
+    }
+
+    public void zeroGrad() { for (Var v : all.values()) v.zeroGrad(); }
+
+    /** Assigns a value by name, checking the shape (the error names the parameter and both shapes). */
+    public void set(String name, Tensor value) {
+        Var v = get(name);
+        if (!Arrays.equals(v.shape(), value.shape()))
+            throw new IllegalArgumentException("parameter " + name + ": expected shape " + Shapes.str(v.shape()) + ", got " + Shapes.str(value.shape()));
+        v.setValue(value);
+    }
+
+    // ---------------------------------------------------------------- initializers (the paper's)
+
+    /** Xavier-uniform for a (out, in) weight: U(-a, a), a = sqrt(6 / (in + out)). */
+    public static Tensor xavierUniform(Rng rng, int out, int in) {
+        float a = (float) Math.sqrt(6.0 / (in + out));
+        return Tensor.rand(rng, out, in).mul(2 * a).sub(a);
+    }
+
+    public static Tensor normal(Rng rng, float std, int... shape) { return Tensor.randn(rng, shape).mul(std); }
+}

@@ -1,0 +1,76 @@
+package mae.vit;
+
+import mae.autograd.F;
+import mae.autograd.Var;
+import mae.tensor.Rng;
+import mae.tensor.Tensor;
+import mae.vit.Layers.Block;
+import mae.vit.Layers.LayerNorm;
+import mae.vit.Layers.PatchEmbed;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The ViT encoder on its own (for probing and fine-tuning): patch embedding, + fixed sin-cos position
+ * embedding, cls token in front, blocks, final norm. Names match MAE's encoder, so an encoder-only MAE
+ * checkpoint loads into it.
+ */
+public class VisionTransformer {
+    public final int imgSize, patch, inChans, dim, depth, heads;
+    public final float mlpRatio;
+    public final Params params;
+    public final PatchEmbed patchEmbed;
+    public final Var clsToken, posEmbed;
+    public final List<Block> blocks = new ArrayList<>();
+    public final LayerNorm norm;
+
+    public VisionTransformer(Params ps, int imgSize, int patch, int inChans, int dim, int depth, int heads, float mlpRatio, Rng rng) {
+        if (imgSize % patch != 0) throw new IllegalArgumentException("image size " + imgSize + " is not divisible by patch size " + patch);
+        this.imgSize = imgSize; this.patch = patch; this.inChans = inChans; this.dim = dim; this.depth = depth; this.heads = heads;
+        this.mlpRatio = mlpRatio;
+        this.params = ps;
+        int g = imgSize / patch;
+        clsToken = ps.add("cls_token", Params.normal(rng, 0.02f, 1, 1, dim));
+        posEmbed = ps.addFrozen("pos_embed", PosEmbed.sincos2d(dim, g, true));
+        patchEmbed = new PatchEmbed(ps, "patch_embed", inChans, patch, dim, rng);
+        for (int i = 0; i < depth; i++) blocks.add(new Block(ps, "blocks." + i, dim, heads, mlpRatio, rng));
+        norm = new LayerNorm(ps, "norm", dim);
+    }
+
+    /** Patches in grid order: L = (img/patch)^2. */
+    public int numPatches() { return (imgSize / patch) * (imgSize / patch); }
+
+    /** Patch embedding plus position: (N, C, H, W) -> (N, L, D). */
+    public Var embed(Var imgs) {
+        return F.add(patchEmbed.forward(imgs), F.narrow(posEmbed, 1, 1, numPatches()));
+    }
+
+    /** Prepends cls_token + pos_embed[:, :1]: (N, T, D) -> (N, 1 + T, D). */
+    public Var prependCls(Var x) {
+        int N = x.size(0);
+        Var cls = F.add(clsToken, F.narrow(posEmbed, 1, 0, 1));
+        return F.concat(1, F.expand(cls, N, 1, dim), x);
+    }
+
+    /** Blocks, then norm: (N, T, D) -> (N, T, D). */
+    public Var transform(Var x) {
+        for (Block b : blocks) x = b.forward(x);
+        return norm.forward(x);
+    }
+
+    /** All tokens: (N, C, H, W) -> (N, 1 + L, D). */
+    public Var forwardFeatures(Var imgs) { return transform(prependCls(embed(imgs))); }
+
+    /** The normalized cls token, the linear probe's feature: (N, D). */
+    public Var clsFeature(Var imgs) {
+        return F.squeeze(F.narrow(forwardFeatures(imgs), 1, 0, 1), 1);
+    }
+
+    /** Input check shared by the model entry points: names the tensor and both shapes. */
+    public void checkImages(Tensor imgs, String name) {
+        int[] s = imgs.shape();
+        if (s.length != 4 || s[1] != inChans || s[2] != imgSize || s[3] != imgSize)
+            throw new IllegalArgumentException(name + ": expected shape [N," + inChans + "," + imgSize + "," + imgSize + "], got " + mae.tensor.Shapes.str(s));
+    }
+}
