@@ -1,0 +1,133 @@
+package mae.data;
+
+import java.awt.image.BufferedImage;
+import java.awt.image.ColorModel;
+import java.awt.image.IndexColorModel;
+import java.awt.image.Raster;
+import java.io.IOException;
+import java.nio.file.FileVisitOption;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.stream.Stream;
+import javax.imageio.ImageIO;
+
+/**
+ * A folder of images in class subfolders, {@code root/<class>/**.png|jpg|jpeg} (torchvision's ImageFolder):
+ * class names sorted give the labels 0, 1, ...; files are taken in sorted path order. Hidden files and folders
+ * (names starting with '.') are skipped. Every image is converted to the wanted channel count (gray and RGB)
+ * and resized to height x width with antialiased bilinear resampling.
+ */
+public final class ImageFolder {
+    private static final List<String> EXTENSIONS = List.of(".png", ".jpg", ".jpeg");
+
+    static {
+        if (System.getProperty("java.awt.headless") == null) System.setProperty("java.awt.headless", "true");
+    }
+
+    private ImageFolder() {}
+
+    /** All images under {@code root}, as [n, channels, height, width] in [0, 1]. */
+    public static Dataset load(Path root, int channels, int height, int width) throws IOException {
+        Channels.checkSupported(channels, root.toString());
+        if (height <= 0 || width <= 0) throw new IllegalArgumentException(root + ": image size " + height + "x" + width + " must be positive");
+        if (!Files.isDirectory(root)) throw new IOException(root + ": not a directory");
+        List<Path> classDirs = classFolders(root);
+        if (classDirs.isEmpty()) throw new IOException(root + ": no class folders (expected " + root + "/<class>/*.png|jpg|jpeg)");
+        List<String> classes = new ArrayList<>();
+        List<Path> files = new ArrayList<>();
+        List<Integer> labels = new ArrayList<>();
+        for (Path dir : classDirs) {
+            List<Path> images = imageFiles(dir);
+            if (images.isEmpty()) throw new IOException(dir + ": class folder holds no .png, .jpg or .jpeg images");
+            for (Path f : images) { files.add(f); labels.add(classes.size()); }
+            classes.add(dir.getFileName().toString());
+        }
+        return decodeAll(root, files, labels, classes, channels, height, width);
+    }
+
+    private static Dataset decodeAll(Path root, List<Path> files, List<Integer> labels, List<String> classes,
+                                     int channels, int height, int width) throws IOException {
+        int size = channels * height * width;
+        if ((long) files.size() * size > Integer.MAX_VALUE - 8) {
+            throw new IOException(root + ": " + files.size() + " images of " + channels + "x" + height + "x" + width + " do not fit one float array (2^31 values)");
+        }
+        float[] images = new float[files.size() * size];
+        int[] labelArray = new int[files.size()];
+        for (int i = 0; i < files.size(); i++) {
+            System.arraycopy(decode(files.get(i), channels, height, width), 0, images, i * size, size);
+            labelArray[i] = labels.get(i);
+        }
+        return new Dataset(images, labelArray, files.size(), channels, height, width, classes, "image folder " + root);
+    }
+
+    /** One image file as [channels, height, width] in [0, 1]. */
+    public static float[] decode(Path file, int channels, int height, int width) throws IOException {
+        BufferedImage img;
+        try {
+            img = ImageIO.read(file.toFile());
+        } catch (IOException | RuntimeException e) {
+            throw new IOException(file + ": unreadable image (" + e.getMessage() + ")", e);
+        }
+        if (img == null) throw new IOException(file + ": not a decodable PNG or JPEG image");
+        int h = img.getHeight(), w = img.getWidth();
+        boolean gray = isGray(img.getColorModel());
+        float[] chw = Channels.convert(gray ? grayPixels(img) : rgbPixels(img), gray ? 1 : 3, h * w, channels);
+        if (h == height && w == width) return chw;
+        float[] out = new float[channels * height * width];
+        Resample.resize(chw, 0, channels, h, w, out, 0, height, width);
+        return out;
+    }
+
+    private static boolean isGray(ColorModel cm) {
+        return cm.getNumColorComponents() == 1 && !(cm instanceof IndexColorModel);
+    }
+
+    /** Raw gray samples (getRGB would apply a gamma conversion to gray images), scaled by the bit depth. */
+    private static float[] grayPixels(BufferedImage img) {
+        Raster r = img.getRaster();
+        float max = (1 << img.getColorModel().getComponentSize(0)) - 1;
+        int h = img.getHeight(), w = img.getWidth();
+        float[] out = new float[h * w];
+        for (int y = 0; y < h; y++) for (int x = 0; x < w; x++) out[y * w + x] = r.getSample(x, y, 0) / max;
+        return out;
+    }
+
+    /** sRGB as [3, h, w]; alpha is dropped. */
+    private static float[] rgbPixels(BufferedImage img) {
+        int h = img.getHeight(), w = img.getWidth(), hw = h * w;
+        int[] argb = img.getRGB(0, 0, w, h, null, 0, w);
+        float[] out = new float[3 * hw];
+        for (int i = 0; i < hw; i++) {
+            out[i] = ((argb[i] >> 16) & 0xFF) / 255f;
+            out[hw + i] = ((argb[i] >> 8) & 0xFF) / 255f;
+            out[2 * hw + i] = (argb[i] & 0xFF) / 255f;
+        }
+        return out;
+    }
+
+    private static List<Path> classFolders(Path root) throws IOException {
+        try (Stream<Path> s = Files.list(root)) {
+            return s.filter(Files::isDirectory).filter(p -> !isHidden(p.getFileName())).sorted().toList();
+        }
+    }
+
+    private static List<Path> imageFiles(Path dir) throws IOException {
+        try (Stream<Path> s = Files.walk(dir, FileVisitOption.FOLLOW_LINKS)) {
+            return s.filter(p -> !isHidden(dir.relativize(p)) && hasImageExtension(p) && Files.isRegularFile(p)).sorted().toList();
+        }
+    }
+
+    private static boolean hasImageExtension(Path p) {
+        String name = p.getFileName().toString().toLowerCase(Locale.ROOT);
+        return EXTENSIONS.stream().anyMatch(name::endsWith);
+    }
+
+    /** Whether any name in {@code p} starts with '.'. */
+    private static boolean isHidden(Path p) {
+        for (Path part : p) if (part.toString().startsWith(".")) return true;
+        return false;
+    }
+}

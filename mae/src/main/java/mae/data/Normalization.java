@@ -1,0 +1,54 @@
+package mae.data;
+
+import java.util.Arrays;
+
+/** Per-channel normalization {@code (x - mean[c]) / std[c]}. */
+public record Normalization(float[] mean, float[] std) {
+    /** The ImageNet statistics used by the MAE paper for RGB images. */
+    public static final Normalization IMAGENET = new Normalization(new float[] {0.485f, 0.456f, 0.406f}, new float[] {0.229f, 0.224f, 0.225f});
+
+    public Normalization {
+        if (mean.length != std.length || mean.length == 0) {
+            throw new IllegalArgumentException("normalization: mean has " + mean.length + " channels, std " + std.length);
+        }
+        for (int ch = 0; ch < std.length; ch++) {
+            if (!(std[ch] > 0) || !Float.isFinite(std[ch]) || !Float.isFinite(mean[ch])) {
+                throw new IllegalArgumentException("normalization: channel " + ch + " has mean " + mean[ch] + ", std " + std[ch] + " (std must be positive and finite)");
+            }
+        }
+        mean = mean.clone();
+        std = std.clone();
+    }
+
+    public int channels() { return mean.length; }
+
+    /** Mean and (population) standard deviation of each channel over all pixels of {@code d}; two passes, in double. */
+    public static Normalization of(Dataset d) {
+        float[] mean = new float[d.c()], std = new float[d.c()];
+        double count = (double) d.n() * d.h() * d.w();
+        for (int ch = 0; ch < d.c(); ch++) {
+            double m = channelSum(d, ch, 0, false) / count;
+            mean[ch] = (float) m;
+            std[ch] = (float) Math.sqrt(channelSum(d, ch, m, true) / count);
+            if (!(std[ch] > 0)) throw new IllegalArgumentException(d.source() + ": channel " + ch + " is constant (std 0), cannot normalize");
+        }
+        return new Normalization(mean, std);
+    }
+
+    /** Sum over every pixel of channel ch of (x - centre), or of its square. */
+    private static double channelSum(Dataset d, int ch, double centre, boolean squares) {
+        int hw = d.h() * d.w();
+        float[] x = d.images();
+        double sum = 0;
+        for (int i = 0; i < d.n(); i++) {
+            int start = d.offset(i) + ch * hw;
+            for (int p = start; p < start + hw; p++) {
+                double v = x[p] - centre;
+                sum += squares ? v * v : v;
+            }
+        }
+        return sum;
+    }
+
+    @Override public String toString() { return "Normalization[mean " + Arrays.toString(mean) + ", std " + Arrays.toString(std) + "]"; }
+}

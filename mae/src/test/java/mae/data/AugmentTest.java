@@ -1,0 +1,143 @@
+package mae.data;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.util.Arrays;
+import java.util.List;
+import mae.tensor.Rng;
+import org.junit.jupiter.api.Test;
+
+class AugmentTest {
+    private static final Normalization IDENTITY = new Normalization(new float[] {0, 0, 0}, new float[] {1, 1, 1});
+    private static final Normalization IDENTITY1 = new Normalization(new float[] {0}, new float[] {1});
+
+    /** n images of [c, s, s] where pixel value = f(image, channel, y, x). */
+    private static Dataset dataset(int n, int c, int s, PixelFn f) {
+        float[] px = new float[n * c * s * s];
+        for (int i = 0; i < n; i++) for (int ch = 0; ch < c; ch++) for (int y = 0; y < s; y++) for (int x = 0; x < s; x++) {
+            px[((i * c + ch) * s + y) * s + x] = f.at(i, ch, y, x);
+        }
+        return new Dataset(px, new int[n], n, c, s, s, List.of("only"), "synthetic");
+    }
+
+    interface PixelFn { float at(int i, int ch, int y, int x); }
+
+    @Test
+    void sameRngStateGivesSameBatch() {
+        Dataset d = dataset(4, 3, 16, (i, ch, y, x) -> ((i * 7 + ch * 5 + y * 3 + x) % 17) / 16f);
+        Augment aug = new Augment(12, IDENTITY);
+        int[] idx = {3, 0, 2, 2};
+        float[] a = new float[4 * 3 * 12 * 12], b = new float[a.length], c = new float[a.length];
+        Rng rng = new Rng(7);
+        long[] state = rng.state();
+        aug.batch(d, idx, a, rng);
+        rng.setState(state);
+        aug.batch(d, idx, b, rng);
+        aug.batch(d, idx, c, new Rng(8));
+        assertArrayEquals(a, b);
+        assertFalse(Arrays.equals(a, c), "another seed gives other crops");
+    }
+
+    @Test
+    void cropStatisticsFollowScaleAndRatioRanges() {
+        Augment aug = new Augment(224, IDENTITY);
+        Rng rng = new Rng(1);
+        double minArea = 1, maxArea = 0;
+        for (int t = 0; t < 2000; t++) {
+            Augment.Crop c = aug.sampleCrop(1000, 1000, rng);
+            assertTrue(c.top() >= 0 && c.left() >= 0 && c.top() + c.height() <= 1000 && c.left() + c.width() <= 1000, c.toString());
+            double area = c.height() * (double) c.width() / 1e6, ratio = (double) c.width() / c.height();
+            assertTrue(area > 0.2 - 0.005 && area <= 1, "area " + area);
+            assertTrue(ratio > 0.75 - 0.01 && ratio < 4 / 3.0 + 0.01, "ratio " + ratio);
+            minArea = Math.min(minArea, area);
+            maxArea = Math.max(maxArea, area);
+        }
+        assertTrue(minArea < 0.25 && maxArea > 0.85, "the scale range is used: " + minArea + " .. " + maxArea);
+    }
+
+    @Test
+    void impossibleCropsFallBackToTheCentre() {
+        // a 1 x 100 strip: every try needs a crop taller than 1 row, so the centre crop of ratio 4/3 is used
+        Augment.Crop c = new Augment(8, IDENTITY).sampleCrop(1, 100, new Rng(3));
+        assertEquals(new Augment.Crop(0, 49, 1, 1), c);
+    }
+
+    @Test
+    void quarterCropOfSameSizeOutputCopiesTheSampledBlock() {
+        Dataset d = dataset(1, 1, 8, (i, ch, y, x) -> (y * 8 + x) / 64f);
+        Augment aug = new Augment(4, 4, 0.25, 0.25, 1, 1, 0, IDENTITY1); // always a 4 x 4 crop, never flipped
+        Rng rng = new Rng(11);
+        Augment.Crop crop = aug.sampleCrop(8, 8, new Rng(11));
+        float[] out = new float[16];
+        aug.batch(d, new int[] {0}, out, rng);
+        assertEquals(4, crop.height());
+        for (int y = 0; y < 4; y++) for (int x = 0; x < 4; x++) {
+            assertEquals(((crop.top() + y) * 8 + crop.left() + x) / 64f, out[y * 4 + x], 1e-6f);
+        }
+    }
+
+    @Test
+    void flipMirrorsAnAsymmetricImage() {
+        Dataset d = dataset(1, 3, 6, (i, ch, y, x) -> x < 2 ? 1f : ch * 0.1f + y * 0.01f);
+        float[] kept = new float[3 * 36], flipped = new float[3 * 36];
+        new Augment(6, 6, 1, 1, 1, 1, 0, IDENTITY).batch(d, new int[] {0}, kept, new Rng(5));
+        new Augment(6, 6, 1, 1, 1, 1, 1, IDENTITY).batch(d, new int[] {0}, flipped, new Rng(5));
+        assertArrayEquals(d.image(0), kept, "full-size crop without flip is the image itself");
+        for (int ch = 0; ch < 3; ch++) for (int y = 0; y < 6; y++) for (int x = 0; x < 6; x++) {
+            assertEquals(kept[(ch * 6 + y) * 6 + x], flipped[(ch * 6 + y) * 6 + (5 - x)], "c" + ch + " y" + y + " x" + x);
+        }
+    }
+
+    @Test
+    void constantImagesStayConstantAndNormalize() {
+        Dataset d = dataset(3, 3, 20, (i, ch, y, x) -> 0.1f * (i + 1) + 0.2f * ch);
+        Normalization norm = new Normalization(new float[] {0.5f, 0.4f, 0.3f}, new float[] {0.5f, 0.25f, 0.2f});
+        float[] out = new float[3 * 3 * 9 * 9];
+        new Augment(9, norm).batch(d, new int[] {0, 1, 2}, out, new Rng(2));
+        for (int i = 0; i < 3; i++) for (int ch = 0; ch < 3; ch++) {
+            float want = (0.1f * (i + 1) + 0.2f * ch - norm.mean()[ch]) / norm.std()[ch];
+            for (int p = 0; p < 81; p++) assertEquals(want, out[(i * 3 + ch) * 81 + p], 1e-5f, "image " + i + " channel " + ch);
+        }
+    }
+
+    @Test
+    void outputsStayInRangeOnRealImages() throws IOException {
+        Dataset d = Datasets.load(null, TestData.embeddedDir(), TestData.embeddedDir().resolve("none"), 1, 28).eval().subset(0, 64);
+        int[] idx = new int[64];
+        for (int i = 0; i < 64; i++) idx[i] = i;
+        float[] out = new float[64 * 28 * 28];
+        new Augment(28, new Normalization(new float[] {0.5f}, new float[] {0.5f})).batch(d, idx, out, new Rng(9));
+        float min = Float.MAX_VALUE, max = -Float.MAX_VALUE;
+        for (float v : out) { min = Math.min(min, v); max = Math.max(max, v); }
+        assertTrue(min >= -1 - 1e-6 && max <= 1 + 1e-6, min + " .. " + max);
+        assertTrue(min < -0.99 && max > 0.9, "real images span the range: " + min + " .. " + max);
+    }
+
+    @Test
+    void evalBatchNormalizesToZeroMeanUnitStd() throws IOException {
+        Dataset d = Datasets.load(null, TestData.embeddedDir(), TestData.embeddedDir().resolve("none"), 1, 28).train().subset(0, 500);
+        Normalization norm = Normalization.of(d);
+        int[] idx = new int[500];
+        for (int i = 0; i < 500; i++) idx[i] = i;
+        float[] out = new float[500 * 784];
+        new Augment(28, norm).evalBatch(d, idx, out);
+        double sum = 0, sq = 0;
+        for (float v : out) { sum += v; sq += v * v; }
+        assertEquals(0, sum / out.length, 1e-4);
+        assertEquals(1, Math.sqrt(sq / out.length), 1e-4);
+    }
+
+    @Test
+    void mismatchedChannelsAndShortOutputAreErrors() {
+        Dataset d = dataset(2, 3, 4, (i, ch, y, x) -> 0.5f);
+        assertThrows(IllegalArgumentException.class, () -> new Augment(4, IDENTITY1).batch(d, new int[] {0}, new float[48], new Rng(1)));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new Augment(4, IDENTITY).batch(d, new int[] {0, 1}, new float[95], new Rng(1)));
+        assertTrue(e.getMessage().contains("needs 96"), e.getMessage());
+    }
+}
