@@ -11,13 +11,13 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 
 /** Writes a file atomically: a temp file in the same directory, fsync, then rename over the target. */
-final class AtomicFiles {
+public final class AtomicFiles {
     @FunctionalInterface
-    interface Writer { void write(OutputStream out) throws IOException; }
+    public interface Writer { void write(OutputStream out) throws IOException; }
 
     private AtomicFiles() {}
 
-    static void write(Path file, Writer writer) throws IOException {
+    public static void write(Path file, Writer writer) throws IOException {
         Path dir = file.toAbsolutePath().getParent();
         Path tmp = Files.createTempFile(dir, "." + file.getFileName() + ".", ".tmp");
         try {
@@ -37,6 +37,11 @@ final class AtomicFiles {
             }
             throw e;
         }
+    }
+
+    /** Writes text (UTF-8) atomically. */
+    public static void writeString(Path file, String text) throws IOException {
+        write(file, out -> out.write(text.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
     }
 
     private static void makeReadable(Path tmp) {

@@ -1,0 +1,70 @@
+package mae.model;
+
+import mae.autograd.Grad;
+import mae.data.Normalization;
+import mae.tensor.Tensor;
+import mae.viz.ImageGrid;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+/**
+ * The paper's Figure 2 for a batch of images: original | masked | reconstruction | reconstruction with the
+ * visible patches pasted back. Norm-pix predictions are de-normalized with each patch's own mean and
+ * variance; everything is mapped back to [0, 1] pixels with the dataset normalization.
+ */
+public final class Reconstruction {
+    private Reconstruction() {}
+
+    /** Pixels (N, C, H, W) in [0, 1] for the four columns. */
+    public record Pictures(Tensor original, Tensor masked, Tensor reconstruction, Tensor pasted, float loss) {}
+
+    /** imgs are normalized model inputs (N, C, H, W); noise (N, L). */
+    public static Pictures of(MaeModel model, Tensor imgs, Tensor noise, double maskRatio, Normalization norm) {
+        MaeModel.Output o;
+        try (Grad.Scope s = Grad.off()) { o = model.forward(imgs, noise, maskRatio); }
+        int p = model.cfg.patchSize(), C = model.cfg.inChans();
+        Tensor target = MaeModel.patchify(imgs, p);                           // (N, L, P)
+        Tensor pred = o.pred().value();
+        if (model.cfg.normPixLoss()) {                                        // undo the per-patch normalization
+            Tensor mean = target.mean(new int[]{-1}, true), var = target.var(new int[]{-1}, true, true);
+            pred = pred.mul(var.add(1e-6f).sqrt()).add(mean);
+        }
+        Tensor removed = o.mask().unsqueeze(-1);                              // (N, L, 1), 1 = removed
+        Tensor kept = removed.neg().add(1f);
+        Tensor masked = target.mul(kept).add(removed.mul(maskFill(norm, C)));
+        Tensor pasted = target.mul(kept).add(pred.mul(removed));
+        return new Pictures(pixels(imgs, norm), pixels(MaeModel.unpatchify(masked, p, C), norm),
+                pixels(MaeModel.unpatchify(pred, p, C), norm), pixels(MaeModel.unpatchify(pasted, p, C), norm),
+                o.loss().value().item());
+    }
+
+    /** Removed patches are drawn mid-gray: the normalized value of pixel 0.5 per channel, laid out as a patch. */
+    private static Tensor maskFill(Normalization norm, int C) {
+        float[] v = new float[C];
+        for (int c = 0; c < C; c++) v[c] = (0.5f - norm.mean()[c]) / norm.std()[c];
+        return Tensor.of(v, C); // broadcasts over the channel-fastest patch layout (p*p*C)
+    }
+
+    /** Normalized (N, C, H, W) back to [0, 1] pixels. */
+    public static Tensor pixels(Tensor x, Normalization norm) {
+        int C = x.size(1);
+        Tensor mean = Tensor.of(norm.mean().clone(), 1, C, 1, 1), std = Tensor.of(norm.std().clone(), 1, C, 1, 1);
+        float[] v = x.mul(std).add(mean).toArray();
+        for (int i = 0; i < v.length; i++) v[i] = Math.max(0, Math.min(1, v[i]));
+        return Tensor.of(v, x.shape());
+    }
+
+    /** One row per image, the four columns, scaled up for small images. */
+    public static void write(Path png, Pictures p) throws IOException {
+        int N = p.original().size(0), C = p.original().size(1), H = p.original().size(2), W = p.original().size(3);
+        int scale = Math.max(1, 112 / Math.max(H, W));
+        ImageGrid g = new ImageGrid(N, 4, C, H, W, scale).border(2).titles("original", "masked", "reconstruction", "recon + visible");
+        Tensor[] cols = {p.original(), p.masked(), p.reconstruction(), p.pasted()};
+        for (int c = 0; c < 4; c++) {
+            float[] v = cols[c].toArray();
+            for (int i = 0; i < N; i++) g.set(i, c, v, i * C * H * W);
+        }
+        g.write(png);
+    }
+}
