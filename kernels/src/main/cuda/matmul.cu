@@ -1,0 +1,268 @@
+// Matrix multiply, row-major, batched: the CUDA twin of mae.kernels.Gemm.
+//   C[b] (M, N) = alpha * op(A[b]) (M, K) @ op(B[b]) (K, N) + beta * C[b],   b < batch,
+// A[b] = A + b * strideA (elements), likewise B and C. A is stored (M, K) with row stride lda, or (K, M) when
+// transA; B is (K, N) with stride ldb, or (N, K) when transB. beta == 0 ignores C (NaNs there included).
+//
+// Versions, side by side (llm.c's dev/cuda habit); CudaKernels.matmul picks by Precision:
+//   v1 matmul_f32_simt          plain FP32 on the CUDA cores: 64x64 tiles, 4x4 outputs per thread. Precision.FP32.
+//   v2 matmul_{tf32,bf16}_{nn,nt,tn,tt}   CHOSEN for Precision.TF32 / BF16: tensor cores through mma.sync PTX,
+//                               FP32 inputs rounded to TF32 (cvt.rna) or BF16 (RN) on their way into shared memory,
+//                               FP32 accumulation. 128x128 block tile, 8 warps of 64x32, K step 16, two shared-memory buffers fed through registers so that the global
+//                               loads of tile k+1 are in flight while tile k is multiplied. The transposes are
+//                               template parameters of the global loads only: shared memory always holds both
+//                               operands K-contiguous, which is the layout the mma fragments want.
+// Every size works: loads outside (M, N, K) read as zero and stores outside are skipped, so no size needs to be a
+// multiple of a tile (the "fallback" is predication, in the same kernel).
+// Not done: Hopper's wgmma / TMA path (sm_90a), cp.async multi-stage pipelines, split-K for small M*N.
+#include "common.cuh"
+#include <cuda_bf16.h>
+
+// ---------------------------------------------------------------------------------------------------------------
+// v1: FP32 SIMT. Block 256 = 16 x 16 threads, each computing a 4 x 4 block of the 64 x 64 tile.
+#define S_BM 64
+#define S_BN 64
+#define S_BK 16
+
+extern "C" __global__ void __launch_bounds__(256) matmul_f32_simt(int transA, int transB, int M, int N, int K, float alpha,
+                                                                  const float* A, int lda, long long strideA,
+                                                                  const float* B, int ldb, long long strideB,
+                                                                  float beta, float* C, int ldc, long long strideC) {
+    __shared__ float As[S_BK][S_BM + 4];   // As[k][m]
+    __shared__ float Bs[S_BK][S_BN + 4];   // Bs[k][n]
+    A += blockIdx.z * strideA; B += blockIdx.z * strideB; C += blockIdx.z * strideC;
+    int m0 = blockIdx.y * S_BM, n0 = blockIdx.x * S_BN;
+    int tx = threadIdx.x & 15, ty = threadIdx.x >> 4;
+    float acc[4][4] = {};
+    for (int k0 = 0; k0 < K; k0 += S_BK) {
+        for (int e = threadIdx.x; e < S_BM * S_BK; e += 256) {   // 4 elements per thread per operand
+            int r, k;
+            if (transA) { r = e % S_BM; k = e / S_BM; } else { k = e % S_BK; r = e / S_BK; }   // coalesced either way
+            int gm = m0 + r, gk = k0 + k;
+            As[k][r] = (gm < M && gk < K) ? A[transA ? (long long)gk * lda + gm : (long long)gm * lda + gk] : 0.f;
+            if (transB) { k = e % S_BK; r = e / S_BK; } else { r = e % S_BN; k = e / S_BN; }
+            int gn = n0 + r;
+            gk = k0 + k;
+            Bs[k][r] = (gn < N && gk < K) ? B[transB ? (long long)gn * ldb + gk : (long long)gk * ldb + gn] : 0.f;
+        }
+        __syncthreads();
+#pragma unroll
+        for (int k = 0; k < S_BK; k++) {
+            float a[4], b[4];
+#pragma unroll
+            for (int i = 0; i < 4; i++) { a[i] = As[k][ty * 4 + i]; b[i] = Bs[k][tx * 4 + i]; }
+#pragma unroll
+            for (int i = 0; i < 4; i++)
+#pragma unroll
+                for (int j = 0; j < 4; j++) acc[i][j] += a[i] * b[j];
+        }
+        __syncthreads();
+    }
+#pragma unroll
+    for (int i = 0; i < 4; i++)
+#pragma unroll
+        for (int j = 0; j < 4; j++) {
+            int gm = m0 + ty * 4 + i, gn = n0 + tx * 4 + j;
+            if (gm < M && gn < N) {
+                float* c = C + (long long)gm * ldc + gn;
+                *c = alpha * acc[i][j] + (beta == 0.f ? 0.f : beta * *c);
+            }
+        }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// v2: tensor cores through mma.sync.
+#define TC_BM 128
+#define TC_BN 128
+#define TC_THREADS 256
+#define TC_WM 64          // warp tile rows: 2 warps along M
+#define TC_WN 32          // warp tile cols: 4 warps along N
+#define TC_MT (TC_WM / 16)   // m16 tiles per warp
+#define TC_NT (TC_WN / 8)    // n8 tiles per warp
+
+struct Tf32 {                        // mma.m16n8k8, operands as 32-bit TF32 patterns
+    static constexpr int BK = 16;    // K per shared tile
+    static constexpr int PAD = 4;    // row stride 20 words: conflict-free fragment reads
+    typedef unsigned int T;
+    static __device__ __forceinline__ T convert(float x) {
+        unsigned int r;
+        asm("cvt.rna.tf32.f32 %0, %1;" : "=r"(r) : "f"(x));
+        return r;
+    }
+};
+
+struct Bf16 {                        // mma.m16n8k16, operands as BF16 pairs
+    static constexpr int BK = 16;    // one k16 step per tile: 16 staged floats per thread, as TF32 (BK = 32 spilled)
+    static constexpr int PAD = 8;    // row stride 24 halves = 12 words: conflict-free fragment reads
+    typedef __nv_bfloat16 T;
+    static __device__ __forceinline__ T convert(float x) { return __float2bfloat16_rn(x); }
+};
+
+// One (128 x BK) operand tile, logical layout [r][k], r the M (or N) index. KCONTIG: element (r, k) sits at
+// p[r * ld + k] (A not transposed, B transposed), else at p[k * ld + r]. Threads are laid out along the contiguous
+// axis so that each warp's loads are coalesced in both cases.
+template <class P, bool KCONTIG>
+struct TileLoader {
+    static constexpr int PER_THREAD = TC_BM * P::BK / TC_THREADS;   // 8
+    __device__ __forceinline__ static void load(float (&reg)[PER_THREAD], const float* p, long long ld,
+                                                int r0, int k0, int R, int K) {
+#pragma unroll
+        for (int s = 0; s < PER_THREAD; s++) {
+            int e = threadIdx.x + s * TC_THREADS, r, k;
+            if (KCONTIG) { k = e % P::BK; r = e / P::BK; } else { r = e % TC_BM; k = e / TC_BM; }
+            int gr = r0 + r, gk = k0 + k;
+            reg[s] = (gr < R && gk < K) ? (KCONTIG ? p[gr * ld + gk] : p[gk * ld + gr]) : 0.f;
+        }
+    }
+    __device__ __forceinline__ static void store(const float (&reg)[PER_THREAD], typename P::T* tile) {
+#pragma unroll
+        for (int s = 0; s < PER_THREAD; s++) {
+            int e = threadIdx.x + s * TC_THREADS, r, k;
+            if (KCONTIG) { k = e % P::BK; r = e / P::BK; } else { r = e % TC_BM; k = e / TC_BM; }
+            tile[r * (P::BK + P::PAD) + k] = P::convert(reg[s]);
+        }
+    }
+};
+
+__device__ __forceinline__ void mma_tf32(float (&d)[4], const unsigned (&a)[4], const unsigned (&b)[2]) {
+    asm volatile("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 "
+                 "{%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+                 : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+}
+
+__device__ __forceinline__ void mma_bf16(float (&d)[4], const unsigned (&a)[4], const unsigned (&b)[2]) {
+    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 "
+                 "{%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+                 : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+}
+
+// The warp's 64 x 32 tile times one BK slice of shared memory. As, Bs: [128][BK + PAD], K-contiguous.
+// Fragment layouts (PTX ISA, "Matrix fragments for mma.m16n8k8 / m16n8k16"), g = lane / 4, t = lane % 4:
+//   TF32 k8:  A a0 (g, t)  a1 (g+8, t)  a2 (g, t+4)  a3 (g+8, t+4);  B b0 (k=t, n=g)  b1 (k=t+4, n=g)
+//   BF16 k16: A a0 (g, 2t..2t+1)  a1 (g+8, 2t..)  a2 (g, 2t+8..)  a3 (g+8, 2t+8..);  B b0 (k=2t.., n=g)  b1 (k=2t+8.., n=g)
+//   C: c0 (g, 2t)  c1 (g, 2t+1)  c2 (g+8, 2t)  c3 (g+8, 2t+1)
+template <class P>
+__device__ __forceinline__ void warp_mma(float (&acc)[TC_MT][TC_NT][4], const typename P::T* As,
+                                         const typename P::T* Bs, int wm, int wn, int g, int t) {
+    constexpr int LD = P::BK + P::PAD;
+    if constexpr (sizeof(typename P::T) == 4) {                    // TF32
+#pragma unroll
+        for (int kk = 0; kk < P::BK; kk += 8) {
+            unsigned a[TC_MT][4], b[TC_NT][2];
+#pragma unroll
+            for (int i = 0; i < TC_MT; i++) {
+                const unsigned* s = As + (wm * TC_WM + i * 16 + g) * LD + kk + t;
+                a[i][0] = s[0]; a[i][1] = s[8 * LD]; a[i][2] = s[4]; a[i][3] = s[8 * LD + 4];
+            }
+#pragma unroll
+            for (int j = 0; j < TC_NT; j++) {
+                const unsigned* s = Bs + (wn * TC_WN + j * 8 + g) * LD + kk + t;
+                b[j][0] = s[0]; b[j][1] = s[4];
+            }
+#pragma unroll
+            for (int i = 0; i < TC_MT; i++)
+#pragma unroll
+                for (int j = 0; j < TC_NT; j++) mma_tf32(acc[i][j], a[i], b[j]);
+        }
+    } else {                                                        // BF16
+#pragma unroll
+        for (int kk = 0; kk < P::BK; kk += 16) {
+            unsigned a[TC_MT][4], b[TC_NT][2];
+#pragma unroll
+            for (int i = 0; i < TC_MT; i++) {
+                const __nv_bfloat16* s = As + (wm * TC_WM + i * 16 + g) * LD + kk + 2 * t;
+                a[i][0] = *(const unsigned*)s;
+                a[i][1] = *(const unsigned*)(s + 8 * LD);
+                a[i][2] = *(const unsigned*)(s + 8);
+                a[i][3] = *(const unsigned*)(s + 8 * LD + 8);
+            }
+#pragma unroll
+            for (int j = 0; j < TC_NT; j++) {
+                const __nv_bfloat16* s = Bs + (wn * TC_WN + j * 8 + g) * LD + kk + 2 * t;
+                b[j][0] = *(const unsigned*)s;
+                b[j][1] = *(const unsigned*)(s + 8);
+            }
+#pragma unroll
+            for (int i = 0; i < TC_MT; i++)
+#pragma unroll
+                for (int j = 0; j < TC_NT; j++) mma_bf16(acc[i][j], a[i], b[j]);
+        }
+    }
+}
+
+template <class P, bool TA, bool TB>
+__device__ __forceinline__ void matmul_tc(int M, int N, int K, float alpha,
+                                          const float* A, int lda, long long strideA,
+                                          const float* B, int ldb, long long strideB,
+                                          float beta, float* C, int ldc, long long strideC) {
+    constexpr int TILE = TC_BM * (P::BK + P::PAD);   // elements per operand tile and buffer
+    __shared__ __align__(16) typename P::T As[2 * TILE];
+    __shared__ __align__(16) typename P::T Bs[2 * TILE];
+    typedef TileLoader<P, !TA> LA;   // A (M, K) is K-contiguous unless transposed
+    typedef TileLoader<P, TB> LB;    // B (K, N) is N-contiguous unless transposed
+    A += blockIdx.z * strideA; B += blockIdx.z * strideB; C += blockIdx.z * strideC;
+    int m0 = blockIdx.y * TC_BM, n0 = blockIdx.x * TC_BN;
+    int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+    int wm = warp >> 2, wn = warp & 3, g = lane >> 2, t = lane & 3;
+
+    float acc[TC_MT][TC_NT][4];
+#pragma unroll
+    for (int i = 0; i < TC_MT; i++)
+#pragma unroll
+        for (int j = 0; j < TC_NT; j++)
+#pragma unroll
+            for (int c = 0; c < 4; c++) acc[i][j][c] = 0.f;
+
+    float ra[LA::PER_THREAD], rb[LB::PER_THREAD];
+    int ktiles = (K + P::BK - 1) / P::BK;
+    LA::load(ra, A, lda, m0, 0, M, K);
+    LB::load(rb, B, ldb, n0, 0, N, K);
+    LA::store(ra, As);
+    LB::store(rb, Bs);
+    __syncthreads();
+    for (int kt = 0; kt < ktiles; kt++) {
+        int cur = (kt & 1) * TILE, nxt = TILE - cur;
+        bool more = kt + 1 < ktiles;
+        if (more) {                                  // global loads of the next tile, in flight during the mma
+            LA::load(ra, A, lda, m0, (kt + 1) * P::BK, M, K);
+            LB::load(rb, B, ldb, n0, (kt + 1) * P::BK, N, K);
+        }
+        warp_mma<P>(acc, As + cur, Bs + cur, wm, wn, g, t);
+        if (more) {
+            LA::store(ra, As + nxt);
+            LB::store(rb, Bs + nxt);
+        }
+        __syncthreads();
+    }
+
+#pragma unroll
+    for (int i = 0; i < TC_MT; i++)
+#pragma unroll
+        for (int j = 0; j < TC_NT; j++)
+#pragma unroll
+            for (int c = 0; c < 4; c++) {
+                int gm = m0 + wm * TC_WM + i * 16 + g + (c >> 1) * 8;
+                int gn = n0 + wn * TC_WN + j * 8 + 2 * t + (c & 1);
+                if (gm < M && gn < N) {
+                    float* p = C + (long long)gm * ldc + gn;
+                    *p = alpha * acc[i][j][c] + (beta == 0.f ? 0.f : beta * *p);
+                }
+            }
+}
+
+// extern "C" entry points: matmul_<precision>_<A: n|t><B: n|t>. Grid (ceil(N/128), ceil(M/128), batch), block 256.
+#define MATMUL_TC(NAME, P, TA, TB)                                                                              \
+    extern "C" __global__ void __launch_bounds__(TC_THREADS) NAME(                                              \
+        int M, int N, int K, float alpha, const float* A, int lda, long long strideA,                          \
+        const float* B, int ldb, long long strideB, float beta, float* C, int ldc, long long strideC) {       \
+        matmul_tc<P, TA, TB>(M, N, K, alpha, A, lda, strideA, B, ldb, strideB, beta, C, ldc, strideC);        \
+    }
+MATMUL_TC(matmul_tf32_nn, Tf32, false, false)
+MATMUL_TC(matmul_tf32_nt, Tf32, false, true)
+MATMUL_TC(matmul_tf32_tn, Tf32, true, false)
+MATMUL_TC(matmul_tf32_tt, Tf32, true, true)
+MATMUL_TC(matmul_bf16_nn, Bf16, false, false)
+MATMUL_TC(matmul_bf16_nt, Bf16, false, true)
+MATMUL_TC(matmul_bf16_tn, Bf16, true, false)
+MATMUL_TC(matmul_bf16_tt, Bf16, true, true)

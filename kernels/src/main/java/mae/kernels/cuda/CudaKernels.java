@@ -1,0 +1,475 @@
+package mae.kernels.cuda;
+
+import jcuda.driver.CUdeviceptr;
+import mae.kernels.Elementwise;
+
+/**
+ * One static launcher per CUDA kernel, mirroring the CPU reference signatures (outputs, then inputs, then sizes)
+ * but on device pointers. Pass {@code buffer.ptr()} or {@code buffer.at(offset)}; null where the CPU accepts null.
+ * Every launch is queued on {@link Cuda#stream()} and returns at once; {@link DeviceBuffer#copyTo} waits.
+ * Backward launchers ADD into their gradients, as on the CPU. Shapes are checked here, in the CPU's words.
+ *
+ * <p>Kernel sources: kernels/src/main/cuda/&lt;family&gt;.cu; each launcher names its kernel.
+ */
+public final class CudaKernels {
+    private CudaKernels() {}
+
+    static final int BLOCK = 256;
+
+    /** Matmul input precision; accumulation is FP32 in all three. */
+    public enum Precision {
+        /** FP32 on the CUDA cores (matmul_f32_simt): exact FP32 products, slow. */
+        FP32,
+        /** Inputs rounded to TF32 (10-bit mantissa) on the tensor cores. */
+        TF32,
+        /** Inputs rounded to BF16 (7-bit mantissa) on the tensor cores. */
+        BF16
+    }
+
+    private static Cuda.Kernel k(String family, String name) { return Cuda.kernel(family, name); }
+
+    private static void positive(String op, String what, long v) {
+        if (v < 0) throw new IllegalArgumentException(op + ": " + what + " = " + v + " must be >= 0");
+    }
+
+    // ----------------------------------------------------------------------------------------------- elementwise
+
+    /** out (n) = op(x (n)), contiguous. elementwise.cu unary_f32. */
+    public static void unary(Elementwise.Unary op, CUdeviceptr out, CUdeviceptr x, long n) {
+        positive("unary", "n", n);
+        if (n == 0) return;
+        k("elementwise", "unary_f32").launch(Cuda.gridFor(n, BLOCK), 1, 1, BLOCK, 0, out, x, n, op.ordinal());
+    }
+
+    /**
+     * out (contiguous, shape) = op(x viewed with xStrides), op null for a plain copy. elementwise.cu unary_strided_f32.
+     * Any rank whose dims merge down to 4 or fewer.
+     */
+    public static void unaryStrided(Elementwise.Unary op, CUdeviceptr out, int[] shape, CUdeviceptr x, int[] xStrides) {
+        long n = numel(shape);
+        if (n == 0) return;
+        int[][] c = collapse("unaryStrided", shape, xStrides);
+        int[] s = c[0], xs = c[1];
+        k("elementwise", "unary_strided_f32").launch(Cuda.gridFor(n, BLOCK), 1, 1, BLOCK, 0, out, x, n,
+                op == null ? -1 : op.ordinal(), s[0], s[1], s[2], s[3], xs[0], xs[1], xs[2], xs[3]);
+    }
+
+    /** out (n) = op(a (n), b (n)), contiguous. elementwise.cu binary_f32. */
+    public static void binary(Elementwise.Binary op, CUdeviceptr out, CUdeviceptr a, CUdeviceptr b, long n) {
+        positive("binary", "n", n);
+        if (n == 0) return;
+        k("elementwise", "binary_f32").launch(Cuda.gridFor(n, BLOCK), 1, 1, BLOCK, 0, out, a, b, n, op.ordinal());
+    }
+
+    /** out (contiguous, shape) = op(a, b), each a strided view over shape (0 strides broadcast). binary_strided_f32. */
+    public static void binaryStrided(Elementwise.Binary op, CUdeviceptr out, int[] shape,
+                                     CUdeviceptr a, int[] aStrides, CUdeviceptr b, int[] bStrides) {
+        long n = numel(shape);
+        if (n == 0) return;
+        int[][] c = collapse("binaryStrided", shape, aStrides, bStrides);
+        int[] s = c[0], as = c[1], bs = c[2];
+        k("elementwise", "binary_strided_f32").launch(Cuda.gridFor(n, BLOCK), 1, 1, BLOCK, 0, out, a, b, n,
+                op.ordinal(), s[0], s[1], s[2], s[3], as[0], as[1], as[2], as[3], bs[0], bs[1], bs[2], bs[3]);
+    }
+
+    /** out (rows, C) = x (rows, C) + bias (C); out may be x. elementwise.cu add_bias_f32. */
+    public static void addBias(CUdeviceptr out, CUdeviceptr x, CUdeviceptr bias, int rows, int C) {
+        positive("addBias", "rows", rows); positive("addBias", "C", C);
+        long n = (long) rows * C;
+        if (n == 0) return;
+        k("elementwise", "add_bias_f32").launch(Cuda.gridFor(n, BLOCK), 1, 1, BLOCK, 0, out, x, bias, rows, C);
+    }
+
+    /** y (n) += alpha * x (n). elementwise.cu axpy_f32. */
+    public static void axpy(CUdeviceptr y, CUdeviceptr x, float alpha, long n) {
+        positive("axpy", "n", n);
+        if (n == 0) return;
+        k("elementwise", "axpy_f32").launch(Cuda.gridFor(n, BLOCK), 1, 1, BLOCK, 0, y, x, alpha, n);
+    }
+
+    /** out (n) = value. elementwise.cu fill_f32. */
+    public static void fill(CUdeviceptr out, float value, long n) {
+        positive("fill", "n", n);
+        if (n == 0) return;
+        k("elementwise", "fill_f32").launch(Cuda.gridFor(n, BLOCK), 1, 1, BLOCK, 0, out, value, n);
+    }
+
+    static long numel(int[] shape) {
+        long n = 1;
+        for (int s : shape) {
+            if (s < 0) throw new IllegalArgumentException("negative dim in shape " + java.util.Arrays.toString(shape));
+            n *= s;
+        }
+        return n;
+    }
+
+    /**
+     * Shape and strides brought to rank 4 for the strided kernels: dims of size 1 dropped, neighbours merged
+     * where every view is contiguous across them, then padded with leading 1s. Throws if more than 4 remain.
+     */
+    static int[][] collapse(String op, int[] shape, int[]... strides) {
+        for (int[] st : strides)
+            if (st.length != shape.length)
+                throw new IllegalArgumentException(op + ": strides " + java.util.Arrays.toString(st)
+                        + " do not match shape " + java.util.Arrays.toString(shape));
+        int r = 0;
+        int[] s = new int[shape.length];
+        int[][] t = new int[strides.length][shape.length];
+        for (int d = 0; d < shape.length; d++) {
+            if (shape[d] == 1) continue;
+            boolean merge = r > 0;
+            for (int v = 0; v < strides.length && merge; v++)
+                merge = t[v][r - 1] == strides[v][d] * shape[d];
+            if (merge) {
+                s[r - 1] *= shape[d];
+                for (int v = 0; v < strides.length; v++) t[v][r - 1] = strides[v][d];
+            } else {
+                s[r] = shape[d];
+                for (int v = 0; v < strides.length; v++) t[v][r] = strides[v][d];
+                r++;
+            }
+        }
+        if (r > 4)
+            throw new IllegalArgumentException(op + ": shape " + java.util.Arrays.toString(shape)
+                    + " with these strides needs rank " + r + " after merging; the CUDA kernel takes at most 4");
+        int[][] outp = new int[1 + strides.length][4];
+        for (int i = 0; i < 4; i++) {
+            int d = i - (4 - r);
+            outp[0][i] = d < 0 ? 1 : s[d];
+            for (int v = 0; v < strides.length; v++) outp[1 + v][i] = d < 0 ? 0 : t[v][d];
+        }
+        return outp;
+    }
+
+    // ------------------------------------------------------------------------------------------------- reduce
+
+    /** out (outer, inner) = sum over n of x (outer, n, inner). reduce.cu reduce_sum_rows_f32 / reduce_sum_mid_f32. */
+    public static void sum(CUdeviceptr out, CUdeviceptr x, int outer, int n, int inner) {
+        positive("sum", "outer", outer); positive("sum", "n", n); positive("sum", "inner", inner);
+        if ((long) outer * inner == 0) return;
+        if (n == 0) { fill(out, 0f, (long) outer * inner); return; }
+        int sms = Cuda.smCount();
+        if (inner == 1) {
+            int chunks = outer >= 2 * sms ? 1 : (int) Math.min((n + 4095) / 4096, (4L * sms + outer - 1) / outer);
+            chunks = Math.max(1, chunks);
+            int chunk = (n + chunks - 1) / chunks;
+            chunks = (n + chunk - 1) / chunk;
+            if (chunks > 1) fill(out, 0f, outer);
+            k("reduce", "reduce_sum_rows_f32").launch(chunks, Math.min(outer, 65535), 1, BLOCK, 0,
+                    out, x, outer, n, chunk, chunks > 1);
+        } else {
+            int gx = (inner + 31) / 32, gy = Math.min(outer, 65535);
+            long blocks = (long) gx * gy;
+            int chunks = blocks >= 2L * sms ? 1 : (int) Math.min(Math.min((n + 63) / 64, 65535), (4L * sms + blocks - 1) / blocks);
+            chunks = Math.max(1, chunks);
+            int chunk = (n + chunks - 1) / chunks;
+            chunks = (n + chunk - 1) / chunk;
+            if (chunks > 1) fill(out, 0f, (long) outer * inner);
+            k("reduce", "reduce_sum_mid_f32").launch(gx, gy, chunks, BLOCK, 0, out, x, outer, n, inner, chunk, chunks > 1);
+        }
+    }
+
+    /** out, arg (outer, inner) = max over n and its first index (NaN wins). reduce.cu reduce_max_rows_f32 / _mid_f32. */
+    public static void max(CUdeviceptr out, CUdeviceptr arg, CUdeviceptr x, int outer, int n, int inner) {
+        if (n <= 0) throw new IllegalArgumentException("max: n = " + n + " must be >= 1");
+        positive("max", "outer", outer); positive("max", "inner", inner);
+        long total = (long) outer * inner;
+        if (total == 0) return;
+        if (inner == 1) k("reduce", "reduce_max_rows_f32").launch((outer + 7) / 8, 1, 1, BLOCK, 0, out, arg, x, outer, n);
+        else k("reduce", "reduce_max_mid_f32").launch(Cuda.gridFor(total, BLOCK), 1, 1, BLOCK, 0, out, arg, x, outer, n, inner);
+    }
+
+    // ------------------------------------------------------------------------------------------------ softmax
+
+    /** out (rows, cols) = softmax of each row of x. softmax.cu softmax_forward_f32. */
+    public static void softmaxForward(CUdeviceptr out, CUdeviceptr x, int rows, int cols) {
+        positive("softmaxForward", "rows", rows); positive("softmaxForward", "cols", cols);
+        if (rows == 0 || cols == 0) return;
+        k("softmax", "softmax_forward_f32").launch((rows + 7) / 8, 1, 1, BLOCK, 0, out, x, rows, cols);
+    }
+
+    /** dx (rows, cols) += y * (dy - sum(dy * y)). softmax.cu softmax_backward_f32. */
+    public static void softmaxBackward(CUdeviceptr dx, CUdeviceptr dy, CUdeviceptr y, int rows, int cols) {
+        positive("softmaxBackward", "rows", rows); positive("softmaxBackward", "cols", cols);
+        if (rows == 0 || cols == 0) return;
+        k("softmax", "softmax_backward_f32").launch((rows + 7) / 8, 1, 1, BLOCK, 0, dx, dy, y, rows, cols);
+    }
+
+    // ---------------------------------------------------------------------------------------------- layer norm
+
+    /** out (rows, C) = layer norm of x with w, b (C); saves mean, rstd (rows). layernorm.cu layernorm_forward_f32. */
+    public static void layerNormForward(CUdeviceptr out, CUdeviceptr mean, CUdeviceptr rstd, CUdeviceptr x,
+                                        CUdeviceptr w, CUdeviceptr b, int rows, int C, float eps) {
+        positive("layerNormForward", "rows", rows);
+        if (C <= 0) throw new IllegalArgumentException("layerNormForward: C = " + C + " must be >= 1");
+        if (rows == 0) return;
+        k("layernorm", "layernorm_forward_f32").launch((rows + 7) / 8, 1, 1, BLOCK, 0, out, mean, rstd, x, w, b, rows, C, eps);
+    }
+
+    /** Adds dx (rows, C), dw (C), db (C), each may be null. layernorm.cu layernorm_backward_f32. */
+    public static void layerNormBackward(CUdeviceptr dx, CUdeviceptr dw, CUdeviceptr db, CUdeviceptr dout,
+                                         CUdeviceptr x, CUdeviceptr w, CUdeviceptr mean, CUdeviceptr rstd,
+                                         int rows, int C) {
+        positive("layerNormBackward", "rows", rows);
+        if (C <= 0) throw new IllegalArgumentException("layerNormBackward: C = " + C + " must be >= 1");
+        if (rows == 0) return;
+        int grid = Math.min((rows + 7) / 8, 2 * Cuda.smCount());
+        int smem = (dw != null || db != null) ? 2 * C * 4 : 0;
+        k("layernorm", "layernorm_backward_f32").launch(grid, 1, 1, BLOCK, smem, dx, dw, db, dout, x, w, mean, rstd, rows, C);
+    }
+
+    // ---------------------------------------------------------------------------------------------------- gelu
+
+    /** out (n) = x Phi(x). gelu.cu gelu_forward_f32. */
+    public static void geluForward(CUdeviceptr out, CUdeviceptr x, long n) {
+        positive("geluForward", "n", n);
+        if (n == 0) return;
+        k("gelu", "gelu_forward_f32").launch(Cuda.gridFor(n, BLOCK), 1, 1, BLOCK, 0, out, x, n);
+    }
+
+    /** dx (n) += dout * gelu'(x). gelu.cu gelu_backward_f32. */
+    public static void geluBackward(CUdeviceptr dx, CUdeviceptr dout, CUdeviceptr x, long n) {
+        positive("geluBackward", "n", n);
+        if (n == 0) return;
+        k("gelu", "gelu_backward_f32").launch(Cuda.gridFor(n, BLOCK), 1, 1, BLOCK, 0, dx, dout, x, n);
+    }
+
+    // ----------------------------------------------------------------------------------------------- attention
+
+    /** Head widths with a compiled kernel (attention.cu ATTENTION_HD). */
+    public static final int[] ATTENTION_HEAD_WIDTHS = {32, 64, 80, 128};
+    static final int ATT_ROWS = 16, ATT_THREADS = 128;
+
+    static void checkHeadWidth(String op, int hd) {
+        for (int w : ATTENTION_HEAD_WIDTHS) if (w == hd) return;
+        throw new IllegalArgumentException(op + ": head width " + hd + " has no CUDA kernel; compiled for "
+                + java.util.Arrays.toString(ATTENTION_HEAD_WIDTHS));
+    }
+
+    /** Dynamic shared memory of attention.cu's kernels, in bytes (mirrors the layout comments there). */
+    static int attentionSmem(String which, int hd) {
+        switch (which) {
+            case "forward": return (80 * hd + 32 + 512) * 4;
+            case "dq": return (96 * hd + 64 + 512) * 4;
+            case "dkv": return (96 * hd + 64 + 64 + 1024) * 4;
+            default: throw new AssertionError(which);
+        }
+    }
+
+    private static int attentionGrid(String op, int BH, int T) {
+        long g = (long) BH * ((T + ATT_ROWS - 1) / ATT_ROWS);
+        if (g > Integer.MAX_VALUE) throw new IllegalArgumentException(op + ": BH " + BH + " x T " + T + " too large");
+        return (int) g;
+    }
+
+    /**
+     * out (BH, T, hd) = softmax(q k^T * scale) v; lse (BH, T). q, k, v contiguous (BH, T, hd).
+     * attention.cu attention_forward_hd{32,64,80,128}.
+     */
+    public static void attentionForward(CUdeviceptr out, CUdeviceptr lse, CUdeviceptr q, CUdeviceptr k,
+                                        CUdeviceptr v, int BH, int T, int hd, float scale) {
+        checkHeadWidth("attentionForward", hd);
+        positive("attentionForward", "BH", BH); positive("attentionForward", "T", T);
+        if (BH == 0 || T == 0) return;
+        k("attention", "attention_forward_hd" + hd).launch(attentionGrid("attentionForward", BH, T), 1, 1,
+                ATT_THREADS, attentionSmem("forward", hd), out, lse, q, k, v, T, scale);
+    }
+
+    /**
+     * Adds dq, dk, dv (BH, T, hd) given dout and the forward's out and lse. Three kernels: attention_backward_dot_f32
+     * (D = rowsum(dout * out) into a scratch buffer), attention_backward_dq_hdX, attention_backward_dkv_hdX.
+     */
+    public static void attentionBackward(CUdeviceptr dq, CUdeviceptr dk, CUdeviceptr dv, CUdeviceptr dout,
+                                         CUdeviceptr q, CUdeviceptr k, CUdeviceptr v, CUdeviceptr out,
+                                         CUdeviceptr lse, int BH, int T, int hd, float scale) {
+        checkHeadWidth("attentionBackward", hd);
+        positive("attentionBackward", "BH", BH); positive("attentionBackward", "T", T);
+        if (BH == 0 || T == 0) return;
+        int rows = Math.multiplyExact(BH, T);
+        int grid = attentionGrid("attentionBackward", BH, T);
+        try (DeviceBuffer D = DeviceBuffer.allocate(rows)) {
+            k("attention", "attention_backward_dot_f32").launch((rows + 7) / 8, 1, 1, BLOCK, 0, D.ptr(), dout, out, rows, hd);
+            k("attention", "attention_backward_dq_hd" + hd).launch(grid, 1, 1, ATT_THREADS, attentionSmem("dq", hd),
+                    dq, dout, q, k, v, lse, D.ptr(), T, scale);
+            k("attention", "attention_backward_dkv_hd" + hd).launch(grid, 1, 1, ATT_THREADS, attentionSmem("dkv", hd),
+                    dk, dv, dout, q, k, v, lse, D.ptr(), T, scale);
+        }
+    }
+
+    // -------------------------------------------------------------------------------------------------- adamw
+
+    /**
+     * One AdamW step over n elements (t counts from 1), bias corrections computed here exactly as AdamW.step does.
+     * adamw.cu adamw_step_f32.
+     */
+    public static void adamwStep(CUdeviceptr p, CUdeviceptr g, CUdeviceptr m, CUdeviceptr v, long n, long t,
+                                 float lr, float beta1, float beta2, float eps, float wd) {
+        positive("adamwStep", "n", n);
+        if (t < 1) throw new IllegalArgumentException("adamwStep: step t = " + t + " must count from 1");
+        if (n == 0) return;
+        float bc1 = (float) (1 - Math.pow(beta1, t));
+        float bc2 = (float) (1 - Math.pow(beta2, t));
+        float stepSize = lr / bc1;
+        float bc2Sqrt = (float) Math.sqrt(bc2);
+        float decay = 1 - lr * wd;
+        k("adamw", "adamw_step_f32").launch(Cuda.gridFor(n, BLOCK), 1, 1, BLOCK, 0, p, g, m, v, n,
+                beta1, beta2, eps, stepSize, bc2Sqrt, decay);
+    }
+
+    // ------------------------------------------------------------------------------------------------- gather
+
+    private static DeviceBuffer gatherErr;
+
+    private static synchronized CUdeviceptr gatherErrPtr() {
+        if (gatherErr == null) gatherErr = DeviceBuffer.zeros(2);
+        return gatherErr.ptr();
+    }
+
+    /**
+     * Throws IndexOutOfBoundsException if a gather or scatterAdd since the last check met an index out of range
+     * (the kernel wrote NaN or skipped the element), then resets the flag. Waits for the stream.
+     */
+    public static synchronized void checkGatherIndices() {
+        gatherErrPtr();
+        int[] e = gatherErr.toInts();
+        if (e[0] != 0) {
+            gatherErr.zero();
+            throw new IndexOutOfBoundsException("gather index " + e[1] + " out of range (CUDA gather/scatterAdd)");
+        }
+    }
+
+    private static void gatherArgs(String op, int outer, int S, int J, int inner, int idxInner) {
+        positive(op, "outer", outer); positive(op, "S", S); positive(op, "J", J); positive(op, "inner", inner);
+        if (idxInner != 1 && idxInner != inner)
+            throw new IllegalArgumentException(op + ": idxInner = " + idxInner + " must be 1 or inner = " + inner);
+    }
+
+    /** out (outer, J, inner) = x (outer, S, inner) gathered along S by idx (outer, J, idxInner). gather.cu gather_f32. */
+    public static void gather(CUdeviceptr out, CUdeviceptr x, CUdeviceptr idx, int outer, int S, int J, int inner, int idxInner) {
+        gatherArgs("gather", outer, S, J, inner, idxInner);
+        long n = (long) outer * J * inner;
+        if (n == 0) return;
+        k("gather", "gather_f32").launch(Cuda.gridFor(n, BLOCK), 1, 1, BLOCK, 0, out, x, idx, gatherErrPtr(),
+                outer, S, J, inner, idxInner);
+    }
+
+    /** dx (outer, S, inner) += dout scattered by idx: the backward of gather. gather.cu scatter_add_f32. */
+    public static void scatterAdd(CUdeviceptr dx, CUdeviceptr dout, CUdeviceptr idx, int outer, int S, int J, int inner, int idxInner) {
+        gatherArgs("scatterAdd", outer, S, J, inner, idxInner);
+        long n = (long) outer * J * inner;
+        if (n == 0) return;
+        k("gather", "scatter_add_f32").launch(Cuda.gridFor(n, BLOCK), 1, 1, BLOCK, 0, dx, dout, idx, gatherErrPtr(),
+                outer, S, J, inner, idxInner);
+    }
+
+    /** inv (rows, L): inv[r, perm[r, j]] = j (MAE's ids_restore from ids_shuffle). gather.cu invert_permutation_i32. */
+    public static void invertPermutation(CUdeviceptr inv, CUdeviceptr perm, int rows, int L) {
+        positive("invertPermutation", "rows", rows); positive("invertPermutation", "L", L);
+        long n = (long) rows * L;
+        if (n == 0) return;
+        k("gather", "invert_permutation_i32").launch(Cuda.gridFor(n, BLOCK), 1, 1, BLOCK, 0, inv, perm, rows, L);
+    }
+
+    /** mask (rows, L) = idsRestore >= keep ? 1 : 0 (1 = removed patch). gather.cu mae_mask_f32. */
+    public static void maeMask(CUdeviceptr mask, CUdeviceptr idsRestore, int rows, int L, int keep) {
+        positive("maeMask", "rows", rows); positive("maeMask", "L", L);
+        long n = (long) rows * L;
+        if (n == 0) return;
+        k("gather", "mae_mask_f32").launch(Cuda.gridFor(n, BLOCK), 1, 1, BLOCK, 0, mask, idsRestore, rows, L, keep);
+    }
+
+    private static void patchArgs(String op, int N, int C, int H, int W, int p) {
+        if (p <= 0 || H % p != 0 || W % p != 0)
+            throw new IllegalArgumentException(op + ": image " + H + "x" + W + " is not divisible into patches of " + p);
+        positive(op, "N", N); positive(op, "C", C);
+    }
+
+    /** out (N, (H/p)(W/p), p*p*C) = MAE's patchify of imgs (N, C, H, W). gather.cu patchify_f32. */
+    public static void patchify(CUdeviceptr out, CUdeviceptr imgs, int N, int C, int H, int W, int p) {
+        patchArgs("patchify", N, C, H, W, p);
+        long n = (long) N * C * H * W;
+        if (n == 0) return;
+        k("gather", "patchify_f32").launch(Cuda.gridFor(n, BLOCK), 1, 1, BLOCK, 0, out, imgs, N, C, H, W, p);
+    }
+
+    /** imgs (N, C, H, W) = unpatchify of x (N, (H/p)(W/p), p*p*C). gather.cu unpatchify_f32. */
+    public static void unpatchify(CUdeviceptr imgs, CUdeviceptr x, int N, int C, int H, int W, int p) {
+        patchArgs("unpatchify", N, C, H, W, p);
+        long n = (long) N * C * H * W;
+        if (n == 0) return;
+        k("gather", "unpatchify_f32").launch(Cuda.gridFor(n, BLOCK), 1, 1, BLOCK, 0, imgs, x, N, C, H, W, p);
+    }
+
+    // ---------------------------------------------------------------------------------------------------- mse
+
+    /** out (rows, D) = (x - mean) / sqrt(var + eps) per row, var unbiased (MAE's norm_pix_loss). mse.cu norm_pix_target_f32. */
+    public static void normPixTarget(CUdeviceptr out, CUdeviceptr x, int rows, int D, float eps) {
+        if (D < 2) throw new IllegalArgumentException("normPixTarget: D = " + D + " must be >= 2 (unbiased variance)");
+        positive("normPixTarget", "rows", rows);
+        if (rows == 0) return;
+        k("mse", "norm_pix_target_f32").launch((rows + 7) / 8, 1, 1, BLOCK, 0, out, x, rows, D, eps);
+    }
+
+    /** rowLoss (rows) = mean over D of (pred - target)^2. mse.cu mse_rows_f32. */
+    public static void mseRows(CUdeviceptr rowLoss, CUdeviceptr pred, CUdeviceptr target, int rows, int D) {
+        positive("mseRows", "rows", rows);
+        if (D <= 0) throw new IllegalArgumentException("mseRows: D = " + D + " must be >= 1");
+        if (rows == 0) return;
+        k("mse", "mse_rows_f32").launch((rows + 7) / 8, 1, 1, BLOCK, 0, rowLoss, pred, target, rows, D);
+    }
+
+    /** stats (2) = {sum(rowLoss * mask) / sum(mask), sum(mask)}; mask null = all ones. mse.cu masked_mean_f32. */
+    public static void maskedMean(CUdeviceptr stats, CUdeviceptr rowLoss, CUdeviceptr mask, int rows) {
+        positive("maskedMean", "rows", rows);
+        k("mse", "masked_mean_f32").launch(1, 1, 1, 1024, 0, stats, rowLoss, mask, rows);
+    }
+
+    /** dpred (rows, D) += dloss * mask / sum(mask) * 2 (pred - target) / D. mse.cu mse_masked_backward_f32. */
+    public static void mseMaskedBackward(CUdeviceptr dpred, CUdeviceptr pred, CUdeviceptr target, CUdeviceptr mask,
+                                         CUdeviceptr stats, float dloss, int rows, int D) {
+        positive("mseMaskedBackward", "rows", rows); positive("mseMaskedBackward", "D", D);
+        long n = (long) rows * D;
+        if (n == 0) return;
+        k("mse", "mse_masked_backward_f32").launch(Cuda.gridFor(n, BLOCK), 1, 1, BLOCK, 0,
+                dpred, pred, target, mask, stats, dloss, rows, D);
+    }
+
+    // ------------------------------------------------------------------------------------------------- matmul
+
+    /**
+     * C[b] (M, N) = alpha * op(A[b]) @ op(B[b]) + beta * C[b] for b < batch, row-major, as Gemm.gemm;
+     * A[b] = A + b * strideA elements (likewise B, C). A is (M, K) with row stride lda, or (K, M) when transA;
+     * B is (K, N) with stride ldb, or (N, K) when transB. beta == 0 ignores C.
+     * matmul.cu: matmul_f32_simt (FP32), matmul_{tf32,bf16}_{n,t}{n,t} (TF32, BF16).
+     */
+    public static void matmul(boolean transA, boolean transB, int M, int N, int K, float alpha,
+                              CUdeviceptr A, int lda, long strideA, CUdeviceptr B, int ldb, long strideB,
+                              float beta, CUdeviceptr C, int ldc, long strideC, int batch, Precision precision) {
+        String shapes = " (M " + M + ", N " + N + ", K " + K + ", transA " + transA + ", transB " + transB
+                + ", lda " + lda + ", ldb " + ldb + ", ldc " + ldc + ", batch " + batch + ")";
+        if (M < 0 || N < 0 || K < 0 || batch < 0) throw new IllegalArgumentException("matmul: negative size" + shapes);
+        if (lda < Math.max(1, transA ? M : K) || ldb < Math.max(1, transB ? K : N) || ldc < Math.max(1, N))
+            throw new IllegalArgumentException("matmul: leading dimension too small" + shapes);
+        if (batch > 65535) throw new IllegalArgumentException("matmul: batch > 65535" + shapes);
+        if (M == 0 || N == 0 || batch == 0) return;
+        if (precision == Precision.FP32) {
+            int gy = (M + 63) / 64;
+            if (gy > 65535) throw new IllegalArgumentException("matmul: M too large for the FP32 kernel" + shapes);
+            k("matmul", "matmul_f32_simt").launch((N + 63) / 64, gy, batch, BLOCK, 0, transA, transB, M, N, K, alpha,
+                    A, lda, strideA, B, ldb, strideB, beta, C, ldc, strideC);
+            return;
+        }
+        int gy = (M + 127) / 128;
+        if (gy > 65535) throw new IllegalArgumentException("matmul: M too large" + shapes);
+        String name = "matmul_" + (precision == Precision.TF32 ? "tf32" : "bf16") + "_" + (transA ? 't' : 'n') + (transB ? 't' : 'n');
+        k("matmul", name).launch((N + 127) / 128, gy, batch, BLOCK, 0, M, N, K, alpha,
+                A, lda, strideA, B, ldb, strideB, beta, C, ldc, strideC);
+    }
+
+    /** Unbatched matmul. */
+    public static void matmul(boolean transA, boolean transB, int M, int N, int K, float alpha,
+                              CUdeviceptr A, int lda, CUdeviceptr B, int ldb, float beta, CUdeviceptr C, int ldc,
+                              Precision precision) {
+        matmul(transA, transB, M, N, K, alpha, A, lda, 0, B, ldb, 0, beta, C, ldc, 0, 1, precision);
+    }
+}
