@@ -18,7 +18,10 @@ import java.util.function.Function;
  *       O(h^4) ~ 4e-9 times the fifth derivative, so what remains is the float32 rounding of f's outputs,
  *       about 6e-8 |L| / h ~ 1e-5 relative.</li>
  * </ol>
- * The default tolerance, 1e-3 relative to the larger of |analytic| and 1% of the largest gradient entry, is
+ * The check runs the kernels in reference mode ({@link mae.kernels.KernelMode}: plain loops accumulating in
+ * double), so it tests the backward rules themselves; the fast kernels are tested against those references
+ * on their own.
+ * <p>The default tolerance, 1e-3 relative to the larger of |analytic| and 1% of the largest gradient entry, is
  * two orders above that noise and far below any wrong rule (a missing factor, a wrong sign or a dropped term
  * moves entries by O(1) relative).
  */
@@ -48,6 +51,15 @@ public final class GradCheck {
 
     /** Checks f at inputs (all differentiated); returns the worst relative error. */
     public static Result check(Function<Var[], Var> f, Tensor... inputs) {
+        boolean was = mae.kernels.KernelMode.setReference(true);
+        try {
+            return checkInMode(f, inputs);
+        } finally {
+            mae.kernels.KernelMode.setReference(was);
+        }
+    }
+
+    private static Result checkInMode(Function<Var[], Var> f, Tensor... inputs) {
         Tensor[] xs = new Tensor[inputs.length];
         for (int i = 0; i < xs.length; i++) xs[i] = snap(inputs[i]);
         Var[] vars = new Var[xs.length];

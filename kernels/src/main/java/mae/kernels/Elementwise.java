@@ -120,6 +120,27 @@ public final class Elementwise {
         }
     }
 
+    /** Copies a strided view into another strided view of the same shape (e.g. a slice of a larger tensor). */
+    public static void copyStrided(float[] out, int outOff, int[] outStrides, int[] shape, float[] x, int xOff, int[] xStrides) {
+        int n = numel(shape), r = shape.length;
+        if (n == 0) return;
+        if (r == 0) { out[outOff] = x[xOff]; return; }
+        int last = shape[r - 1], ls = xStrides[r - 1], os = outStrides[r - 1];
+        int rows = n / last;
+        int[] idx = new int[r - 1];
+        int xi = xOff, o = outOff;
+        for (int row = 0; row < rows; row++) {
+            if (ls == 1 && os == 1) System.arraycopy(x, xi, out, o, last);
+            else for (int j = 0; j < last; j++) out[o + j * os] = x[xi + j * ls];
+            for (int d = r - 2; d >= 0; d--) {
+                xi += xStrides[d]; o += outStrides[d];
+                if (++idx[d] < shape[d]) break;
+                xi -= xStrides[d] * shape[d]; o -= outStrides[d] * shape[d];
+                idx[d] = 0;
+            }
+        }
+    }
+
     /** Advances a row-major index counter over shape; returns the next strided position. */
     static int next(int[] idx, int[] shape, int[] strides, int pos) {
         for (int d = shape.length - 1; d >= 0; d--) {

@@ -41,62 +41,129 @@ public final class Gemm {
     public static void gemm(boolean transA, boolean transB, int M, int N, int K, float alpha,
                             float[] A, int aOff, int lda, float[] B, int bOff, int ldb,
                             float beta, float[] C, int cOff, int ldc) {
-        if (!FAST) { ref(transA, transB, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc); return; }
-        // Bring both operands to the canonical layout A (M, K), B (K, N) so the inner loop is a contiguous axpy.
-        float[] a = A; int ao = aOff, la = lda;
-        if (transA) { a = transpose(A, aOff, lda, K, M); ao = 0; la = K; }
-        float[] b = B; int bo = bOff, lb = ldb;
-        if (transB) { b = transpose(B, bOff, ldb, N, K); bo = 0; lb = N; }
-        final float[] fa = a, fb = b; final int fao = ao, fla = la, fbo = bo, flb = lb;
+        if (!FAST || KernelMode.reference()) { ref(transA, transB, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc); return; }
+        if (M == 0 || N == 0) return;
+        scale(C, cOff, ldc, M, N, beta);
+        if (K == 0 || alpha == 0) return;
         long work = (long) M * N * K;
-        Parallel.forRange(M, work < 1 << 16 ? M : 8, (m0, m1) ->
-                rowsAxpy(m0, m1, N, K, alpha, fa, fao, fla, fb, fbo, flb, beta, C, cOff, ldc));
+        int chunk = work < (1 << 18) ? M : Math.max(MR, (M / Parallel.THREADS + MR - 1) / MR * MR);
+        Parallel.forRange(M, chunk, (m0, m1) -> blocked(transA, transB, m0, m1, N, K, alpha, A, aOff, lda, B, bOff, ldb, C, cOff, ldc));
     }
 
-    /** Rows m0..m1 of C: for each k, C[m, :] += alpha * A[m, k] * B[k, :]; four k at a time. */
-    private static void rowsAxpy(int m0, int m1, int N, int K, float alpha, float[] A, int aOff, int lda,
-                                 float[] B, int bOff, int ldb, float beta, float[] C, int cOff, int ldc) {
-        int nv = S.loopBound(N);
-        for (int m = m0; m < m1; m++) {
-            int c0 = cOff + m * ldc;
-            if (beta == 0) java.util.Arrays.fill(C, c0, c0 + N, 0f);
-            else if (beta != 1) for (int n = 0; n < N; n++) C[c0 + n] *= beta;
-            int a0 = aOff + m * lda;
-            int k = 0;
-            for (; k + 4 <= K; k += 4) {
-                float s0 = alpha * A[a0 + k], s1 = alpha * A[a0 + k + 1], s2 = alpha * A[a0 + k + 2], s3 = alpha * A[a0 + k + 3];
-                int b0 = bOff + k * ldb, b1 = b0 + ldb, b2 = b1 + ldb, b3 = b2 + ldb;
-                FloatVector v0 = FloatVector.broadcast(S, s0), v1 = FloatVector.broadcast(S, s1),
-                        v2 = FloatVector.broadcast(S, s2), v3 = FloatVector.broadcast(S, s3);
-                int n = 0;
-                for (; n < nv; n += S.length()) {
-                    FloatVector c = FloatVector.fromArray(S, C, c0 + n);
-                    c = FloatVector.fromArray(S, B, b0 + n).fma(v0, c);
-                    c = FloatVector.fromArray(S, B, b1 + n).fma(v1, c);
-                    c = FloatVector.fromArray(S, B, b2 + n).fma(v2, c);
-                    c = FloatVector.fromArray(S, B, b3 + n).fma(v3, c);
-                    c.intoArray(C, c0 + n);
+    // ---------------------------------------------------------------- the blocked kernel
+    // Goto/BLIS loop nest: for each (KC x NC) block of op(B), packed into NR-wide slivers, and each (MC x KC)
+    // block of op(A), packed into MR-tall slivers (alpha folded in), an MR x NR micro-kernel keeps its tile of
+    // C in 2 x MR vector registers while streaming the two slivers. Packing also absorbs the transposes.
+
+    static final int L = S.length();
+    static final int MR = 6, NR = 2 * L;
+    static final int KC = 256, MC = 96, NC = 1024;
+
+    private static final ThreadLocal<float[][]> PACKS = ThreadLocal.withInitial(() -> new float[][]{new float[MC * KC], new float[KC * NC], new float[MR * NR]});
+
+    private static void blocked(boolean ta, boolean tb, int m0, int m1, int N, int K, float alpha,
+                                float[] A, int aOff, int lda, float[] B, int bOff, int ldb, float[] C, int cOff, int ldc) {
+        float[][] packs = PACKS.get();
+        float[] ap = packs[0], bp = packs[1], tile = packs[2];
+        for (int jc = 0; jc < N; jc += NC) {
+            int nc = Math.min(NC, N - jc);
+            for (int pc = 0; pc < K; pc += KC) {
+                int kc = Math.min(KC, K - pc);
+                packB(tb, B, bOff, ldb, pc, kc, jc, nc, bp);
+                for (int ic = m0; ic < m1; ic += MC) {
+                    int mc = Math.min(MC, m1 - ic);
+                    packA(ta, A, aOff, lda, ic, mc, pc, kc, alpha, ap);
+                    for (int jr = 0; jr < nc; jr += NR)
+                        for (int ir = 0; ir < mc; ir += MR)
+                            micro(kc, ap, ir * kc, bp, jr * kc, C, cOff + (ic + ir) * ldc + jc + jr, ldc,
+                                    Math.min(MR, mc - ir), Math.min(NR, nc - jr), tile);
                 }
-                for (; n < N; n++) C[c0 + n] += s0 * B[b0 + n] + s1 * B[b1 + n] + s2 * B[b2 + n] + s3 * B[b3 + n];
-            }
-            for (; k < K; k++) {
-                float s = alpha * A[a0 + k];
-                FloatVector vs = FloatVector.broadcast(S, s);
-                int b0 = bOff + k * ldb;
-                int n = 0;
-                for (; n < nv; n += S.length())
-                    FloatVector.fromArray(S, B, b0 + n).fma(vs, FloatVector.fromArray(S, C, c0 + n)).intoArray(C, c0 + n);
-                for (; n < N; n++) C[c0 + n] += s * B[b0 + n];
             }
         }
     }
 
-    /** (rows, cols) with row stride ld, starting at off -> a new (cols, rows) contiguous array. */
-    static float[] transpose(float[] X, int off, int ld, int rows, int cols) {
-        float[] t = new float[rows * cols];
-        for (int r = 0; r < rows; r++)
-            for (int c = 0; c < cols; c++) t[c * rows + r] = X[off + r * ld + c];
-        return t;
+    /** op(A)[ic.., pc..] into MR-row slivers: sliver s holds, for each k, MR values (zero padded). */
+    private static void packA(boolean ta, float[] A, int aOff, int lda, int ic, int mc, int pc, int kc, float alpha, float[] ap) {
+        for (int ir = 0; ir < mc; ir += MR) {
+            int base = ir * kc, rows = Math.min(MR, mc - ir);
+            for (int r = 0; r < MR; r++) {
+                if (r >= rows) { for (int k = 0; k < kc; k++) ap[base + k * MR + r] = 0; continue; }
+                int m = ic + ir + r;
+                if (ta) for (int k = 0; k < kc; k++) ap[base + k * MR + r] = alpha * A[aOff + (pc + k) * lda + m];
+                else {
+                    int row = aOff + m * lda + pc;
+                    for (int k = 0; k < kc; k++) ap[base + k * MR + r] = alpha * A[row + k];
+                }
+            }
+        }
+    }
+
+    /** op(B)[pc.., jc..] into NR-column slivers: sliver s holds, for each k, NR values (zero padded). */
+    private static void packB(boolean tb, float[] B, int bOff, int ldb, int pc, int kc, int jc, int nc, float[] bp) {
+        for (int jr = 0; jr < nc; jr += NR) {
+            int base = jr * kc, cols = Math.min(NR, nc - jr);
+            if (!tb) {
+                for (int k = 0; k < kc; k++) {
+                    int src = bOff + (pc + k) * ldb + jc + jr, dst = base + k * NR;
+                    System.arraycopy(B, src, bp, dst, cols);
+                    for (int c = cols; c < NR; c++) bp[dst + c] = 0;
+                }
+            } else {
+                for (int c = 0; c < NR; c++) {
+                    if (c >= cols) { for (int k = 0; k < kc; k++) bp[base + k * NR + c] = 0; continue; }
+                    int src = bOff + (jc + jr + c) * ldb + pc;
+                    for (int k = 0; k < kc; k++) bp[base + k * NR + c] = B[src + k];
+                }
+            }
+        }
+    }
+
+    /** C[MR x NR tile] += Asliver (kc x MR) . Bsliver (kc x NR); only the (mr x nr) valid part is written. */
+    private static void micro(int kc, float[] ap, int ao, float[] bp, int bo, float[] C, int co, int ldc, int mr, int nr, float[] t) {
+        FloatVector c00 = FloatVector.zero(S), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00,
+                c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+        for (int k = 0; k < kc; k++) {
+            int b = bo + k * NR, a = ao + k * MR;
+            FloatVector b0 = FloatVector.fromArray(S, bp, b), b1 = FloatVector.fromArray(S, bp, b + L);
+            FloatVector a0 = FloatVector.broadcast(S, ap[a]);
+            c00 = b0.fma(a0, c00); c01 = b1.fma(a0, c01);
+            FloatVector a1 = FloatVector.broadcast(S, ap[a + 1]);
+            c10 = b0.fma(a1, c10); c11 = b1.fma(a1, c11);
+            FloatVector a2 = FloatVector.broadcast(S, ap[a + 2]);
+            c20 = b0.fma(a2, c20); c21 = b1.fma(a2, c21);
+            FloatVector a3 = FloatVector.broadcast(S, ap[a + 3]);
+            c30 = b0.fma(a3, c30); c31 = b1.fma(a3, c31);
+            FloatVector a4 = FloatVector.broadcast(S, ap[a + 4]);
+            c40 = b0.fma(a4, c40); c41 = b1.fma(a4, c41);
+            FloatVector a5 = FloatVector.broadcast(S, ap[a + 5]);
+            c50 = b0.fma(a5, c50); c51 = b1.fma(a5, c51);
+        }
+        if (mr == MR && nr == NR) {
+            addTo(C, co, c00, c01); addTo(C, co + ldc, c10, c11); addTo(C, co + 2 * ldc, c20, c21);
+            addTo(C, co + 3 * ldc, c30, c31); addTo(C, co + 4 * ldc, c40, c41); addTo(C, co + 5 * ldc, c50, c51);
+            return;
+        }
+        // Spelled out: an array of the accumulators would box them all and slow the whole kernel down.
+        c00.intoArray(t, 0); c01.intoArray(t, L); c10.intoArray(t, 2 * L); c11.intoArray(t, 3 * L);
+        c20.intoArray(t, 4 * L); c21.intoArray(t, 5 * L); c30.intoArray(t, 6 * L); c31.intoArray(t, 7 * L);
+        c40.intoArray(t, 8 * L); c41.intoArray(t, 9 * L); c50.intoArray(t, 10 * L); c51.intoArray(t, 11 * L);
+        for (int r = 0; r < mr; r++)
+            for (int c = 0; c < nr; c++) C[co + r * ldc + c] += t[r * NR + c];
+    }
+
+    private static void addTo(float[] C, int o, FloatVector v0, FloatVector v1) {
+        FloatVector.fromArray(S, C, o).add(v0).intoArray(C, o);
+        FloatVector.fromArray(S, C, o + L).add(v1).intoArray(C, o + L);
+    }
+
+    /** C = beta C over an (M, N) block (beta 0 clears, ignoring NaN in C as BLAS does). */
+    private static void scale(float[] C, int cOff, int ldc, int M, int N, float beta) {
+        if (beta == 1) return;
+        for (int m = 0; m < M; m++) {
+            int c0 = cOff + m * ldc;
+            if (beta == 0) java.util.Arrays.fill(C, c0, c0 + N, 0f);
+            else for (int n = 0; n < N; n++) C[c0 + n] *= beta;
+        }
     }
 
     /** Dot product of two contiguous runs, vectorized. */

@@ -7,8 +7,27 @@ package mae.kernels;
 public final class Reduce {
     private Reduce() {}
 
-    /** out (outer, inner) = sum over n of x (outer, n, inner). */
+    /**
+     * out (outer, inner) = sum over n of x (outer, n, inner): float accumulation in vector lanes (the rows of
+     * a bias gradient, say), split over threads by outer or by inner.
+     */
     public static void sum(float[] out, float[] x, int xOff, int outer, int n, int inner) {
+        if (KernelMode.reference()) { sumRef(out, x, xOff, outer, n, inner); return; }
+        if (inner == 1) {
+            Parallel.forRange(outer, 256, (o0, o1) -> { for (int o = o0; o < o1; o++) out[o] = Vec.sum(x, xOff + o * n, n); });
+            return;
+        }
+        for (int o = 0; o < outer; o++) {
+            int ob = o * inner, base = xOff + o * n * inner;
+            Parallel.forRange(inner, Math.max(64, inner / Parallel.THREADS), (i0, i1) -> {
+                java.util.Arrays.fill(out, ob + i0, ob + i1, 0f);
+                for (int j = 0; j < n; j++) Vec.add(x, base + j * inner + i0, out, ob + i0, i1 - i0);
+            });
+        }
+    }
+
+    /** The reference: plain loops, double accumulation. */
+    public static void sumRef(float[] out, float[] x, int xOff, int outer, int n, int inner) {
         double[] acc = new double[inner];
         for (int o = 0; o < outer; o++) {
             java.util.Arrays.fill(acc, 0);

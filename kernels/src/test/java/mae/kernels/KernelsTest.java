@@ -60,4 +60,65 @@ class KernelsTest {
                 () -> Gather.gather(new float[2], x, 0, new int[]{3}, 1, 3, 1, 2, 1));
         assertTrue(e.getMessage().contains("3"));
     }
+
+    /** The fast GELU (A&S erf, vectorized) against the double-precision reference, odd length for the tail. */
+    @Test void fast_gelu_matches_reference() {
+        Random r = new Random(4);
+        int n = 10_007;
+        float[] x = new float[n], dout = new float[n];
+        for (int i = 0; i < n; i++) { x[i] = (float) (r.nextGaussian() * 3); dout[i] = (float) r.nextGaussian(); }
+        x[0] = 0; x[1] = -0f; x[2] = 9; x[3] = -9; x[4] = 1e-6f;
+        float[] a = new float[n], b = new float[n], da = new float[n], db = new float[n];
+        Gelu.forwardRef(a, x, n);
+        Gelu.forward(b, x, n);
+        Gelu.backwardRef(da, dout, x, n);
+        Gelu.backward(db, dout, x, n);
+        for (int i = 0; i < n; i++) {
+            // A&S 7.1.26: |erf error| < 1.5e-7, so |GELU error| < 0.5 |x| 1.5e-7 plus float rounding.
+            assertEquals(a[i], b[i], 2e-7 * (1 + Math.abs(x[i])), "gelu(" + x[i] + ")");
+            assertEquals(da[i], db[i], 4e-7 * (1 + Math.abs(x[i])) * (1 + Math.abs(dout[i])), "gelu'(" + x[i] + ")");
+        }
+    }
+
+    /** Fast attention forward and backward against the plain loops, at awkward sizes. */
+    @Test void fast_attention_matches_reference() {
+        Random r = new Random(9);
+        int[][] sizes = {{1, 1, 1}, {3, 5, 7}, {2, 13, 64}, {4, 50, 32}, {1, 17, 80}};
+        for (int[] sz : sizes) {
+            int BH = sz[0], T = sz[1], hd = sz[2], n = BH * T * hd;
+            float[] q = new float[n], k = new float[n], v = new float[n], dout = new float[n];
+            for (int i = 0; i < n; i++) { q[i] = (float) r.nextGaussian(); k[i] = (float) r.nextGaussian(); v[i] = (float) r.nextGaussian(); dout[i] = (float) r.nextGaussian(); }
+            float scale = (float) Math.pow(hd, -0.5);
+            float[] o1 = new float[n], o2 = new float[n], l1 = new float[BH * T], l2 = new float[BH * T];
+            Attention.forwardRef(o1, l1, q, k, v, BH, T, hd, scale);
+            Attention.forward(o2, l2, q, k, v, BH, T, hd, scale);
+            assertClose(o1, o2, 1e-5, "out " + java.util.Arrays.toString(sz));
+            assertClose(l1, l2, 1e-5, "lse " + java.util.Arrays.toString(sz));
+            float[][] g1 = {new float[n], new float[n], new float[n]}, g2 = {new float[n], new float[n], new float[n]};
+            Attention.backwardRef(g1[0], g1[1], g1[2], dout, q, k, v, o1, l1, BH, T, hd, scale);
+            Attention.backward(g2[0], g2[1], g2[2], dout, q, k, v, o1, l1, BH, T, hd, scale);
+            for (int g = 0; g < 3; g++) assertClose(g1[g], g2[g], 1e-4, "grad " + g + " " + java.util.Arrays.toString(sz));
+        }
+    }
+
+    /** |a - b| <= tol * (1 + max|a|) elementwise. */
+    static void assertClose(float[] a, float[] b, double tol, String what) {
+        double m = 0;
+        for (float x : a) m = Math.max(m, Math.abs(x));
+        for (int i = 0; i < a.length; i++) assertEquals(a[i], b[i], tol * (1 + m), what + " at " + i);
+    }
+
+    @Test void fast_sum_matches_reference() {
+        Random r = new Random(11);
+        int[][] sizes = {{1, 1, 1}, {3, 7, 1}, {1, 6400, 129}, {5, 3, 17}, {2, 1000, 1}};
+        for (int[] sz : sizes) {
+            float[] x = new float[sz[0] * sz[1] * sz[2] + 3];
+            for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
+            float[] a = new float[sz[0] * sz[2]], b = new float[sz[0] * sz[2]];
+            Reduce.sumRef(a, x, 3, sz[0], sz[1], sz[2]);
+            Reduce.sum(b, x, 3, sz[0], sz[1], sz[2]);
+            // float accumulation of n terms: error ~ sqrt(n) * 6e-8 * sum|x|; 1e-6 * n bounds it loosely.
+            for (int i = 0; i < a.length; i++) assertEquals(a[i], b[i], 1e-6 * sz[1] + 1e-6, java.util.Arrays.toString(sz) + " at " + i);
+        }
+    }
 }

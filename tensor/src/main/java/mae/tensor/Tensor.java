@@ -362,13 +362,23 @@ public final class Tensor {
     /** Sum over dims (all when none given). */
     public Tensor sum(int[] dims, boolean keepdim) {
         int[] d = dimsOrAll(dims, shape.length, "sum");
-        int n = 1;
-        for (int i : d) n *= shape[i];
-        Tensor x = reducedLast(d);
-        int outer = n == 0 ? Shapes.numel(reducedShape(shape, d, false)) : x.numel() / n;
-        float[] out = new float[outer];
-        Reduce.sum(out, x.data, x.offset, outer, n, 1);
+        int[] oni = outerNInner(d);
+        Tensor x = oni == null ? reducedLast(d) : this;
+        if (oni == null) oni = new int[]{Shapes.numel(reducedShape(shape, d, false)), Shapes.numel(shape) / Math.max(1, Shapes.numel(reducedShape(shape, d, false))), 1};
+        float[] out = new float[oni[0] * oni[2]];
+        if (oni[1] > 0) Reduce.sum(out, x.data, x.offset, oni[0], oni[1], oni[2]);
         return of(out, reducedShape(shape, d, keepdim));
+    }
+
+    /**
+     * (outer, n, inner) when this tensor is contiguous and the sorted reduced dims are consecutive, so that a
+     * reduction reads it in place; else null (the reduced dims are then moved last by a copy).
+     */
+    private int[] outerNInner(int[] d) {
+        if (!isContiguous()) return null;
+        for (int i = 1; i < d.length; i++) if (d[i] != d[i - 1] + 1) return null;
+        int first = d[0], last = d[d.length - 1];
+        return new int[]{Shapes.prod(shape, 0, first), Shapes.prod(shape, first, last + 1), Shapes.prod(shape, last + 1, shape.length)};
     }
 
     public Tensor sum() { return sum(null, false); }
@@ -553,16 +563,7 @@ public final class Tensor {
         Tensor dst = narrow(dim, start, src.shape[dim]);
         if (!Arrays.equals(dst.shape, src.shape))
             throw new IllegalArgumentException("narrowInto: source shape " + Shapes.str(src.shape) + " does not fit " + Shapes.str(dst.shape));
-        Tensor s = src.expand(dst.shape);
-        // dst is a strided view into this; write element by element through a contiguous staging copy.
-        float[] vals = s.toArray();
-        int[] idx = new int[dst.shape.length];
-        for (int i = 0; i < vals.length; i++) {
-            int p = dst.offset;
-            for (int k = 0; k < idx.length; k++) p += idx[k] * dst.strides[k];
-            data[p] = vals[i];
-            for (int k = idx.length - 1; k >= 0; k--) { if (++idx[k] < dst.shape[k]) break; idx[k] = 0; }
-        }
+        Elementwise.copyStrided(data, dst.offset, dst.strides, dst.shape, src.data, src.offset, src.strides);
     }
 
     /** Stable ascending argsort along dim. */

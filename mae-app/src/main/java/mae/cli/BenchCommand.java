@@ -1,0 +1,81 @@
+package mae.cli;
+
+import mae.kernels.Gemm;
+import mae.model.MaeConfig;
+import mae.model.MaeModel;
+import mae.tensor.Rng;
+import mae.tensor.Tensor;
+import mae.train.AdamWOptimizer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/** Quick measurements whose last printed line is the figure. JMH benchmarks live in the bench module. */
+@Command(name = "bench", mixinStandardHelpOptions = true, description = "Measure the engine: a GEMM or a whole training step.",
+        subcommands = {BenchCommand.GemmBench.class, BenchCommand.StepBench.class})
+public final class BenchCommand implements Runnable {
+    @Override public void run() { new picocli.CommandLine(this).usage(System.out); }
+
+    static double median(double[] v) {
+        double[] s = v.clone();
+        Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    }
+
+    @Command(name = "gemm", mixinStandardHelpOptions = true, description = "C = A B for row-major A (M, K), B (K, N); prints GFLOP/s (median of runs).")
+    static final class GemmBench implements Callable<Integer> {
+        @Option(names = "--m", defaultValue = "1024") int m;
+        @Option(names = "--n", defaultValue = "1024") int n;
+        @Option(names = "--k", defaultValue = "1024") int k;
+        @Option(names = "--runs", defaultValue = "7", description = "timed runs after warmup (default: ${DEFAULT-VALUE})") int runs;
+
+        @Override public Integer call() {
+            Rng r = new Rng(1);
+            float[] a = Tensor.randn(r, m, k).toArray(), b = Tensor.randn(r, k, n).toArray(), c = new float[m * n];
+            double flops = 2.0 * m * n * k;
+            long warmEnd = System.nanoTime() + 2_000_000_000L;
+            while (System.nanoTime() < warmEnd) Gemm.gemm(false, false, m, n, k, 1f, a, 0, k, b, 0, n, 0f, c, 0, n);
+            double[] g = new double[runs];
+            for (int i = 0; i < runs; i++) {
+                long t = System.nanoTime();
+                Gemm.gemm(false, false, m, n, k, 1f, a, 0, k, b, 0, n, 0f, c, 0, n);
+                g[i] = flops / (System.nanoTime() - t);
+            }
+            System.out.printf(Locale.ROOT, "gemm %dx%dx%d, %d runs, threads %d%n", m, n, k, runs, mae.kernels.Parallel.THREADS);
+            System.out.printf(Locale.ROOT, "GFLOP/s: %.2f%n", median(g));
+            return 0;
+        }
+    }
+
+    @Command(name = "step", mixinStandardHelpOptions = true, description = "Forward, backward and AdamW on random data; prints images/s (median over steps).")
+    static final class StepBench implements Callable<Integer> {
+        @Option(names = "--config", defaultValue = "fmnist") String config;
+        @Option(names = "--batch", defaultValue = "128") int batch;
+        @Option(names = "--steps", defaultValue = "10") int steps;
+        @Option(names = "--warmup", defaultValue = "3", description = "untimed steps first (default: ${DEFAULT-VALUE})") int warmup;
+        @Option(names = "--mask-ratio", defaultValue = "0.75") double maskRatio;
+
+        @Override public Integer call() {
+            MaeConfig cfg = MaeConfig.named(config);
+            MaeModel model = new MaeModel(cfg, 0);
+            AdamWOptimizer opt = new AdamWOptimizer(model.params.trainable(), 0.9f, 0.95f, 1e-8f, 0.05f);
+            Rng r = new Rng(2);
+            Tensor imgs = Tensor.randn(r, batch, cfg.inChans(), cfg.imgSize(), cfg.imgSize());
+            double[] ips = new double[steps];
+            for (int i = 0; i < warmup + steps; i++) {
+                Tensor noise = Tensor.rand(r, batch, cfg.numPatches());
+                long t = System.nanoTime();
+                model.forward(imgs, noise, maskRatio).loss().backward();
+                opt.step(1e-4f);
+                model.params.zeroGrad();
+                if (i >= warmup) ips[i - warmup] = batch / ((System.nanoTime() - t) / 1e9);
+            }
+            System.out.printf(Locale.ROOT, "step %s batch %d mask %.2f: %d steps, threads %d%n", config, batch, maskRatio, steps, mae.kernels.Parallel.THREADS);
+            System.out.printf(Locale.ROOT, "images/s: %.1f%n", median(ips));
+            return 0;
+        }
+    }
+}
