@@ -1,0 +1,16 @@
+# Turns a kernels/src/main/cuda/*.cu into host C++ for emu.h: CUDA headers -> emu.h, dynamic shared memory -> a
+# pointer into the emulator's buffer, the inline PTX (cvt.rna.tf32, mma.sync) -> emulated calls. Nothing else changes.
+import re, os, sys, glob
+src = sys.argv[1]; dst = sys.argv[2]
+os.makedirs(dst, exist_ok=True)
+for p in glob.glob(src + "/*.cu") + glob.glob(src + "/*.cuh"):
+    s = open(p).read()
+    s = s.replace("#include <cuda_runtime.h>", '#include "../emu.h"').replace("#include <math_constants.h>", "").replace("#include <cuda_bf16.h>", "")
+    s = re.sub(r"extern __shared__ __align__\(16\) float (\w+)\[\];", r"float* \1 = (float*)emu_dyn_smem;", s)
+    s = re.sub(r"extern __shared__ float (\w+)\[\];", r"float* \1 = (float*)emu_dyn_smem;", s)
+    s = s.replace('asm("cvt.rna.tf32.f32 %0, %1;" : "=r"(r) : "f"(x));', "r = emu_cvt_tf32(x);")
+    s = re.sub(r'asm volatile\("mma\.sync\.aligned\.m16n8k8.*?\);', "emu_mma(d, a, b, false);", s, flags=re.S)
+    s = re.sub(r'asm volatile\("mma\.sync\.aligned\.m16n8k16.*?\);', "emu_mma(d, a, b, true);", s, flags=re.S)
+    assert "asm" not in s or "asm" in "".join(re.findall(r"//.*", s)), p
+    # the kernels' extern "C" names would clash with nothing; keep them
+    open(os.path.join(dst, os.path.basename(p)), "w").write(s)

@@ -1,0 +1,61 @@
+#include "src/elementwise.cu"
+#include "src/gelu.cu"
+#include "src/gather.cu"
+#include "src/adamw.cu"
+#include "t_misc.h"
+int main() {
+    // strided binary: a (4,5,6) transposed view (1,4,20), b (4,1,6) strides (6,0,1)
+    { int s[4] = {1, 4, 5, 6}; auto a = gauss(120), b = gauss(24); std::vector<float> ref(120), got(120, NAN);
+      for (int i = 0; i < 4; i++) for (int j = 0; j < 5; j++) for (int k = 0; k < 6; k++) ref[(i*5+j)*6+k] = a[i*1 + j*4 + k*20] * b[i*6 + k];
+      emu_launch(dim3{1, 1, 1}, 256, 0, [&] { binary_strided_f32(got.data(), a.data(), b.data(), 120, BINARY_MUL, s[0], s[1], s[2], s[3], 0, 1, 4, 20, 0, 6, 0, 1); });
+      cmp("binary strided", ref, got, 0, 0); }
+    { auto x = gauss(1001, 3); std::vector<float> ref(1001), got(1001, NAN);
+      for (int i = 0; i < 1001; i++) ref[i] = (float)(0.5 * x[i] * (1 + std::erf(x[i] / std::sqrt(2.0))));
+      emu_launch(dim3{2, 1, 1}, 256, 0, [&] { gelu_forward_f32(got.data(), x.data(), 1001); });
+      cmp("gelu", ref, got, 2e-6, 2e-6);
+      auto dout = gauss(1001), dx = gauss(1001); auto dxr = dx;
+      for (int i = 0; i < 1001; i++) { double xi = x[i], cdf = 0.5 * (1 + std::erf(xi / std::sqrt(2.0))), pdf = std::exp(-0.5 * xi * xi) / std::sqrt(2 * M_PI); dxr[i] += (float)(dout[i] * (cdf + xi * pdf)); }
+      emu_launch(dim3{2, 1, 1}, 256, 0, [&] { gelu_backward_f32(dx.data(), dout.data(), x.data(), 1001); });
+      cmp("gelu bwd", dxr, dx, 1e-5, 2e-6); }
+    { // gather / scatter with idxInner 1 and inner
+      for (int idxInner : {1, 3}) {
+        int outer = 2, S = 10, J = 4, inner = 3; auto x = gauss(outer * S * inner); std::vector<int> idx(outer * J * idxInner);
+        for (auto& i : idx) i = rng() % S;
+        std::vector<float> ref(outer * J * inner), got(outer * J * inner, -1);
+        for (int o = 0; o < outer; o++) for (int j = 0; j < J; j++) for (int i = 0; i < inner; i++) ref[(o*J+j)*inner+i] = x[(o*S + idx[(o*J+j)*idxInner + (idxInner == 1 ? 0 : i)])*inner + i];
+        int err[2] = {0, 0};
+        emu_launch(dim3{1, 1, 1}, 256, 0, [&] { gather_f32(got.data(), x.data(), idx.data(), err, outer, S, J, inner, idxInner); });
+        cmp("gather", ref, got, 0, 0);
+        auto dout = intsv(ref.size(), -4, 4), dx = intsv(x.size(), -4, 4); auto dxr = dx;
+        for (int o = 0; o < outer; o++) for (int j = 0; j < J; j++) for (int i = 0; i < inner; i++) dxr[(o*S + idx[(o*J+j)*idxInner + (idxInner == 1 ? 0 : i)])*inner + i] += dout[(o*J+j)*inner+i];
+        emu_launch(dim3{1, 1, 1}, 256, 0, [&] { scatter_add_f32(dx.data(), dout.data(), idx.data(), err, outer, S, J, inner, idxInner); });
+        cmp("scatter", dxr, dx, 0, 0);
+        if (err[0]) { fails++; printf("FAIL err flag\n"); }
+        idx[0] = 17; emu_launch(dim3{1, 1, 1}, 256, 0, [&] { gather_f32(got.data(), x.data(), idx.data(), err, outer, S, J, inner, idxInner); });
+        if (err[0] != 1 || err[1] != 17) { fails++; printf("FAIL bad index not recorded %d %d\n", err[0], err[1]); }
+      }
+    }
+    { int N = 2, C = 3, H = 12, W = 8, p = 4, h = H / p, w = W / p, D = p * p * C;
+      auto img = gauss(N * C * H * W); std::vector<float> ref(N * h * w * D), got(ref.size(), NAN), back(img.size(), NAN);
+      for (int n = 0; n < N; n++) for (int c = 0; c < C; c++) for (int hi = 0; hi < h; hi++) for (int pi = 0; pi < p; pi++) for (int wi = 0; wi < w; wi++) for (int pj = 0; pj < p; pj++)
+        ref[((n*h+hi)*w+wi)*D + (pi*p+pj)*C + c] = img[((n*C+c)*H + hi*p+pi)*W + wi*p+pj];
+      emu_launch(dim3{3, 1, 1}, 256, 0, [&] { patchify_f32(got.data(), img.data(), N, C, H, W, p); });
+      cmp("patchify", ref, got, 0, 0);
+      emu_launch(dim3{3, 1, 1}, 256, 0, [&] { unpatchify_f32(back.data(), got.data(), N, C, H, W, p); });
+      cmp("unpatchify", img, back, 0, 0); }
+    { int rows = 3, L = 196, keep = 49; std::vector<int> perm(rows * L), inv(rows * L, -1); std::vector<float> mask(rows * L, NAN), mref(rows * L); std::vector<int> iref(rows * L);
+      for (int r = 0; r < rows; r++) { for (int j = 0; j < L; j++) perm[r*L+j] = j; std::shuffle(perm.begin() + r*L, perm.begin() + (r+1)*L, rng); for (int j = 0; j < L; j++) iref[r*L + perm[r*L+j]] = j; }
+      for (int i = 0; i < rows * L; i++) mref[i] = iref[i] >= keep;
+      emu_launch(dim3{2, 1, 1}, 256, 0, [&] { invert_permutation_i32(inv.data(), perm.data(), rows, L); });
+      emu_launch(dim3{2, 1, 1}, 256, 0, [&] { mae_mask_f32(mask.data(), inv.data(), rows, L, keep); });
+      if (inv != iref) { fails++; printf("FAIL invert\n"); } cmp("mask", mref, mask, 0, 0); }
+    { int n = 1003; auto p = gauss(n); std::vector<float> m(n), v(n); auto gp = p, gm = m, gv = v;
+      for (int t = 1; t <= 3; t++) { auto g = gauss(n, 0.1f);
+        float lr = 1e-3f, b1 = 0.9f, b2 = 0.95f, eps = 1e-8f, wd = 0.05f;
+        float bc1 = (float)(1 - std::pow((double)b1, t)), bc2 = (float)(1 - std::pow((double)b2, t)), step = lr / bc1, bc2s = (float)std::sqrt((double)bc2), decay = 1 - lr * wd;
+        for (int i = 0; i < n; i++) { volatile float gi = g[i]; volatile float mi = b1 * m[i]; mi = mi + (1 - b1) * gi; m[i] = mi; volatile float t1 = (1 - b2) * gi; t1 = t1 * gi; volatile float vi = b2 * v[i]; vi = vi + t1; v[i] = vi;
+          volatile float den = (float)std::sqrt((double)v[i]); den = den / bc2s; den = den + eps; volatile float pd = p[i] * decay; volatile float sm_ = step * m[i]; sm_ = sm_ / den; p[i] = pd - sm_; }
+        emu_launch(dim3{4, 1, 1}, 256, 0, [&] { adamw_step_f32(gp.data(), g.data(), gm.data(), gv.data(), n, b1, b2, eps, step, bc2s, decay); }); }
+      cmp("adamw p", p, gp, 0, 0); cmp("adamw m", m, gm, 0, 0); cmp("adamw v", v, gv, 0, 0); }
+    printf("pointwise: %d failures\n", fails); return fails != 0;
+}
