@@ -28,6 +28,36 @@ public final class CudaKernels {
 
     private static Cuda.Kernel k(String family, String name) { return Cuda.kernel(family, name); }
 
+    /**
+     * Every kernel these launchers can ask for, as "family/name"; CudaBuildTest checks that each is an entry of
+     * the committed PTX, so a renamed or missing kernel fails on any machine, not only on a GPU.
+     */
+    static java.util.List<String> kernelNames() {
+        java.util.List<String> n = new java.util.ArrayList<>(java.util.List.of(
+                "elementwise/unary_f32", "elementwise/unary_strided_f32", "elementwise/binary_f32",
+                "elementwise/binary_strided_f32", "elementwise/add_bias_f32", "elementwise/axpy_f32", "elementwise/fill_f32",
+                "reduce/reduce_sum_rows_f32", "reduce/reduce_sum_mid_f32", "reduce/reduce_max_rows_f32", "reduce/reduce_max_mid_f32",
+                "softmax/softmax_forward_f32", "softmax/softmax_backward_f32",
+                "layernorm/layernorm_forward_f32", "layernorm/layernorm_backward_f32",
+                "gelu/gelu_forward_f32", "gelu/gelu_backward_f32",
+                "attention/attention_backward_dot_f32",
+                "adamw/adamw_step_f32",
+                "gather/gather_f32", "gather/scatter_add_f32", "gather/invert_permutation_i32", "gather/mae_mask_f32",
+                "gather/patchify_f32", "gather/unpatchify_f32",
+                "mse/norm_pix_target_f32", "mse/mse_rows_f32", "mse/masked_mean_f32", "mse/mse_masked_backward_f32",
+                "matmul/matmul_f32_simt"));
+        for (int hd : ATTENTION_HEAD_WIDTHS)
+            for (String w : new String[]{"forward", "backward_dq", "backward_dkv"}) n.add("attention/attention_" + w + "_hd" + hd);
+        for (Precision p : new Precision[]{Precision.TF32, Precision.BF16})
+            for (boolean ta : new boolean[]{false, true})
+                for (boolean tb : new boolean[]{false, true}) n.add("matmul/" + matmulKernel(p, ta, tb));
+        return n;
+    }
+
+    static String matmulKernel(Precision p, boolean transA, boolean transB) {
+        return "matmul_" + (p == Precision.TF32 ? "tf32" : "bf16") + "_" + (transA ? 't' : 'n') + (transB ? 't' : 'n');
+    }
+
     private static void positive(String op, String what, long v) {
         if (v < 0) throw new IllegalArgumentException(op + ": " + what + " = " + v + " must be >= 0");
     }
@@ -461,8 +491,7 @@ public final class CudaKernels {
         }
         int gy = (M + 127) / 128;
         if (gy > 65535) throw new IllegalArgumentException("matmul: M too large" + shapes);
-        String name = "matmul_" + (precision == Precision.TF32 ? "tf32" : "bf16") + "_" + (transA ? 't' : 'n') + (transB ? 't' : 'n');
-        k("matmul", name).launch((N + 127) / 128, gy, batch, BLOCK, 0, M, N, K, alpha,
+        k("matmul", matmulKernel(precision, transA, transB)).launch((N + 127) / 128, gy, batch, BLOCK, 0, M, N, K, alpha,
                 A, lda, strideA, B, ldb, strideB, beta, C, ldc, strideC);
     }
 
