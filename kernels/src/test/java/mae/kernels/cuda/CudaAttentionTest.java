@@ -8,7 +8,7 @@ import java.util.Random;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
- * Fused attention against mae.kernels.Attention for every compiled head width, at the MAE's sequence lengths
+ * Fused attention against mae.kernels.Attention.forwardRef/backwardRef (double sums) for every compiled head width, at the MAE's sequence lengths
  * (T = 50: 49 visible patches + cls; T = 197: all 196 + cls) and at awkward ones (1, 17, 33: one partial tile,
  * just over one tile of 32, several 16-row query tiles).
  *
@@ -30,7 +30,7 @@ class CudaAttentionTest extends CudaTestBase {
                 // scores of a few units: peaked enough that the online max matters, not so much that P is one-hot
                 float[] q = gaussian(r, n, 1.5), k = gaussian(r, n, 1.5), v = gaussian(r, n, 1);
                 float[] out = new float[n], lse = new float[BH * T];
-                Attention.forward(out, lse, q, k, v, BH, T, hd, scale);
+                Attention.forwardRef(out, lse, q, k, v, BH, T, hd, scale);
                 DeviceBuffer dq = dev(q), dk = dev(k), dv = dev(v), dOut = devZeros(n), dLse = devZeros(BH * T);
                 CudaKernels.attentionForward(dOut.ptr(), dLse.ptr(), dq.ptr(), dk.ptr(), dv.ptr(), BH, T, hd, scale);
                 String what = "attention hd=" + hd + " T=" + T + " BH=" + BH;
@@ -42,7 +42,7 @@ class CudaAttentionTest extends CudaTestBase {
                 float[] dout = gaussian(r, n, 1);
                 float[] gq = gaussian(r, n, 1), gk = gaussian(r, n, 1), gv = gaussian(r, n, 1);
                 float[] gqRef = gq.clone(), gkRef = gk.clone(), gvRef = gv.clone();
-                Attention.backward(gqRef, gkRef, gvRef, dout, q, k, v, out, lse, BH, T, hd, scale);
+                Attention.backwardRef(gqRef, gkRef, gvRef, dout, q, k, v, out, lse, BH, T, hd, scale);
                 DeviceBuffer Gq = dev(gq), Gk = dev(gk), Gv = dev(gv);
                 CudaKernels.attentionBackward(Gq.ptr(), Gk.ptr(), Gv.ptr(), dev(dout).ptr(), dq.ptr(), dk.ptr(), dv.ptr(),
                         dev(out).ptr(), dev(lse).ptr(), BH, T, hd, scale);
@@ -58,7 +58,7 @@ class CudaAttentionTest extends CudaTestBase {
         int BH = 2, T = 70, hd = 64, n = BH * T * hd;
         float[] q = gaussian(r, n, 4), k = gaussian(r, n, 4), v = gaussian(r, n, 1);
         float[] out = new float[n], lse = new float[BH * T];
-        Attention.forward(out, lse, q, k, v, BH, T, hd, 0.5f);
+        Attention.forwardRef(out, lse, q, k, v, BH, T, hd, 0.5f);
         DeviceBuffer dOut = devZeros(n), dLse = devZeros(BH * T);
         CudaKernels.attentionForward(dOut.ptr(), dLse.ptr(), dev(q).ptr(), dev(k).ptr(), dev(v).ptr(), BH, T, hd, 0.5f);
         // scores of magnitude ~100 carry absolute errors ~ 100 * 2^-24 * sqrt(hd) ~ 5e-5 into P's exponent

@@ -14,7 +14,8 @@ import java.util.Random;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
- * Every non-matmul, non-attention CUDA kernel against its CPU reference in mae.kernels, on awkward sizes
+ * Every non-matmul, non-attention CUDA kernel against its CPU reference in mae.kernels (the plain-loop *Ref
+ * versions where a fast CPU path exists), on awkward sizes
  * (1, odd, primes, not multiples of 8/16/32, larger than one block or one grid pass).
  */
 class CudaKernelsTest extends CudaTestBase {
@@ -156,9 +157,9 @@ class CudaKernelsTest extends CudaTestBase {
             for (boolean integers : new boolean[]{true, false}) {
                 float[] x = integers ? ints(r, outer * n * inner, -3, 3) : gaussian(r, outer * n * inner, 1);
                 float[] ref = new float[outer * inner], absSum = new float[outer * inner], ax = new float[x.length];
-                Reduce.sum(ref, x, 0, outer, n, inner);
+                Reduce.sumRef(ref, x, 0, outer, n, inner);
                 for (int i = 0; i < x.length; i++) ax[i] = Math.abs(x[i]);
-                Reduce.sum(absSum, ax, 0, outer, n, inner);
+                Reduce.sumRef(absSum, ax, 0, outer, n, inner);
                 DeviceBuffer out = devZeros(outer * inner);
                 CudaKernels.sum(out.ptr(), dev(x).ptr(), outer, n, inner);
                 String what = "sum " + java.util.Arrays.toString(s) + (integers ? " integers" : " gaussian");
@@ -267,7 +268,7 @@ class CudaKernelsTest extends CudaTestBase {
         Random r = new Random(10);
         for (int n : SIZES) {
             float[] x = gaussian(r, n, 3), ref = new float[n];
-            Gelu.forward(ref, x, n);
+            Gelu.forwardRef(ref, x, n);
             DeviceBuffer dx = dev(x), out = devZeros(n);
             CudaKernels.geluForward(out.ptr(), dx.ptr(), n);
             // erff is within 2 ulp; for x < 0, 1 + erf cancels, so erff's error near -1 (2 ulp = 1.2e-7 absolute)
@@ -275,7 +276,7 @@ class CudaKernelsTest extends CudaTestBase {
             assertClose("gelu n=" + n, ref, out.toFloats(), 2e-6, 2e-6);
 
             float[] dout = gaussian(r, n, 1), g = gaussian(r, n, 1), gRef = g.clone();
-            Gelu.backward(gRef, dout, x, n);
+            Gelu.backwardRef(gRef, dout, x, n);
             DeviceBuffer dg = dev(g);
             CudaKernels.geluBackward(dg.ptr(), dev(dout).ptr(), dx.ptr(), n);
             // the same cancellation in Phi(x), times |dout| (<= ~5): atol 2e-6 * 5.
