@@ -85,6 +85,16 @@ extern "C" __global__ void unary_strided_f32(float* out, const float* x, long lo
         out[i] = unary_op(op, x[strided_offset(i, s1, s2, s3, x0, x1, x2, x3)]);
 }
 
+// out viewed with strides o0..o3 = x viewed with strides x0..x3, both over the shape (s0..s3): Elementwise.copyStrided
+// (writing a slice of a larger tensor). The output view must not overlap itself (no zero output strides).
+extern "C" __global__ void copy_strided_f32(float* out, const float* x, long long n,
+                                            int s0, int s1, int s2, int s3,
+                                            int o0, int o1, int o2, int o3,
+                                            int x0, int x1, int x2, int x3) {
+    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x)
+        out[strided_offset(i, s1, s2, s3, o0, o1, o2, o3)] = x[strided_offset(i, s1, s2, s3, x0, x1, x2, x3)];
+}
+
 // out (n) = op(a (n), b (n)), contiguous.
 extern "C" __global__ void binary_f32(float* out, const float* a, const float* b, long long n, int op) {
     for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x)

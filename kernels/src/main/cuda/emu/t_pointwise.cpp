@@ -9,6 +9,11 @@ int main() {
       for (int i = 0; i < 4; i++) for (int j = 0; j < 5; j++) for (int k = 0; k < 6; k++) ref[(i*5+j)*6+k] = a[i*1 + j*4 + k*20] * b[i*6 + k];
       emu_launch(dim3{1, 1, 1}, 256, 0, [&] { binary_strided_f32(got.data(), a.data(), b.data(), 120, BINARY_MUL, s[0], s[1], s[2], s[3], 0, 1, 4, 20, 0, 6, 0, 1); });
       cmp("binary strided", ref, got, 0, 0); }
+    { // copy_strided: x (4,6) transposed view of (6,4) into columns 2..7 of rows 1..4 of a (5,9) buffer
+      auto x = gauss(24), out = gauss(45); auto ref = out;
+      for (int i = 0; i < 4; i++) for (int j = 0; j < 6; j++) ref[11 + i * 9 + j] = x[i + j * 4];
+      emu_launch(dim3{1, 1, 1}, 256, 0, [&] { copy_strided_f32(out.data() + 11, x.data(), 24, 1, 1, 4, 6, 0, 0, 9, 1, 0, 0, 1, 4); });
+      cmp("copy strided", ref, out, 0, 0); }
     { auto x = gauss(1001, 3); std::vector<float> ref(1001), got(1001, NAN);
       for (int i = 0; i < 1001; i++) ref[i] = (float)(0.5 * x[i] * (1 + std::erf(x[i] / std::sqrt(2.0))));
       emu_launch(dim3{2, 1, 1}, 256, 0, [&] { gelu_forward_f32(got.data(), x.data(), 1001); });

@@ -35,7 +35,7 @@ public final class CudaKernels {
     static java.util.List<String> kernelNames() {
         java.util.List<String> n = new java.util.ArrayList<>(java.util.List.of(
                 "elementwise/unary_f32", "elementwise/unary_strided_f32", "elementwise/binary_f32",
-                "elementwise/binary_strided_f32", "elementwise/add_bias_f32", "elementwise/axpy_f32", "elementwise/fill_f32",
+                "elementwise/binary_strided_f32", "elementwise/copy_strided_f32", "elementwise/add_bias_f32", "elementwise/axpy_f32", "elementwise/fill_f32",
                 "reduce/reduce_sum_rows_f32", "reduce/reduce_sum_mid_f32", "reduce/reduce_max_rows_f32", "reduce/reduce_max_mid_f32",
                 "softmax/softmax_forward_f32", "softmax/softmax_backward_f32",
                 "layernorm/layernorm_forward_f32", "layernorm/layernorm_backward_f32",
@@ -82,6 +82,19 @@ public final class CudaKernels {
         int[] s = c[0], xs = c[1];
         k("elementwise", "unary_strided_f32").launch(Cuda.gridFor(n, BLOCK), 1, 1, BLOCK, 0, out, x, n,
                 op == null ? -1 : op.ordinal(), s[0], s[1], s[2], s[3], xs[0], xs[1], xs[2], xs[3]);
+    }
+
+    /**
+     * out viewed with outStrides = x viewed with xStrides, over shape (a slice assignment), as
+     * Elementwise.copyStrided. elementwise.cu copy_strided_f32.
+     */
+    public static void copyStrided(CUdeviceptr out, int[] outStrides, int[] shape, CUdeviceptr x, int[] xStrides) {
+        long n = numel(shape);
+        if (n == 0) return;
+        int[][] c = collapse("copyStrided", shape, outStrides, xStrides);
+        int[] s = c[0], os = c[1], xs = c[2];
+        k("elementwise", "copy_strided_f32").launch(Cuda.gridFor(n, BLOCK), 1, 1, BLOCK, 0, out, x, n,
+                s[0], s[1], s[2], s[3], os[0], os[1], os[2], os[3], xs[0], xs[1], xs[2], xs[3]);
     }
 
     /** out (n) = op(a (n), b (n)), contiguous. elementwise.cu binary_f32. */

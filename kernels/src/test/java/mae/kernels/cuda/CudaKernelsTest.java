@@ -93,6 +93,17 @@ class CudaKernelsTest extends CudaTestBase {
         assertExact("offset copy", ref, out.toFloats());
     }
 
+    @Test void strided_copy_into_a_slice_matches_cpu() {
+        Random r = new Random(16);
+        // x: a transposed (4, 6) view of a (6, 4) buffer; out: columns 2..7 of rows 1..4 of a (5, 9) buffer
+        float[] x = gaussian(r, 24, 1), out = gaussian(r, 45, 1), ref = out.clone();
+        int[] shape = {4, 6}, outStrides = {9, 1}, xStrides = {1, 4};
+        Elementwise.copyStrided(ref, 11, outStrides, shape, x, 0, xStrides);
+        DeviceBuffer dOut = dev(out);
+        CudaKernels.copyStrided(dOut.at(11), outStrides, shape, dev(x).ptr(), xStrides);
+        assertExact("copyStrided", ref, dOut.toFloats());
+    }
+
     @Test void broadcast_binary_matches_cpu_up_to_rank_5_when_dims_merge() {
         Random r = new Random(4);
         int[][] shapes = {{4, 5, 6}, {4, 5, 6}, {2, 3, 4, 5, 6}, {1, 1, 1}, {33, 1, 17}, {3, 1, 5, 7}};
