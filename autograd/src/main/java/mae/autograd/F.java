@@ -324,4 +324,29 @@ public final class F {
         int[] s = x.shape();
         return record("maskedMean", y, g -> new Tensor[]{mask.mul(g.item() / count).reshape(s)}, x);
     }
+
+    /**
+     * Mean cross-entropy of logits (N, K) against labels with label smoothing e: the target is (1 - e) on the
+     * label plus e / K everywhere. Fused: backward is (softmax(logits) - target) / N.
+     */
+    public static Var crossEntropy(Var logits, int[] labels, float smoothing) {
+        int[] s = logits.shape();
+        if (s.length != 2 || s[0] != labels.length)
+            throw new IllegalArgumentException("crossEntropy: logits " + Shapes.str(s) + " do not match " + labels.length + " labels");
+        int N = s[0], K = s[1];
+        Tensor p = logits.value().softmax();
+        float[] pv = p.toArray(), target = new float[N * K];
+        double loss = 0;
+        for (int i = 0; i < N; i++) {
+            if (labels[i] < 0 || labels[i] >= K) throw new IndexOutOfBoundsException("crossEntropy: label " + labels[i] + " of row " + i + " is outside [0, " + K + ")");
+            for (int k = 0; k < K; k++) {
+                float t = smoothing / K + (k == labels[i] ? 1 - smoothing : 0);
+                target[i * K + k] = t;
+                loss -= t * Math.log(Math.max(pv[i * K + k], Float.MIN_NORMAL));
+            }
+        }
+        Tensor y = Tensor.scalar((float) (loss / N));
+        Tensor tgt = Tensor.of(target, N, K);
+        return record("crossEntropy", y, g -> new Tensor[]{p.sub(tgt).mul(g.item() / N)}, logits);
+    }
 }

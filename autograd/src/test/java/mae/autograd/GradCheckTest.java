@@ -107,6 +107,8 @@ class GradCheckTest {
         assertOk("mseRows", v -> F.mseRows(v[0], v[1]), randn(2, 3, 5), randn(2, 3, 5));
         Tensor mask = Tensor.of(new float[]{1, 0, 1, 1, 0, 1}, 2, 3);
         assertOk("maskedMean", v -> F.maskedMean(v[0], mask), randn(2, 3));
+        assertOk("crossEntropy", v -> F.crossEntropy(v[0], new int[]{2, 0, 4}, 0f), randn(3, 5));
+        assertOk("crossEntropy smoothed", v -> F.crossEntropy(v[0], new int[]{1}, 0.1f), randn(1, 7));
     }
 
     /** The checker must reject a wrong rule: exp whose backward forgets the chain factor (g instead of g*y). */

@@ -1,7 +1,6 @@
 package mae.kernels;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -172,7 +171,7 @@ public final class Gemm {
         int i = 0, nv = S.loopBound(n);
         for (; i < nv; i += S.length())
             acc = FloatVector.fromArray(S, x, xOff + i).fma(FloatVector.fromArray(S, y, yOff + i), acc);
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        float s = Vec.lanesInOrder(acc);
         for (; i < n; i++) s += x[xOff + i] * y[yOff + i];
         return s;
     }

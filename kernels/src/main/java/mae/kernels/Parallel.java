@@ -1,35 +1,60 @@
 package mae.kernels;
 
-import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.RecursiveAction;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
-/** Splits a range of independent work items over the common fork-join pool (one thread per core). */
+/**
+ * Splits a range of independent work items over the cores: the calling thread runs the first chunk itself
+ * and THREADS - 1 daemon workers run the others. (The common fork-join pool has cores - 1 workers and an
+ * external caller that only waits, which on a 2-core machine leaves one core idle.) The partition depends
+ * only on n, minChunk and THREADS, so results are the same run to run.
+ */
 public final class Parallel {
     private Parallel() {}
 
     public interface Range { void run(int from, int to); }
 
     /** Threads used; -Dmae.threads=N overrides the core count. */
-    public static final int THREADS = Integer.getInteger("mae.threads", Runtime.getRuntime().availableProcessors());
+    public static final int THREADS = Math.max(1, Integer.getInteger("mae.threads", Runtime.getRuntime().availableProcessors()));
+
+    private static final ThreadLocal<Boolean> WORKER = ThreadLocal.withInitial(() -> false);
+    private static final ExecutorService POOL = THREADS <= 1 ? null : Executors.newFixedThreadPool(THREADS - 1, r -> {
+        Thread t = new Thread(() -> { WORKER.set(true); r.run(); }, "mae-kernel-worker");
+        t.setDaemon(true);
+        return t;
+    });
 
     /**
-     * Runs body over [0, n) in chunks of at least minChunk items, in parallel when there is more than one
-     * chunk and more than one thread.
+     * Runs body over [0, n) in up to THREADS contiguous chunks of at least minChunk items. Calls from a worker
+     * (nested parallelism) run serially.
      */
     public static void forRange(int n, int minChunk, Range body) {
         int chunks = Math.min(THREADS, Math.max(1, n / Math.max(1, minChunk)));
-        if (chunks <= 1) { body.run(0, n); return; }
-        ForkJoinPool.commonPool().invoke(new Split(body, 0, n, chunks));
+        if (chunks <= 1 || POOL == null || WORKER.get()) { body.run(0, n); return; }
+        @SuppressWarnings("unchecked") Future<?>[] fs = new Future<?>[chunks - 1];
+        for (int c = 1; c < chunks; c++) {
+            int from = bound(n, chunks, c), to = bound(n, chunks, c + 1);
+            fs[c - 1] = POOL.submit(() -> body.run(from, to));
+        }
+        RuntimeException failure = null;
+        try {
+            body.run(0, bound(n, chunks, 1));
+        } catch (RuntimeException e) {
+            failure = e;
+        }
+        for (Future<?> f : fs) {
+            try {
+                f.get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while waiting for kernel workers", e);
+            } catch (java.util.concurrent.ExecutionException e) {
+                if (failure == null) failure = e.getCause() instanceof RuntimeException r ? r : new RuntimeException(e.getCause());
+            }
+        }
+        if (failure != null) throw failure;
     }
 
-    private static final class Split extends RecursiveAction {
-        final Range body; final int from, to, chunks;
-        Split(Range body, int from, int to, int chunks) { this.body = body; this.from = from; this.to = to; this.chunks = chunks; }
-        @Override protected void compute() {
-            if (chunks <= 1) { body.run(from, to); return; }
-            int half = chunks / 2;
-            int mid = from + (int) ((long) (to - from) * half / chunks);
-            invokeAll(new Split(body, from, mid, half), new Split(body, mid, to, chunks - half));
-        }
-    }
+    private static int bound(int n, int chunks, int c) { return (int) ((long) n * c / chunks); }
 }

@@ -30,13 +30,17 @@ public final class AdamWOptimizer {
     public static boolean decays(String name, Var p) { return p.dim() > 1 && !name.endsWith(".bias"); }
 
     /** One update at learning rate lr; parameters without a gradient are left alone. */
-    public void step(float lr) {
+    public void step(float lr) { step(lr, null); }
+
+    /** One update with a per-parameter lr multiplier (layer-wise decay); missing names get 1. */
+    public void step(float lr, Map<String, Float> lrScale) {
         step++;
         for (Map.Entry<String, Var> e : params.entrySet()) {
             Var p = e.getValue();
             if (p.grad() == null) continue;
             Tensor value = p.value().isContiguous() && p.value().offset() == 0 ? p.value() : p.value().copy();
-            Ops.adamw(value, p.grad(), m.get(e.getKey()), v.get(e.getKey()), step, lr, beta1, beta2, eps,
+            float plr = lrScale == null ? lr : lr * lrScale.getOrDefault(e.getKey(), 1f);
+            Ops.adamw(value, p.grad(), m.get(e.getKey()), v.get(e.getKey()), step, plr, beta1, beta2, eps,
                     decays(e.getKey(), p) ? weightDecay : 0f);
             if (value != p.value()) p.setValue(value);
         }

@@ -162,7 +162,7 @@ public final class Pretrainer {
             boolean epochEnd = pos == stepsPerEpoch - 1, last = step + 1 == total;
             if (epochEnd || last || (o.checkpointEvery > 0 && (step + 1) % o.checkpointEvery == 0)) {
                 long s = step + 1;
-                lastCk = run.commitCheckpoint(s, dir -> save(dir, model, opt, rng, s, epoch));
+                lastCk = run.commitCheckpoint(s, dir -> save(dir, model, opt, rng, s, epoch, norm));
             }
             if (epochEnd || last) pictures(model, showImgs, showNoise, norm, curve, epochEnd ? epoch + 1 : -1);
         }
@@ -232,8 +232,10 @@ public final class Pretrainer {
 
     // ---------------------------------------------------------------- checkpoints
 
-    private static void save(Path dir, MaeModel model, AdamWOptimizer opt, Rng rng, long step, int epoch) throws IOException {
-        Weights.save(dir.resolve("weights.safetensors"), model, Map.of("step", "" + step));
+    private static void save(Path dir, MaeModel model, AdamWOptimizer opt, Rng rng, long step, int epoch, Normalization norm) throws IOException {
+        Map<String, String> meta = new LinkedHashMap<>(mae.eval.Encoders.metadata(norm));
+        meta.put("step", "" + step);
+        Weights.save(dir.resolve("weights.safetensors"), model, meta);
         Safetensors.write(dir.resolve("optimizer.safetensors"), Map.of("step", "" + opt.steps()), opt.state());
         long[] s = rng.state();
         Map<String, String> st = new LinkedHashMap<>();
