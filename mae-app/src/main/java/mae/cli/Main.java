@@ -15,7 +15,7 @@ public final class Main implements Runnable {
 
     /** Runs a command line and returns its exit code (for tests). */
     public static int run(String... args) {
-        CommandLine cl = new CommandLine(new Main());
+        CommandLine cl = new CommandLine(new Main()).setOverwrittenOptionsAllowed(true); // the last of a repeated option wins
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             cmd.getErr().println("error: " + message(ex));
             if (System.getenv("MAE_DEBUG") != null) ex.printStackTrace(cmd.getErr());

@@ -34,7 +34,7 @@ public final class PretrainCommand implements Callable<Integer> {
     int accum;
     @Option(names = "--blr", defaultValue = "1.5e-3", description = "base learning rate; lr = blr x batch x accum / 256 (default: ${DEFAULT-VALUE})")
     double blr;
-    @Option(names = "--warmup-epochs", description = "linear warmup length in epochs (default: 5% of the run, as the paper's 40 of 800)")
+    @Option(names = "--warmup-epochs", description = "linear warmup length in epochs (default: 5%% of the run, as the paper's 40 of 800)")
     Double warmupEpochs;
     @Option(names = "--mask-ratio", defaultValue = "0.75", description = "fraction of patches removed (default: ${DEFAULT-VALUE})")
     double maskRatio;
@@ -61,6 +61,8 @@ public final class PretrainCommand implements Callable<Integer> {
     @Override public Integer call() throws Exception {
         if (Device.parse(device) == Device.CUDA)
             throw new IllegalArgumentException("--device cuda: not available in this build (the CUDA backend is not wired to training yet); use --device cpu");
+        if (warmupEpochs != null && warmupEpochs < 0) throw new IllegalArgumentException("--warmup-epochs must not be negative, got " + warmupEpochs);
+        if (resume != null && out != null) throw new IllegalArgumentException("--resume continues a run in its own directory; drop --out");
         Path home = Main.home();
         boolean resuming = resume != null;
         Pretrainer.Options o;

@@ -30,6 +30,7 @@ public record MaeConfig(String name, int imgSize, int patchSize, int inChans, in
     public static final Map<String, MaeConfig> NAMED = new LinkedHashMap<>();
     static {
         NAMED.put("fmnist", new MaeConfig("fmnist", 28, 4, 1, 192, 6, 3, 128, 2, 4, 4f, true));
+        NAMED.put("tiny", new MaeConfig("tiny", 28, 7, 1, 32, 2, 2, 16, 1, 2, 4f, true)); // for tests and smoke runs
         NAMED.put("mae_vit_base_patch16", new MaeConfig("mae_vit_base_patch16", 224, 16, 3, 768, 12, 12, 512, 8, 16, 4f, true));
         NAMED.put("mae_vit_large_patch16", new MaeConfig("mae_vit_large_patch16", 224, 16, 3, 1024, 24, 16, 512, 8, 16, 4f, true));
         NAMED.put("mae_vit_huge_patch14", new MaeConfig("mae_vit_huge_patch14", 224, 14, 3, 1280, 32, 16, 512, 8, 16, 4f, true));

@@ -65,6 +65,9 @@ public final class Pretrainer {
     public record Result(Path runDir, Path checkpoint, long steps, double finalLoss, double knnAccuracy, double knnRandomInit,
                          double seconds, double imagesPerSecond) {}
 
+    /** Held-out images classified by the quick kNN at the end of pretraining (./mae probe uses them all). */
+    static final int KNN_QUERIES = 2000;
+
     private final Options o;
     private final RunDir run;
     private final Path home;
@@ -89,11 +92,12 @@ public final class Pretrainer {
     public Result run(boolean resume) throws IOException {
         MaeConfig cfg = MaeConfig.named(o.config).withNormPix(o.normPix);
         validate(cfg);
-        if (!resume) {
+        Datasets.Split split = Datasets.load(o.data == null ? null : Path.of(o.data), home.resolve("data/fashion-mnist"), cfg.inChans(), cfg.imgSize());
+        if (split.train().n() == 0 || split.eval().n() == 0) throw new IllegalArgumentException("empty dataset: " + split.description());
+        if (!resume) {                                 // only after the data loaded: a bad --data leaves no run behind
             run.prepareNew();
             AtomicFiles.writeString(run.runJson(), Json.flat(o.toMap()));
         }
-        Datasets.Split split = Datasets.load(o.data == null ? null : Path.of(o.data), home.resolve("data/fashion-mnist"), cfg.inChans(), cfg.imgSize());
         Dataset train = split.train();
         int perStep = o.batch * o.accum;
         if (train.n() < perStep)
@@ -162,6 +166,7 @@ public final class Pretrainer {
             boolean epochEnd = pos == stepsPerEpoch - 1, last = step + 1 == total;
             if (epochEnd || last || (o.checkpointEvery > 0 && (step + 1) % o.checkpointEvery == 0)) {
                 long s = step + 1;
+                requireFinite(model, s, lastCk);
                 lastCk = run.commitCheckpoint(s, dir -> save(dir, model, opt, rng, s, epoch, norm));
             }
             if (epochEnd || last) pictures(model, showImgs, showNoise, norm, curve, epochEnd ? epoch + 1 : -1);
@@ -173,12 +178,13 @@ public final class Pretrainer {
         // What it learned: kNN on frozen cls features, beside the same protocol on a random-init encoder.
         log.println("evaluating: kNN (k=20, cosine) on frozen cls features...");
         Dataset bank = train.n() > o.knnBank ? train.subset(0, o.knnBank) : train;
-        double knn = knn(model, bank, eval, aug);
-        double knnRandom = knn(new MaeModel(cfg, o.seed + 12345), bank, eval, aug);
+        Dataset queries = eval.n() > KNN_QUERIES ? eval.subset(0, KNN_QUERIES) : eval;
+        double knn = knn(model, bank, queries, aug);
+        double knnRandom = knn(new MaeModel(cfg, o.seed + 12345), bank, queries, aug);
         Result r = new Result(run.dir, lastCk, total, lastLoss, knn, knnRandom, secs, (total - start) * (double) perStep / Math.max(1e-9, secs));
         AtomicFiles.writeString(run.dir.resolve("result.json"), Json.flat(Map.of(
                 "steps", "" + total, "final_loss", "" + lastLoss, "knn_accuracy", "" + knn, "knn_random_init", "" + knnRandom,
-                "knn_bank", "" + bank.n(), "knn_queries", "" + eval.n(), "train_seconds", String.format(Locale.ROOT, "%.1f", secs),
+                "knn_bank", "" + bank.n(), "knn_queries", "" + queries.n(), "train_seconds", String.format(Locale.ROOT, "%.1f", secs),
                 "checkpoint", String.valueOf(lastCk))));
         return r;
     }
@@ -191,6 +197,15 @@ public final class Pretrainer {
         if (cfg.lenKeep(o.maskRatio) < 1) throw new IllegalArgumentException("--mask-ratio " + o.maskRatio + " keeps no patch of " + cfg.numPatches());
         if (!(o.blr > 0)) throw new IllegalArgumentException("--blr must be positive, got " + o.blr);
         MaskNoise.parse(o.masking);
+    }
+
+    /** A checkpoint is only written from finite weights: an update that overflowed stops the run instead. */
+    private void requireFinite(MaeModel model, long step, Path lastCk) throws IOException {
+        for (Map.Entry<String, Var> e : model.params.trainable().entrySet())
+            for (float v : e.getValue().value().toArray())
+                if (!Float.isFinite(v))
+                    throw new IllegalStateException("parameter " + e.getKey() + " became " + v + " after step " + step + "; stopped without checkpointing. The last good checkpoint is "
+                            + (lastCk != null ? lastCk : run.latestCheckpoint() != null ? run.latestCheckpoint() : "none") + ". Try a lower --blr or a longer --warmup-epochs.");
     }
 
     /** The epoch's order of training images, a function of (seed, epoch) only, so a resumed run needs no state for it. */
