@@ -19,6 +19,7 @@ public final class F {
     static Var record(String op, Tensor y, Function<Tensor, Tensor[]> backward, Var... inputs) {
         boolean needs = false;
         if (Grad.enabled()) for (Var v : inputs) needs |= v != null && v.requiresGrad();
+        Trace.op(op, y, inputs);                                   // no-op unless a Trace is recording
         return new Var(y, needs, needs ? new Node(op, inputs, backward) : null);
     }
 
@@ -190,8 +191,7 @@ public final class F {
         int[] xs = x.shape();
         int rows = x.value().numel() / Math.max(1, in), out = w.size(0);
         Tensor x2 = x.value().reshape(rows, in), W = w.value();
-        Tensor y = x2.matmul(W.transpose(0, 1));
-        if (b != null) y.addInPlace(b.value());
+        Tensor y = Ops.linear(x2, W, b == null ? null : b.value());
         int[] ys = xs.clone();
         ys[ys.length - 1] = out;
         return record("linear", y.view(ys), g -> {

@@ -85,14 +85,18 @@ public final class Gemm {
     private static void packA(boolean ta, float[] A, int aOff, int lda, int ic, int mc, int pc, int kc, float alpha, float[] ap) {
         for (int ir = 0; ir < mc; ir += MR) {
             int base = ir * kc, rows = Math.min(MR, mc - ir);
+            if (ta) {                                   // A stored (K, M): each k gives MR contiguous values
+                for (int k = 0; k < kc; k++) {
+                    int src = aOff + (pc + k) * lda + ic + ir, dst = base + k * MR;
+                    for (int r = 0; r < rows; r++) ap[dst + r] = alpha * A[src + r];
+                    for (int r = rows; r < MR; r++) ap[dst + r] = 0;
+                }
+                continue;
+            }
             for (int r = 0; r < MR; r++) {
                 if (r >= rows) { for (int k = 0; k < kc; k++) ap[base + k * MR + r] = 0; continue; }
-                int m = ic + ir + r;
-                if (ta) for (int k = 0; k < kc; k++) ap[base + k * MR + r] = alpha * A[aOff + (pc + k) * lda + m];
-                else {
-                    int row = aOff + m * lda + pc;
-                    for (int k = 0; k < kc; k++) ap[base + k * MR + r] = alpha * A[row + k];
-                }
+                int row = aOff + (ic + ir + r) * lda + pc;
+                for (int k = 0; k < kc; k++) ap[base + k * MR + r] = alpha * A[row + k];
             }
         }
     }
@@ -101,18 +105,11 @@ public final class Gemm {
     private static void packB(boolean tb, float[] B, int bOff, int ldb, int pc, int kc, int jc, int nc, float[] bp) {
         for (int jr = 0; jr < nc; jr += NR) {
             int base = jr * kc, cols = Math.min(NR, nc - jr);
-            if (!tb) {
-                for (int k = 0; k < kc; k++) {
-                    int src = bOff + (pc + k) * ldb + jc + jr, dst = base + k * NR;
-                    System.arraycopy(B, src, bp, dst, cols);
-                    for (int c = cols; c < NR; c++) bp[dst + c] = 0;
-                }
-            } else {
-                for (int c = 0; c < NR; c++) {
-                    if (c >= cols) { for (int k = 0; k < kc; k++) bp[base + k * NR + c] = 0; continue; }
-                    int src = bOff + (jc + jr + c) * ldb + pc;
-                    for (int k = 0; k < kc; k++) bp[base + k * NR + c] = B[src + k];
-                }
+            for (int k = 0; k < kc; k++) {
+                int dst = base + k * NR;
+                if (!tb) System.arraycopy(B, bOff + (pc + k) * ldb + jc + jr, bp, dst, cols);
+                else for (int c = 0; c < cols; c++) bp[dst + c] = B[bOff + (jc + jr + c) * ldb + pc + k];
+                for (int c = cols; c < NR; c++) bp[dst + c] = 0;
             }
         }
     }

@@ -30,7 +30,25 @@ public final class LayerNorm {
      */
     public static void backward(float[] dx, float[] dw, float[] db, float[] dout, float[] x, float[] w,
                                 float[] mean, float[] rstd, int rows, int C) {
-        for (int r = 0; r < rows; r++) {
+        // Rows split over threads; each thread sums its own dw, db, added in thread order afterwards.
+        int chunks = Math.min(Parallel.THREADS, Math.max(1, rows / 64));
+        float[][] pw = new float[chunks][C], pb = new float[chunks][C];
+        Parallel.forRange(chunks, 1, (c0, c1) -> {
+            for (int c = c0; c < c1; c++) {
+                int r0 = (int) ((long) rows * c / chunks), r1 = (int) ((long) rows * (c + 1) / chunks);
+                rowsBackward(dx, pw[c], pb[c], dout, x, w, mean, rstd, r0, r1, C);
+            }
+        });
+        for (int c = 0; c < chunks; c++)
+            for (int j = 0; j < C; j++) {
+                if (dw != null) dw[j] += pw[c][j];
+                if (db != null) db[j] += pb[c][j];
+            }
+    }
+
+    private static void rowsBackward(float[] dx, float[] dw, float[] db, float[] dout, float[] x, float[] w,
+                                     float[] mean, float[] rstd, int r0, int r1, int C) {
+        for (int r = r0; r < r1; r++) {
             int o = r * C;
             float m = mean[r], s = rstd[r];
             double gMean = 0, gxMean = 0;
@@ -44,8 +62,8 @@ public final class LayerNorm {
             for (int c = 0; c < C; c++) {
                 float xhat = (x[o + c] - m) * s;
                 if (dx != null) dx[o + c] += (float) (s * (dout[o + c] * w[c] - gMean - xhat * gxMean));
-                if (dw != null) dw[c] += dout[o + c] * xhat;
-                if (db != null) db[c] += dout[o + c];
+                dw[c] += dout[o + c] * xhat;
+                db[c] += dout[o + c];
             }
         }
     }

@@ -121,4 +121,19 @@ class KernelsTest {
             for (int i = 0; i < a.length; i++) assertEquals(a[i], b[i], 1e-6 * sz[1] + 1e-6, java.util.Arrays.toString(sz) + " at " + i);
         }
     }
+
+    @Test void vector_exp_matches_math_exp() {
+        jdk.incubator.vector.VectorSpecies<Float> S = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED;
+        float[] x = new float[S.length()], y = new float[S.length()];
+        Random r = new Random(12);
+        for (int rep = 0; rep < 2000; rep++) {
+            for (int i = 0; i < x.length; i++) x[i] = (float) (r.nextDouble() * 170 - 86);
+            x[0] = 0; x[1] = -0.5f * 9 * 9;
+            Vec.exp(jdk.incubator.vector.FloatVector.fromArray(S, x, 0)).intoArray(y, 0);
+            for (int i = 0; i < x.length; i++) {
+                double want = Math.exp(x[i]);
+                assertEquals(want, y[i], 3e-7 * want, "exp(" + x[i] + ")");
+            }
+        }
+    }
 }

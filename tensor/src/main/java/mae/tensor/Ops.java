@@ -22,6 +22,22 @@ public final class Ops {
             throw new IllegalArgumentException(op + ": " + what + " has shape " + Shapes.str(t.shape()) + ", expected " + Shapes.str(shape));
     }
 
+    // ---------------------------------------------------------------- linear
+
+    /** x (rows, in) W^T + b with W (out, in), b (out) or null: one GEMM whose C starts as the bias rows. */
+    public static Tensor linear(Tensor x, Tensor w, Tensor b) {
+        int rows = x.size(0), in = x.size(1), out = w.size(0);
+        float[] y = new float[rows * out];
+        if (b != null) {
+            float[] bv = buf(b);
+            for (int r = 0; r < rows; r++) System.arraycopy(bv, 0, y, r * out, out);
+        }
+        Tensor xc = x.contiguous(), wc = w.contiguous();
+        mae.kernels.Gemm.gemm(false, true, rows, out, in, 1f, xc.data(), xc.offset(), in, wc.data(), wc.offset(), in,
+                b == null ? 0f : 1f, y, 0, out);
+        return Tensor.of(y, rows, out);
+    }
+
     // ---------------------------------------------------------------- layer norm
 
     /** out, and the per-row mean and rstd (rows = all leading dims) saved for backward. */
