@@ -59,8 +59,13 @@ public final class PretrainCommand implements Callable<Integer> {
     boolean noProgress;
 
     @Override public Integer call() throws Exception {
-        if (Device.parse(device) == Device.CUDA)
-            throw new IllegalArgumentException("--device cuda: not available in this build (the CUDA backend is not wired to training yet); use --device cpu");
+        if (Device.parse(device) == Device.CUDA) {
+            // One line that names the GPU or says why CUDA is not used; the CUDA kernels exist (mae.kernels.cuda)
+            // but tensors do not live on the GPU yet, so training stays on the CPU build's path.
+            String why = mae.kernels.cuda.Cuda.available() ? "found " + mae.kernels.cuda.Cuda.deviceName() + ", but training on CUDA tensors is not wired in this build"
+                    : mae.kernels.cuda.Cuda.reason();
+            throw new IllegalArgumentException("--device cuda: not available in this build (" + why + "); use --device cpu");
+        }
         if (warmupEpochs != null && warmupEpochs < 0) throw new IllegalArgumentException("--warmup-epochs must not be negative, got " + warmupEpochs);
         if (resume != null && out != null) throw new IllegalArgumentException("--resume continues a run in its own directory; drop --out");
         Path home = Main.home();
@@ -94,7 +99,7 @@ public final class PretrainCommand implements Callable<Integer> {
             System.out.println("            " + r.runDir().resolve("loss.png") + ", one grid per epoch in " + r.runDir().resolve("recon"));
             System.out.println("checkpoint: " + r.checkpoint());
             System.out.println("metrics:    " + r.runDir().resolve("metrics.jsonl"));
-            System.out.printf(Locale.ROOT, "kNN accuracy (k=20, cosine, held-out images): pretrained %.4f vs random-init encoder %.4f%n", r.knnAccuracy(), r.knnRandomInit());
+            System.out.printf(Locale.ROOT, "kNN accuracy (k=20, cosine on mean-pooled patch features, %d held-out images): pretrained %.4f vs random-init encoder %.4f%n", r.knnQueries(), r.knnAccuracy(), r.knnRandomInit());
             System.out.println("next:       ./mae probe --method linear   (reads runs/latest)");
         }
     }

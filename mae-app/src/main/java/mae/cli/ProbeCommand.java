@@ -38,6 +38,8 @@ public final class ProbeCommand implements Callable<Integer> {
     @Option(names = "--batch", defaultValue = "256") int batch;
     @Option(names = "--k", defaultValue = "20", description = "kNN neighbours (default: ${DEFAULT-VALUE})") int k;
     @Option(names = "--seed", defaultValue = "0") long seed;
+    @Option(names = "--feature", description = "cls or mean (of the patch tokens); default: cls for linear (the paper's), mean for knn")
+    String feature;
 
     @Override public Integer call() throws Exception {
         if (!method.equals("linear") && !method.equals("knn"))
@@ -61,7 +63,8 @@ public final class ProbeCommand implements Callable<Integer> {
 
     private double evaluate(EvalSetup s, VisionTransformer enc) {
         int D = enc.dim;
-        float[] ftrain = Features.cls(enc, s.train, s.aug, 256), ftest = Features.cls(enc, s.test, s.aug, 256);
+        Features.Kind kind = feature != null ? Features.Kind.parse(feature) : method.equals("knn") ? Features.Kind.MEAN : Features.Kind.CLS;
+        float[] ftrain = Features.of(kind, enc, s.train, s.aug, 256), ftest = Features.of(kind, enc, s.test, s.aug, 256);
         if (method.equals("knn")) return Knn.accuracy(ftrain, s.train.labels(), ftest, s.test.labels(), D, k, 0.07, s.classes);
         return LinearProbe.run(ftrain, s.train.labels(), ftest, s.test.labels(), D, s.classes,
                 new LinearProbe.Settings(epochs, Math.min(batch, s.train.n()), blr * batch / 256, Math.max(1, epochs / 10), seed));

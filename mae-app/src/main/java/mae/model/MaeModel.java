@@ -1,6 +1,7 @@
 package mae.model;
 
 import mae.autograd.F;
+import mae.autograd.Trace;
 import mae.autograd.Var;
 import mae.tensor.Index;
 import mae.tensor.Rng;
@@ -110,6 +111,7 @@ public final class MaeModel {
         encoder.checkImages(imgs.value(), "imgs");
         Var x = encoder.embed(imgs);                                        // (N, L, D)
         int N = x.size(0);
+        Trace.stage("masking", "keep the visible patches (gather by ids_keep); the encoder never sees the others");
         Var visible = F.gather(x, 1, rows(m.idsKeep, N, m.lenKeep));        // (N, keep, D)
         return encoder.transform(encoder.prependCls(visible));             // (N, 1 + keep, D)
     }
@@ -121,14 +123,22 @@ public final class MaeModel {
 
     /** latent (N, 1 + keep, D) -> pred (N, L, P). */
     public Var forwardDecoder(Var latent, Index idsRestore) {
+        Trace.stage("decoder embedding", "linear D -> Dd on every encoded token, cls included");
         Var x = decoderEmbed.forward(latent);                               // (N, 1 + keep, Dd)
         int N = x.size(0), T = x.size(1), L = cfg.numPatches(), Dd = cfg.decoderEmbedDim();
+        Trace.stage("mask tokens", "append one shared learned mask token per removed patch");
         Var maskTokens = F.expand(maskToken, N, L + 1 - T, Dd);            // (N, L - keep, Dd)
         Var patches = F.concat(1, F.narrow(x, 1, 1, T - 1), maskTokens);    // (N, L, Dd), shuffled order
+        Trace.stage("unshuffle", "put every token back at its patch's place (gather by ids_restore), cls in front");
         patches = F.gather(patches, 1, rows(idsRestore, N, L));             // unshuffle
         x = F.concat(1, F.narrow(x, 1, 0, 1), patches);                     // (N, 1 + L, Dd)
+        Trace.stage("+ decoder position embedding", "add the decoder's fixed sin-cos embedding to all 1 + L tokens");
         x = F.add(x, decoderPosEmbed);
-        for (Block b : decoderBlocks) x = b.forward(x);
+        for (int i = 0; i < decoderBlocks.size(); i++) {
+            Trace.stage("decoder block", i, "attention over visible and mask tokens together, then the MLP");
+            x = decoderBlocks.get(i).forward(x);
+        }
+        Trace.stage("prediction", "decoder norm, linear Dd -> p*p*C pixel values per patch, drop cls");
         x = decoderPred.forward(decoderNorm.forward(x));                    // (N, 1 + L, P)
         return F.narrow(x, 1, 1, L);                                        // drop cls
     }
@@ -137,7 +147,9 @@ public final class MaeModel {
 
     /** Mean squared error on removed patches only; with norm_pix, per-patch normalized targets. */
     public Var forwardLoss(Tensor imgs, Var pred, Tensor mask) {
+        Trace.stage("per-patch loss", "mean squared error of each patch's prediction against its target");
         Var perPatch = F.mseRows(pred, Var.constant(target(imgs)));         // (N, L)
+        Trace.stage("loss", "mean of the per-patch losses over the removed patches only");
         return F.maskedMean(perPatch, mask);                                // ()
     }
 

@@ -62,7 +62,7 @@ public final class Pretrainer {
     }
 
     /** What a finished run reports. */
-    public record Result(Path runDir, Path checkpoint, long steps, double finalLoss, double knnAccuracy, double knnRandomInit,
+    public record Result(Path runDir, Path checkpoint, long steps, double finalLoss, int knnQueries, double knnAccuracy, double knnRandomInit,
                          double seconds, double imagesPerSecond) {}
 
     /** Held-out images classified by the quick kNN at the end of pretraining (./mae probe uses them all). */
@@ -176,12 +176,12 @@ public final class Pretrainer {
         if (lastCk == null) lastCk = run.latestCheckpoint();
 
         // What it learned: kNN on frozen cls features, beside the same protocol on a random-init encoder.
-        log.println("evaluating: kNN (k=20, cosine) on frozen cls features...");
+        log.println("evaluating: kNN (k=20, cosine) on frozen mean-pooled patch features...");
         Dataset bank = train.n() > o.knnBank ? train.subset(0, o.knnBank) : train;
         Dataset queries = eval.n() > KNN_QUERIES ? eval.subset(0, KNN_QUERIES) : eval;
         double knn = knn(model, bank, queries, aug);
         double knnRandom = knn(new MaeModel(cfg, o.seed + 12345), bank, queries, aug);
-        Result r = new Result(run.dir, lastCk, total, lastLoss, knn, knnRandom, secs, (total - start) * (double) perStep / Math.max(1e-9, secs));
+        Result r = new Result(run.dir, lastCk, total, lastLoss, queries.n(), knn, knnRandom, secs, (total - start) * (double) perStep / Math.max(1e-9, secs));
         AtomicFiles.writeString(run.dir.resolve("result.json"), Json.flat(Map.of(
                 "steps", "" + total, "final_loss", "" + lastLoss, "knn_accuracy", "" + knn, "knn_random_init", "" + knnRandom,
                 "knn_bank", "" + bank.n(), "knn_queries", "" + queries.n(), "train_seconds", String.format(Locale.ROOT, "%.1f", secs),
@@ -226,7 +226,7 @@ public final class Pretrainer {
     }
 
     private double knn(MaeModel model, Dataset bank, Dataset eval, Augment aug) {
-        float[] fb = Features.cls(model.encoder, bank, aug, 256), fq = Features.cls(model.encoder, eval, aug, 256);
+        float[] fb = Features.of(Features.Kind.MEAN, model.encoder, bank, aug, 256), fq = Features.of(Features.Kind.MEAN, model.encoder, eval, aug, 256);
         int classes = Math.max(max(bank.labels()), max(eval.labels())) + 1;
         return Knn.accuracy(fb, bank.labels(), fq, eval.labels(), model.cfg.embedDim(), 20, 0.07, classes);
     }
