@@ -49,6 +49,7 @@ public final class Report {
     private void build() throws IOException {
         head();
         overview();
+        glance();
         imageSection();
         maskingSection();
         stageSection();
@@ -77,6 +78,7 @@ public final class Report {
                 .note { background: #fff6d8; border: 1px solid #e0c060; padding: .5em .8em; margin: .6em 0; }
                 .missing { background: #fde8e8; border: 1px solid #d08080; padding: .5em .8em; margin: .6em 0; }
                 .big { font-size: 1.15em; font-weight: bold; } details summary { cursor: pointer; color: #555; }
+                .glance figure { margin-right: .6em; } .glance img { width: 200px; } .glance figcaption { max-width: 200px; }
                 </style></head>
                 <body>
                 <h1>MAE explained: one image through the model</h1>
@@ -98,6 +100,24 @@ public final class Report {
         for (String n : e.notes()) h.append("<p class=\"note\">Note: ").append(esc(n)).append("</p>\n");
         if (!e.checkpoint().hasDecoder())
             h.append("<p class=\"missing\" id=\"decoder-missing\">No decoder: ").append(esc(e.checkpoint().missing())).append("</p>\n");
+    }
+
+    /** The main pass in five pictures and the encoder saving in one line (the pictures are those of the sections below). */
+    private void glance() throws IOException {
+        Explainer.Pass p = e.main();
+        String s = name(p);
+        int b = e.request().block();
+        h.append("<h2>At a glance</h2>\n<div class=\"glance\">\n");
+        image("patches.png", "the image, cut into " + cfg.numPatches() + " patches");
+        image("kept-" + s + ".png", p.masking().lenKeep() + " patches kept (" + s + " masking, ratio " + num(p.ratio()) + ")");
+        image("attention-b" + b + "-mean.png", "where the cls token looks (block " + b + ", mean over heads)");
+        if (e.checkpoint().hasDecoder()) {
+            figure("glance-reconstruction.png", fig.image(p.pictures().pasted().toArray()), "the reconstruction, visible patches pasted back");
+            image("loss-" + s + ".png", String.format(Locale.ROOT, "per-patch loss; %.4f on the removed patches", p.pictures().loss()));
+        }
+        h.append("</div>\n<p class=\"big\">Encoding only the ").append(p.masking().lenKeep()).append(" visible patches costs the encoder ")
+                .append(macs(p.macs("encoder"))).append(" multiply-adds instead of ").append(macs(e.encoderMacsAllPatches()))
+                .append(String.format(Locale.ROOT, " (%.2fx fewer).</p>%n", (double) e.encoderMacsAllPatches() / p.macs("encoder")));
     }
 
     private void imageSection() throws IOException {

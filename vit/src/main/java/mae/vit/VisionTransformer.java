@@ -1,6 +1,7 @@
 package mae.vit;
 
 import mae.autograd.F;
+import mae.autograd.Trace;
 import mae.autograd.Var;
 import mae.tensor.Rng;
 import mae.tensor.Tensor;
@@ -43,19 +44,27 @@ public class VisionTransformer {
 
     /** Patch embedding plus position: (N, C, H, W) -> (N, L, D). */
     public Var embed(Var imgs) {
-        return F.add(patchEmbed.forward(imgs), F.narrow(posEmbed, 1, 1, numPatches()));
+        Trace.stage("patch embedding", "each p x p patch becomes a D-wide token (a conv with kernel = stride = p)");
+        Var x = patchEmbed.forward(imgs);                                   // (N, L, D)
+        Trace.stage("+ position embedding", "add the fixed 2D sin-cos embedding of each patch's grid cell");
+        return F.add(x, F.narrow(posEmbed, 1, 1, numPatches()));           // (N, L, D)
     }
 
     /** Prepends cls_token + pos_embed[:, :1]: (N, T, D) -> (N, 1 + T, D). */
     public Var prependCls(Var x) {
         int N = x.size(0);
+        Trace.stage("+ cls", "prepend the learned cls token (its position row is zeros)");
         Var cls = F.add(clsToken, F.narrow(posEmbed, 1, 0, 1));
         return F.concat(1, F.expand(cls, N, 1, dim), x);
     }
 
     /** Blocks, then norm: (N, T, D) -> (N, T, D). */
     public Var transform(Var x) {
-        for (Block b : blocks) x = b.forward(x);
+        for (int i = 0; i < blocks.size(); i++) {
+            Trace.stage("encoder block", i, "attention among the tokens, then the MLP, each with a residual");
+            x = blocks.get(i).forward(x);
+        }
+        Trace.stage("encoder norm", "final LayerNorm: the latent");
         return norm.forward(x);
     }
 
