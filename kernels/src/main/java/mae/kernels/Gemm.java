@@ -64,6 +64,9 @@ public final class Gemm {
                                 float[] A, int aOff, int lda, float[] B, int bOff, int ldb, float[] C, int cOff, int ldc) {
         float[][] packs = PACKS.get();
         float[] ap = packs[0], bp = packs[1], tile = packs[2];
+        // A row-major with alpha 1 is read in place (6 row streams); packing it would cost about as much as the
+        // multiply when N is small (e.g. the 16 outputs of a 4 x 4 x 1 patch). Only a partial last sliver is packed.
+        boolean direct = !ta && alpha == 1f;
         for (int jc = 0; jc < N; jc += NC) {
             int nc = Math.min(NC, N - jc);
             for (int pc = 0; pc < K; pc += KC) {
@@ -71,11 +74,17 @@ public final class Gemm {
                 packB(tb, B, bOff, ldb, pc, kc, jc, nc, bp);
                 for (int ic = m0; ic < m1; ic += MC) {
                     int mc = Math.min(MC, m1 - ic);
-                    packA(ta, A, aOff, lda, ic, mc, pc, kc, alpha, ap);
+                    if (!direct) packA(ta, A, aOff, lda, ic, mc, pc, kc, alpha, ap);
                     for (int jr = 0; jr < nc; jr += NR)
-                        for (int ir = 0; ir < mc; ir += MR)
-                            micro(kc, ap, ir * kc, bp, jr * kc, C, cOff + (ic + ir) * ldc + jc + jr, ldc,
-                                    Math.min(MR, mc - ir), Math.min(NR, nc - jr), tile);
+                        for (int ir = 0; ir < mc; ir += MR) {
+                            int mr = Math.min(MR, mc - ir), nr = Math.min(NR, nc - jr), co = cOff + (ic + ir) * ldc + jc + jr;
+                            if (!direct) micro(kc, ap, ir * kc, 1, MR, bp, jr * kc, C, co, ldc, mr, nr, tile);
+                            else if (mr == MR) micro(kc, A, aOff + (ic + ir) * lda + pc, lda, 1, bp, jr * kc, C, co, ldc, mr, nr, tile);
+                            else {
+                                packA(false, A, aOff, lda, ic + ir, mr, pc, kc, 1f, ap);
+                                micro(kc, ap, 0, 1, MR, bp, jr * kc, C, co, ldc, mr, nr, tile);
+                            }
+                        }
                 }
             }
         }
@@ -114,24 +123,29 @@ public final class Gemm {
         }
     }
 
-    /** C[MR x NR tile] += Asliver (kc x MR) . Bsliver (kc x NR); only the (mr x nr) valid part is written. */
-    private static void micro(int kc, float[] ap, int ao, float[] bp, int bo, float[] C, int co, int ldc, int mr, int nr, float[] t) {
+    /**
+     * C[MR x NR tile] += A sliver . B sliver over kc: A element (r, k) at a[ao + r * ars + k * aks] (a packed
+     * sliver has ars = 1, aks = MR; A read in place has ars = lda, aks = 1); B sliver packed (kc x NR).
+     * Only the (mr x nr) valid part of the tile is written.
+     */
+    private static void micro(int kc, float[] a, int ao, int ars, int aks, float[] bp, int bo, float[] C, int co, int ldc, int mr, int nr, float[] t) {
         FloatVector c00 = FloatVector.zero(S), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00,
                 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+        int r1 = ars, r2 = 2 * ars, r3 = 3 * ars, r4 = 4 * ars, r5 = 5 * ars;
         for (int k = 0; k < kc; k++) {
-            int b = bo + k * NR, a = ao + k * MR;
+            int b = bo + k * NR, ak = ao + k * aks;
             FloatVector b0 = FloatVector.fromArray(S, bp, b), b1 = FloatVector.fromArray(S, bp, b + L);
-            FloatVector a0 = FloatVector.broadcast(S, ap[a]);
+            FloatVector a0 = FloatVector.broadcast(S, a[ak]);
             c00 = b0.fma(a0, c00); c01 = b1.fma(a0, c01);
-            FloatVector a1 = FloatVector.broadcast(S, ap[a + 1]);
+            FloatVector a1 = FloatVector.broadcast(S, a[ak + r1]);
             c10 = b0.fma(a1, c10); c11 = b1.fma(a1, c11);
-            FloatVector a2 = FloatVector.broadcast(S, ap[a + 2]);
+            FloatVector a2 = FloatVector.broadcast(S, a[ak + r2]);
             c20 = b0.fma(a2, c20); c21 = b1.fma(a2, c21);
-            FloatVector a3 = FloatVector.broadcast(S, ap[a + 3]);
+            FloatVector a3 = FloatVector.broadcast(S, a[ak + r3]);
             c30 = b0.fma(a3, c30); c31 = b1.fma(a3, c31);
-            FloatVector a4 = FloatVector.broadcast(S, ap[a + 4]);
+            FloatVector a4 = FloatVector.broadcast(S, a[ak + r4]);
             c40 = b0.fma(a4, c40); c41 = b1.fma(a4, c41);
-            FloatVector a5 = FloatVector.broadcast(S, ap[a + 5]);
+            FloatVector a5 = FloatVector.broadcast(S, a[ak + r5]);
             c50 = b0.fma(a5, c50); c51 = b1.fma(a5, c51);
         }
         if (mr == MR && nr == NR) {

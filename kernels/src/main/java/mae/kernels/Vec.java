@@ -2,6 +2,7 @@ package mae.kernels;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /** Small vectorized building blocks (Vector API loop plus scalar tail) shared by the fast kernels. */
@@ -55,14 +56,16 @@ public final class Vec {
     /**
      * e^x lane by lane, for x in [-87, 88] (clamped), from IEEE operations only (no lanewise EXP, whose
      * JIT and interpreter versions may differ in the last bit): x = n ln2 + r with |r| <= ln2/2, e^r by its
-     * degree-6 Taylor polynomial (relative error below 1.5e-7), 2^n built in the exponent bits.
+     * degree-6 Taylor polynomial (relative error below 1.5e-7), 2^n built in the exponent bits. Adding
+     * 1.5 * 2^23 rounds x log2(e) to the integer n and leaves n in the low mantissa bits, so shifting those
+     * bits into the exponent needs no float-to-int conversion (which the JIT does not intrinsify here).
      */
     public static FloatVector exp(FloatVector x) {
         x = x.max(-87f).min(88f);
-        FloatVector n = x.mul(LOG2E).add(ROUND).sub(ROUND);            // round to nearest
+        FloatVector t = x.mul(LOG2E).add(ROUND), n = t.sub(ROUND);
         FloatVector r = n.mul(-LN2_HI).add(x).add(n.mul(-LN2_LO));
         FloatVector p = r.mul(1f / 720).add(1f / 120).mul(r).add(1f / 24).mul(r).add(1f / 6).mul(r).add(0.5f).mul(r).add(1f).mul(r).add(1f);
-        IntVector e = ((IntVector) n.convert(jdk.incubator.vector.VectorOperators.F2I, 0)).add(127).lanewise(jdk.incubator.vector.VectorOperators.LSHL, 23);
-        return p.mul(e.reinterpretAsFloats());
+        IntVector pow2n = t.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23).add(127 << 23);
+        return p.mul(pow2n.reinterpretAsFloats());
     }
 }
