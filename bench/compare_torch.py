@@ -1,0 +1,486 @@
+#!/usr/bin/python3
+"""Our engine against PyTorch (CPU, float32) on the same machine, one after the other.
+
+  /usr/bin/python3 bench/compare_torch.py [--threads 2] [--smoke] [--quick] [--note TEXT]
+
+Measures, in this order and never two at a time:
+  1. PyTorch SGEMM (torch.mm, float32, out= preallocated) at 1024^3 and at the fmnist MAE's GEMM shapes:
+     median GFLOP/s of 7 single calls after about a second of warmup (what `mae bench gemm` does).
+  2. Ours: `./mae bench gemm --m M --n N --k K` for the same shapes (last line `GFLOP/s: X`).
+  3. PyTorch fmnist MAE training step (forward, backward, AdamW(0.9, 0.95, wd 0.05), zero grads), batch 128,
+     random images and noise, mask 0.75 and the low ratio: median images/s over 10 steps after 3 warmup.
+     The model is tests/reference/mae_reference.py (our own PyTorch reference, float64 for goldens), built
+     and then cast to float32. Two variants: "reference" runs that file's code as written (hand-written
+     layer norm, erf-GELU, softmax); "fused" swaps in F.layer_norm, F.gelu, F.linear and torch.softmax,
+     idiomatic PyTorch. The faster of the two is the PyTorch figure that the targets compare against.
+  4. Ours: `./mae bench step --config fmnist --batch 128 --steps 10 --mask-ratio r` (last line `images/s: X`).
+
+Mask "0.0" is measured as --low-mask 0.01 by default: at exactly 0 nothing is masked, the loss
+sum(per_patch * mask) / sum(mask) is 0/0 (PyTorch gives NaN, our engine refuses), and 0.01 keeps 48 of
+49 patches (len_keep = int(49 * 0.99)), the same work within one token. Pass --low-mask 0.0 to try it.
+
+Both sides use the same thread count: torch.set_num_threads(N), OMP/OPENBLAS_NUM_THREADS=N (set before
+torch is imported), and -Dmae.threads=N for ours (through MAE_JAVA_OPTS, with -Xmx6g).
+
+Writes bench/results/<date>-<host>-<cpu>.md (-smoke added with --smoke) with the table, the machine, the
+targets, and the exact commands. Needs nothing but Debian's python3-torch (1.13) and numpy.
+"""
+import argparse
+import ctypes
+import datetime
+import os
+import platform
+import re
+import shlex
+import socket
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MAE = os.path.join(ROOT, "mae")
+
+ENC_ROWS, DEC_ROWS = 128 * 13, 128 * 50
+NK = [(576, 192), (192, 192), (768, 192), (192, 768),   # encoder D=192: qkv, proj, fc1, fc2
+      (384, 128), (128, 128), (512, 128), (128, 512)]   # decoder D=128: qkv, proj, fc1, fc2
+SHAPES = [(1024, 1024, 1024)] + [(m, n, k) for m in (ENC_ROWS, DEC_ROWS) for n, k in NK]
+QUICK_SHAPES = [(1024, 1024, 1024), (ENC_ROWS, 576, 192), (DEC_ROWS, 512, 128)]
+
+TARGET_GEMM, TARGET_STEP, TARGET_ASYM = 0.90, 1.25, 2.0
+
+
+def parse_args():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--threads", type=int, default=2, help="threads for both sides (default 2)")
+    p.add_argument("--batch", type=int, default=128)
+    p.add_argument("--steps", type=int, default=10)
+    p.add_argument("--warmup", type=int, default=3)
+    p.add_argument("--runs", type=int, default=7, help="timed GEMM calls (median)")
+    p.add_argument("--mask", type=float, default=0.75)
+    p.add_argument("--low-mask", type=float, default=0.01, help="stands for mask 0 (see above)")
+    p.add_argument("--config", default="fmnist")
+    p.add_argument("--quick", action="store_true", help="3 GEMM shapes instead of 17")
+    p.add_argument("--smoke", action="store_true", help="label the results as a smoke run (noisy machine)")
+    p.add_argument("--note", default="", help="a line written at the top of the results file")
+    p.add_argument("--out", help="results file (default bench/results/<date>-<host>-<cpu>[-smoke].md)")
+    p.add_argument("--no-write", action="store_true", help="print only")
+    return p.parse_args()
+
+
+ARGS = parse_args()
+for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[var] = str(ARGS.threads)
+
+import torch  # noqa: E402  (after the thread variables)
+import torch.nn.functional as F  # noqa: E402
+
+sys.path.insert(0, os.path.join(ROOT, "tests", "reference"))
+import mae_reference as ref  # noqa: E402
+
+torch.set_num_threads(ARGS.threads)
+
+
+def sh(cmd):
+    try:
+        return subprocess.run(cmd, shell=True, capture_output=True, text=True, timeout=60).stdout.strip()
+    except Exception as e:  # noqa: BLE001
+        return f"({cmd}: {e})"
+
+
+def median(xs):
+    return statistics.median(xs)
+
+
+# ----------------------------------------------------------------------------- the machine
+
+def lscpu():
+    out = {}
+    for line in sh("LC_ALL=C lscpu").splitlines():
+        if ":" in line:
+            k, v = line.split(":", 1)
+            out[k.strip()] = v.strip()
+    return out
+
+
+def cpuinfo():
+    info = {}
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if ":" in line:
+                k, v = line.split(":", 1)
+                info.setdefault(k.strip(), v.strip())
+    return info
+
+
+def peak_estimate(threads):
+    """(FLOP/s, explanation): cores used x clock x FP32 FLOP per cycle per core, with the assumption stated."""
+    ls, ci = lscpu(), cpuinfo()
+    flags = set(ci.get("flags", "").split())
+    vendor, fam, model = ci.get("vendor_id", ""), int(ci.get("cpu family", "0")), int(ci.get("model", "0"))
+    if vendor == "AuthenticAMD" and fam == 0x19 and "avx512f" in flags:
+        arch, fpc = "AMD Zen 4", 32
+        why = "AVX-512 is double-pumped on Zen 4: 2 FMA pipes x 256 bit = 2 x 8 fp32 lanes x 2 FLOP"
+    elif vendor == "AuthenticAMD" and fam == 0x1A and "avx512f" in flags:
+        arch, fpc = "AMD Zen 5", 64
+        why = "assumes the full 512-bit datapath of server/desktop Zen 5: 2 FMA pipes x 16 lanes x 2 (mobile parts: 32)"
+    elif vendor == "GenuineIntel" and "avx512f" in flags:
+        arch, fpc = "Intel with AVX-512", 64
+        why = "assumes 2 AVX-512 FMA units (some SKUs have 1: then 32)"
+    elif "avx2" in flags and "fma" in flags:
+        arch, fpc = f"{vendor} AVX2+FMA", 32
+        why = "2 FMA pipes x 256 bit = 2 x 8 lanes x 2 FLOP"
+    else:
+        arch, fpc = f"{vendor} SSE", 16
+        why = "no FMA: 2 x 4 lanes (one add and one mul pipe) x ... rough"
+    cores = int(ls.get("Core(s) per socket", "1")) * int(ls.get("Socket(s)", "1"))
+    used = min(threads, cores)
+    mhz, src = None, None
+    if ls.get("CPU max MHz"):
+        mhz, src = float(ls["CPU max MHz"]), "lscpu 'CPU max MHz' (boost)"
+    elif ci.get("cpu MHz"):
+        mhz, src = float(ci["cpu MHz"]), "/proc/cpuinfo 'cpu MHz' (no max clock exposed, e.g. under a hypervisor; boost may be higher)"
+    ghz = (mhz or 0) / 1000
+    peak = used * ghz * 1e9 * fpc
+    text = (f"{arch} (family {fam:#x}, model {model:#x}): {fpc} FP32 FLOP/cycle/core ({why}); "
+            f"{used} core(s) used of {cores} x {ghz:.3f} GHz from {src} = {peak / 1e9:.1f} GFLOP/s")
+    return peak, text
+
+
+def blas_info():
+    """Which BLAS torch has loaded (from this process's memory map), and OpenBLAS's own view of itself."""
+    a = torch.randn(64, 64)
+    torch.mm(a, a)
+    libs = set()
+    with open("/proc/self/maps") as f:
+        for line in f:
+            path = line.split()[-1] if len(line.split()) >= 6 else ""
+            if re.search(r"blas|mkl|blis", os.path.basename(path)):
+                libs.add(os.path.realpath(path))
+    out = {"libs": sorted(libs)}
+    for lib in sorted(libs):
+        try:
+            h = ctypes.CDLL(lib)
+            h.openblas_get_config.restype = ctypes.c_char_p
+            h.openblas_get_corename.restype = ctypes.c_char_p
+            out["openblas"] = (f"{h.openblas_get_config().decode()} core={h.openblas_get_corename().decode()} "
+                               f"threads={h.openblas_get_num_threads()}")
+            break
+        except (OSError, AttributeError):
+            continue
+    return out
+
+
+def machine(threads):
+    ls = lscpu()
+    pkg = sh("dpkg -l libopenblas0-pthread python3-torch 2>/dev/null | awk '/^ii/{print $2, $3}'")
+    java = sh("java -version 2>&1")
+    bi = blas_info()
+    cfg_lines = [ln.strip() for ln in torch.__config__.show().splitlines() if "BLAS" in ln or "CPU capability" in ln]
+    return {
+        "cpu": f"{ls.get('Model name', '?')} (vendor {ls.get('Vendor ID', '?')}, family {ls.get('CPU family', '?')}, "
+               f"model {ls.get('Model', '?')}), {ls.get('Core(s) per socket', '?')} core(s)/socket x "
+               f"{ls.get('Socket(s)', '?')} socket(s), {ls.get('Thread(s) per core', '?')} thread(s)/core, "
+               f"hypervisor: {ls.get('Hypervisor vendor', 'none')}",
+        "caches": f"L1d {ls.get('L1d cache', '?')}, L2 {ls.get('L2 cache', '?')}, L3 {ls.get('L3 cache', '?')}",
+        "host": socket.gethostname(),
+        "kernel": platform.platform(),
+        "java": " / ".join(java.splitlines()),
+        "torch": f"{torch.__version__}, threads {torch.get_num_threads()}",
+        "torch_config": "; ".join(cfg_lines),
+        "blas_libs": ", ".join(bi["libs"]) or "(none mapped)",
+        "openblas": bi.get("openblas", "(not OpenBLAS)"),
+        "packages": pkg.replace("\n", "; "),
+        "load": sh("cat /proc/loadavg"),
+    }
+
+
+# ----------------------------------------------------------------------------- PyTorch
+
+def torch_gemm(m, n, k, runs):
+    g = torch.Generator().manual_seed(1)
+    a, b = torch.randn(m, k, generator=g), torch.randn(k, n, generator=g)
+    c = torch.empty(m, n)
+    flops = 2.0 * m * n * k
+    end, calls = time.perf_counter() + 1.0, 0
+    while time.perf_counter() < end or calls < 3:
+        torch.mm(a, b, out=c)
+        calls += 1
+    r = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        torch.mm(a, b, out=c)
+        r.append(flops / (time.perf_counter() - t) / 1e9)
+    return median(r)
+
+
+def fmnist_config(name):
+    """The named config's fields, read from MaeConfig.java so both sides build the same model."""
+    src = open(os.path.join(ROOT, "mae-app/src/main/java/mae/model/MaeConfig.java")).read()
+    mt = re.search(r'NAMED\.put\("%s",\s*new MaeConfig\("%s",([^)]*)\)' % (re.escape(name), re.escape(name)), src)
+    if not mt:
+        sys.exit(f"config {name!r} not found in MaeConfig.java")
+    v = [x.strip().rstrip("f") for x in mt.group(1).split(",")]
+    return ref.MAEConfig(*[int(x) for x in v[:9]], mlp_ratio=float(v[9]), norm_pix_loss=(v[10] == "true"))
+
+
+class Fused:
+    """Swaps mae_reference's hand-written ops for PyTorch's fused ones while active (same math)."""
+
+    @staticmethod
+    def _attn(self, x):
+        n, t, d = x.shape
+        hd = d // self.heads
+        qkv = self.qkv(x).reshape(n, t, 3, self.heads, hd).permute(2, 0, 3, 1, 4)
+        q, k, v = qkv[0], qkv[1], qkv[2]
+        a = torch.softmax((q @ k.transpose(-2, -1)) * (hd ** -0.5), dim=-1)
+        return self.proj((a @ v).transpose(1, 2).reshape(n, t, d))
+
+    def __enter__(self):
+        self.saved = (ref.layer_norm, ref.gelu_erf, ref.Linear.forward, ref.Attention.forward)
+        ref.layer_norm = lambda x, w, b: F.layer_norm(x, (x.shape[-1],), w, b, ref.LN_EPS)
+        ref.gelu_erf = F.gelu  # exact (erf) GELU by default
+        ref.Linear.forward = lambda self, x: F.linear(x, self.weight, self.bias)
+        ref.Attention.forward = Fused._attn
+        return self
+
+    def __exit__(self, *exc):
+        ref.layer_norm, ref.gelu_erf, ref.Linear.forward, ref.Attention.forward = self.saved
+
+
+def torch_model(cfg):
+    model = ref.MAE(cfg)
+    model.init_weights(0)
+    return model.float()
+
+
+def torch_step(cfg, batch, mask_ratio, steps, warmup):
+    model = torch_model(cfg)
+    params = [p for n, p in model.named_parameters() if n not in ref.FROZEN]
+    opt = torch.optim.AdamW(params, lr=1e-4, betas=(0.9, 0.95), eps=1e-8, weight_decay=0.05)
+    g = torch.Generator().manual_seed(2)
+    imgs = torch.randn(batch, cfg.in_chans, cfg.img_size, cfg.img_size, generator=g)
+    ips = []
+    for i in range(warmup + steps):
+        noise = torch.rand(batch, cfg.num_patches, generator=g)
+        t = time.perf_counter()
+        loss = model(imgs, noise, mask_ratio)[0]
+        loss.backward()
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+        if i >= warmup:
+            ips.append(batch / (time.perf_counter() - t))
+    return median(ips)
+
+
+def fused_matches(cfg):
+    """The fused variant computes the same loss and gradients as the reference code (float32 tolerance)."""
+    g = torch.Generator().manual_seed(5)
+    imgs = torch.randn(4, cfg.in_chans, cfg.img_size, cfg.img_size, generator=g)
+    noise = torch.rand(4, cfg.num_patches, generator=g)
+    out = []
+    for fused in (False, True):
+        model = torch_model(cfg)
+        if fused:
+            with Fused():
+                loss = model(imgs, noise, 0.75)[0]
+                loss.backward()
+        else:
+            loss = model(imgs, noise, 0.75)[0]
+            loss.backward()
+        out.append((loss.item(), torch.cat([p.grad.flatten() for p in model.parameters() if p.grad is not None])))
+    dl = abs(out[0][0] - out[1][0])
+    dg = (out[0][1] - out[1][1]).abs().max().item() / max(out[0][1].abs().max().item(), 1e-30)
+    return dl, dg
+
+
+def step_flops(cfg, batch, mask_ratio):
+    """Matmul + attention FLOPs of one training step: 3 x forward (backward = 2 x forward); elementwise ignored."""
+    L, D, Dd, r = cfg.num_patches, cfg.embed_dim, cfg.decoder_embed_dim, cfg.mlp_ratio
+    pc = cfg.patch_size ** 2 * cfg.in_chans
+    te, td = ref.compute_len_keep(L, mask_ratio) + 1, L + 1
+    f = 2 * batch * L * pc * D
+    f += cfg.depth * batch * te * (2 * D * D * (4 + 2 * r) + 4 * te * D)
+    f += 2 * batch * te * D * Dd
+    f += cfg.decoder_depth * batch * td * (2 * Dd * Dd * (4 + 2 * r) + 4 * td * Dd)
+    f += 2 * batch * td * Dd * pc
+    return 3 * f
+
+
+# ----------------------------------------------------------------------------- ours
+
+COMMANDS = []
+
+
+def ours(args, pattern):
+    env = dict(os.environ, MAE_JAVA_OPTS=f"-Xmx6g -Dmae.threads={ARGS.threads}")
+    cmd = [MAE] + args
+    COMMANDS.append(f"MAE_JAVA_OPTS='{env['MAE_JAVA_OPTS']}' ./mae " + " ".join(shlex.quote(a) for a in args))
+    time.sleep(1.0)  # let PyTorch's spinning BLAS/OpenMP threads go idle first
+    p = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    lines = [ln for ln in p.stdout.strip().splitlines() if ln.strip()]
+    mt = re.match(pattern, lines[-1]) if lines else None
+    if p.returncode != 0 or not mt:
+        tail = "\n".join((p.stdout + p.stderr).strip().splitlines()[-8:])
+        print(f"  ours FAILED ({' '.join(args)}), rc {p.returncode}:\n{tail}", file=sys.stderr)
+        return None
+    return float(mt.group(1))
+
+
+# ----------------------------------------------------------------------------- report
+
+def fmt(x, spec=".1f"):
+    return "n/a" if x is None else format(x, spec)
+
+
+def ratio(a, b):
+    return None if a is None or b is None or b == 0 else a / b
+
+
+def verdict(x, target):
+    return "n/a" if x is None else ("MET" if x >= target else "NOT MET")
+
+
+def main():
+    started = time.time()
+    mach = machine(ARGS.threads)
+    peak, peak_text = peak_estimate(ARGS.threads)
+    cfg = fmnist_config(ARGS.config)
+    shapes = QUICK_SHAPES if ARGS.quick else SHAPES
+    masks = [ARGS.mask, ARGS.low_mask]
+    print(f"machine: {mach['cpu']}\npeak: {peak_text}\nBLAS: {mach['blas_libs']} | {mach['openblas']}", flush=True)
+
+    print("building ours if needed (./mae --help)...", flush=True)
+    b = subprocess.run([MAE, "--help"], cwd=ROOT, capture_output=True, text=True, timeout=1200)
+    if b.returncode != 0:
+        sys.exit("./mae did not build:\n" + b.stderr[-2000:])
+
+    loads = []
+
+    def phase(name):
+        loads.append(f"{name}: {sh('cat /proc/loadavg').split(' ')[0]}")
+
+    tg = {}
+    phase("PyTorch GEMM")
+    for s in shapes:
+        tg[s] = torch_gemm(*s, ARGS.runs)
+        print(f"torch gemm {s}: {tg[s]:.1f} GFLOP/s", flush=True)
+    og = {}
+    phase("ours GEMM")
+    for (m, n, k) in shapes:
+        og[(m, n, k)] = ours(["bench", "gemm", "--m", str(m), "--n", str(n), "--k", str(k), "--runs", str(ARGS.runs)],
+                             r"GFLOP/s:\s*([0-9.eE+-]+)")
+        print(f"ours  gemm {(m, n, k)}: {fmt(og[(m, n, k)])} GFLOP/s", flush=True)
+
+    dl, dg = fused_matches(cfg)
+    print(f"fused vs reference PyTorch: |dloss| {dl:.2e}, max |dgrad| / max |grad| {dg:.2e}", flush=True)
+    ts = {}
+    phase("PyTorch step")
+    for mr in masks:
+        ts[("reference", mr)] = torch_step(cfg, ARGS.batch, mr, ARGS.steps, ARGS.warmup)
+        with Fused():
+            ts[("fused", mr)] = torch_step(cfg, ARGS.batch, mr, ARGS.steps, ARGS.warmup)
+        print(f"torch step mask {mr}: reference {ts[('reference', mr)]:.1f}, fused {ts[('fused', mr)]:.1f} images/s", flush=True)
+    os_ = {}
+    phase("ours step")
+    for mr in masks:
+        os_[mr] = ours(["bench", "step", "--config", ARGS.config, "--batch", str(ARGS.batch), "--steps", str(ARGS.steps),
+                        "--warmup", str(ARGS.warmup), "--mask-ratio", repr(mr)], r"images/s:\s*([0-9.eE+-]+)")
+        print(f"ours  step mask {mr}: {fmt(os_[mr])} images/s", flush=True)
+
+    # ---- the report
+    best = {mr: max(ts[("reference", mr)], ts[("fused", mr)]) for mr in masks}
+    gp = peak / 1e9
+    L = []
+    title = f"# Ours vs PyTorch, {ARGS.config} MAE, {ARGS.threads} thread(s): {datetime.date.today().isoformat()}"
+    L.append(title)
+    L.append("")
+    if ARGS.smoke:
+        L.append("**SMOKE RUN**: taken on a shared, loaded machine to check that the script works end to end. "
+                 "The numbers are noisy and are not the measurement; rerun at a quiet moment.")
+        L.append("")
+    if ARGS.note:
+        L.append(ARGS.note)
+        L.append("")
+    L.append("## Machine")
+    L.append("")
+    for k in ("cpu", "caches", "host", "kernel", "java", "torch", "torch_config", "blas_libs", "openblas", "packages"):
+        L.append(f"- {k}: {mach[k]}")
+    L.append(f"- /proc/loadavg before / after: {mach['load']} / {sh('cat /proc/loadavg')}; "
+             f"1-minute load at the start of each phase: {'; '.join(loads)} (this script itself adds up to {ARGS.threads}; much more means others were running and the numbers are noise)")
+    L.append(f"- peak FP32 estimate: {peak_text}")
+    L.append("")
+    L.append(f"## SGEMM, C (M,N) = A (M,K) B (K,N), float32: median GFLOP/s of {ARGS.runs} calls after warmup")
+    L.append("")
+    L.append("| shape MxNxK | ours | PyTorch (OpenBLAS) | ours / PyTorch | ours % peak | PyTorch % peak |")
+    L.append("|---|---:|---:|---:|---:|---:|")
+    for s in shapes:
+        o, t = og[s], tg[s]
+        L.append(f"| {s[0]}x{s[1]}x{s[2]} | {fmt(o)} | {fmt(t)} | {fmt(ratio(o, t), '.2f')} | "
+                 f"{fmt(None if o is None else 100 * o / gp, '.0f')}% | {100 * t / gp:.0f}% |")
+    L.append("")
+    L.append(f"## Training step, {ARGS.config}, batch {ARGS.batch}: median images/s over {ARGS.steps} steps after {ARGS.warmup} warmup")
+    L.append("")
+    L.append("PyTorch 'reference' = tests/reference/mae_reference.py as written, cast to float32; 'fused' = the same "
+             "model with F.layer_norm, F.gelu, F.linear, torch.softmax "
+             f"(agrees with 'reference': |dloss| {dl:.1e}, max |dgrad| / max |grad| {dg:.1e}). "
+             "Ratios are against the faster PyTorch variant. "
+             "GFLOP/s counts matmul and attention FLOPs only (3 x forward).")
+    L.append("")
+    L.append("| mask ratio | ours | PyTorch reference | PyTorch fused | ours / best PyTorch | ours GFLOP/s (% peak) | best PyTorch GFLOP/s (% peak) |")
+    L.append("|---|---:|---:|---:|---:|---:|---:|")
+    for mr in masks:
+        fl = step_flops(cfg, ARGS.batch, mr) / ARGS.batch / 1e9  # GFLOP per image
+        o = os_[mr]
+        og_ = None if o is None else o * fl
+        tb = best[mr] * fl
+        lk = ref.compute_len_keep(cfg.num_patches, mr)
+        L.append(f"| {mr} ({lk}/{cfg.num_patches} kept) | {fmt(o)} | {ts[('reference', mr)]:.1f} | {ts[('fused', mr)]:.1f} | "
+                 f"{fmt(ratio(o, best[mr]), '.2f')} | {fmt(og_)} ({fmt(None if og_ is None else 100 * og_ / gp, '.0f')}%) | "
+                 f"{tb:.1f} ({100 * tb / gp:.0f}%) |")
+    asym_o = ratio(os_[masks[0]], os_[masks[1]])
+    asym_t = {v: ts[(v, masks[0])] / ts[(v, masks[1])] for v in ("reference", "fused")}
+    L.append("")
+    L.append(f"Step asymmetry (images/s at mask {masks[0]} / at mask {masks[1]}): ours {fmt(asym_o, '.2f')}x, "
+             f"PyTorch reference {asym_t['reference']:.2f}x, fused {asym_t['fused']:.2f}x.")
+    if masks[1] != 0.0:
+        L.append(f"(Mask {masks[1]} stands for mask 0: at exactly 0 the loss is 0/0, NaN in PyTorch, refused by ours.)")
+    L.append("")
+    L.append("## Targets")
+    L.append("")
+    g1024 = ratio(og.get((1024, 1024, 1024)), tg.get((1024, 1024, 1024)))
+    st = ratio(os_[masks[0]], best[masks[0]])
+    L.append("| target | measured | verdict |")
+    L.append("|---|---:|---|")
+    L.append(f"| SGEMM 1024: ours >= {TARGET_GEMM:.0%} of OpenBLAS | {fmt(None if g1024 is None else 100 * g1024, '.0f')}% | {verdict(g1024, TARGET_GEMM)} |")
+    L.append(f"| step, batch {ARGS.batch}, mask {masks[0]}: ours >= {TARGET_STEP}x PyTorch images/s | {fmt(st, '.2f')}x | {verdict(st, TARGET_STEP)} |")
+    L.append(f"| ours at mask {masks[0]} >= {TARGET_ASYM}x faster than at mask {masks[1]} | {fmt(asym_o, '.2f')}x | {verdict(asym_o, TARGET_ASYM)} |")
+    L.append("")
+    L.append("## Commands")
+    L.append("")
+    L.append("```")
+    L.append(f"cd {ROOT}")
+    L.append("/usr/bin/python3 " + " ".join(shlex.quote(a) for a in [os.path.relpath(os.path.abspath(sys.argv[0]), ROOT)] + sys.argv[1:]))
+    L.append(f"# PyTorch, in that process: OMP_NUM_THREADS=OPENBLAS_NUM_THREADS={ARGS.threads}, torch.set_num_threads({ARGS.threads}); "
+             "torch.mm(a, b, out=c); AdamW(lr 1e-4, betas (0.9, 0.95), eps 1e-8, weight_decay 0.05)")
+    L.append("# ours, one at a time:")
+    L.extend(COMMANDS)
+    L.append("```")
+    L.append(f"\nTotal wall time {time.time() - started:.0f} s.")
+    report = "\n".join(L) + "\n"
+    print("\n" + report)
+    if not ARGS.no_write:
+        out = ARGS.out
+        if not out:
+            date = sh("date +%F") or datetime.date.today().isoformat()
+            cpu = re.sub(r"[^a-z0-9]+", "-", lscpu().get("Model name", "cpu").lower()).strip("-")
+            host = re.sub(r"[^A-Za-z0-9]+", "-", socket.gethostname()).strip("-")
+            out = os.path.join(ROOT, "bench", "results", f"{date}-{host}-{cpu}{'-smoke' if ARGS.smoke else ''}.md")
+        os.makedirs(os.path.dirname(out), exist_ok=True)
+        with open(out, "w") as f:
+            f.write(report)
+        print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
