@@ -150,6 +150,9 @@ public final class MaeModel {
         Trace.stage("per-patch loss", "mean squared error of each patch's prediction against its target");
         Var perPatch = F.mseRows(pred, Var.constant(target(imgs)));         // (N, L)
         Trace.stage("loss", "mean of the per-patch losses over the removed patches only");
+        // Mask ratio 0 (nothing removed; used to time the full encoder) would give the reference's 0/0:
+        // the loss then covers every patch instead.
+        if (mask.sum().item() == 0) return F.mean(perPatch);
         return F.maskedMean(perPatch, mask);                                // ()
     }
 
