@@ -16,7 +16,7 @@ Measures, in this order and never two at a time:
   4. Ours: `./mae bench step --config fmnist --batch 128 --steps 10 --mask-ratio r` (last line `images/s: X`).
 
 Mask "0.0" is measured as --low-mask 0.01 by default: at exactly 0 nothing is masked, the loss
-sum(per_patch * mask) / sum(mask) is 0/0 (PyTorch gives NaN, our engine refuses), and 0.01 keeps 48 of
+sum(per_patch * mask) / sum(mask) is 0/0 (PyTorch gives NaN; ours then averages over every patch), and 0.01 keeps 48 of
 49 patches (len_keep = int(49 * 0.99)), the same work within one token. Pass --low-mask 0.0 to try it.
 
 Both sides use the same thread count: torch.set_num_threads(N), OMP/OPENBLAS_NUM_THREADS=N (set before
@@ -444,7 +444,7 @@ def main():
     L.append(f"Step asymmetry (images/s at mask {masks[0]} / at mask {masks[1]}): ours {fmt(asym_o, '.2f')}x, "
              f"PyTorch reference {asym_t['reference']:.2f}x, fused {asym_t['fused']:.2f}x.")
     if masks[1] != 0.0:
-        L.append(f"(Mask {masks[1]} stands for mask 0: at exactly 0 the loss is 0/0, NaN in PyTorch, refused by ours.)")
+        L.append(f"(Mask {masks[1]} stands for mask 0: at exactly 0 the loss is 0/0, NaN in PyTorch, an all-patch mean in ours.)")
     L.append("")
     L.append("## Targets")
     L.append("")

@@ -64,9 +64,10 @@ public final class Gemm {
                                 float[] A, int aOff, int lda, float[] B, int bOff, int ldb, float[] C, int cOff, int ldc) {
         float[][] packs = PACKS.get();
         float[] ap = packs[0], bp = packs[1], tile = packs[2];
-        // A row-major with alpha 1 is read in place (6 row streams); packing it would cost about as much as the
-        // multiply when N is small (e.g. the 16 outputs of a 4 x 4 x 1 patch). Only a partial last sliver is packed.
-        boolean direct = !ta && alpha == 1f;
+        // With few columns (N <= 256) a row-major A with alpha 1 is read in place (6 row streams): packing it would
+        // cost about as much as the multiply (e.g. the 16 outputs of a 4 x 4 x 1 patch). Wider products pack A,
+        // since 6 rows a large power-of-two stride apart fight over the same L1 sets. A partial last sliver is packed.
+        boolean direct = !ta && alpha == 1f && N <= 256;
         for (int jc = 0; jc < N; jc += NC) {
             int nc = Math.min(NC, N - jc);
             for (int pc = 0; pc < K; pc += KC) {
