@@ -2,7 +2,6 @@ package mae.cli;
 
 import mae.data.ImageFolder;
 import mae.data.Normalization;
-import mae.eval.Encoders;
 import mae.model.MaeModel;
 import mae.model.Reconstruction;
 import mae.model.Weights;
@@ -33,7 +32,7 @@ public final class ReconstructCommand implements Callable<Integer> {
         Path weights = RunDir.resolveWeights(checkpoint != null ? checkpoint : EvalSetup.latestRun(Main.home()));
         if (!Files.isRegularFile(image)) throw new IllegalArgumentException("--image " + image + " does not exist");
         MaeModel model = Weights.load(weights, null);
-        Normalization norm = Encoders.normalization(Safetensors.read(weights).metadata());
+        Normalization norm = Normalization.fromMetadata(Safetensors.read(weights).metadata());
         int C = model.cfg.inChans(), S = model.cfg.imgSize();
         if (norm == null) norm = C == 3 ? Normalization.IMAGENET : new Normalization(new float[]{0.5f}, new float[]{0.5f});
         float[] px = ImageFolder.decode(image, C, S, S);                       // [0, 1], resized

@@ -22,6 +22,30 @@ public record Normalization(float[] mean, float[] std) {
 
     public int channels() { return mean.length; }
 
+    /** As checkpoint metadata: norm_mean / norm_std, comma-separated. */
+    public java.util.Map<String, String> toMetadata() {
+        return java.util.Map.of("norm_mean", join(mean), "norm_std", join(std));
+    }
+
+    /** From checkpoint metadata written by {@link #toMetadata}; null when absent. */
+    public static Normalization fromMetadata(java.util.Map<String, String> meta) {
+        String m = meta.get("norm_mean"), s = meta.get("norm_std");
+        return m == null || s == null ? null : new Normalization(floats(m), floats(s));
+    }
+
+    private static float[] floats(String s) {
+        String[] p = s.split(",");
+        float[] f = new float[p.length];
+        for (int i = 0; i < p.length; i++) f[i] = Float.parseFloat(p[i].trim());
+        return f;
+    }
+
+    private static String join(float[] v) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < v.length; i++) sb.append(i > 0 ? "," : "").append(v[i]);
+        return sb.toString();
+    }
+
     /** Mean and (population) standard deviation of each channel over all pixels of {@code d}; two passes, in double. */
     public static Normalization of(Dataset d) {
         float[] mean = new float[d.c()], std = new float[d.c()];

@@ -10,7 +10,6 @@ import mae.vit.VisionTransformer;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.Map;
 
 /** Encoders for evaluation: from a checkpoint (full or encoder-only), or randomly initialized for the baseline. */
 public final class Encoders {
@@ -24,7 +23,7 @@ public final class Encoders {
         MaeConfig cfg = override != null ? override : MaeConfig.fromMetadata(c.metadata(), weights.toString());
         VisionTransformer enc = create(cfg, 0);
         Weights.assign(enc.params, c.tensors(), weights, Weights.DECODER_PREFIXES);
-        return new Loaded(enc, cfg, normalization(c.metadata()));
+        return new Loaded(enc, cfg, Normalization.fromMetadata(c.metadata()));
     }
 
     /** The paper's initialization, for the random-init baseline. */
@@ -33,27 +32,4 @@ public final class Encoders {
                 cfg.numHeads(), cfg.mlpRatio(), new Rng(seed));
     }
 
-    /** norm_mean / norm_std metadata ("0.28,..."), written by pretraining; null when absent. */
-    public static Normalization normalization(Map<String, String> meta) {
-        String m = meta.get("norm_mean"), s = meta.get("norm_std");
-        if (m == null || s == null) return null;
-        return new Normalization(floats(m), floats(s));
-    }
-
-    public static Map<String, String> metadata(Normalization n) {
-        return Map.of("norm_mean", join(n.mean()), "norm_std", join(n.std()));
-    }
-
-    private static float[] floats(String s) {
-        String[] p = s.split(",");
-        float[] f = new float[p.length];
-        for (int i = 0; i < p.length; i++) f[i] = Float.parseFloat(p[i].trim());
-        return f;
-    }
-
-    private static String join(float[] v) {
-        StringBuilder sb = new StringBuilder();
-        for (int i = 0; i < v.length; i++) sb.append(i > 0 ? "," : "").append(v[i]);
-        return sb.toString();
-    }
 }

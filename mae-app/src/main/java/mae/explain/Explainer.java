@@ -89,7 +89,7 @@ public final class Explainer {
     /** A full checkpoint loads whole; one without decoder tensors loads its encoder (via Encoders) and says why. */
     public static Checkpoint load(Path weights, MaeConfig override) throws IOException {
         Safetensors.Contents c = Safetensors.read(weights);
-        Normalization norm = Encoders.normalization(c.metadata());
+        Normalization norm = Normalization.fromMetadata(c.metadata());
         Map<String, Safetensors.Entry> t = c.tensors();
         if (t.containsKey("decoder_embed.weight") || t.containsKey("decoder_pred.weight"))
             return new Checkpoint(weights, Weights.load(weights, override), true, norm, null);

@@ -248,7 +248,7 @@ public final class Pretrainer {
     // ---------------------------------------------------------------- checkpoints
 
     private static void save(Path dir, MaeModel model, AdamWOptimizer opt, Rng rng, long step, int epoch, Normalization norm) throws IOException {
-        Map<String, String> meta = new LinkedHashMap<>(mae.eval.Encoders.metadata(norm));
+        Map<String, String> meta = new LinkedHashMap<>(norm.toMetadata());
         meta.put("step", "" + step);
         Weights.save(dir.resolve("weights.safetensors"), model, meta);
         Safetensors.write(dir.resolve("optimizer.safetensors"), Map.of("step", "" + opt.steps()), opt.state());
