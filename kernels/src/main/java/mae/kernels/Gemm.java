@@ -45,8 +45,9 @@ public final class Gemm {
         scale(C, cOff, ldc, M, N, beta);
         if (K == 0 || alpha == 0) return;
         long work = (long) M * N * K;
-        int chunk = work < (1 << 18) ? M : Math.max(MR, (M / Parallel.THREADS + MR - 1) / MR * MR);
-        Parallel.forRange(M, chunk, (m0, m1) -> blocked(transA, transB, m0, m1, N, K, alpha, A, aOff, lda, B, bOff, ldb, C, cOff, ldc));
+        // Rows split over the threads (at least 4 slivers each); tiny products stay on the calling thread.
+        int minRows = work < (1 << 18) ? M : 4 * MR;
+        Parallel.forRange(M, minRows, (m0, m1) -> blocked(transA, transB, m0, m1, N, K, alpha, A, aOff, lda, B, bOff, ldb, C, cOff, ldc));
     }
 
     // ---------------------------------------------------------------- the blocked kernel
