@@ -18,7 +18,7 @@ import java.util.concurrent.Callable;
         description = {"Pretrain a Masked Autoencoder, then show what it learned (pictures, checkpoint, kNN accuracy).",
                 "With no arguments: the fmnist config for " + PretrainCommand.DEFAULT_STEPS + " steps on the embedded Fashion-MNIST data."})
 public final class PretrainCommand implements Callable<Integer> {
-    static final int DEFAULT_STEPS = 300;
+    static final int DEFAULT_STEPS = 500;
 
     @Option(names = "--config", defaultValue = "fmnist", description = "model config (default: ${DEFAULT-VALUE})")
     String config;
