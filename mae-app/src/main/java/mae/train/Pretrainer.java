@@ -137,9 +137,11 @@ public final class Pretrainer {
         double lastLoss = Double.NaN;
         Progress bar = new Progress(progressBar, total, start, log);
         Path lastCk = null;
+        int[] perm = null;
+        int permEpoch = -1;
         for (long step = start; step < total; step++) {
             int epoch = (int) (step / stepsPerEpoch), pos = (int) (step % stepsPerEpoch);
-            int[] perm = permutation(train.n(), o.seed, epoch);
+            if (epoch != permEpoch) { perm = permutation(train.n(), o.seed, epoch); permEpoch = epoch; } // once per epoch
             double loss = 0;
             for (int micro = 0; micro < o.accum; micro++) {
                 int[] idx = java.util.Arrays.copyOfRange(perm, (pos * o.accum + micro) * o.batch, (pos * o.accum + micro + 1) * o.batch);
@@ -265,9 +267,10 @@ public final class Pretrainer {
         Path w = dir.resolve("weights.safetensors");
         Safetensors.Contents c = Safetensors.read(w);
         MaeConfig saved = MaeConfig.fromMetadata(c.metadata(), w.toString());
-        if (!saved.withNormPix(model.cfg.normPixLoss()).equals(new MaeConfig(saved.name(), model.cfg.imgSize(), model.cfg.patchSize(), model.cfg.inChans(),
-                model.cfg.embedDim(), model.cfg.depth(), model.cfg.numHeads(), model.cfg.decoderEmbedDim(), model.cfg.decoderDepth(),
-                model.cfg.decoderNumHeads(), model.cfg.mlpRatio(), model.cfg.normPixLoss())))
+        Map<String, String> want = new LinkedHashMap<>(model.cfg.toMetadata()), got = new LinkedHashMap<>(saved.toMetadata());
+        want.remove("config_name");
+        got.remove("config_name");
+        if (!want.equals(got))
             throw new IllegalArgumentException(w + ": checkpoint of another config (" + saved + ") than this run's " + model.cfg);
         Weights.assign(model.params, c.tensors(), w, List.of());
         Path sf = dir.resolve("state.json");

@@ -15,7 +15,8 @@ import java.util.Arrays;
 public final class Ops {
     private Ops() {}
 
-    static float[] buf(Tensor t) { return t.contiguous().offset() == 0 ? t.contiguous().data() : t.toArray(); }
+    /** The values as a row-major array from index 0: the backing array itself when possible, else a copy. */
+    static float[] buf(Tensor t) { return t.isContiguous() && t.offset() == 0 ? t.data() : t.toArray(); }
 
     private static void requireShape(String op, String what, Tensor t, int... shape) {
         if (!Arrays.equals(t.shape(), shape))
