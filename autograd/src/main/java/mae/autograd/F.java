@@ -4,6 +4,7 @@ import mae.tensor.Index;
 import mae.tensor.Ops;
 import mae.tensor.Shapes;
 import mae.tensor.Tensor;
+import mae.tensor.Workspace;
 
 import java.util.Arrays;
 import java.util.function.Function;
@@ -335,7 +336,7 @@ public final class F {
             throw new IllegalArgumentException("crossEntropy: logits " + Shapes.str(s) + " do not match " + labels.length + " labels");
         int N = s[0], K = s[1];
         Tensor p = logits.value().softmax();
-        float[] pv = p.toArray(), target = new float[N * K];
+        float[] pv = p.toArray(), target = Workspace.floats(N * K);
         double loss = 0;
         for (int i = 0; i < N; i++) {
             if (labels[i] < 0 || labels[i] >= K) throw new IndexOutOfBoundsException("crossEntropy: label " + labels[i] + " of row " + i + " is outside [0, " + K + ")");

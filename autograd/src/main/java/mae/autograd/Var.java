@@ -2,6 +2,7 @@ package mae.autograd;
 
 import mae.tensor.Shapes;
 import mae.tensor.Tensor;
+import mae.tensor.Workspace;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -19,6 +20,7 @@ import java.util.Map;
 public final class Var {
     private Tensor value;
     private Tensor grad;
+    private Tensor gradBuffer; // a leaf's gradient storage, kept across zeroGrad
     private final boolean requiresGrad;
     Node node;           // null for leaves and constants
     private String name; // optional, for messages
@@ -36,7 +38,10 @@ public final class Var {
     public static Var constant(Tensor value) { return new Var(value, false, null); }
 
     public Tensor value() { return value; }
-    /** The accumulated gradient, or null before any backward reached this leaf. */
+    /**
+     * The accumulated gradient, or null before any backward reached this leaf. A leaf's gradient buffer is
+     * reused after {@link #zeroGrad}: copy it to keep it past the next backward.
+     */
     public Tensor grad() { return grad; }
     public boolean requiresGrad() { return requiresGrad; }
     public boolean isLeaf() { return node == null; }
@@ -54,6 +59,7 @@ public final class Var {
         value = v;
     }
 
+    /** Forgets the gradient; a leaf keeps its buffer and reuses it for the next one. */
     public void zeroGrad() { grad = null; }
 
     /** The same value, cut from the tape. */
@@ -95,9 +101,15 @@ public final class Var {
 
     private static Tensor owned(Tensor t) { return t.isContiguous() && t.offset() == 0 ? t : t.copy(); }
 
+    /**
+     * Adds g to this leaf's gradient. The gradient lives in a buffer of its own, made once outside any open
+     * {@link Workspace}, so it survives the scope of one micro-batch and costs no allocation afterwards.
+     */
     private void accumulate(Tensor g) {
         if (!requiresGrad) return;
-        grad = grad == null ? g.copy() : grad.addInPlace(g);
+        if (grad != null) { grad.addInPlace(g); return; }
+        if (gradBuffer == null) gradBuffer = Workspace.outside(() -> Tensor.zeros(value.shape()));
+        grad = gradBuffer.copyFrom(g);
     }
 
     private static void checkGradShape(Node n, Var in, Tensor g) {

@@ -14,6 +14,8 @@ class TapeTest {
         assertArrayEquals(new float[]{5, 7, 9}, x.grad().toArray());
         x.zeroGrad();
         assertNull(x.grad());
+        F.sum(F.mul(x, 2f)).backward();                 // the reused gradient buffer starts afresh
+        assertArrayEquals(new float[]{2, 2, 2}, x.grad().toArray());
     }
 
     @Test void backward_from_a_given_gradient() {

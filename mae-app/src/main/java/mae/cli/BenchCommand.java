@@ -5,6 +5,7 @@ import mae.model.MaeConfig;
 import mae.model.MaeModel;
 import mae.tensor.Rng;
 import mae.tensor.Tensor;
+import mae.tensor.Workspace;
 import mae.train.AdamWOptimizer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -57,6 +58,8 @@ public final class BenchCommand implements Runnable {
         @Option(names = "--steps", defaultValue = "10") int steps;
         @Option(names = "--warmup", defaultValue = "3", description = "untimed steps first (default: ${DEFAULT-VALUE})") int warmup;
         @Option(names = "--mask-ratio", defaultValue = "0.75") double maskRatio;
+        @Option(names = "--workspace", negatable = true, defaultValue = "true", fallbackValue = "true",
+                description = "run each step in a Workspace that reuses its buffers, as pretraining does (default: ${DEFAULT-VALUE})") boolean workspace;
 
         @Override public Integer call() {
             MaeConfig cfg = MaeConfig.named(config);
@@ -64,16 +67,24 @@ public final class BenchCommand implements Runnable {
             AdamWOptimizer opt = new AdamWOptimizer(model.params.trainable(), 0.9f, 0.95f, 1e-8f, 0.05f);
             Rng r = new Rng(2);
             Tensor imgs = Tensor.randn(r, batch, cfg.inChans(), cfg.imgSize(), cfg.imgSize());
+            Workspace ws = new Workspace();
             double[] ips = new double[steps];
+            long bytes0 = 0, gcs0 = 0, gcMillis0 = 0;
             for (int i = 0; i < warmup + steps; i++) {
-                Tensor noise = Tensor.rand(r, batch, cfg.numPatches());
+                if (i == warmup) { bytes0 = Allocation.bytes(); gcs0 = Allocation.gcCount(); gcMillis0 = Allocation.gcMillis(); }
                 long t = System.nanoTime();
-                model.forward(imgs, noise, maskRatio).loss().backward();
+                try (Workspace.Scope s = workspace ? ws.open() : null) {
+                    Tensor noise = Tensor.rand(r, batch, cfg.numPatches());
+                    model.forward(imgs, noise, maskRatio).loss().backward();
+                }
                 opt.step(1e-4f);
                 model.params.zeroGrad();
                 if (i >= warmup) ips[i - warmup] = batch / ((System.nanoTime() - t) / 1e9);
             }
-            System.out.printf(Locale.ROOT, "step %s batch %d mask %.2f: %d steps, threads %d%n", config, batch, maskRatio, steps, mae.kernels.Parallel.THREADS);
+            long bytes = Allocation.bytes() - bytes0, gcs = Allocation.gcCount() - gcs0, gcMillis = Allocation.gcMillis() - gcMillis0;
+            System.out.printf(Locale.ROOT, "step %s batch %d mask %.2f: %d steps, threads %d, workspace %s%n", config, batch, maskRatio, steps, mae.kernels.Parallel.THREADS, workspace ? "on" : "off");
+            System.out.printf(Locale.ROOT, "allocated per step: %.2f MB (all threads); GC: %d collections, %d ms over %d steps; workspace buffers made: %d (%.1f MB), reused: %d%n",
+                    bytes / 1e6 / steps, gcs, gcMillis, steps, ws.stats().created(), ws.stats().createdBytes() / 1e6, ws.stats().reused());
             System.out.printf(Locale.ROOT, "images/s: %.1f%n", median(ips));
             return 0;
         }

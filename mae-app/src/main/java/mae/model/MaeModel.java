@@ -7,6 +7,7 @@ import mae.tensor.Index;
 import mae.tensor.Rng;
 import mae.tensor.Shapes;
 import mae.tensor.Tensor;
+import mae.tensor.Workspace;
 import mae.vit.Layers.Block;
 import mae.vit.Layers.LayerNorm;
 import mae.vit.Layers.Linear;
@@ -98,7 +99,7 @@ public final class MaeModel {
         if (keep < 1) throw new IllegalArgumentException("mask ratio " + maskRatio + " keeps no patch of " + L);
         Index idsShuffle = noise.argsort(1);
         Index idsRestore = idsShuffle.argsort();
-        float[] mask = new float[N * L];
+        float[] mask = Workspace.floats(N * L);
         int[] restore = idsRestore.data();
         for (int i = 0; i < mask.length; i++) mask[i] = restore[i] >= keep ? 1 : 0; // rank >= keep: removed
         return new Masking(idsShuffle.narrowLast(0, keep), idsRestore, Tensor.of(mask, N, L), keep);

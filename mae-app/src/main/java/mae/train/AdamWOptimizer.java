@@ -3,6 +3,7 @@ package mae.train;
 import mae.autograd.Var;
 import mae.tensor.Ops;
 import mae.tensor.Tensor;
+import mae.tensor.Workspace;
 import mae.tensor.io.Safetensors.Entry;
 
 import java.util.LinkedHashMap;
@@ -38,7 +39,7 @@ public final class AdamWOptimizer {
         for (Map.Entry<String, Var> e : params.entrySet()) {
             Var p = e.getValue();
             if (p.grad() == null) continue;
-            Tensor value = p.value().isContiguous() && p.value().offset() == 0 ? p.value() : p.value().copy();
+            Tensor value = p.value().isContiguous() && p.value().offset() == 0 ? p.value() : Workspace.outside(() -> p.value().copy());
             float plr = lrScale == null ? lr : lr * lrScale.getOrDefault(e.getKey(), 1f);
             Ops.adamw(value, p.grad(), m.get(e.getKey()), v.get(e.getKey()), step, plr, beta1, beta2, eps,
                     decays(e.getKey(), p) ? weightDecay : 0f);

@@ -2,6 +2,7 @@ package mae.train;
 
 import mae.tensor.Rng;
 import mae.tensor.Tensor;
+import mae.tensor.Workspace;
 
 /**
  * Masking strategies expressed as the noise that random masking sorts (small noise is kept), so that every
@@ -29,7 +30,7 @@ public enum MaskNoise {
     /** Noise (N, g*g) for N images on a g x g patch grid at a mask ratio. */
     public Tensor noise(Rng rng, int N, int g, double ratio) {
         int L = g * g;
-        float[] n = new float[N * L];
+        float[] n = Workspace.floats(N * L);
         for (int i = 0; i < N; i++) {
             for (int j = 0; j < L; j++) n[i * L + j] = rng.nextFloat();
             if (this == BLOCK) block(n, i * L, g, ratio, rng);

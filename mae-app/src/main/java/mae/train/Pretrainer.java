@@ -12,6 +12,7 @@ import mae.model.Reconstruction;
 import mae.model.Weights;
 import mae.tensor.Rng;
 import mae.tensor.Tensor;
+import mae.tensor.Workspace;
 import mae.tensor.io.Safetensors;
 import mae.viz.AtomicFiles;
 import mae.viz.LineChart;
@@ -139,23 +140,26 @@ public final class Pretrainer {
         Path lastCk = null;
         int[] perm = null;
         int permEpoch = -1;
+        Workspace ws = new Workspace();
         for (long step = start; step < total; step++) {
             int epoch = (int) (step / stepsPerEpoch), pos = (int) (step % stepsPerEpoch);
             if (epoch != permEpoch) { perm = permutation(train.n(), o.seed, epoch); permEpoch = epoch; } // once per epoch
             double loss = 0;
             for (int micro = 0; micro < o.accum; micro++) {
-                int[] idx = java.util.Arrays.copyOfRange(perm, (pos * o.accum + micro) * o.batch, (pos * o.accum + micro + 1) * o.batch);
-                aug.batch(train, idx, buf, rng);
-                Tensor imgs = Tensor.of(buf, o.batch, cfg.inChans(), cfg.imgSize(), cfg.imgSize());
-                Tensor noise = masking.noise(rng, o.batch, cfg.grid(), o.maskRatio);
-                Var l = model.forward(imgs, noise, o.maskRatio).loss();
-                float lv = l.value().item();
-                if (!Float.isFinite(lv))
-                    throw new IllegalStateException("loss is " + lv + " at step " + step + " (epoch " + epoch + "); stopped. The last good checkpoint is "
-                            + (lastCk != null ? lastCk : run.latestCheckpoint() != null ? run.latestCheckpoint() : "none (no checkpoint was written yet)")
-                            + ". Try a lower --blr or a longer --warmup-epochs.");
-                F.mul(l, 1f / o.accum).backward();
-                loss += lv / o.accum;
+                try (Workspace.Scope scope = ws.open()) {   // the micro-batch's activations and gradients: reused buffers
+                    int[] idx = java.util.Arrays.copyOfRange(perm, (pos * o.accum + micro) * o.batch, (pos * o.accum + micro + 1) * o.batch);
+                    aug.batch(train, idx, buf, rng);
+                    Tensor imgs = Tensor.of(buf, o.batch, cfg.inChans(), cfg.imgSize(), cfg.imgSize());
+                    Tensor noise = masking.noise(rng, o.batch, cfg.grid(), o.maskRatio);
+                    Var l = model.forward(imgs, noise, o.maskRatio).loss();
+                    float lv = l.value().item();
+                    if (!Float.isFinite(lv))
+                        throw new IllegalStateException("loss is " + lv + " at step " + step + " (epoch " + epoch + "); stopped. The last good checkpoint is "
+                                + (lastCk != null ? lastCk : run.latestCheckpoint() != null ? run.latestCheckpoint() : "none (no checkpoint was written yet)")
+                                + ". Try a lower --blr or a longer --warmup-epochs.");
+                    F.mul(l, 1f / o.accum).backward();      // parameter gradients accumulate in buffers of their own
+                    loss += lv / o.accum;
+                }
             }
             double lr = sched.at((double) step / stepsPerEpoch);
             opt.step((float) lr);

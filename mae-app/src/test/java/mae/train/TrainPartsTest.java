@@ -3,6 +3,7 @@ package mae.train;
 import mae.eval.LinearProbe;
 import mae.tensor.Rng;
 import mae.tensor.Tensor;
+import mae.tensor.Workspace;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -77,5 +78,40 @@ class TrainPartsTest {
         List<double[]> kept = Metrics.truncate(f, 3);
         assertEquals(3, kept.size());
         assertEquals(3, Files.readAllLines(f).size(), "lines after the checkpoint and the torn line are dropped");
+    }
+
+    /** Steps of the tiny model with gradient accumulation (2 micro-batches); returns the losses, then the weights. */
+    private static float[] train(boolean workspace, Workspace ws) {
+        mae.model.MaeModel m = new mae.model.MaeModel(mae.model.MaeConfig.named("tiny"), 0);
+        AdamWOptimizer opt = new AdamWOptimizer(m.params.trainable(), 0.9f, 0.95f, 1e-8f, 0.05f);
+        Rng r = new Rng(5);
+        float[] losses = new float[4];
+        for (int step = 0; step < 2; step++) {
+            for (int micro = 0; micro < 2; micro++) {
+                try (Workspace.Scope s = workspace ? ws.open() : null) {
+                    mae.autograd.Var l = m.forward(Tensor.randn(r, 3, 1, 28, 28), Tensor.rand(r, 3, 16), 0.75).loss();
+                    losses[step * 2 + micro] = l.value().item();
+                    mae.autograd.F.mul(l, 0.5f).backward();
+                }
+            }
+            opt.step(1e-3f);
+            m.params.zeroGrad();
+            if (workspace && step == 0) assertTrue(ws.stats().created() > 0);
+        }
+        float[] w = m.params.get("decoder_pred.weight").value().toArray();
+        float[] out = java.util.Arrays.copyOf(losses, losses.length + w.length);
+        System.arraycopy(w, 0, out, losses.length, w.length);
+        return out;
+    }
+
+    @Test void training_in_a_workspace_makes_no_new_buffers_after_the_first_micro_batch_and_changes_nothing() {
+        Workspace ws = new Workspace();
+        float[] pooled = train(true, ws), plain = train(false, null);
+        assertArrayEquals(plain, pooled, "bit-identical losses and weights with and without the workspace");
+        Workspace.Stats st = ws.stats();
+        assertTrue(st.reused() >= 3 * st.created(), "micro-batches 2..4 ran on micro-batch 1's buffers: " + st);
+        Workspace again = new Workspace();
+        train(true, again);
+        assertEquals(st.created(), again.stats().created(), "the same buffers are made each run");
     }
 }

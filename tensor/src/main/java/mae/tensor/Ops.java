@@ -28,7 +28,7 @@ public final class Ops {
     /** x (rows, in) W^T + b with W (out, in), b (out) or null: one GEMM whose C starts as the bias rows. */
     public static Tensor linear(Tensor x, Tensor w, Tensor b) {
         int rows = x.size(0), in = x.size(1), out = w.size(0);
-        float[] y = new float[rows * out];
+        float[] y = Workspace.floats(rows * out);
         if (b != null) {
             float[] bv = buf(b);
             for (int r = 0; r < rows; r++) System.arraycopy(bv, 0, y, r * out, out);
@@ -49,7 +49,7 @@ public final class Ops {
         int C = x.size(-1), rows = x.numel() / Math.max(1, C);
         requireShape("layerNorm", "weight", w, C);
         requireShape("layerNorm", "bias", b, C);
-        float[] out = new float[x.numel()], mean = new float[rows], rstd = new float[rows];
+        float[] out = Workspace.floats(x.numel()), mean = Workspace.floats(rows), rstd = Workspace.floats(rows);
         LayerNorm.forward(out, mean, rstd, buf(x), buf(w), buf(b), rows, C, eps);
         return new LayerNormOut(Tensor.of(out, x.shape()), Tensor.of(mean, rows), Tensor.of(rstd, rows));
     }
@@ -57,7 +57,7 @@ public final class Ops {
     /** dx, dw, db of layer norm. */
     public static Tensor[] layerNormBackward(Tensor dout, Tensor x, Tensor w, Tensor mean, Tensor rstd) {
         int C = x.size(-1), rows = x.numel() / Math.max(1, C);
-        float[] dx = new float[x.numel()], dw = new float[C], db = new float[C];
+        float[] dx = Workspace.floats(x.numel()), dw = Workspace.floats(C), db = Workspace.floats(C);
         LayerNorm.backward(dx, dw, db, buf(dout), buf(x), buf(w), buf(mean), buf(rstd), rows, C);
         return new Tensor[]{Tensor.of(dx, x.shape()), Tensor.of(dw, C), Tensor.of(db, C)};
     }
@@ -65,13 +65,13 @@ public final class Ops {
     // ---------------------------------------------------------------- GELU
 
     public static Tensor gelu(Tensor x) {
-        float[] out = new float[x.numel()];
+        float[] out = Workspace.floats(x.numel());
         Gelu.forward(out, buf(x), out.length);
         return Tensor.of(out, x.shape());
     }
 
     public static Tensor geluBackward(Tensor dout, Tensor x) {
-        float[] dx = new float[x.numel()];
+        float[] dx = Workspace.floats(x.numel());
         Gelu.backward(dx, buf(dout), buf(x), dx.length);
         return Tensor.of(dx, x.shape());
     }
@@ -81,7 +81,7 @@ public final class Ops {
     /** dx given dy and the forward output y. */
     public static Tensor softmaxBackward(Tensor dy, Tensor y) {
         int cols = y.size(-1);
-        float[] dx = new float[y.numel()];
+        float[] dx = Workspace.floats(y.numel());
         Softmax.backward(dx, buf(dy), buf(y), y.numel() / Math.max(1, cols), cols);
         return Tensor.of(dx, y.shape());
     }
@@ -98,7 +98,7 @@ public final class Ops {
         requireShape("attention", "k", k, s);
         requireShape("attention", "v", v, s);
         int BH = s[0] * s[1], T = s[2], hd = s[3];
-        float[] out = new float[q.numel()], lse = new float[BH * T];
+        float[] out = Workspace.floats(q.numel()), lse = Workspace.floats(BH * T);
         Attention.forward(out, lse, buf(q), buf(k), buf(v), BH, T, hd, scale);
         return new AttentionOut(Tensor.of(out, s), Tensor.of(lse, s[0], s[1], T));
     }
@@ -107,7 +107,7 @@ public final class Ops {
     public static Tensor[] attentionBackward(Tensor dout, Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse, float scale) {
         int[] s = q.shape();
         int BH = s[0] * s[1], T = s[2], hd = s[3];
-        float[] dq = new float[q.numel()], dk = new float[q.numel()], dv = new float[q.numel()];
+        float[] dq = Workspace.floats(q.numel()), dk = Workspace.floats(q.numel()), dv = Workspace.floats(q.numel());
         Attention.backward(dq, dk, dv, buf(dout), buf(q), buf(k), buf(v), buf(out), buf(lse), BH, T, hd, scale);
         return new Tensor[]{Tensor.of(dq, s), Tensor.of(dk, s), Tensor.of(dv, s)};
     }

@@ -40,11 +40,11 @@ public final class Tensor {
     }
 
     public static Tensor scalar(float v) { return of(new float[]{v}); }
-    public static Tensor zeros(int... shape) { return of(new float[Shapes.numel(shape)], shape); }
+    public static Tensor zeros(int... shape) { return of(Workspace.floats(Shapes.numel(shape)), shape); }
     public static Tensor ones(int... shape) { return full(1f, shape); }
 
     public static Tensor full(float v, int... shape) {
-        float[] d = new float[Shapes.numel(shape)];
+        float[] d = Workspace.floats(Shapes.numel(shape));
         Arrays.fill(d, v);
         return of(d, shape);
     }
@@ -55,21 +55,21 @@ public final class Tensor {
     public static Tensor arange(float start, float end, float step) {
         if (step == 0) throw new IllegalArgumentException("arange: step must not be 0");
         int n = Math.max(0, (int) Math.ceil((end - start) / step));
-        float[] d = new float[n];
+        float[] d = Workspace.floats(n);
         for (int i = 0; i < n; i++) d[i] = start + i * step;
         return of(d, n);
     }
 
     /** Uniform in [0, 1) from a seeded generator. */
     public static Tensor rand(Rng rng, int... shape) {
-        float[] d = new float[Shapes.numel(shape)];
+        float[] d = Workspace.floats(Shapes.numel(shape));
         for (int i = 0; i < d.length; i++) d[i] = rng.nextFloat();
         return of(d, shape);
     }
 
     /** Standard normal from a seeded generator. */
     public static Tensor randn(Rng rng, int... shape) {
-        float[] d = new float[Shapes.numel(shape)];
+        float[] d = Workspace.floats(Shapes.numel(shape));
         for (int i = 0; i < d.length; i++) d[i] = (float) rng.nextGaussian();
         return of(d, shape);
     }
@@ -117,7 +117,7 @@ public final class Tensor {
 
     /** A row-major copy of the values. */
     public float[] toArray() {
-        float[] out = new float[numel()];
+        float[] out = Workspace.floats(numel());
         Elementwise.copy(out, 0, shape, data, offset, strides);
         return out;
     }
@@ -240,7 +240,7 @@ public final class Tensor {
     // ---------------------------------------------------------------- elementwise
 
     public Tensor map(Unary op) {
-        float[] out = new float[numel()];
+        float[] out = Workspace.floats(numel());
         Elementwise.unary(op, out, 0, shape, data, offset, strides);
         return of(out, shape);
     }
@@ -259,7 +259,7 @@ public final class Tensor {
     public Tensor zip(Binary op, Tensor b) {
         int[] s = Shapes.broadcast(shape, b.shape, op.name().toLowerCase());
         Tensor x = expand(s), y = b.expand(s);
-        float[] out = new float[Shapes.numel(s)];
+        float[] out = Workspace.floats(Shapes.numel(s));
         Elementwise.binary(op, out, 0, s, x.data, x.offset, x.strides, y.data, y.offset, y.strides);
         return of(out, s);
     }
@@ -365,7 +365,7 @@ public final class Tensor {
         int[] oni = outerNInner(d);
         Tensor x = oni == null ? reducedLast(d) : this;
         if (oni == null) oni = new int[]{Shapes.numel(reducedShape(shape, d, false)), Shapes.numel(shape) / Math.max(1, Shapes.numel(reducedShape(shape, d, false))), 1};
-        float[] out = new float[oni[0] * oni[2]];
+        float[] out = Workspace.floats(oni[0] * oni[2]);
         if (oni[1] > 0) Reduce.sum(out, x.data, x.offset, oni[0], oni[1], oni[2]);
         return of(out, reducedShape(shape, d, keepdim));
     }
@@ -400,7 +400,7 @@ public final class Tensor {
         if (unbiased && n < 2) throw new IllegalArgumentException("var: unbiased variance needs at least 2 elements, the reduced dims of " + Shapes.str(shape) + " hold " + n);
         Tensor x = reducedLast(d);
         int outer = x.numel() / Math.max(1, n);
-        float[] out = new float[outer];
+        float[] out = Workspace.floats(outer);
         Reduce.var(out, x.data, x.offset, outer, n, 1, unbiased ? 1 : 0);
         return of(out, reducedShape(shape, d, keepdim));
     }
@@ -413,7 +413,7 @@ public final class Tensor {
         if (shape[d] == 0) throw new IllegalArgumentException("max: dim " + d + " of shape " + Shapes.str(shape) + " is empty");
         Tensor x = contiguous();
         int outer = Shapes.prod(shape, 0, d), inner = Shapes.prod(shape, d + 1, shape.length);
-        float[] out = new float[outer * inner];
+        float[] out = Workspace.floats(outer * inner);
         int[] arg = new int[outer * inner];
         Reduce.max(out, arg, x.data, x.offset, outer, shape[d], inner);
         int[] rs = reducedShape(shape, new int[]{d}, keepdim);
@@ -424,7 +424,7 @@ public final class Tensor {
     public Tensor softmax() {
         Tensor x = contiguous();
         int cols = shape.length == 0 ? 1 : shape[shape.length - 1];
-        float[] out = new float[numel()];
+        float[] out = Workspace.floats(numel());
         float[] in = x.offset == 0 ? x.data : x.toArray();
         Softmax.forward(out, in, numel() / Math.max(1, cols), cols);
         return of(out, shape);
@@ -455,7 +455,7 @@ public final class Tensor {
         boolean ta = isColMajor(a), tb = isColMajor(bb);
         int lda = ta ? ae.strides[ab.length - 1] : ae.strides[ab.length - 2];
         int ldb = tb ? be.strides[bbShape.length - 1] : be.strides[bbShape.length - 2];
-        float[] out = new float[Shapes.numel(outShape)];
+        float[] out = Workspace.floats(Shapes.numel(outShape));
         int batches = Shapes.numel(batch);
         int[] bi = new int[batch.length];
         for (int t = 0; t < batches; t++) {
@@ -500,7 +500,7 @@ public final class Tensor {
         int outer = Shapes.prod(shape, 0, d), J = index.size(d);
         int[] os = shape.clone();
         os[d] = J;
-        float[] out = new float[Shapes.numel(os)];
+        float[] out = Workspace.floats(Shapes.numel(os));
         Gather.gather(out, x.data, x.offset, index.data(), outer, shape[d], J, Shapes.prod(shape, d + 1, shape.length), inner);
         return of(out, os);
     }
@@ -515,7 +515,7 @@ public final class Tensor {
             throw new IllegalArgumentException("scatterAdd: source shape " + Shapes.str(src.shape) + " should be " + Shapes.str(expect));
         Tensor s = src.contiguous();
         float[] in = s.offset == 0 ? s.data : s.toArray();
-        float[] out = new float[Shapes.numel(shape)];
+        float[] out = Workspace.floats(Shapes.numel(shape));
         Gather.scatterAdd(out, in, index.data(), Shapes.prod(shape, 0, d), shape[d], index.size(d), Shapes.prod(shape, d + 1, shape.length), inner);
         return of(out, shape);
     }
@@ -584,7 +584,7 @@ public final class Tensor {
     }
 
     private static float[] toFloats(int[] v) {
-        float[] f = new float[v.length];
+        float[] f = Workspace.floats(v.length);
         for (int i = 0; i < v.length; i++) f[i] = v[i];
         return f;
     }
