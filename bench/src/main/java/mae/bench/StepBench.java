@@ -4,6 +4,7 @@ import mae.model.MaeConfig;
 import mae.model.MaeModel;
 import mae.tensor.Rng;
 import mae.tensor.Tensor;
+import mae.tensor.Workspace;
 import mae.train.AdamWOptimizer;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -57,13 +58,19 @@ public class StepBench {
         for (int i = 0; i < noise.length; i++) noise[i] = Tensor.rand(r, batch, cfg.numPatches());
     }
 
+    final Workspace ws = new Workspace();
+
     @Benchmark
-    public Object step(Images f) {
-        MaeModel.Output o = model.forward(imgs, noise[next++ & 15], maskRatio);
-        o.loss().backward();
+    public float step(Images f) {
+        float loss;
+        try (Workspace.Scope s = ws.open()) {             // as pretraining runs it: the step's buffers are reused
+            MaeModel.Output o = model.forward(imgs, noise[next++ & 15], maskRatio);
+            loss = o.loss().value().item();
+            o.loss().backward();
+        }
         opt.step(1e-4f);
         model.params.zeroGrad();
         f.images += batch;
-        return o.loss();
+        return loss;
     }
 }

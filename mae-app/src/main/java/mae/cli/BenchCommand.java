@@ -16,7 +16,7 @@ import java.util.concurrent.Callable;
 
 /** Quick measurements whose last printed line is the figure. JMH benchmarks live in the bench module. */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Measure the engine: a GEMM or a whole training step.",
-        subcommands = {BenchCommand.GemmBench.class, BenchCommand.StepBench.class})
+        subcommands = {BenchCommand.GemmBench.class, BenchCommand.StepBench.class, BenchCommand.PeakBench.class})
 public final class BenchCommand implements Runnable {
     @Override public void run() { new picocli.CommandLine(this).usage(System.out); }
 
@@ -86,6 +86,22 @@ public final class BenchCommand implements Runnable {
             System.out.printf(Locale.ROOT, "allocated per step: %.2f MB (all threads); GC: %d collections, %d ms over %d steps; workspace buffers made: %d (%.1f MB), reused: %d%n",
                     bytes / 1e6 / steps, gcs, gcMillis, steps, ws.stats().created(), ws.stats().createdBytes() / 1e6, ws.stats().reused());
             System.out.printf(Locale.ROOT, "images/s: %.1f%n", median(ips));
+            return 0;
+        }
+    }
+
+    @Command(name = "peak", mixinStandardHelpOptions = true, description = "This CPU's measured FP32 FMA peak (all kernel threads); prints GFLOP/s (median of runs).")
+    static final class PeakBench implements Callable<Integer> {
+        @Option(names = "--runs", defaultValue = "7") int runs;
+
+        @Override public Integer call() {
+            int threads = mae.kernels.Parallel.THREADS;
+            long iters = 20_000_000;
+            for (int i = 0; i < 3; i++) mae.kernels.Peak.gflops(iters / 4, threads);      // JIT warmup
+            double[] one = new double[runs], all = new double[runs];
+            for (int i = 0; i < runs; i++) { one[i] = mae.kernels.Peak.gflops(iters, 1); all[i] = mae.kernels.Peak.gflops(iters, threads); }
+            System.out.printf(Locale.ROOT, "FMA peak, %d-lane vectors: 1 thread %.1f GFLOP/s; %d threads:%n", mae.kernels.Peak.lanes(), median(one), threads);
+            System.out.printf(Locale.ROOT, "GFLOP/s: %.1f%n", median(all));
             return 0;
         }
     }
