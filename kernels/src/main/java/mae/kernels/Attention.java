@@ -3,12 +3,14 @@ package mae.kernels;
 /**
  * Scaled dot-product attention, one fused op: for each of BH (batch x heads) slices of contiguous
  * q, k, v (BH, T, hd): out = softmax(q k^T * scale) v. Forward saves only lse (BH, T), the log-sum-exp of
- * each score row; backward recomputes the probabilities from it, one query row at a time, so no (T, T)
- * matrix exists between or within the passes.
+ * each score row; backward recomputes the probabilities from it, so no (T, T) matrix is kept between the
+ * passes.
  *
- * <p>{@link #forwardRef}/{@link #backwardRef} are the plain loops. The fast versions hold k and v transposed
- * (hd, T) per slice so that a score row is hd axpys of length T, and the value sums are T axpys of length
- * hd: everything vectorizes without horizontal reductions. Slices are split over threads.
+ * <p>{@link #forwardRef}/{@link #backwardRef} are the plain loops. The fast versions work on tiles of
+ * {@link #QT} query rows: a tile's scores (QT, T) are one small GEMM, its softmax is done in place, and its
+ * outputs are GEMMs again (forward: O = P V; backward: dP = dO V^T, dV += P^T dO, dQ += dS K, dK += dS^T Q),
+ * so the work runs in the GEMM micro-kernel and scores never take more than QT x T floats per thread.
+ * Slices (batch x heads) are split over threads; the GEMMs inside a slice run on its thread.
  */
 public final class Attention {
     private Attention() {}
@@ -66,66 +68,61 @@ public final class Attention {
         }
     }
 
+    /** Query rows per tile: a tile's scores (QT, T) are the only score storage, so memory stays O(QT T) per thread. */
+    static final int QT = 32;
+
     public static void forward(float[] out, float[] lse, float[] q, float[] k, float[] v, int BH, int T, int hd, float scale) {
         if (KernelMode.reference()) { forwardRef(out, lse, q, k, v, BH, T, hd, scale); return; }
         Parallel.forRange(BH, 1, (b0, b1) -> {
-            float[] kt = new float[hd * T], s = new float[T];
+            float[] p = new float[Math.min(QT, T) * T];
             for (int b = b0; b < b1; b++) {
                 int base = b * T * hd;
-                transpose(k, base, T, hd, kt);
-                for (int i = 0; i < T; i++) {
-                    int qi = base + i * hd;
-                    scores(q, qi, kt, T, hd, scale, s);
-                    float max = Float.NEGATIVE_INFINITY;
-                    for (int j = 0; j < T; j++) max = Math.max(max, s[j]);
-                    float sum = 0;
-                    for (int j = 0; j < T; j++) { s[j] = (float) Math.exp(s[j] - max); sum += s[j]; }
-                    java.util.Arrays.fill(out, qi, qi + hd, 0f);
-                    float inv = 1 / sum;
-                    for (int j = 0; j < T; j++) Vec.axpy(s[j] * inv, v, base + j * hd, out, qi, hd);
-                    lse[b * T + i] = max + (float) Math.log(sum);
+                for (int i0 = 0; i0 < T; i0 += QT) {
+                    int rows = Math.min(QT, T - i0), qo = base + i0 * hd;
+                    Gemm.gemm(false, true, rows, T, hd, scale, q, qo, hd, k, base, hd, 0f, p, 0, T);     // S = scale Q K^T
+                    for (int r = 0; r < rows; r++) lse[b * T + i0 + r] = softmaxRow(p, r * T, T);    // P = softmax(S)
+                    Gemm.gemm(false, false, rows, hd, T, 1f, p, 0, T, v, base, hd, 0f, out, qo, hd);     // O = P V
                 }
             }
         });
+    }
+
+    /** Replaces s[o, o + T) by its softmax; returns the row's log-sum-exp. */
+    private static float softmaxRow(float[] s, int o, int T) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int j = 0; j < T; j++) max = Math.max(max, s[o + j]);
+        float sum = 0;
+        for (int j = 0; j < T; j++) { s[o + j] = (float) Math.exp(s[o + j] - max); sum += s[o + j]; }
+        float inv = 1 / sum;
+        for (int j = 0; j < T; j++) s[o + j] *= inv;
+        return max + (float) Math.log(sum);
     }
 
     public static void backward(float[] dq, float[] dk, float[] dv, float[] dout, float[] q, float[] k, float[] v,
                                 float[] out, float[] lse, int BH, int T, int hd, float scale) {
         if (KernelMode.reference()) { backwardRef(dq, dk, dv, dout, q, k, v, out, lse, BH, T, hd, scale); return; }
         Parallel.forRange(BH, 1, (b0, b1) -> {
-            float[] kt = new float[hd * T], vt = new float[hd * T], p = new float[T], dp = new float[T];
+            float[] p = new float[Math.min(QT, T) * T], ds = new float[p.length];
             for (int b = b0; b < b1; b++) {
                 int base = b * T * hd;
-                transpose(k, base, T, hd, kt);
-                transpose(v, base, T, hd, vt);
-                for (int i = 0; i < T; i++) {
-                    int qi = base + i * hd;
-                    scores(q, qi, kt, T, hd, scale, p);
-                    scores(dout, qi, vt, T, hd, 1f, dp);
-                    float rowLse = lse[b * T + i], D = 0;
-                    for (int d = 0; d < hd; d++) D += dout[qi + d] * out[qi + d];
-                    for (int j = 0; j < T; j++) {
-                        int kj = base + j * hd;
-                        float pj = (float) Math.exp(p[j] - rowLse);
-                        float ds = scale * pj * (dp[j] - D);
-                        Vec.axpy(pj, dout, qi, dv, kj, hd);
-                        Vec.axpy(ds, k, kj, dq, qi, hd);
-                        Vec.axpy(ds, q, qi, dk, kj, hd);
+                for (int i0 = 0; i0 < T; i0 += QT) {
+                    int rows = Math.min(QT, T - i0), qo = base + i0 * hd;
+                    Gemm.gemm(false, true, rows, T, hd, scale, q, qo, hd, k, base, hd, 0f, p, 0, T);     // S = scale Q K^T
+                    Gemm.gemm(false, true, rows, T, hd, 1f, dout, qo, hd, v, base, hd, 0f, ds, 0, T);    // dP = dO V^T
+                    for (int r = 0; r < rows; r++) {
+                        int i = i0 + r, o = r * T;
+                        float rowLse = lse[b * T + i], D = 0;
+                        for (int d = 0; d < hd; d++) D += dout[base + i * hd + d] * out[base + i * hd + d];
+                        for (int j = 0; j < T; j++) {
+                            p[o + j] = (float) Math.exp(p[o + j] - rowLse);                          // P from the saved lse
+                            ds[o + j] = scale * p[o + j] * (ds[o + j] - D);                          // scale dS
+                        }
                     }
+                    Gemm.gemm(true, false, T, hd, rows, 1f, p, 0, T, dout, qo, hd, 1f, dv, base, hd);    // dV += P^T dO
+                    Gemm.gemm(false, false, rows, hd, T, 1f, ds, 0, T, k, base, hd, 1f, dq, qo, hd);     // dQ += scale dS K
+                    Gemm.gemm(true, false, T, hd, rows, 1f, ds, 0, T, q, qo, hd, 1f, dk, base, hd);      // dK += scale dS^T Q
                 }
             }
         });
-    }
-
-    /** s[j] = scale * sum_d x[xo + d] * mt[d * T + j], as hd axpys over the transposed (hd, T) matrix. */
-    private static void scores(float[] x, int xo, float[] mt, int T, int hd, float scale, float[] s) {
-        java.util.Arrays.fill(s, 0, T, 0f);
-        for (int d = 0; d < hd; d++) Vec.axpy(scale * x[xo + d], mt, d * T, s, 0, T);
-    }
-
-    /** (T, hd) at base -> (hd, T). */
-    private static void transpose(float[] m, int base, int T, int hd, float[] out) {
-        for (int j = 0; j < T; j++)
-            for (int d = 0; d < hd; d++) out[d * T + j] = m[base + j * hd + d];
     }
 }

@@ -26,8 +26,8 @@ public final class Parallel {
     });
 
     /**
-     * Runs body over [0, n) in up to THREADS contiguous chunks of at least minChunk items. Calls from a worker
-     * (nested parallelism) run serially.
+     * Runs body over [0, n) in up to THREADS contiguous chunks of at least minChunk items. Calls made from inside
+     * a chunk (nested parallelism, on a worker or on the caller) run serially: every thread is already busy.
      */
     public static void forRange(int n, int minChunk, Range body) {
         int chunks = Math.min(THREADS, Math.max(1, n / Math.max(1, minChunk)));
@@ -38,10 +38,13 @@ public final class Parallel {
             fs[c - 1] = POOL.submit(() -> body.run(from, to));
         }
         RuntimeException failure = null;
+        WORKER.set(true);                       // the caller's own chunk counts as a worker: nested calls stay serial
         try {
             body.run(0, bound(n, chunks, 1));
         } catch (RuntimeException e) {
             failure = e;
+        } finally {
+            WORKER.set(false);
         }
         for (Future<?> f : fs) {
             try {
