@@ -59,10 +59,25 @@ final class CudaStorage {
     static CudaStorage allocate(long n) {
         require("allocating a tensor on cuda");
         CudaStorage s = CudaEmulation.enabled() ? new CudaStorage(null, new Emulated(n), n)
-                : new CudaStorage(DeviceBuffer.allocate(n), null, n);
+                : new CudaStorage(deviceBuffer(n), null, n);
         Runnable free = s.buf != null ? s.buf::close : s.emu::close;   // refers to the memory, never to s
         if (!Workspace.atClose(free)) CLEANER.register(s, free);
         return s;
+    }
+
+    /**
+     * n floats from the caching allocator. Out of memory, once more after a garbage collection: memory of tensors
+     * made outside a workspace goes back only when the collector has found them unreachable.
+     */
+    private static DeviceBuffer deviceBuffer(long n) {
+        try {
+            return DeviceBuffer.allocate(n);
+        } catch (IllegalStateException e) {
+            if (!String.valueOf(e.getMessage()).contains("out of memory")) throw e;
+            System.gc();
+            try { Thread.sleep(200); } catch (InterruptedException ie) { Thread.currentThread().interrupt(); }   // the cleaner's turn
+            return DeviceBuffer.allocate(n);
+        }
     }
 
     static CudaStorage of(float[] host) {
