@@ -258,7 +258,7 @@ public final class F {
         int[] s = a.shape();
         int d = Shapes.dim(dim, s.length, "narrow");
         return record("narrow", a.value().narrow(d, start, len), g -> {
-            Tensor full = Tensor.zeros(s);
+            Tensor full = Tensor.zeros(g.device(), s);
             full.narrowInto(d, start, g);
             return new Tensor[]{full};
         }, a);
@@ -346,8 +346,8 @@ public final class F {
                 loss -= t * Math.log(Math.max(pv[i * K + k], Float.MIN_NORMAL));
             }
         }
-        Tensor y = Tensor.scalar((float) (loss / N));
-        Tensor tgt = Tensor.of(target, N, K);
+        Tensor y = Tensor.scalar((float) (loss / N)).to(p.device());      // computed on the host, kept on the logits' device
+        Tensor tgt = Tensor.of(target, N, K).to(p.device());
         return record("crossEntropy", y, g -> new Tensor[]{p.sub(tgt).mul(g.item() / N)}, logits);
     }
 }

@@ -51,11 +51,15 @@ public final class Var {
     public String name() { return name; }
     public Var named(String n) { name = n; return this; }
 
-    /** Replaces the value of a leaf (e.g. loading weights); the shape must not change. */
+    /**
+     * Replaces the value of a leaf (e.g. loading weights, or moving it to another device); the shape must not
+     * change. A move to another device drops the gradient and its buffer, which lived on the old one.
+     */
     public void setValue(Tensor v) {
         if (!isLeaf()) throw new IllegalStateException("setValue: only leaves can be assigned");
         if (!Arrays.equals(v.shape(), value.shape()))
             throw new IllegalArgumentException("setValue" + (name == null ? "" : " of " + name) + ": shape " + Shapes.str(v.shape()) + " differs from " + Shapes.str(value.shape()));
+        if (v.device() != value.device()) { grad = null; gradBuffer = null; }
         value = v;
     }
 
@@ -69,7 +73,7 @@ public final class Var {
     public void backward() {
         if (value.numel() != 1)
             throw new IllegalStateException("backward: output of shape " + Shapes.str(value.shape()) + " is not a scalar; pass its gradient");
-        backward(Tensor.full(1f, value.shape()));
+        backward(Tensor.full(value.device(), 1f, value.shape()));
     }
 
     /** Backpropagates a given gradient of this output through the tape. */
@@ -103,12 +107,13 @@ public final class Var {
 
     /**
      * Adds g to this leaf's gradient. The gradient lives in a buffer of its own, made once outside any open
-     * {@link Workspace}, so it survives the scope of one micro-batch and costs no allocation afterwards.
+     * {@link Workspace}, on the value's device, so it survives the scope of one micro-batch and costs no
+     * allocation afterwards.
      */
     private void accumulate(Tensor g) {
         if (!requiresGrad) return;
         if (grad != null) { grad.addInPlace(g); return; }
-        if (gradBuffer == null) gradBuffer = Workspace.outside(() -> Tensor.zeros(value.shape()));
+        if (gradBuffer == null) gradBuffer = Workspace.outside(() -> Tensor.zeros(value.device(), value.shape()));
         grad = gradBuffer.copyFrom(g);
     }
 

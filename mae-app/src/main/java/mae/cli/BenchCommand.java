@@ -1,8 +1,11 @@
 package mae.cli;
 
 import mae.kernels.Gemm;
+import mae.kernels.cuda.CudaAllocator;
 import mae.model.MaeConfig;
 import mae.model.MaeModel;
+import mae.tensor.CudaEmulation;
+import mae.tensor.Device;
 import mae.tensor.Rng;
 import mae.tensor.Tensor;
 import mae.tensor.Workspace;
@@ -60,18 +63,27 @@ public final class BenchCommand implements Runnable {
         @Option(names = "--mask-ratio", defaultValue = "0.75") double maskRatio;
         @Option(names = "--workspace", negatable = true, defaultValue = "true", fallbackValue = "true",
                 description = "run each step in a Workspace that reuses its buffers, as pretraining does (default: ${DEFAULT-VALUE})") boolean workspace;
+        @Option(names = "--device", defaultValue = "cpu", description = "cpu or cuda (default: ${DEFAULT-VALUE})") String device;
 
         @Override public Integer call() {
+            Device dev = Device.parse(device);
+            if (dev == Device.CUDA && !Device.CUDA.available())
+                throw new IllegalArgumentException("--device cuda: CUDA is not available here: " + Device.CUDA.describe());
             MaeConfig cfg = MaeConfig.named(config);
-            MaeModel model = new MaeModel(cfg, 0);
+            MaeModel model = new MaeModel(cfg, 0).to(dev);
             AdamWOptimizer opt = new AdamWOptimizer(model.params.trainable(), 0.9f, 0.95f, 1e-8f, 0.05f);
             Rng r = new Rng(2);
-            Tensor imgs = Tensor.randn(r, batch, cfg.inChans(), cfg.imgSize(), cfg.imgSize());
+            Tensor imgs = Tensor.randn(r, batch, cfg.inChans(), cfg.imgSize(), cfg.imgSize()).to(dev);   // uploaded once
             Workspace ws = new Workspace();
             double[] ips = new double[steps];
             long bytes0 = 0, gcs0 = 0, gcMillis0 = 0;
+            CudaAllocator.Stats mem0 = null;
+            boolean gpu = dev == Device.CUDA && !CudaEmulation.enabled();
             for (int i = 0; i < warmup + steps; i++) {
-                if (i == warmup) { bytes0 = Allocation.bytes(); gcs0 = Allocation.gcCount(); gcMillis0 = Allocation.gcMillis(); }
+                if (i == warmup) {
+                    bytes0 = Allocation.bytes(); gcs0 = Allocation.gcCount(); gcMillis0 = Allocation.gcMillis();
+                    if (gpu) mem0 = CudaAllocator.shared().stats();
+                }
                 long t = System.nanoTime();
                 try (Workspace.Scope s = workspace ? ws.open() : null) {
                     Tensor noise = Tensor.rand(r, batch, cfg.numPatches());
@@ -79,10 +91,17 @@ public final class BenchCommand implements Runnable {
                 }
                 opt.step(1e-4f);
                 model.params.zeroGrad();
+                dev.synchronize();                            // a GPU step is timed to its last kernel
                 if (i >= warmup) ips[i - warmup] = batch / ((System.nanoTime() - t) / 1e9);
             }
             long bytes = Allocation.bytes() - bytes0, gcs = Allocation.gcCount() - gcs0, gcMillis = Allocation.gcMillis() - gcMillis0;
-            System.out.printf(Locale.ROOT, "step %s batch %d mask %.2f: %d steps, threads %d, workspace %s%n", config, batch, maskRatio, steps, mae.kernels.Parallel.THREADS, workspace ? "on" : "off");
+            System.out.printf(Locale.ROOT, "step %s batch %d mask %.2f: %d steps, threads %d, workspace %s, device %s%n", config, batch, maskRatio, steps,
+                    mae.kernels.Parallel.THREADS, workspace ? "on" : "off", dev == Device.CPU ? "cpu" : "cuda (" + Device.CUDA.describe() + ")");
+            if (gpu) {
+                CudaAllocator.Stats m = CudaAllocator.shared().stats();
+                System.out.printf(Locale.ROOT, "device memory: peak %.2f GB in use, %.2f GB cached; cuMemAlloc calls during the timed steps: %d%n",
+                        m.peakBytesInUse() / 1e9, m.bytesCached() / 1e9, m.driverAllocs() - mem0.driverAllocs());
+            }
             System.out.printf(Locale.ROOT, "allocated per step: %.2f MB (all threads); GC: %d collections, %d ms over %d steps; workspace buffers made: %d (%.1f MB), reused: %d%n",
                     bytes / 1e6 / steps, gcs, gcMillis, steps, ws.stats().created(), ws.stats().createdBytes() / 1e6, ws.stats().reused());
             System.out.printf(Locale.ROOT, "images/s: %.1f%n", median(ips));

@@ -49,7 +49,7 @@ public final class PretrainCommand implements Callable<Integer> {
     Path out;
     @Option(names = "--resume", description = "continue the run in this directory from its last complete checkpoint")
     Path resume;
-    @Option(names = "--device", defaultValue = "cpu", description = "cpu or cuda (default: ${DEFAULT-VALUE})")
+    @Option(names = "--device", description = "cpu or cuda (default: cpu; --resume keeps the run's own device unless given)")
     String device;
     @Option(names = "--checkpoint-every", defaultValue = "100", description = "also checkpoint every N steps (default: ${DEFAULT-VALUE}; and at every epoch end)")
     int checkpointEvery;
@@ -59,13 +59,9 @@ public final class PretrainCommand implements Callable<Integer> {
     boolean noProgress;
 
     @Override public Integer call() throws Exception {
-        if (Device.parse(device) == Device.CUDA) {
-            // One line that names the GPU or says why CUDA is not used; the CUDA kernels exist (mae.kernels.cuda)
-            // but tensors do not live on the GPU yet, so training stays on the CPU build's path.
-            String why = mae.kernels.cuda.Cuda.available() ? "found " + mae.kernels.cuda.Cuda.deviceName() + ", but training on CUDA tensors is not wired in this build"
-                    : mae.kernels.cuda.Cuda.reason();
-            throw new IllegalArgumentException("--device cuda: not available in this build (" + why + "); use --device cpu");
-        }
+        // Before anything is made: a GPU that is not there is one line (the reason) and exit 1, and no run directory.
+        if (device != null && Device.parse(device) == Device.CUDA && !Device.CUDA.available())
+            throw new IllegalArgumentException("--device cuda: CUDA is not available here: " + Device.CUDA.describe() + "; use --device cpu");
         if (warmupEpochs != null && warmupEpochs < 0) throw new IllegalArgumentException("--warmup-epochs must not be negative, got " + warmupEpochs);
         if (resume != null && out != null) throw new IllegalArgumentException("--resume continues a run in its own directory; drop --out");
         Path home = Main.home();
@@ -75,12 +71,13 @@ public final class PretrainCommand implements Callable<Integer> {
         if (resuming) {
             dir = resume;
             o = Pretrainer.optionsOf(resume);
+            if (device != null) o = o.withDevice(Device.parse(device).name().toLowerCase(Locale.ROOT));
         } else {
             int e = epochs != null ? epochs : Integer.MAX_VALUE / 4;
             int s = maxSteps != null ? maxSteps : epochs == null ? DEFAULT_STEPS : 0;
             double warm = warmupEpochs != null ? warmupEpochs : -1;
             o = new Pretrainer.Options(config, data == null ? null : data.toString(), e, s, batch, accum, blr, warm, maskRatio,
-                    masking, normPix, seed, checkpointEvery, knnBank);
+                    masking, normPix, seed, checkpointEvery, knnBank, device == null ? "cpu" : Device.parse(device).name().toLowerCase(Locale.ROOT));
             dir = out != null ? out : home.resolve("runs").resolve(config + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         }
         boolean live = !noProgress && System.console() != null;

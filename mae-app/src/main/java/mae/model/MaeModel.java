@@ -3,6 +3,7 @@ package mae.model;
 import mae.autograd.F;
 import mae.autograd.Trace;
 import mae.autograd.Var;
+import mae.tensor.Device;
 import mae.tensor.Index;
 import mae.tensor.Rng;
 import mae.tensor.Shapes;
@@ -52,12 +53,24 @@ public final class MaeModel {
         decoderPred = new Linear(params, "decoder_pred", Dd, cfg.patchDim(), rng);
     }
 
+    /** Moves the parameters to a device (the optimizer's moments follow them when it is made). */
+    public MaeModel to(Device device) {
+        params.to(device);
+        return this;
+    }
+
+    /** Where the parameters are. */
+    public Device device() { return maskToken.value().device(); }
+
     /** What one forward pass produces. */
     public record Output(Var loss, Var pred, Tensor mask, Var latent, Index idsRestore, int lenKeep) {}
 
-    /** loss, pred, mask, latent for images (N, C, H, W), noise (N, L) and a mask ratio in [0, 1). */
+    /**
+     * loss, pred, mask, latent for images (N, C, H, W), noise (N, L) and a mask ratio in [0, 1). The images are on
+     * the model's device; the noise may be on the CPU (the masking is computed there and the mask uploaded).
+     */
     public Output forward(Tensor imgs, Tensor noise, double maskRatio) {
-        Masking m = randomMasking(noise, maskRatio);
+        Masking m = randomMasking(noise, maskRatio).to(imgs.device());
         Var latent = forwardEncoder(Var.constant(imgs), m);   // (N, 1 + keep, D)
         Var pred = forwardDecoder(latent, m.idsRestore);      // (N, L, P)
         Var loss = forwardLoss(imgs, pred, m.mask);           // ()
@@ -86,9 +99,15 @@ public final class MaeModel {
     // ---------------------------------------------------------------- masking
 
     /** ids_keep (N, keep), ids_restore (N, L), mask (N, L) with 1 = removed, in original patch order. */
-    public record Masking(Index idsKeep, Index idsRestore, Tensor mask, int lenKeep) {}
+    public record Masking(Index idsKeep, Index idsRestore, Tensor mask, int lenKeep) {
+        /** The same masking with its mask on a device (the indices stay on the host: gather uploads them). */
+        public Masking to(Device device) { return new Masking(idsKeep, idsRestore, mask.to(device), lenKeep); }
+    }
 
-    /** Per sample: small noise is kept. ids_shuffle = argsort(noise); ids_restore = argsort(ids_shuffle). */
+    /**
+     * Per sample: small noise is kept. ids_shuffle = argsort(noise); ids_restore = argsort(ids_shuffle). Computed
+     * on the host (a CUDA noise is downloaded); the mask is a CPU tensor.
+     */
     public Masking randomMasking(Tensor noise, double maskRatio) {
         int L = cfg.numPatches();
         if (noise.dim() != 2 || noise.size(1) != L)

@@ -21,7 +21,7 @@ import java.util.Map;
 public final class Weights {
     private Weights() {}
 
-    /** Writes every parameter (frozen position embeddings included) as F32, atomically. */
+    /** Writes every parameter (frozen position embeddings included) as F32, atomically; a GPU model is downloaded. */
     public static void save(Path file, MaeModel model, Map<String, String> extraMetadata) throws IOException {
         Map<String, String> meta = new LinkedHashMap<>(model.cfg.toMetadata());
         if (extraMetadata != null) meta.putAll(extraMetadata);
@@ -60,7 +60,7 @@ public final class Weights {
             else if (e.floats() == null) problems.add("tensor '" + p.getKey() + "' is " + e.dtype() + ", expected a float type");
             else if (!java.util.Arrays.equals(e.shape(), want))
                 problems.add("tensor '" + p.getKey() + "' has shape " + Shapes.str(e.shape()) + ", the config needs " + Shapes.str(want));
-            else ps.set(p.getKey(), Tensor.of(e.floats(), e.shape()));
+            else ps.set(p.getKey(), Tensor.of(e.floats(), e.shape()).to(p.getValue().value().device()));   // stays on its device
         }
         for (String name : tensors.keySet()) {
             if (ps.has(name) || ignoredPrefixes.stream().anyMatch(name::startsWith)) continue;

@@ -22,9 +22,9 @@ public final class AdamWOptimizer {
     public AdamWOptimizer(LinkedHashMap<String, Var> params, float beta1, float beta2, float eps, float weightDecay) {
         this.params = params;
         this.beta1 = beta1; this.beta2 = beta2; this.eps = eps; this.weightDecay = weightDecay;
-        params.forEach((name, p) -> {
-            m.put(name, Tensor.zeros(p.shape()));
-            v.put(name, Tensor.zeros(p.shape()));
+        params.forEach((name, p) -> {                  // the moments live on the parameter's device
+            m.put(name, Tensor.zeros(p.value().device(), p.shape()));
+            v.put(name, Tensor.zeros(p.value().device(), p.shape()));
         });
     }
 
@@ -49,7 +49,7 @@ public final class AdamWOptimizer {
 
     public long steps() { return step; }
 
-    /** Moments as safetensors entries (exp_avg.NAME, exp_avg_sq.NAME) for checkpoints. */
+    /** Moments as safetensors entries (exp_avg.NAME, exp_avg_sq.NAME) for checkpoints (downloaded from a GPU). */
     public LinkedHashMap<String, Entry> state() {
         LinkedHashMap<String, Entry> s = new LinkedHashMap<>();
         m.forEach((k, t) -> s.put("exp_avg." + k, Entry.f32(t.shape(), t.toArray())));
@@ -57,7 +57,7 @@ public final class AdamWOptimizer {
         return s;
     }
 
-    /** Restores moments and the step count; every parameter's moments must be present with its shape. */
+    /** Restores moments (onto their device) and the step count; every parameter's moments must be present with its shape. */
     public void load(Map<String, Entry> s, long steps, String file) {
         for (String k : params.keySet()) {
             for (String kind : new String[]{"exp_avg.", "exp_avg_sq."}) {

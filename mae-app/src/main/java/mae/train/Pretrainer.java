@@ -10,6 +10,7 @@ import mae.model.MaeConfig;
 import mae.model.MaeModel;
 import mae.model.Reconstruction;
 import mae.model.Weights;
+import mae.tensor.Device;
 import mae.tensor.Rng;
 import mae.tensor.Tensor;
 import mae.tensor.Workspace;
@@ -34,10 +35,27 @@ import java.util.Map;
  * generators whose state is part of the checkpoint.
  */
 public final class Pretrainer {
-    /** Everything that defines a run; stored in run.json and restored on --resume. */
+    /**
+     * Everything that defines a run; stored in run.json and restored on --resume. device is "cpu" or "cuda"
+     * (a run.json from before the key existed reads as cpu).
+     */
     public record Options(String config, String data, int epochs, int maxSteps, int batch, int accum, double blr,
                           double warmupEpochs, double maskRatio, String masking, boolean normPix, long seed,
-                          int checkpointEvery, int knnBank) {
+                          int checkpointEvery, int knnBank, String device) {
+
+        /** A run on the CPU. */
+        public Options(String config, String data, int epochs, int maxSteps, int batch, int accum, double blr,
+                       double warmupEpochs, double maskRatio, String masking, boolean normPix, long seed,
+                       int checkpointEvery, int knnBank) {
+            this(config, data, epochs, maxSteps, batch, accum, blr, warmupEpochs, maskRatio, masking, normPix, seed,
+                    checkpointEvery, knnBank, "cpu");
+        }
+
+        /** The same run on another device (e.g. resuming a GPU run on the CPU). */
+        public Options withDevice(String d) {
+            return new Options(config, data, epochs, maxSteps, batch, accum, blr, warmupEpochs, maskRatio, masking, normPix,
+                    seed, checkpointEvery, knnBank, d);
+        }
 
         Map<String, String> toMap() {
             Map<String, String> m = new LinkedHashMap<>();
@@ -46,6 +64,7 @@ public final class Pretrainer {
             m.put("blr", "" + blr); m.put("warmup_epochs", "" + warmupEpochs); m.put("mask_ratio", "" + maskRatio);
             m.put("masking", masking); m.put("norm_pix", "" + normPix); m.put("seed", "" + seed);
             m.put("checkpoint_every", "" + checkpointEvery); m.put("knn_bank", "" + knnBank);
+            m.put("device", device);
             return m;
         }
 
@@ -55,7 +74,8 @@ public final class Pretrainer {
                         Integer.parseInt(m.get("max_steps")), Integer.parseInt(m.get("batch")), Integer.parseInt(m.get("accum")),
                         Double.parseDouble(m.get("blr")), Double.parseDouble(m.get("warmup_epochs")), Double.parseDouble(m.get("mask_ratio")),
                         m.get("masking"), Boolean.parseBoolean(m.get("norm_pix")), Long.parseLong(m.get("seed")),
-                        Integer.parseInt(m.get("checkpoint_every")), Integer.parseInt(m.get("knn_bank")));
+                        Integer.parseInt(m.get("checkpoint_every")), Integer.parseInt(m.get("knn_bank")),
+                        m.getOrDefault("device", "cpu"));
             } catch (RuntimeException e) {
                 throw new IllegalArgumentException(file + ": cannot read the run options (" + e + ")");
             }
@@ -112,7 +132,9 @@ public final class Pretrainer {
         Schedule sched = new Schedule(Schedule.scaled(o.blr, perStep), 0, warmup, epochs);
         MaskNoise masking = MaskNoise.parse(o.masking);
 
-        MaeModel model = new MaeModel(cfg, o.seed);
+        Device device = Device.parse(o.device);
+        MaeModel model = new MaeModel(cfg, o.seed).to(device);      // parameters, gradients and AdamW moments live there
+        MaeModel evalModel = device == Device.CPU ? model : new MaeModel(cfg, o.seed);   // pictures and kNN: on the CPU
         AdamWOptimizer opt = new AdamWOptimizer(model.params.trainable(), 0.9f, 0.95f, 1e-8f, 0.05f);
         Rng rng = new Rng(o.seed * 31 + 7);
         long start = 0;
@@ -125,6 +147,7 @@ public final class Pretrainer {
             log.printf("resuming %s from step %d (%s)%n", run.dir, start, ck.getFileName());
         }
         log.printf("data: %s%n", split.description());
+        log.printf("device: %s%n", device == Device.CPU ? "cpu" : "cuda (" + Device.CUDA.describe() + ")");
         log.printf("model: %s, %,d trainable parameters; %d steps (%.2f epochs of %d steps), batch %d x accum %d, lr %.3g, mask %s %.2f%n",
                 cfg.name(), model.params.count(), total, epochs, stepsPerEpoch, o.batch, o.accum, sched.lr(), o.masking, o.maskRatio);
 
@@ -149,10 +172,10 @@ public final class Pretrainer {
                 try (Workspace.Scope scope = ws.open()) {   // the micro-batch's activations and gradients: reused buffers
                     int[] idx = java.util.Arrays.copyOfRange(perm, (pos * o.accum + micro) * o.batch, (pos * o.accum + micro + 1) * o.batch);
                     aug.batch(train, idx, buf, rng);
-                    Tensor imgs = Tensor.of(buf, o.batch, cfg.inChans(), cfg.imgSize(), cfg.imgSize());
+                    Tensor imgs = Tensor.of(buf, o.batch, cfg.inChans(), cfg.imgSize(), cfg.imgSize()).to(device);
                     Tensor noise = masking.noise(rng, o.batch, cfg.grid(), o.maskRatio);
                     Var l = model.forward(imgs, noise, o.maskRatio).loss();
-                    float lv = l.value().item();
+                    float lv = l.value().item();           // on a GPU: the step's one wait for the device
                     if (!Float.isFinite(lv))
                         throw new IllegalStateException("loss is " + lv + " at step " + step + " (epoch " + epoch + "); stopped. The last good checkpoint is "
                                 + (lastCk != null ? lastCk : run.latestCheckpoint() != null ? run.latestCheckpoint() : "none (no checkpoint was written yet)")
@@ -175,7 +198,7 @@ public final class Pretrainer {
                 requireFinite(model, s, lastCk);
                 lastCk = run.commitCheckpoint(s, dir -> save(dir, model, opt, rng, s, epoch, norm));
             }
-            if (epochEnd || last) pictures(model, showImgs, showNoise, norm, curve, epochEnd ? epoch + 1 : -1);
+            if (epochEnd || last) pictures(cpuCopy(model, evalModel), showImgs, showNoise, norm, curve, epochEnd ? epoch + 1 : -1);
         }
         bar.close();
         double secs = (System.nanoTime() - t0) / 1e9;
@@ -185,7 +208,7 @@ public final class Pretrainer {
         log.println("evaluating: kNN (k=20, cosine) on frozen mean-pooled patch features...");
         Dataset bank = train.n() > o.knnBank ? train.subset(0, o.knnBank) : train;
         Dataset queries = eval.n() > KNN_QUERIES ? eval.subset(0, KNN_QUERIES) : eval;
-        double knn = knn(model, bank, queries, aug);
+        double knn = knn(cpuCopy(model, evalModel), bank, queries, aug);
         double knnRandom = knn(new MaeModel(cfg, o.seed + 12345), bank, queries, aug);
         Result r = new Result(run.dir, lastCk, total, lastLoss, queries.n(), knn, knnRandom, secs, (total - start) * (double) perStep / Math.max(1e-9, secs));
         AtomicFiles.writeString(run.dir.resolve("result.json"), Json.flat(Map.of(
@@ -193,6 +216,12 @@ public final class Pretrainer {
                 "knn_bank", "" + bank.n(), "knn_queries", "" + queries.n(), "train_seconds", String.format(Locale.ROOT, "%.1f", secs),
                 "checkpoint", String.valueOf(lastCk))));
         return r;
+    }
+
+    /** The trained weights in a CPU model: the model itself on the CPU, else downloaded into evalModel. */
+    private static MaeModel cpuCopy(MaeModel model, MaeModel evalModel) {
+        if (evalModel != model) evalModel.params.copyFrom(model.params);
+        return evalModel;
     }
 
     private void validate(MaeConfig cfg) {
@@ -203,6 +232,8 @@ public final class Pretrainer {
         if (cfg.lenKeep(o.maskRatio) < 1) throw new IllegalArgumentException("--mask-ratio " + o.maskRatio + " keeps no patch of " + cfg.numPatches());
         if (!(o.blr > 0)) throw new IllegalArgumentException("--blr must be positive, got " + o.blr);
         MaskNoise.parse(o.masking);
+        if (Device.parse(o.device) == Device.CUDA && !Device.CUDA.available())
+            throw new IllegalArgumentException("--device cuda: CUDA is not available here: " + Device.CUDA.describe() + "; use --device cpu");
     }
 
     /** A checkpoint is only written from finite weights: an update that overflowed stops the run instead. */

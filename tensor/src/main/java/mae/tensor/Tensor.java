@@ -15,19 +15,35 @@ import java.util.Arrays;
  * transpose, narrow, select, expand, unsqueeze, squeeze) share storage; every op returns a new contiguous
  * tensor. Shapes in error messages are written [d0,d1,...].
  *
- * <p>The device is part of the tensor; this build stores every tensor on the CPU.
+ * <p>The device is part of the tensor: a CPU tensor stores a float[], a CUDA tensor a {@link CudaStorage} that
+ * its views share in the same way. Every op runs where its inputs are ({@link CudaOps} holds the CUDA side);
+ * inputs on different devices are an error. Reading values on the host (toArray, item, get, toString) from a
+ * CUDA tensor downloads them and so waits for the GPU.
  */
 public final class Tensor {
-    private final float[] data;
-    private final int offset;
-    private final int[] shape;
-    private final int[] strides;
+    // Package-private for CudaOps. Exactly one of data (CPU) and cuda (CUDA) is set.
+    final float[] data;
+    final CudaStorage cuda;
+    final int offset;
+    final int[] shape;
+    final int[] strides;
 
-    private Tensor(float[] data, int offset, int[] shape, int[] strides) {
+    private Tensor(float[] data, CudaStorage cuda, int offset, int[] shape, int[] strides) {
         this.data = data;
+        this.cuda = cuda;
         this.offset = offset;
         this.shape = shape;
         this.strides = strides;
+    }
+
+    private Tensor(float[] data, int offset, int[] shape, int[] strides) { this(data, null, offset, shape, strides); }
+
+    /** A view of this tensor's storage (on its device) with other offset, shape and strides. */
+    private Tensor withLayout(int offset, int[] shape, int[] strides) { return new Tensor(data, cuda, offset, shape, strides); }
+
+    /** A contiguous CUDA tensor over a storage, from its start. */
+    static Tensor onCuda(CudaStorage s, int[] shape) {
+        return new Tensor(null, s, 0, shape.clone(), Shapes.contiguousStrides(shape));
     }
 
     // ---------------------------------------------------------------- creation
@@ -47,6 +63,14 @@ public final class Tensor {
         float[] d = Workspace.floats(Shapes.numel(shape));
         Arrays.fill(d, v);
         return of(d, shape);
+    }
+
+    /** Zeros on a device. */
+    public static Tensor zeros(Device device, int... shape) { return full(device, 0f, shape); }
+
+    /** A constant tensor on a device. */
+    public static Tensor full(Device device, float v, int... shape) {
+        return device == Device.CUDA ? CudaOps.full(v, shape) : full(v, shape);
     }
 
     /** 0, 1, ..., n-1. */
@@ -82,16 +106,22 @@ public final class Tensor {
     public int numel() { return Shapes.numel(shape); }
     public int[] strides() { return strides.clone(); }
     public int offset() { return offset; }
-    public Device device() { return Device.CPU; }
+    public Device device() { return cuda == null ? Device.CPU : Device.CUDA; }
     public boolean isContiguous() { return Elementwise.isContiguous(shape, strides); }
 
-    /** The backing buffer, for kernels: valid as a row-major array from {@link #offset()} when contiguous. */
-    public float[] data() { return data; }
+    /** The backing buffer, for CPU kernels: valid as a row-major array from {@link #offset()} when contiguous. */
+    public float[] data() {
+        if (cuda != null) throw new IllegalStateException("tensor " + Shapes.str(shape) + " is on cuda; call .to(Device.CPU)");
+        return data;
+    }
 
-    /** Moves to a device; only the CPU exists in this build. */
+    /**
+     * This tensor on a device: itself when already there, else a contiguous copy (an upload or a download).
+     * To CUDA where no GPU is usable: IllegalStateException with the reason.
+     */
     public Tensor to(Device d) {
-        if (d == Device.CPU) return this;
-        throw new UnsupportedOperationException("device " + d + " is not available in this build (no CUDA backend yet)");
+        if (d == device()) return this;
+        return d == Device.CUDA ? CudaOps.upload(this) : of(CudaOps.toArray(this), shape);
     }
 
     private int pos(int[] idx, String op) {
@@ -106,17 +136,26 @@ public final class Tensor {
         return p;
     }
 
-    public float get(int... idx) { return data[pos(idx, "get")]; }
-    public void set(float v, int... idx) { data[pos(idx, "set")] = v; }
+    public float get(int... idx) {
+        int p = pos(idx, "get");
+        return cuda != null ? CudaOps.get(this, p) : data[p];
+    }
+
+    public void set(float v, int... idx) {
+        int p = pos(idx, "set");
+        if (cuda != null) CudaOps.set(this, p, v);
+        else data[p] = v;
+    }
 
     /** The value of a one-element tensor. */
     public float item() {
         if (numel() != 1) throw new IllegalStateException("item: tensor of shape " + Shapes.str(shape) + " has " + numel() + " elements, not 1");
-        return data[offset];
+        return cuda != null ? CudaOps.get(this, offset) : data[offset];
     }
 
-    /** A row-major copy of the values. */
+    /** A row-major copy of the values, on the host. */
     public float[] toArray() {
+        if (cuda != null) return CudaOps.toArray(this);
         float[] out = Workspace.floats(numel());
         Elementwise.copy(out, 0, shape, data, offset, strides);
         return out;
@@ -129,7 +168,7 @@ public final class Tensor {
         int[] s = inferShape(newShape);
         if (!isContiguous())
             throw new IllegalStateException("view: tensor of shape " + Shapes.str(shape) + " with strides " + Shapes.str(strides) + " is not contiguous; use reshape");
-        return new Tensor(data, offset, s, Shapes.contiguousStrides(s));
+        return withLayout(offset, s, Shapes.contiguousStrides(s));
     }
 
     /** view when contiguous, else a contiguous copy in the new shape. */
@@ -170,7 +209,7 @@ public final class Tensor {
             s[i] = shape[d];
             st[i] = strides[d];
         }
-        return new Tensor(data, offset, s, st);
+        return withLayout(offset, s, st);
     }
 
     public Tensor transpose(int d0, int d1) {
@@ -189,7 +228,7 @@ public final class Tensor {
             throw new IndexOutOfBoundsException("narrow: [" + start + ", " + (start + length) + ") out of range for dim " + d + " of size " + shape[d] + " in shape " + Shapes.str(shape));
         int[] s = shape.clone();
         s[d] = length;
-        return new Tensor(data, offset + start * strides[d], s, strides.clone());
+        return withLayout(offset + start * strides[d], s, strides.clone());
     }
 
     /** The slice at index i of dim, with that dim removed. */
@@ -209,7 +248,7 @@ public final class Tensor {
             else throw new IllegalArgumentException("expand: shape " + Shapes.str(shape) + " cannot expand to " + Shapes.str(newShape) + " (dim " + i + " has size " + shape[i] + ")");
             s[lead + i] = want;
         }
-        return new Tensor(data, offset, s, st);
+        return withLayout(offset, s, st);
     }
 
     public Tensor unsqueeze(int dim) {
@@ -219,7 +258,7 @@ public final class Tensor {
             if (i == d) { s[i] = 1; st[i] = j < shape.length ? strides[j] * shape[j] : 1; }
             else { s[i] = shape[j]; st[i] = strides[j]; j++; }
         }
-        return new Tensor(data, offset, s, st);
+        return withLayout(offset, s, st);
     }
 
     /** Removes dim, which must have size 1. */
@@ -228,18 +267,19 @@ public final class Tensor {
         if (shape[d] != 1) throw new IllegalArgumentException("squeeze: dim " + d + " of shape " + Shapes.str(shape) + " has size " + shape[d] + ", not 1");
         int[] s = new int[shape.length - 1], st = new int[shape.length - 1];
         for (int i = 0, j = 0; i < shape.length; i++) if (i != d) { s[j] = shape[i]; st[j] = strides[i]; j++; }
-        return new Tensor(data, offset, s, st);
+        return withLayout(offset, s, st);
     }
 
     /** This tensor when contiguous, else a contiguous copy. */
     public Tensor contiguous() { return isContiguous() ? this : copy(); }
 
-    /** A contiguous copy. */
-    public Tensor copy() { return of(toArray(), shape); }
+    /** A contiguous copy, on the same device. */
+    public Tensor copy() { return cuda != null ? CudaOps.copy(this) : of(toArray(), shape); }
 
     // ---------------------------------------------------------------- elementwise
 
     public Tensor map(Unary op) {
+        if (cuda != null) return CudaOps.map(op, this);
         float[] out = Workspace.floats(numel());
         Elementwise.unary(op, out, 0, shape, data, offset, strides);
         return of(out, shape);
@@ -257,6 +297,7 @@ public final class Tensor {
 
     /** a op b with broadcasting; the result is contiguous in the broadcast shape. */
     public Tensor zip(Binary op, Tensor b) {
+        if (cuda != null || b.cuda != null) return CudaOps.zip(op, this, b);
         int[] s = Shapes.broadcast(shape, b.shape, op.name().toLowerCase());
         Tensor x = expand(s), y = b.expand(s);
         float[] out = Workspace.floats(Shapes.numel(s));
@@ -270,11 +311,14 @@ public final class Tensor {
     public Tensor div(Tensor b) { return zip(Binary.DIV, b); }
     public Tensor pow(Tensor b) { return zip(Binary.POW, b); }
     public Tensor maximum(Tensor b) { return zip(Binary.MAX, b); }
-    public Tensor add(float b) { return zip(Binary.ADD, scalar(b)); }
-    public Tensor sub(float b) { return zip(Binary.SUB, scalar(b)); }
-    public Tensor mul(float b) { return zip(Binary.MUL, scalar(b)); }
-    public Tensor div(float b) { return zip(Binary.DIV, scalar(b)); }
-    public Tensor pow(float b) { return zip(Binary.POW, scalar(b)); }
+    public Tensor add(float b) { return zip(Binary.ADD, scalarHere(b)); }
+    public Tensor sub(float b) { return zip(Binary.SUB, scalarHere(b)); }
+    public Tensor mul(float b) { return zip(Binary.MUL, scalarHere(b)); }
+    public Tensor div(float b) { return zip(Binary.DIV, scalarHere(b)); }
+    public Tensor pow(float b) { return zip(Binary.POW, scalarHere(b)); }
+
+    /** A scalar on this tensor's device. */
+    private Tensor scalarHere(float v) { return cuda != null ? CudaOps.scalar(v) : scalar(v); }
 
     // ---------------------------------------------------------------- in place (on contiguous tensors)
 
@@ -287,6 +331,7 @@ public final class Tensor {
         requireOwnContiguous("addInPlace");
         if (!Arrays.equals(Shapes.broadcast(shape, b.shape, "addInPlace"), shape))
             throw new IllegalArgumentException("addInPlace: shape " + Shapes.str(b.shape) + " does not broadcast to " + Shapes.str(shape));
+        if (cuda != null || b.cuda != null) { CudaOps.addInPlace(this, b); return this; }
         Tensor y = b.expand(shape);
         Elementwise.binary(Binary.ADD, data, offset, shape, data, offset, strides, y.data, y.offset, y.strides);
         return this;
@@ -294,21 +339,24 @@ public final class Tensor {
 
     public Tensor mulInPlace(float s) {
         requireOwnContiguous("mulInPlace");
+        if (cuda != null) { CudaOps.mulInPlace(this, s); return this; }
         for (int i = offset, e = offset + numel(); i < e; i++) data[i] *= s;
         return this;
     }
 
     public Tensor fill(float v) {
         requireOwnContiguous("fill");
+        if (cuda != null) { CudaOps.fill(this, v); return this; }
         Arrays.fill(data, offset, offset + numel(), v);
         return this;
     }
 
-    /** Copies src (same shape, any strides) into this contiguous tensor. */
+    /** Copies src (same shape, any strides, any device: a copy across devices uploads or downloads) into this contiguous tensor. */
     public Tensor copyFrom(Tensor src) {
         requireOwnContiguous("copyFrom");
         if (!Arrays.equals(shape, src.shape))
             throw new IllegalArgumentException("copyFrom: source shape " + Shapes.str(src.shape) + " differs from " + Shapes.str(shape));
+        if (cuda != null || src.cuda != null) { CudaOps.copyFrom(this, src); return this; }
         Elementwise.copy(data, offset, shape, src.data, src.offset, src.strides);
         return this;
     }
@@ -365,6 +413,7 @@ public final class Tensor {
         int[] oni = outerNInner(d);
         Tensor x = oni == null ? reducedLast(d) : this;
         if (oni == null) oni = new int[]{Shapes.numel(reducedShape(shape, d, false)), Shapes.numel(shape) / Math.max(1, Shapes.numel(reducedShape(shape, d, false))), 1};
+        if (cuda != null) return CudaOps.sum(x, oni[0], oni[1], oni[2], reducedShape(shape, d, keepdim));
         float[] out = Workspace.floats(oni[0] * oni[2]);
         if (oni[1] > 0) Reduce.sum(out, x.data, x.offset, oni[0], oni[1], oni[2]);
         return of(out, reducedShape(shape, d, keepdim));
@@ -400,6 +449,7 @@ public final class Tensor {
         if (unbiased && n < 2) throw new IllegalArgumentException("var: unbiased variance needs at least 2 elements, the reduced dims of " + Shapes.str(shape) + " hold " + n);
         Tensor x = reducedLast(d);
         int outer = x.numel() / Math.max(1, n);
+        if (cuda != null) return CudaOps.var(x, outer, n, unbiased ? 1 : 0, reducedShape(shape, d, keepdim));
         float[] out = Workspace.floats(outer);
         Reduce.var(out, x.data, x.offset, outer, n, 1, unbiased ? 1 : 0);
         return of(out, reducedShape(shape, d, keepdim));
@@ -413,6 +463,7 @@ public final class Tensor {
         if (shape[d] == 0) throw new IllegalArgumentException("max: dim " + d + " of shape " + Shapes.str(shape) + " is empty");
         Tensor x = contiguous();
         int outer = Shapes.prod(shape, 0, d), inner = Shapes.prod(shape, d + 1, shape.length);
+        if (cuda != null) return CudaOps.max(x, outer, shape[d], inner, reducedShape(shape, new int[]{d}, keepdim));
         float[] out = Workspace.floats(outer * inner);
         int[] arg = new int[outer * inner];
         Reduce.max(out, arg, x.data, x.offset, outer, shape[d], inner);
@@ -424,6 +475,7 @@ public final class Tensor {
     public Tensor softmax() {
         Tensor x = contiguous();
         int cols = shape.length == 0 ? 1 : shape[shape.length - 1];
+        if (cuda != null) return CudaOps.softmax(x, numel() / Math.max(1, cols), cols);
         float[] out = Workspace.floats(numel());
         float[] in = x.offset == 0 ? x.data : x.toArray();
         Softmax.forward(out, in, numel() / Math.max(1, cols), cols);
@@ -439,6 +491,7 @@ public final class Tensor {
     public Tensor matmul(Tensor b) {
         if (shape.length < 2 || b.shape.length < 2)
             throw new IllegalArgumentException("matmul: both operands need at least 2 dims, got " + Shapes.str(shape) + " and " + Shapes.str(b.shape));
+        if (cuda != null || b.cuda != null) CudaOps.requireCuda("matmul", this, b);
         int M = shape[shape.length - 2], K = shape[shape.length - 1];
         int K2 = b.shape[b.shape.length - 2], N = b.shape[b.shape.length - 1];
         if (K != K2)
@@ -455,6 +508,7 @@ public final class Tensor {
         boolean ta = isColMajor(a), tb = isColMajor(bb);
         int lda = ta ? ae.strides[ab.length - 1] : ae.strides[ab.length - 2];
         int ldb = tb ? be.strides[bbShape.length - 1] : be.strides[bbShape.length - 2];
+        if (cuda != null) return CudaOps.matmul(ae, ta, lda, be, tb, ldb, M, N, K, batch, outShape);
         float[] out = Workspace.floats(Shapes.numel(outShape));
         int batches = Shapes.numel(batch);
         int[] bi = new int[batch.length];
@@ -500,6 +554,7 @@ public final class Tensor {
         int outer = Shapes.prod(shape, 0, d), J = index.size(d);
         int[] os = shape.clone();
         os[d] = J;
+        if (cuda != null) return CudaOps.gather(x, index, outer, shape[d], J, Shapes.prod(shape, d + 1, shape.length), inner, os);
         float[] out = Workspace.floats(Shapes.numel(os));
         Gather.gather(out, x.data, x.offset, index.data(), outer, shape[d], J, Shapes.prod(shape, d + 1, shape.length), inner);
         return of(out, os);
@@ -513,6 +568,8 @@ public final class Tensor {
         expect[d] = index.size(d);
         if (!Arrays.equals(src.shape, expect))
             throw new IllegalArgumentException("scatterAdd: source shape " + Shapes.str(src.shape) + " should be " + Shapes.str(expect));
+        if (src.cuda != null)
+            return CudaOps.scatterAdd(shape, src, index, Shapes.prod(shape, 0, d), shape[d], index.size(d), Shapes.prod(shape, d + 1, shape.length), inner);
         Tensor s = src.contiguous();
         float[] in = s.offset == 0 ? s.data : s.toArray();
         float[] out = Workspace.floats(Shapes.numel(shape));
@@ -538,6 +595,7 @@ public final class Tensor {
     /** Concatenates along dim; all other sizes must agree. */
     public static Tensor concat(int dim, Tensor... parts) {
         if (parts.length == 0) throw new IllegalArgumentException("concat: no tensors");
+        for (Tensor p : parts) if (p.cuda != null) { CudaOps.requireCuda("concat", parts); break; }
         int[] s = parts[0].shape.clone();
         int d = Shapes.dim(dim, s.length, "concat");
         int total = 0;
@@ -549,7 +607,7 @@ public final class Tensor {
             total += p.shape[d];
         }
         s[d] = total;
-        Tensor out = zeros(s);
+        Tensor out = zeros(parts[0].device(), s);
         int at = 0;
         for (Tensor p : parts) {
             out.narrowInto(d, at, p);
@@ -563,11 +621,17 @@ public final class Tensor {
         Tensor dst = narrow(dim, start, src.shape[dim]);
         if (!Arrays.equals(dst.shape, src.shape))
             throw new IllegalArgumentException("narrowInto: source shape " + Shapes.str(src.shape) + " does not fit " + Shapes.str(dst.shape));
+        if (cuda != null || src.cuda != null) {
+            CudaOps.requireCuda("narrowInto", this, src);
+            CudaOps.copyInto(dst, src);
+            return;
+        }
         Elementwise.copyStrided(data, dst.offset, dst.strides, dst.shape, src.data, src.offset, src.strides);
     }
 
-    /** Stable ascending argsort along dim. */
+    /** Stable ascending argsort along dim (of a CUDA tensor: downloaded and sorted on the host). */
     public Index argsort(int dim) {
+        if (cuda != null) return to(Device.CPU).argsort(dim);
         int d = Shapes.dim(dim, shape.length, "argsort");
         int last = shape.length - 1;
         Tensor x = transpose(d, last).contiguous();
@@ -591,7 +655,7 @@ public final class Tensor {
 
     // ---------------------------------------------------------------- comparison and printing
 
-    /** Largest |a - b| over all elements (same shapes). */
+    /** Largest |a - b| over all elements (same shapes; either may be on either device: both are read on the host). */
     public float maxAbsDiff(Tensor b) {
         if (!Arrays.equals(shape, b.shape))
             throw new IllegalArgumentException("maxAbsDiff: shapes " + Shapes.str(shape) + " and " + Shapes.str(b.shape) + " differ");
@@ -603,6 +667,7 @@ public final class Tensor {
 
     @Override public String toString() {
         StringBuilder sb = new StringBuilder("Tensor").append(Shapes.str(shape));
+        if (cuda != null) sb.append(" cuda");
         float[] v = toArray();
         int show = Math.min(v.length, 8);
         sb.append(" [");

@@ -1,6 +1,7 @@
 package mae.vit;
 
 import mae.autograd.Var;
+import mae.tensor.Device;
 import mae.tensor.Rng;
 import mae.tensor.Shapes;
 import mae.tensor.Tensor;
@@ -61,6 +62,21 @@ public final class Params {
     }
 
     public void zeroGrad() { for (Var v : all.values()) v.zeroGrad(); }
+
+    /** Moves every parameter (frozen ones included) to a device; their gradients start over there. */
+    public Params to(Device device) {
+        for (Var v : all.values()) v.setValue(v.value().to(device));
+        return this;
+    }
+
+    /** Sets every parameter to a copy of the same-named one of another model (same names and shapes, any devices). */
+    public void copyFrom(Params other) {
+        for (Map.Entry<String, Var> e : all.entrySet()) {
+            Tensor src = other.get(e.getKey()).value();
+            Device here = e.getValue().value().device();
+            e.getValue().setValue(src.device() == here ? src.copy() : src.to(here));
+        }
+    }
 
     /** Assigns a value by name, checking the shape (the error names the parameter and both shapes). */
     public void set(String name, Tensor value) {

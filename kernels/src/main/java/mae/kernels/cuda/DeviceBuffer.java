@@ -47,10 +47,13 @@ public final class DeviceBuffer implements AutoCloseable {
     /** Number of 4-byte elements. */
     public long length() { return bytes / 4; }
 
-    public DeviceBuffer copyFrom(float[] src) {
-        need(src.length);
+    public DeviceBuffer copyFrom(float[] src) { return copyFrom(src, 0); }
+
+    /** Copies src into elements [offset, offset + src.length) (waits for the stream first). */
+    public DeviceBuffer copyFrom(float[] src, long offset) {
+        need(offset, src.length);
         Cuda.sync();
-        cuMemcpyHtoD(ptr, Pointer.to(src), 4L * src.length);
+        if (src.length > 0) cuMemcpyHtoD(ptr.withByteOffset(4 * offset), Pointer.to(src), 4L * src.length);
         return this;
     }
 
@@ -61,10 +64,13 @@ public final class DeviceBuffer implements AutoCloseable {
         return this;
     }
 
-    public float[] copyTo(float[] dst) {
-        need(dst.length);
+    public float[] copyTo(float[] dst) { return copyTo(dst, 0); }
+
+    /** Fills dst from elements [offset, offset + dst.length) (waits for the stream first). */
+    public float[] copyTo(float[] dst, long offset) {
+        need(offset, dst.length);
         Cuda.sync();
-        cuMemcpyDtoH(Pointer.to(dst), ptr, 4L * dst.length);
+        if (dst.length > 0) cuMemcpyDtoH(Pointer.to(dst), ptr.withByteOffset(4 * offset), 4L * dst.length);
         return dst;
     }
 
@@ -102,9 +108,12 @@ public final class DeviceBuffer implements AutoCloseable {
         if (released) throw new IllegalStateException("device buffer of " + bytes + " bytes used after close()");
     }
 
-    private void need(long n) {
+    private void need(long n) { need(0, n); }
+
+    private void need(long offset, long n) {
         check();
-        if (4 * n > bytes) throw new IllegalArgumentException("copy of " + n + " elements into a device buffer of " + length());
+        if (offset < 0 || 4 * (offset + n) > bytes)
+            throw new IllegalArgumentException("copy of " + n + " elements at offset " + offset + " with a device buffer of " + length());
     }
 
     @Override public String toString() { return "DeviceBuffer(" + length() + " x 4 bytes)"; }
