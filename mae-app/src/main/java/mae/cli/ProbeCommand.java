@@ -33,7 +33,7 @@ public final class ProbeCommand implements Callable<Integer> {
     int trainLimit;
     @Option(names = "--epochs", defaultValue = "30", description = "linear probe epochs (default: ${DEFAULT-VALUE})")
     int epochs;
-    @Option(names = "--blr", defaultValue = "0.1", description = "linear probe base lr, lr = blr x batch / 256 (default: ${DEFAULT-VALUE})")
+    @Option(names = "--blr", defaultValue = "1.0", description = "linear probe base lr, lr = blr x batch / 256 (default: ${DEFAULT-VALUE}; plain SGD needs more than the paper's LARS blr 0.1: at 0.1 the head underfits)")
     double blr;
     @Option(names = "--batch", defaultValue = "256") int batch;
     @Option(names = "--k", defaultValue = "20", description = "kNN neighbours (default: ${DEFAULT-VALUE})") int k;
