@@ -1,5 +1,6 @@
 package mae.tensor;
 
+import mae.kernels.cuda.CudaKernels;
 import mae.kernels.Elementwise.Binary;
 import mae.kernels.Elementwise.Unary;
 import mae.tensor.DeviceKernels.Ptr;
@@ -81,7 +82,7 @@ final class CudaOps {
      */
     private static void strided(int[] shape, Ptr[] at, int[][] strides, boolean anyDims, Piece body) {
         if (Shapes.numel(shape) == 0) return;
-        int[][] c = collapse(shape, strides);
+        int[][] c = CudaKernels.merge(shape, strides);
         int[] s = c[0];
         int r = s.length, views = at.length;
         int[][] st = Arrays.copyOfRange(c, 1, c.length);
@@ -118,32 +119,6 @@ final class CudaOps {
         return looped;
     }
 
-    /**
-     * The shape and each view's strides with size-1 dims dropped and neighbouring dims merged where every view
-     * is contiguous across them: {shape, strides of view 0, strides of view 1, ...}, of the merged rank.
-     */
-    static int[][] collapse(int[] shape, int[][] strides) {
-        int r = 0;
-        int[] s = new int[shape.length];
-        int[][] t = new int[strides.length][shape.length];
-        for (int d = 0; d < shape.length; d++) {
-            if (shape[d] == 1) continue;
-            boolean merge = r > 0;
-            for (int v = 0; v < strides.length && merge; v++) merge = t[v][r - 1] == strides[v][d] * shape[d];
-            if (merge) {
-                s[r - 1] *= shape[d];
-                for (int v = 0; v < strides.length; v++) t[v][r - 1] = strides[v][d];
-            } else {
-                s[r] = shape[d];
-                for (int v = 0; v < strides.length; v++) t[v][r] = strides[v][d];
-                r++;
-            }
-        }
-        int[][] out = new int[1 + strides.length][];
-        out[0] = Arrays.copyOf(s, r);
-        for (int v = 0; v < strides.length; v++) out[1 + v] = Arrays.copyOf(t[v], r);
-        return out;
-    }
 
     // ---------------------------------------------------------------- copies
 
@@ -259,7 +234,7 @@ final class CudaOps {
         // but the kernel checks it against the matrix width.
         int la = Math.max(Math.max(lda, ta ? M : K), 1), lb = Math.max(Math.max(ldb, tb ? K : N), 1);
         int[] outBatchStrides = Arrays.copyOf(Shapes.contiguousStrides(outShape), batch.length);
-        int[][] c = collapse(batch, new int[][]{outBatchStrides, Arrays.copyOf(a.strides, batch.length), Arrays.copyOf(b.strides, batch.length)});
+        int[][] c = CudaKernels.merge(batch, new int[][]{outBatchStrides, Arrays.copyOf(a.strides, batch.length), Arrays.copyOf(b.strides, batch.length)});
         int[] s = c[0];
         int r = s.length;
         int count = r == 0 ? 1 : s[r - 1];

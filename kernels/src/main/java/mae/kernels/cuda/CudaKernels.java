@@ -147,14 +147,32 @@ public final class CudaKernels {
     }
 
     /**
-     * Shape and strides brought to rank 4 for the strided kernels: dims of size 1 dropped, neighbours merged
-     * where every view is contiguous across them, then padded with leading 1s. Throws if more than 4 remain.
+     * Shape and strides brought to rank 4 for the strided kernels: {@link #merge}d, then padded with leading 1s.
+     * Throws if more than 4 dims remain.
      */
     static int[][] collapse(String op, int[] shape, int[]... strides) {
         for (int[] st : strides)
             if (st.length != shape.length)
                 throw new IllegalArgumentException(op + ": strides " + java.util.Arrays.toString(st)
                         + " do not match shape " + java.util.Arrays.toString(shape));
+        int[][] m = merge(shape, strides);
+        int r = m[0].length;
+        if (r > 4)
+            throw new IllegalArgumentException(op + ": shape " + java.util.Arrays.toString(shape)
+                    + " with these strides needs rank " + r + " after merging; the CUDA kernel takes at most 4");
+        int[][] outp = new int[m.length][4];
+        for (int i = 0; i < 4; i++) {
+            int d = i - (4 - r);
+            for (int v = 0; v < m.length; v++) outp[v][i] = d < 0 ? (v == 0 ? 1 : 0) : m[v][d];
+        }
+        return outp;
+    }
+
+    /**
+     * The shape and each view's strides with size-1 dims dropped and neighbouring dims merged where every view
+     * is contiguous across them: {shape, strides of view 0, strides of view 1, ...}, of the merged rank.
+     */
+    public static int[][] merge(int[] shape, int[]... strides) {
         int r = 0;
         int[] s = new int[shape.length];
         int[][] t = new int[strides.length][shape.length];
@@ -172,16 +190,10 @@ public final class CudaKernels {
                 r++;
             }
         }
-        if (r > 4)
-            throw new IllegalArgumentException(op + ": shape " + java.util.Arrays.toString(shape)
-                    + " with these strides needs rank " + r + " after merging; the CUDA kernel takes at most 4");
-        int[][] outp = new int[1 + strides.length][4];
-        for (int i = 0; i < 4; i++) {
-            int d = i - (4 - r);
-            outp[0][i] = d < 0 ? 1 : s[d];
-            for (int v = 0; v < strides.length; v++) outp[1 + v][i] = d < 0 ? 0 : t[v][d];
-        }
-        return outp;
+        int[][] out = new int[1 + strides.length][];
+        out[0] = java.util.Arrays.copyOf(s, r);
+        for (int v = 0; v < strides.length; v++) out[1 + v] = java.util.Arrays.copyOf(t[v], r);
+        return out;
     }
 
     // ------------------------------------------------------------------------------------------------- reduce
