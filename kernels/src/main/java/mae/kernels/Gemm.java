@@ -80,11 +80,11 @@ public final class Gemm {
                     for (int jr = 0; jr < nc; jr += NR)
                         for (int ir = 0; ir < mc; ir += MR) {
                             int mr = Math.min(MR, mc - ir), nr = Math.min(NR, nc - jr), co = cOff + (ic + ir) * ldc + jc + jr;
-                            if (!direct) micro(kc, ap, ir * kc, 1, MR, bp, jr * kc, C, co, ldc, mr, nr, tile);
-                            else if (mr == MR) micro(kc, A, aOff + (ic + ir) * lda + pc, lda, 1, bp, jr * kc, C, co, ldc, mr, nr, tile);
+                            if (!direct) micro(kc, ap, ir * kc, kc, bp, jr * kc, C, co, ldc, mr, nr, tile);
+                            else if (mr == MR) micro(kc, A, aOff + (ic + ir) * lda + pc, lda, bp, jr * kc, C, co, ldc, mr, nr, tile);
                             else {
                                 packA(false, A, aOff, lda, ic + ir, mr, pc, kc, 1f, ap);
-                                micro(kc, ap, 0, 1, MR, bp, jr * kc, C, co, ldc, mr, nr, tile);
+                                micro(kc, ap, 0, kc, bp, jr * kc, C, co, ldc, mr, nr, tile);
                             }
                         }
                 }
@@ -92,24 +92,22 @@ public final class Gemm {
         }
     }
 
-    /** op(A)[ic.., pc..] into MR-row slivers: sliver s holds, for each k, MR values (zero padded). */
+    /**
+     * op(A)[ic.., pc..] as a row-major (mc x kc) block, alpha folded in, zero rows padding it to whole MR-row
+     * slivers: row r at ap[r * kc]. The micro-kernel then reads every operand with unit stride in k.
+     */
     private static void packA(boolean ta, float[] A, int aOff, int lda, int ic, int mc, int pc, int kc, float alpha, float[] ap) {
-        for (int ir = 0; ir < mc; ir += MR) {
-            int base = ir * kc, rows = Math.min(MR, mc - ir);
-            if (ta) {                                   // A stored (K, M): each k gives MR contiguous values
-                for (int k = 0; k < kc; k++) {
-                    int src = aOff + (pc + k) * lda + ic + ir, dst = base + k * MR;
-                    for (int r = 0; r < rows; r++) ap[dst + r] = alpha * A[src + r];
-                    for (int r = rows; r < MR; r++) ap[dst + r] = 0;
-                }
-                continue;
-            }
-            for (int r = 0; r < MR; r++) {
-                if (r >= rows) { for (int k = 0; k < kc; k++) ap[base + k * MR + r] = 0; continue; }
-                int row = aOff + (ic + ir + r) * lda + pc;
-                for (int k = 0; k < kc; k++) ap[base + k * MR + r] = alpha * A[row + k];
+        for (int r = 0; r < mc; r++) {
+            int dst = r * kc;
+            if (ta) {                                   // A stored (K, M): column ic + r of the stored matrix
+                for (int k = 0, src = aOff + pc * lda + ic + r; k < kc; k++, src += lda) ap[dst + k] = alpha * A[src];
+            } else {
+                int src = aOff + (ic + r) * lda + pc;
+                if (alpha == 1f) System.arraycopy(A, src, ap, dst, kc);
+                else for (int k = 0; k < kc; k++) ap[dst + k] = alpha * A[src + k];
             }
         }
+        java.util.Arrays.fill(ap, mc * kc, (mc + MR - 1) / MR * MR * kc, 0f);
     }
 
     /** op(B)[pc.., jc..] into NR-column slivers: sliver s holds, for each k, NR values (zero padded). */
@@ -126,16 +124,16 @@ public final class Gemm {
     }
 
     /**
-     * C[MR x NR tile] += A sliver . B sliver over kc: A element (r, k) at a[ao + r * ars + k * aks] (a packed
-     * sliver has ars = 1, aks = MR; A read in place has ars = lda, aks = 1); B sliver packed (kc x NR).
-     * Only the (mr x nr) valid part of the tile is written.
+     * C[MR x NR tile] += A sliver . B sliver over kc: A element (r, k) at a[ao + r * ars + k] (packed: ars = kc;
+     * read in place: ars = lda); B sliver packed (kc x NR). The unit stride in k lets the JIT hoist the bounds
+     * checks out of the loop. Only the (mr x nr) valid part of the tile is written.
      */
-    private static void micro(int kc, float[] a, int ao, int ars, int aks, float[] bp, int bo, float[] C, int co, int ldc, int mr, int nr, float[] t) {
+    private static void micro(int kc, float[] a, int ao, int ars, float[] bp, int bo, float[] C, int co, int ldc, int mr, int nr, float[] t) {
         FloatVector c00 = FloatVector.zero(S), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00,
                 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
         int r1 = ars, r2 = 2 * ars, r3 = 3 * ars, r4 = 4 * ars, r5 = 5 * ars;
         for (int k = 0; k < kc; k++) {
-            int b = bo + k * NR, ak = ao + k * aks;
+            int b = bo + k * NR, ak = ao + k;
             FloatVector b0 = FloatVector.fromArray(S, bp, b), b1 = FloatVector.fromArray(S, bp, b + L);
             FloatVector a0 = FloatVector.broadcast(S, a[ak]);
             c00 = b0.fma(a0, c00); c01 = b1.fma(a0, c01);
