@@ -11,7 +11,7 @@ import java.util.concurrent.Future;
  * and THREADS - 1 daemon workers run the others. (The common fork-join pool has cores - 1 workers and an
  * external caller that only waits, which on a 2-core machine leaves one core idle.) The partition depends
  * only on n, minChunk and THREADS, so results are the same run to run. Idle workers and a waiting caller poll
- * for 50 us before sleeping: a training step makes hundreds of calls, and waking a sleeping thread each time cost
+ * for 50 us before sleeping: an fmnist training step (batch 128) makes about 210 calls, and waking a sleeping thread cost
  * about 60 us per call on the 2-core VM, against about 1 us now (a loop of 20,000 calls of forRange(2, 1, no-op)).
  */
 public final class Parallel {
