@@ -57,10 +57,10 @@ public final class Gemm {
     }
 
     /**
-     * From this many columns the threads split C by columns: each then packs only its part of B, a (KC x N/threads)
-     * block that stays in its own core's L2 while every row block of A passes over it. Split by rows, each thread
-     * packs all of the (KC x NC) block, too big for L2. Paired in one JVM on the 2-core VM: 1024^3 +4-5%, 512^3 +3%,
-     * 2048^3 +2%; the MAE shapes with N of 512 to 768 within +-2%. Every element is computed the same way either way.
+     * From this many columns the threads split C by columns: each then packs only its own columns of B (half the
+     * packing, and a B block half the size, nearer its core's L2). Split by rows, each thread packs the whole
+     * (KC x NC) block. Paired in one JVM on the 2-core VM (KC 256 then): 1024^3 +4-5%, 512^3 +3%, 2048^3 +2%; the
+     * MAE shapes with N of 512 to 768 within +-2%. Every element of C is computed the same way either way.
      */
     static final int WIDE = 512;
 
@@ -71,7 +71,7 @@ public final class Gemm {
 
     static final int L = S.length();
     static final int MR = 6, NR = 2 * L;
-    static final int KC = 256, MC = 96, NC = 1024;
+    static final int KC = 512, MC = 96, NC = 1024;   // KC 512 vs 256, paired in one JVM: 1024^3 +5-8%, 2048^3 +7%
 
     private static final ThreadLocal<float[][]> PACKS = ThreadLocal.withInitial(() -> new float[][]{new float[MC * KC], new float[KC * NC], new float[MR * NR]});
 
