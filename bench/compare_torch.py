@@ -5,7 +5,8 @@
 
 Measures, in this order and never two at a time:
   1. PyTorch SGEMM (torch.mm, float32, out= preallocated) at 1024^3 and at the fmnist MAE's GEMM shapes:
-     median GFLOP/s of 21 single calls after warmup (about a second for PyTorch, 3 s for ours, whose JIT shares the cores) (what `mae bench gemm` does).
+     median GFLOP/s of 21 single calls after warmup, as `mae bench gemm` does (about a second of warmup for PyTorch,
+     3 s for ours, whose JIT shares the cores).
      1024^3 is then repeated, alternating PyTorch and ours, for --rounds rounds (default 5) and the medians
      over rounds are compared: one JVM launch of ours varies by up to +-15% on a small VM.
   2. Ours: `./mae bench gemm --m M --n N --k K` for the same shapes (last line `GFLOP/s: X`).

@@ -66,8 +66,9 @@ final class CudaStorage {
     }
 
     /**
-     * n floats from the caching allocator. Out of memory, once more after a garbage collection: memory of tensors
-     * made outside a workspace goes back only when the collector has found them unreachable.
+     * n floats from the caching allocator. Out of memory: a garbage collection, then retries for up to a second
+     * while the Cleaner thread frees what the collector found unreachable (memory of tensors made outside a
+     * workspace goes back only then). The last failure is thrown as it is.
      */
     private static DeviceBuffer deviceBuffer(long n) {
         try {
@@ -75,8 +76,15 @@ final class CudaStorage {
         } catch (IllegalStateException e) {
             if (!String.valueOf(e.getMessage()).contains("out of memory")) throw e;
             System.gc();
-            try { Thread.sleep(200); } catch (InterruptedException ie) { Thread.currentThread().interrupt(); }   // the cleaner's turn
-            return DeviceBuffer.allocate(n);
+            long deadline = System.nanoTime() + 1_000_000_000L;
+            while (true) {
+                try {
+                    return DeviceBuffer.allocate(n);
+                } catch (IllegalStateException again) {
+                    if (!String.valueOf(again.getMessage()).contains("out of memory") || System.nanoTime() > deadline) throw again;
+                    try { Thread.sleep(20); } catch (InterruptedException ie) { Thread.currentThread().interrupt(); throw again; }
+                }
+            }
         }
     }
 
