@@ -4,7 +4,7 @@ import mae.tensor.Index;
 import mae.tensor.Ops;
 import mae.tensor.Shapes;
 import mae.tensor.Tensor;
-import mae.tensor.Workspace;
+import mae.kernels.Workspace;
 
 import java.util.Arrays;
 import java.util.function.Function;

@@ -2,7 +2,7 @@ package mae.autograd;
 
 import mae.tensor.Shapes;
 import mae.tensor.Tensor;
-import mae.tensor.Workspace;
+import mae.kernels.Workspace;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;

@@ -4,7 +4,7 @@ import mae.model.MaeConfig;
 import mae.model.MaeModel;
 import mae.tensor.Rng;
 import mae.tensor.Tensor;
-import mae.tensor.Workspace;
+import mae.kernels.Workspace;
 import mae.train.AdamWOptimizer;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;

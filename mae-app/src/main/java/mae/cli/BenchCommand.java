@@ -4,11 +4,11 @@ import mae.kernels.Gemm;
 import mae.kernels.cuda.CudaAllocator;
 import mae.model.MaeConfig;
 import mae.model.MaeModel;
-import mae.tensor.CudaEmulation;
+import mae.kernels.cuda.CudaBackend;
 import mae.tensor.Device;
 import mae.tensor.Rng;
 import mae.tensor.Tensor;
-import mae.tensor.Workspace;
+import mae.kernels.Workspace;
 import mae.train.AdamWOptimizer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -78,7 +78,7 @@ public final class BenchCommand implements Runnable {
             double[] ips = new double[steps];
             long bytes0 = 0, gcs0 = 0, gcMillis0 = 0;
             CudaAllocator.Stats mem0 = null;
-            boolean gpu = dev == Device.CUDA && !CudaEmulation.enabled();
+            boolean gpu = CudaBackend.isGpu(dev.backend());
             for (int i = 0; i < warmup + steps; i++) {
                 if (i == warmup) {
                     bytes0 = Allocation.bytes(); gcs0 = Allocation.gcCount(); gcMillis0 = Allocation.gcMillis();

@@ -8,7 +8,7 @@ import mae.tensor.Index;
 import mae.tensor.Rng;
 import mae.tensor.Shapes;
 import mae.tensor.Tensor;
-import mae.tensor.Workspace;
+import mae.kernels.Workspace;
 import mae.vit.Layers.Block;
 import mae.vit.Layers.LayerNorm;
 import mae.vit.Layers.Linear;

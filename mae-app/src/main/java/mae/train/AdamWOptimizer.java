@@ -3,7 +3,7 @@ package mae.train;
 import mae.autograd.Var;
 import mae.tensor.Ops;
 import mae.tensor.Tensor;
-import mae.tensor.Workspace;
+import mae.kernels.Workspace;
 import mae.tensor.io.Safetensors.Entry;
 
 import java.util.LinkedHashMap;

@@ -2,7 +2,7 @@ package mae.train;
 
 import mae.tensor.Rng;
 import mae.tensor.Tensor;
-import mae.tensor.Workspace;
+import mae.kernels.Workspace;
 
 /**
  * Masking strategies expressed as the noise that random masking sorts (small noise is kept), so that every

@@ -13,7 +13,7 @@ import mae.model.Weights;
 import mae.tensor.Device;
 import mae.tensor.Rng;
 import mae.tensor.Tensor;
-import mae.tensor.Workspace;
+import mae.kernels.Workspace;
 import mae.tensor.io.Safetensors;
 import mae.viz.AtomicFiles;
 import mae.viz.LineChart;

@@ -4,7 +4,7 @@ import mae.autograd.Var;
 import mae.tensor.Device;
 import mae.tensor.Rng;
 import mae.tensor.Tensor;
-import mae.tensor.Workspace;
+import mae.kernels.Workspace;
 import mae.train.AdamWOptimizer;
 import org.junit.jupiter.api.Test;
 

@@ -3,7 +3,7 @@ package mae.train;
 import mae.eval.LinearProbe;
 import mae.tensor.Rng;
 import mae.tensor.Tensor;
-import mae.tensor.Workspace;
+import mae.kernels.Workspace;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -1,49 +1,37 @@
 package mae.tensor;
 
-import mae.kernels.AdamW;
-import mae.kernels.Attention;
-import mae.kernels.Gelu;
-import mae.kernels.LayerNorm;
-import mae.kernels.Softmax;
+import mae.kernels.Backend;
 
 import java.util.Arrays;
 
 /**
- * The fused neural-network ops on tensors, forward beside backward. Backward functions return new gradient
- * tensors; the autograd layer wires them. Each runs on the GPU ({@link CudaOps}) when its inputs are CUDA tensors.
+ * The fused neural-network ops on tensors, forward beside backward. Each checks shapes and hands the raw work
+ * to the backend of its inputs (mae.kernels.Backend), the same code for every device. Backward functions return
+ * new gradient tensors; the autograd layer wires them.
  */
 public final class Ops {
     private Ops() {}
-
-    /** The values as a row-major array from index 0: the backing array itself when possible, else a copy. */
-    static float[] buf(Tensor t) { return t.isContiguous() && t.offset() == 0 ? t.data() : t.toArray(); }
-
-    /** Whether any of the tensors (nulls skipped) is on CUDA: the op then runs there (and all must be). */
-    private static boolean cuda(Tensor... ts) {
-        for (Tensor t : ts) if (t != null && t.cuda != null) return true;
-        return false;
-    }
 
     private static void requireShape(String op, String what, Tensor t, int... shape) {
         if (!Arrays.equals(t.shape(), shape))
             throw new IllegalArgumentException(op + ": " + what + " has shape " + Shapes.str(t.shape()) + ", expected " + Shapes.str(shape));
     }
 
+    /** A new contiguous output of the backend, written whole by the op. */
+    private static Tensor out(Backend b, int... shape) { return Tensor.empty(b, false, shape); }
+
+    /** A new zeroed output, for the backward ops that add into their gradients. */
+    private static Tensor grad(Backend b, int... shape) { return Tensor.empty(b, true, shape); }
+
     // ---------------------------------------------------------------- linear
 
     /** x (rows, in) W^T + b with W (out, in), b (out) or null: one GEMM whose C starts as the bias rows. */
     public static Tensor linear(Tensor x, Tensor w, Tensor b) {
-        if (cuda(x, w, b)) return CudaOps.linear(x, w, b);
+        Backend be = Tensor.backend("linear", x, w, b);
         int rows = x.size(0), in = x.size(1), out = w.size(0);
-        float[] y = Workspace.floats(rows * out);
-        if (b != null) {
-            float[] bv = buf(b);
-            for (int r = 0; r < rows; r++) System.arraycopy(bv, 0, y, r * out, out);
-        }
-        Tensor xc = x.contiguous(), wc = w.contiguous();
-        mae.kernels.Gemm.gemm(false, true, rows, out, in, 1f, xc.data(), xc.offset(), in, wc.data(), wc.offset(), in,
-                b == null ? 0f : 1f, y, 0, out);
-        return Tensor.of(y, rows, out);
+        Tensor y = out(be, rows, out);
+        be.linear(y.storage, x.buf(), w.buf(), b == null ? null : b.buf(), rows, in, out);
+        return y;
     }
 
     // ---------------------------------------------------------------- layer norm
@@ -56,35 +44,34 @@ public final class Ops {
         int C = x.size(-1), rows = x.numel() / Math.max(1, C);
         requireShape("layerNorm", "weight", w, C);
         requireShape("layerNorm", "bias", b, C);
-        if (cuda(x, w, b)) return CudaOps.layerNorm(x, w, b, eps, rows, C);
-        float[] out = Workspace.floats(x.numel()), mean = Workspace.floats(rows), rstd = Workspace.floats(rows);
-        LayerNorm.forward(out, mean, rstd, buf(x), buf(w), buf(b), rows, C, eps);
-        return new LayerNormOut(Tensor.of(out, x.shape()), Tensor.of(mean, rows), Tensor.of(rstd, rows));
+        Backend be = Tensor.backend("layerNorm", x, w, b);
+        Tensor out = out(be, x.shape), mean = out(be, rows), rstd = out(be, rows);
+        be.layerNorm(out.storage, mean.storage, rstd.storage, x.buf(), w.buf(), b.buf(), rows, C, eps);
+        return new LayerNormOut(out, mean, rstd);
     }
 
     /** dx, dw, db of layer norm. */
     public static Tensor[] layerNormBackward(Tensor dout, Tensor x, Tensor w, Tensor mean, Tensor rstd) {
         int C = x.size(-1), rows = x.numel() / Math.max(1, C);
-        if (cuda(dout, x, w, mean, rstd)) return CudaOps.layerNormBackward(dout, x, w, mean, rstd, rows, C);
-        float[] dx = Workspace.floats(x.numel()), dw = Workspace.floats(C), db = Workspace.floats(C);
-        LayerNorm.backward(dx, dw, db, buf(dout), buf(x), buf(w), buf(mean), buf(rstd), rows, C);
-        return new Tensor[]{Tensor.of(dx, x.shape()), Tensor.of(dw, C), Tensor.of(db, C)};
+        Backend be = Tensor.backend("layerNormBackward", dout, x, w, mean, rstd);
+        Tensor dx = grad(be, x.shape), dw = grad(be, C), db = grad(be, C);
+        be.layerNormBackward(dx.storage, dw.storage, db.storage, dout.buf(), x.buf(), w.buf(), mean.buf(), rstd.buf(), rows, C);
+        return new Tensor[]{dx, dw, db};
     }
 
     // ---------------------------------------------------------------- GELU
 
     public static Tensor gelu(Tensor x) {
-        if (cuda(x)) return CudaOps.gelu(x);
-        float[] out = Workspace.floats(x.numel());
-        Gelu.forward(out, buf(x), out.length);
-        return Tensor.of(out, x.shape());
+        Tensor out = out(x.backend(), x.shape);
+        x.backend().gelu(out.storage, x.buf(), x.numel());
+        return out;
     }
 
     public static Tensor geluBackward(Tensor dout, Tensor x) {
-        if (cuda(dout, x)) return CudaOps.geluBackward(dout, x);
-        float[] dx = Workspace.floats(x.numel());
-        Gelu.backward(dx, buf(dout), buf(x), dx.length);
-        return Tensor.of(dx, x.shape());
+        Backend be = Tensor.backend("geluBackward", dout, x);
+        Tensor dx = grad(be, x.shape);
+        be.geluBackward(dx.storage, dout.buf(), x.buf(), x.numel());
+        return dx;
     }
 
     // ---------------------------------------------------------------- softmax (last dim)
@@ -92,10 +79,10 @@ public final class Ops {
     /** dx given dy and the forward output y. */
     public static Tensor softmaxBackward(Tensor dy, Tensor y) {
         int cols = y.size(-1);
-        if (cuda(dy, y)) return CudaOps.softmaxBackward(dy, y, y.numel() / Math.max(1, cols), cols);
-        float[] dx = Workspace.floats(y.numel());
-        Softmax.backward(dx, buf(dy), buf(y), y.numel() / Math.max(1, cols), cols);
-        return Tensor.of(dx, y.shape());
+        Backend be = Tensor.backend("softmaxBackward", dy, y);
+        Tensor dx = grad(be, y.shape);
+        be.softmaxBackward(dx.storage, dy.buf(), y.buf(), y.numel() / Math.max(1, cols), cols);
+        return dx;
     }
 
     // ---------------------------------------------------------------- attention
@@ -109,21 +96,57 @@ public final class Ops {
         if (s.length != 4) throw new IllegalArgumentException("attention: q must be (B, H, T, hd), got " + Shapes.str(s));
         requireShape("attention", "k", k, s);
         requireShape("attention", "v", v, s);
-        if (cuda(q, k, v)) return CudaOps.attention(q, k, v, scale);
+        Backend be = Tensor.backend("attention", q, k, v);
         int BH = s[0] * s[1], T = s[2], hd = s[3];
-        float[] out = Workspace.floats(q.numel()), lse = Workspace.floats(BH * T);
-        Attention.forward(out, lse, buf(q), buf(k), buf(v), BH, T, hd, scale);
-        return new AttentionOut(Tensor.of(out, s), Tensor.of(lse, s[0], s[1], T));
+        if (!be.hasFusedAttention(hd)) return composedAttention(q, k, v, scale);
+        Tensor out = out(be, s), lse = out(be, s[0], s[1], T);
+        be.attention(out.storage, lse.storage, q.buf(), k.buf(), v.buf(), BH, T, hd, scale);
+        return new AttentionOut(out, lse);
     }
 
     /** dq, dk, dv. */
     public static Tensor[] attentionBackward(Tensor dout, Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse, float scale) {
         int[] s = q.shape();
-        if (cuda(dout, q, k, v, out, lse)) return CudaOps.attentionBackward(dout, q, k, v, out, lse, scale);
+        Backend be = Tensor.backend("attentionBackward", dout, q, k, v, out, lse);
         int BH = s[0] * s[1], T = s[2], hd = s[3];
-        float[] dq = Workspace.floats(q.numel()), dk = Workspace.floats(q.numel()), dv = Workspace.floats(q.numel());
-        Attention.backward(dq, dk, dv, buf(dout), buf(q), buf(k), buf(v), buf(out), buf(lse), BH, T, hd, scale);
-        return new Tensor[]{Tensor.of(dq, s), Tensor.of(dk, s), Tensor.of(dv, s)};
+        if (!be.hasFusedAttention(hd)) return composedAttentionBackward(dout, q, k, v, lse, scale);
+        Tensor dq = grad(be, s), dk = grad(be, s), dv = grad(be, s);
+        be.attentionBackward(dq.storage, dk.storage, dv.storage, dout.buf(), q.buf(), k.buf(), v.buf(), out.buf(), lse.buf(), BH, T, hd, scale);
+        return new Tensor[]{dq, dk, dv};
+    }
+
+    /**
+     * Attention of matmuls and a softmax, for backends without a fused kernel for the head width (the (T, T)
+     * scores then live in memory): S = q k^T scale; lse = max + log sum exp(S - max); out = softmax(S) v.
+     */
+    private static AttentionOut composedAttention(Tensor q, Tensor k, Tensor v, float scale) {
+        int[] s = q.shape;
+        int T = s[2];
+        Tensor scores = q.matmul(k.transpose(-2, -1)).mul(scale);                   // (B, H, T, T)
+        Tensor max = rowMax(scores);                                                  // (B, H, T, 1)
+        Tensor lse = scores.sub(max).exp().sum(new int[]{-1}, true).log().add(max);  // (B, H, T, 1)
+        Tensor out = scores.softmax().matmul(v);                                      // (B, H, T, hd)
+        return new AttentionOut(out, lse.view(s[0], s[1], T));
+    }
+
+    /** The maximum of each last-dim row, kept where the tensor is (no index download): (..., 1). */
+    private static Tensor rowMax(Tensor x) {
+        int n = x.size(-1);
+        int[] rs = x.shape.clone();
+        rs[rs.length - 1] = 1;
+        Tensor out = out(x.backend(), rs);
+        x.backend().max(out.storage, null, x.buf(), x.numel() / Math.max(1, n), n, 1);
+        return out;
+    }
+
+    /** P = exp(S - lse); dv = P^T dout; dS = P * (dout v^T - rowsum); dq = scale dS k; dk = scale dS^T q. */
+    private static Tensor[] composedAttentionBackward(Tensor dout, Tensor q, Tensor k, Tensor v, Tensor lse, float scale) {
+        Tensor scores = q.matmul(k.transpose(-2, -1)).mul(scale);
+        Tensor p = scores.sub(lse.unsqueeze(-1)).exp();                               // (B, H, T, T)
+        Tensor dv = p.transpose(-2, -1).matmul(dout);
+        Tensor dp = dout.matmul(v.transpose(-2, -1));
+        Tensor ds = softmaxBackward(dp, p).mul(scale);
+        return new Tensor[]{ds.matmul(k), ds.transpose(-2, -1).matmul(q), dv};
     }
 
     // ---------------------------------------------------------------- AdamW
@@ -133,7 +156,6 @@ public final class Ops {
         requireShape("adamw", "grad", g, p.shape());
         if (!p.isContiguous() || !m.isContiguous() || !v.isContiguous() || p.offset() != 0 || m.offset() != 0 || v.offset() != 0)
             throw new IllegalArgumentException("adamw: parameter and moments must be contiguous, unshared tensors");
-        if (cuda(p, g, m, v)) { CudaOps.adamw(p, g, m, v, t, lr, beta1, beta2, eps, wd); return; }
-        AdamW.step(p.data(), buf(g), m.data(), v.data(), 0, p.numel(), t, lr, beta1, beta2, eps, wd);
+        Tensor.backend("adamw", p, g, m, v).adamw(p.storage, g.buf(), m.storage, v.storage, p.numel(), t, lr, beta1, beta2, eps, wd);
     }
 }

@@ -1,12 +1,13 @@
 package mae.tensor;
 
+import mae.kernels.Backend;
+import mae.kernels.Workspace;
+import mae.kernels.Buf;
 import mae.kernels.Elementwise;
 import mae.kernels.Elementwise.Binary;
 import mae.kernels.Elementwise.Unary;
-import mae.kernels.Gather;
-import mae.kernels.Gemm;
-import mae.kernels.Reduce;
-import mae.kernels.Softmax;
+import mae.kernels.HostStorage;
+import mae.kernels.Storage;
 
 import java.util.Arrays;
 
@@ -15,35 +16,62 @@ import java.util.Arrays;
  * transpose, narrow, select, expand, unsqueeze, squeeze) share storage; every op returns a new contiguous
  * tensor. Shapes in error messages are written [d0,d1,...].
  *
- * <p>The device is part of the tensor: a CPU tensor stores a float[], a CUDA tensor a {@link CudaStorage} that
- * its views share in the same way. Every op runs where its inputs are ({@link CudaOps} holds the CUDA side);
- * inputs on different devices are an error. Reading values on the host (toArray, item, get, toString) from a
- * CUDA tensor downloads them and so waits for the GPU.
+ * <p>The device is part of the tensor: its {@link Storage} belongs to one {@link Backend} (mae.kernels: the
+ * seam), which every op on it calls for the raw work; this class keeps the shape logic and is the same for
+ * every device. Inputs on different devices are an error. Reading values on the host (toArray, item, get,
+ * toString) from a CUDA tensor downloads them and so waits for the GPU.
  */
 public final class Tensor {
-    // Package-private for CudaOps. Exactly one of data (CPU) and cuda (CUDA) is set.
-    final float[] data;
-    final CudaStorage cuda;
+    final Storage storage;
     final int offset;
     final int[] shape;
     final int[] strides;
 
-    private Tensor(float[] data, CudaStorage cuda, int offset, int[] shape, int[] strides) {
-        this.data = data;
-        this.cuda = cuda;
+    private Tensor(Storage storage, int offset, int[] shape, int[] strides) {
+        this.storage = storage;
         this.offset = offset;
         this.shape = shape;
         this.strides = strides;
     }
 
-    private Tensor(float[] data, int offset, int[] shape, int[] strides) { this(data, null, offset, shape, strides); }
+    /** A view of this tensor's storage with other offset, shape and strides. */
+    private Tensor withLayout(int offset, int[] shape, int[] strides) { return new Tensor(storage, offset, shape, strides); }
 
-    /** A view of this tensor's storage (on its device) with other offset, shape and strides. */
-    private Tensor withLayout(int offset, int[] shape, int[] strides) { return new Tensor(data, cuda, offset, shape, strides); }
+    /** A contiguous tensor over a storage, from its start. */
+    static Tensor over(Storage s, int... shape) { return new Tensor(s, 0, shape.clone(), Shapes.contiguousStrides(shape)); }
 
-    /** A contiguous CUDA tensor over a storage, from its start. */
-    static Tensor onCuda(CudaStorage s, int[] shape) {
-        return new Tensor(null, s, 0, shape.clone(), Shapes.contiguousStrides(shape));
+    /** A new contiguous tensor of a backend: zeroed, or (for outputs that are written whole) undefined. */
+    static Tensor empty(Backend b, boolean zeroed, int... shape) { return over(b.allocate(Shapes.numel(shape), zeroed), shape); }
+
+    /** The backend that runs ops on this tensor. */
+    Backend backend() { return storage.backend(); }
+
+    /** This tensor's values as a contiguous operand (a copy when it is not contiguous). */
+    Buf buf() {
+        Tensor c = contiguous();
+        return new Buf(c.storage, c.offset);
+    }
+
+    /** The one backend of the tensors (nulls skipped); the error names the op and each shape and device. */
+    static Backend backend(String op, Tensor... ts) {
+        Backend b = null;
+        for (Tensor t : ts) {
+            if (t == null) continue;
+            if (b == null) b = t.backend();
+            else if (t.backend() != b) throw new IllegalArgumentException(mixedDevices(op, ts));
+        }
+        return b;
+    }
+
+    private static String mixedDevices(String op, Tensor... ts) {
+        StringBuilder s = new StringBuilder(op + ": tensors on different devices:");
+        String sep = " ";
+        for (Tensor u : ts) {
+            if (u == null) continue;
+            s.append(sep).append(Shapes.str(u.shape)).append(" on ").append(u.backend().device());
+            sep = ", ";
+        }
+        return s.append("; move them with .to(Device)").toString();
     }
 
     // ---------------------------------------------------------------- creation
@@ -52,7 +80,7 @@ public final class Tensor {
     public static Tensor of(float[] data, int... shape) {
         if (Shapes.numel(shape) != data.length)
             throw new IllegalArgumentException("Tensor.of: " + data.length + " values do not fill shape " + Shapes.str(shape));
-        return new Tensor(data, 0, shape.clone(), Shapes.contiguousStrides(shape));
+        return over(new HostStorage(data), shape);
     }
 
     public static Tensor scalar(float v) { return of(new float[]{v}); }
@@ -70,7 +98,9 @@ public final class Tensor {
 
     /** A constant tensor on a device. */
     public static Tensor full(Device device, float v, int... shape) {
-        return device == Device.CUDA ? CudaOps.full(v, shape) : full(v, shape);
+        Tensor t = empty(device.backend("Tensor.full" + Shapes.str(shape)), false, shape);
+        t.backend().fill(t.buf(), t.numel(), v);
+        return t;
     }
 
     /** 0, 1, ..., n-1. */
@@ -106,13 +136,14 @@ public final class Tensor {
     public int numel() { return Shapes.numel(shape); }
     public int[] strides() { return strides.clone(); }
     public int offset() { return offset; }
-    public Device device() { return cuda == null ? Device.CPU : Device.CUDA; }
+    public Device device() { return Device.of(backend()); }
     public boolean isContiguous() { return Elementwise.isContiguous(shape, strides); }
 
     /** The backing buffer, for CPU kernels: valid as a row-major array from {@link #offset()} when contiguous. */
     public float[] data() {
-        if (cuda != null) throw new IllegalStateException("tensor " + Shapes.str(shape) + " is on cuda; call .to(Device.CPU)");
-        return data;
+        if (!(storage instanceof HostStorage))
+            throw new IllegalStateException("tensor " + Shapes.str(shape) + " is on " + backend().device() + "; call .to(Device.CPU)");
+        return ((HostStorage) storage).data;
     }
 
     /**
@@ -121,7 +152,7 @@ public final class Tensor {
      */
     public Tensor to(Device d) {
         if (d == device()) return this;
-        return d == Device.CUDA ? CudaOps.upload(this) : of(CudaOps.toArray(this), shape);
+        return over(d.backend("Tensor" + Shapes.str(shape) + ".to(" + d + ")").fromHost(toArray()), shape);
     }
 
     private int pos(int[] idx, String op) {
@@ -137,27 +168,31 @@ public final class Tensor {
     }
 
     public float get(int... idx) {
-        int p = pos(idx, "get");
-        return cuda != null ? CudaOps.get(this, p) : data[p];
+        return read(pos(idx, "get"));
     }
 
     public void set(float v, int... idx) {
-        int p = pos(idx, "set");
-        if (cuda != null) CudaOps.set(this, p, v);
-        else data[p] = v;
+        backend().fill(new Buf(storage, pos(idx, "set")), 1, v);
+    }
+
+    /** The element at a storage position (a one-element download on a device). */
+    private float read(int p) {
+        float[] v = new float[1];
+        backend().toHost(new Buf(storage, p), v);
+        return v[0];
     }
 
     /** The value of a one-element tensor. */
     public float item() {
         if (numel() != 1) throw new IllegalStateException("item: tensor of shape " + Shapes.str(shape) + " has " + numel() + " elements, not 1");
-        return cuda != null ? CudaOps.get(this, offset) : data[offset];
+        return read(offset);
     }
 
     /** A row-major copy of the values, on the host. */
     public float[] toArray() {
-        if (cuda != null) return CudaOps.toArray(this);
         float[] out = Workspace.floats(numel());
-        Elementwise.copy(out, 0, shape, data, offset, strides);
+        if (storage instanceof HostStorage) Elementwise.copy(out, 0, shape, data(), offset, strides);   // no second copy
+        else backend().toHost(buf(), out);
         return out;
     }
 
@@ -274,15 +309,18 @@ public final class Tensor {
     public Tensor contiguous() { return isContiguous() ? this : copy(); }
 
     /** A contiguous copy, on the same device. */
-    public Tensor copy() { return cuda != null ? CudaOps.copy(this) : of(toArray(), shape); }
+    public Tensor copy() {
+        Tensor out = empty(backend(), false, shape);
+        backend().copy(out.storage, 0, out.strides, shape, storage, offset, strides);
+        return out;
+    }
 
     // ---------------------------------------------------------------- elementwise
 
     public Tensor map(Unary op) {
-        if (cuda != null) return CudaOps.map(op, this);
-        float[] out = Workspace.floats(numel());
-        Elementwise.unary(op, out, 0, shape, data, offset, strides);
-        return of(out, shape);
+        Tensor out = empty(backend(), false, shape);
+        backend().unary(op, out.storage, shape, storage, offset, strides);
+        return out;
     }
 
     public Tensor neg() { return map(Unary.NEG); }
@@ -297,12 +335,12 @@ public final class Tensor {
 
     /** a op b with broadcasting; the result is contiguous in the broadcast shape. */
     public Tensor zip(Binary op, Tensor b) {
-        if (cuda != null || b.cuda != null) return CudaOps.zip(op, this, b);
-        int[] s = Shapes.broadcast(shape, b.shape, op.name().toLowerCase());
-        Tensor x = expand(s), y = b.expand(s);
-        float[] out = Workspace.floats(Shapes.numel(s));
-        Elementwise.binary(op, out, 0, s, x.data, x.offset, x.strides, y.data, y.offset, y.strides);
-        return of(out, s);
+        String name = op.name().toLowerCase(java.util.Locale.ROOT);
+        Backend be = backend(name, this, b);
+        int[] s = Shapes.broadcast(shape, b.shape, name);
+        Tensor x = expand(s), y = b.expand(s), out = empty(be, false, s);
+        be.binary(op, out.buf(), s, x.storage, x.offset, x.strides, y.storage, y.offset, y.strides);
+        return out;
     }
 
     public Tensor add(Tensor b) { return zip(Binary.ADD, b); }
@@ -318,7 +356,7 @@ public final class Tensor {
     public Tensor pow(float b) { return zip(Binary.POW, scalarHere(b)); }
 
     /** A scalar on this tensor's device. */
-    private Tensor scalarHere(float v) { return cuda != null ? CudaOps.scalar(v) : scalar(v); }
+    private Tensor scalarHere(float v) { return full(device(), v); }
 
     // ---------------------------------------------------------------- in place (on contiguous tensors)
 
@@ -331,23 +369,21 @@ public final class Tensor {
         requireOwnContiguous("addInPlace");
         if (!Arrays.equals(Shapes.broadcast(shape, b.shape, "addInPlace"), shape))
             throw new IllegalArgumentException("addInPlace: shape " + Shapes.str(b.shape) + " does not broadcast to " + Shapes.str(shape));
-        if (cuda != null || b.cuda != null) { CudaOps.addInPlace(this, b); return this; }
+        Backend be = backend("addInPlace", this, b);
         Tensor y = b.expand(shape);
-        Elementwise.binary(Binary.ADD, data, offset, shape, data, offset, strides, y.data, y.offset, y.strides);
+        be.binary(Binary.ADD, new Buf(storage, offset), shape, storage, offset, strides, y.storage, y.offset, y.strides);
         return this;
     }
 
     public Tensor mulInPlace(float s) {
         requireOwnContiguous("mulInPlace");
-        if (cuda != null) { CudaOps.mulInPlace(this, s); return this; }
-        for (int i = offset, e = offset + numel(); i < e; i++) data[i] *= s;
+        backend().scale(new Buf(storage, offset), numel(), s);
         return this;
     }
 
     public Tensor fill(float v) {
         requireOwnContiguous("fill");
-        if (cuda != null) { CudaOps.fill(this, v); return this; }
-        Arrays.fill(data, offset, offset + numel(), v);
+        backend().fill(new Buf(storage, offset), numel(), v);
         return this;
     }
 
@@ -356,8 +392,8 @@ public final class Tensor {
         requireOwnContiguous("copyFrom");
         if (!Arrays.equals(shape, src.shape))
             throw new IllegalArgumentException("copyFrom: source shape " + Shapes.str(src.shape) + " differs from " + Shapes.str(shape));
-        if (cuda != null || src.cuda != null) { CudaOps.copyFrom(this, src); return this; }
-        Elementwise.copy(data, offset, shape, src.data, src.offset, src.strides);
+        Tensor s = src.backend() == backend() ? src : src.to(device());   // across devices: an upload or a download
+        backend().copy(storage, offset, strides, shape, s.storage, s.offset, s.strides);
         return this;
     }
 
@@ -413,10 +449,9 @@ public final class Tensor {
         int[] oni = outerNInner(d);
         Tensor x = oni == null ? reducedLast(d) : this;
         if (oni == null) oni = new int[]{Shapes.numel(reducedShape(shape, d, false)), Shapes.numel(shape) / Math.max(1, Shapes.numel(reducedShape(shape, d, false))), 1};
-        if (cuda != null) return CudaOps.sum(x, oni[0], oni[1], oni[2], reducedShape(shape, d, keepdim));
-        float[] out = Workspace.floats(oni[0] * oni[2]);
-        if (oni[1] > 0) Reduce.sum(out, x.data, x.offset, oni[0], oni[1], oni[2]);
-        return of(out, reducedShape(shape, d, keepdim));
+        Tensor out = empty(backend(), false, reducedShape(shape, d, keepdim));
+        backend().sum(out.storage, x.buf(), oni[0], oni[1], oni[2]);
+        return out;
     }
 
     /**
@@ -449,10 +484,9 @@ public final class Tensor {
         if (unbiased && n < 2) throw new IllegalArgumentException("var: unbiased variance needs at least 2 elements, the reduced dims of " + Shapes.str(shape) + " hold " + n);
         Tensor x = reducedLast(d);
         int outer = x.numel() / Math.max(1, n);
-        if (cuda != null) return CudaOps.var(x, outer, n, unbiased ? 1 : 0, reducedShape(shape, d, keepdim));
-        float[] out = Workspace.floats(outer);
-        Reduce.var(out, x.data, x.offset, outer, n, 1, unbiased ? 1 : 0);
-        return of(out, reducedShape(shape, d, keepdim));
+        Tensor out = empty(backend(), false, reducedShape(shape, d, keepdim));
+        backend().var(out.storage, x.buf(), outer, n, unbiased ? 1 : 0);
+        return out;
     }
 
     /** Max over one dim: values and the index of the first maximum. */
@@ -463,23 +497,18 @@ public final class Tensor {
         if (shape[d] == 0) throw new IllegalArgumentException("max: dim " + d + " of shape " + Shapes.str(shape) + " is empty");
         Tensor x = contiguous();
         int outer = Shapes.prod(shape, 0, d), inner = Shapes.prod(shape, d + 1, shape.length);
-        if (cuda != null) return CudaOps.max(x, outer, shape[d], inner, reducedShape(shape, new int[]{d}, keepdim));
-        float[] out = Workspace.floats(outer * inner);
-        int[] arg = new int[outer * inner];
-        Reduce.max(out, arg, x.data, x.offset, outer, shape[d], inner);
-        int[] rs = reducedShape(shape, new int[]{d}, keepdim);
-        return new MaxResult(of(out, rs), new Index(arg, rs));
+        int[] rs = reducedShape(shape, new int[]{d}, keepdim), arg = new int[outer * inner];
+        Tensor out = empty(backend(), false, rs);
+        backend().max(out.storage, arg, x.buf(), outer, shape[d], inner);
+        return new MaxResult(out, new Index(arg, rs));
     }
 
     /** Softmax over the last dim. */
     public Tensor softmax() {
-        Tensor x = contiguous();
         int cols = shape.length == 0 ? 1 : shape[shape.length - 1];
-        if (cuda != null) return CudaOps.softmax(x, numel() / Math.max(1, cols), cols);
-        float[] out = Workspace.floats(numel());
-        float[] in = x.offset == 0 ? x.data : x.toArray();
-        Softmax.forward(out, in, numel() / Math.max(1, cols), cols);
-        return of(out, shape);
+        Tensor out = empty(backend(), false, shape);
+        backend().softmax(out.storage, buf(), numel() / Math.max(1, cols), cols);
+        return out;
     }
 
     // ---------------------------------------------------------------- matmul
@@ -491,7 +520,7 @@ public final class Tensor {
     public Tensor matmul(Tensor b) {
         if (shape.length < 2 || b.shape.length < 2)
             throw new IllegalArgumentException("matmul: both operands need at least 2 dims, got " + Shapes.str(shape) + " and " + Shapes.str(b.shape));
-        if (cuda != null || b.cuda != null) CudaOps.requireCuda("matmul", this, b);
+        Backend be = backend("matmul", this, b);
         int M = shape[shape.length - 2], K = shape[shape.length - 1];
         int K2 = b.shape[b.shape.length - 2], N = b.shape[b.shape.length - 1];
         if (K != K2)
@@ -504,25 +533,14 @@ public final class Tensor {
         int[] ab = outShape.clone(), bbShape = outShape.clone();
         ab[ab.length - 1] = K;
         bbShape[bbShape.length - 2] = K;
-        Tensor ae = a.expand(ab), be = bb.expand(bbShape);
+        Tensor ae = a.expand(ab), bbe = bb.expand(bbShape);
         boolean ta = isColMajor(a), tb = isColMajor(bb);
         int lda = ta ? ae.strides[ab.length - 1] : ae.strides[ab.length - 2];
-        int ldb = tb ? be.strides[bbShape.length - 1] : be.strides[bbShape.length - 2];
-        if (cuda != null) return CudaOps.matmul(ae, ta, lda, be, tb, ldb, M, N, K, batch, outShape);
-        float[] out = Workspace.floats(Shapes.numel(outShape));
-        int batches = Shapes.numel(batch);
-        int[] bi = new int[batch.length];
-        for (int t = 0; t < batches; t++) {
-            int ao = ae.offset, bo = be.offset, rem = t;
-            for (int d = batch.length - 1; d >= 0; d--) {
-                bi[d] = rem % batch[d];
-                rem /= batch[d];
-                ao += bi[d] * ae.strides[d];
-                bo += bi[d] * be.strides[d];
-            }
-            Gemm.gemm(ta, tb, M, N, K, 1f, ae.data, ao, lda, be.data, bo, ldb, 0f, out, t * M * N, N);
-        }
-        return of(out, outShape);
+        int ldb = tb ? bbe.strides[bbShape.length - 1] : bbe.strides[bbShape.length - 2];
+        Tensor out = empty(be, false, outShape);
+        be.matmul(ta, tb, M, N, K, batch, ae.storage, ae.offset, Arrays.copyOf(ae.strides, batch.length), lda,
+                bbe.storage, bbe.offset, Arrays.copyOf(bbe.strides, batch.length), ldb, out.storage);
+        return out;
     }
 
     /** The operand as is when its last two dims are row- or column-major; else a contiguous copy. */
@@ -550,14 +568,12 @@ public final class Tensor {
     public Tensor gather(int dim, Index index) {
         int d = Shapes.dim(dim, shape.length, "gather");
         int inner = checkGatherIndex(d, index, shape, "gather");
-        Tensor x = contiguous();
         int outer = Shapes.prod(shape, 0, d), J = index.size(d);
         int[] os = shape.clone();
         os[d] = J;
-        if (cuda != null) return CudaOps.gather(x, index, outer, shape[d], J, Shapes.prod(shape, d + 1, shape.length), inner, os);
-        float[] out = Workspace.floats(Shapes.numel(os));
-        Gather.gather(out, x.data, x.offset, index.data(), outer, shape[d], J, Shapes.prod(shape, d + 1, shape.length), inner);
-        return of(out, os);
+        Tensor out = empty(backend(), false, os);
+        backend().gather(out.storage, buf(), index.data(), outer, shape[d], J, Shapes.prod(shape, d + 1, shape.length), inner);
+        return out;
     }
 
     /** A zero tensor of the given shape with src added at index along dim (the adjoint of gather). */
@@ -568,13 +584,10 @@ public final class Tensor {
         expect[d] = index.size(d);
         if (!Arrays.equals(src.shape, expect))
             throw new IllegalArgumentException("scatterAdd: source shape " + Shapes.str(src.shape) + " should be " + Shapes.str(expect));
-        if (src.cuda != null)
-            return CudaOps.scatterAdd(shape, src, index, Shapes.prod(shape, 0, d), shape[d], index.size(d), Shapes.prod(shape, d + 1, shape.length), inner);
-        Tensor s = src.contiguous();
-        float[] in = s.offset == 0 ? s.data : s.toArray();
-        float[] out = Workspace.floats(Shapes.numel(shape));
-        Gather.scatterAdd(out, in, index.data(), Shapes.prod(shape, 0, d), shape[d], index.size(d), Shapes.prod(shape, d + 1, shape.length), inner);
-        return of(out, shape);
+        Tensor out = empty(src.backend(), true, shape);
+        src.backend().scatterAdd(out.storage, src.buf(), index.data(), Shapes.prod(shape, 0, d), shape[d], index.size(d),
+                Shapes.prod(shape, d + 1, shape.length), inner);
+        return out;
     }
 
     /** Validates an index for gather along d and returns its inner size (the full inner size, or 1). */
@@ -595,7 +608,7 @@ public final class Tensor {
     /** Concatenates along dim; all other sizes must agree. */
     public static Tensor concat(int dim, Tensor... parts) {
         if (parts.length == 0) throw new IllegalArgumentException("concat: no tensors");
-        for (Tensor p : parts) if (p.cuda != null) { CudaOps.requireCuda("concat", parts); break; }
+        backend("concat", parts);
         int[] s = parts[0].shape.clone();
         int d = Shapes.dim(dim, s.length, "concat");
         int total = 0;
@@ -621,28 +634,22 @@ public final class Tensor {
         Tensor dst = narrow(dim, start, src.shape[dim]);
         if (!Arrays.equals(dst.shape, src.shape))
             throw new IllegalArgumentException("narrowInto: source shape " + Shapes.str(src.shape) + " does not fit " + Shapes.str(dst.shape));
-        if (cuda != null || src.cuda != null) {
-            CudaOps.requireCuda("narrowInto", this, src);
-            CudaOps.copyInto(dst, src);
-            return;
-        }
-        Elementwise.copyStrided(data, dst.offset, dst.strides, dst.shape, src.data, src.offset, src.strides);
+        backend("narrowInto", this, src).copy(storage, dst.offset, dst.strides, dst.shape, src.storage, src.offset, src.strides);
     }
 
     /** Stable ascending argsort along dim (of a CUDA tensor: downloaded and sorted on the host). */
     public Index argsort(int dim) {
-        if (cuda != null) return to(Device.CPU).argsort(dim);
         int d = Shapes.dim(dim, shape.length, "argsort");
         int last = shape.length - 1;
-        Tensor x = transpose(d, last).contiguous();
+        Tensor x = transpose(d, last);
         int n = shape[d];
         int[] out = new int[x.numel()];
-        Gather.argsortRows(out, x.data, x.offset, x.numel() / Math.max(1, n), n);
+        backend().argsortRows(out, x.buf(), x.numel() / Math.max(1, n), n);
         if (d == last) return new Index(out, shape);
         // Put the sorted dim back in place.
         Tensor asFloat = of(toFloats(out), x.shape).transpose(d, last).contiguous();
         int[] back = new int[out.length];
-        float[] f = asFloat.data;
+        float[] f = asFloat.data();
         for (int i = 0; i < back.length; i++) back[i] = (int) f[i];
         return new Index(back, shape);
     }
@@ -667,7 +674,7 @@ public final class Tensor {
 
     @Override public String toString() {
         StringBuilder sb = new StringBuilder("Tensor").append(Shapes.str(shape));
-        if (cuda != null) sb.append(" cuda");
+        if (device() != Device.CPU) sb.append(' ').append(backend().device());
         float[] v = toArray();
         int show = Math.min(v.length, 8);
         sb.append(" [");

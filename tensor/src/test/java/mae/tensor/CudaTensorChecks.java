@@ -1,5 +1,6 @@
 package mae.tensor;
 
+import mae.kernels.Workspace;
 import mae.kernels.Elementwise.Unary;
 import org.junit.jupiter.api.Test;
 

@@ -1,5 +1,7 @@
 package mae.tensor;
 
+import mae.kernels.cuda.EmulatedCudaBackend;
+import mae.kernels.Workspace;
 import mae.kernels.cuda.Cuda;
 import mae.kernels.cuda.CudaAllocator;
 import org.junit.jupiter.api.Assumptions;
@@ -13,7 +15,7 @@ import static org.junit.jupiter.api.Assertions.*;
 @Tag("cuda")
 class CudaTensorTest extends CudaTensorChecks {
     @BeforeEach void requireGpu() {
-        Assumptions.assumeFalse(CudaEmulation.enabled(), "CUDA emulation is on");
+        Assumptions.assumeFalse(EmulatedCudaBackend.active(), "CUDA emulation is on");
         Assumptions.assumeTrue(Cuda.available(), Cuda.reason());
     }
 

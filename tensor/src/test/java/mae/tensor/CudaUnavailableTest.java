@@ -1,5 +1,6 @@
 package mae.tensor;
 
+import mae.kernels.cuda.EmulatedCudaBackend;
 import mae.kernels.cuda.Cuda;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -9,7 +10,7 @@ import static org.junit.jupiter.api.Assertions.*;
 /** Where no GPU is usable (this is untagged: it runs in mvn test, and skips on a GPU machine). */
 class CudaUnavailableTest {
     @Test void to_cuda_without_a_gpu_throws_with_the_reason() {
-        Assumptions.assumeFalse(CudaEmulation.enabled(), "CUDA emulation is on");
+        Assumptions.assumeFalse(EmulatedCudaBackend.active(), "CUDA emulation is on");
         Assumptions.assumeFalse(Cuda.available(), "a GPU is here: " + Cuda.reason());
         assertFalse(Device.CUDA.available());
         assertEquals(Cuda.reason(), Device.CUDA.describe());

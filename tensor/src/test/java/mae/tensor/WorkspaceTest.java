@@ -1,5 +1,6 @@
 package mae.tensor;
 
+import mae.kernels.Workspace;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.*;

@@ -1,7 +1,7 @@
 package mae.tests;
 
 import mae.kernels.cuda.Cuda;
-import mae.tensor.CudaEmulation;
+import mae.kernels.cuda.EmulatedCudaBackend;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -15,7 +15,7 @@ import static org.junit.jupiter.api.Assertions.*;
 /** --device cuda where no GPU is usable (untagged: runs in mvn test; skips on a GPU machine). */
 class NoGpuTest {
     @Test void pretrain_on_cuda_without_a_gpu_is_one_line_with_the_reason_and_leaves_no_run(@TempDir Path tmp) {
-        Assumptions.assumeFalse(CudaEmulation.enabled(), "CUDA emulation is on");
+        Assumptions.assumeFalse(EmulatedCudaBackend.active(), "CUDA emulation is on");
         Assumptions.assumeFalse(Cuda.available(), "a GPU is here: " + Cuda.reason());
         Path out = tmp.resolve("run");
         Object[] r = PretrainTest.run(PretrainTest.args(out, "--device", "cuda"));

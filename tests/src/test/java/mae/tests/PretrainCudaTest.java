@@ -1,7 +1,7 @@
 package mae.tests;
 
 import mae.kernels.cuda.Cuda;
-import mae.tensor.CudaEmulation;
+import mae.kernels.cuda.EmulatedCudaBackend;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Tag;
 @Tag("cuda")
 class PretrainCudaTest extends PretrainCudaChecks {
     @BeforeEach void requireGpu() {
-        Assumptions.assumeFalse(CudaEmulation.enabled(), "CUDA emulation is on");
+        Assumptions.assumeFalse(EmulatedCudaBackend.active(), "CUDA emulation is on");
         Assumptions.assumeTrue(Cuda.available(), Cuda.reason());
     }
 }

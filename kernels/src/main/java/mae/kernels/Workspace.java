@@ -1,4 +1,4 @@
-package mae.tensor;
+package mae.kernels;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -26,7 +26,7 @@ import java.util.function.Supplier;
  */
 public final class Workspace {
     /** Buffers shorter than this come from the JVM: pooling them would cost more than it saves. */
-    static final int MIN_POOLED = 512;
+    public static final int MIN_POOLED = 512;
     private static final boolean POISON = Boolean.getBoolean("mae.workspace.poison");
     private static final ThreadLocal<Workspace> CURRENT = new ThreadLocal<>();
 
