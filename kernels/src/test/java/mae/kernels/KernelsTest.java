@@ -122,6 +122,69 @@ class KernelsTest {
         }
     }
 
+    static float[] gaussian(Random r, int n, double scale) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) x[i] = (float) (r.nextGaussian() * scale);
+        return x;
+    }
+
+    /** Layer norm: fast (rows over threads) against the one-thread double reference, at awkward sizes. */
+    @Test void fast_layer_norm_matches_reference() {
+        Random r = new Random(13);
+        int[][] sizes = {{1, 1}, {3, 7}, {65, 33}, {129, 192}, {1664, 129}};   // 1664 rows: every thread gets rows
+        for (int[] sz : sizes) {
+            int rows = sz[0], C = sz[1], n = rows * C;
+            float[] x = gaussian(r, n, 2), w = gaussian(r, C, 1), b = gaussian(r, C, 1), dout = gaussian(r, n, 1);
+            float[] o1 = new float[n], o2 = new float[n], m1 = new float[rows], m2 = new float[rows], s1 = new float[rows], s2 = new float[rows];
+            LayerNorm.forwardRef(o1, m1, s1, x, w, b, rows, C, 1e-6f);
+            LayerNorm.forward(o2, m2, s2, x, w, b, rows, C, 1e-6f);
+            String at = java.util.Arrays.toString(sz);
+            assertArrayEquals(o1, o2, "forward " + at);   // the same per-row arithmetic
+            assertArrayEquals(s1, s2, "rstd " + at);
+            float[] dx1 = new float[n], dx2 = new float[n], dw1 = new float[C], dw2 = new float[C], db1 = new float[C], db2 = new float[C];
+            LayerNorm.backwardRef(dx1, dw1, db1, dout, x, w, m1, s1, rows, C);
+            LayerNorm.backward(dx2, dw2, db2, dout, x, w, m1, s1, rows, C);
+            assertClose(dx1, dx2, 1e-5, "dx " + at);
+            // dw, db: float sums over rows per thread against double sums, ~ sqrt(rows) ulp-level terms
+            assertClose(dw1, dw2, 1e-6 * rows, "dw " + at);
+            assertClose(db1, db2, 1e-6 * rows, "db " + at);
+        }
+    }
+
+    /** Softmax: fast (rows over threads) and reference compute each row alike: equal bits. */
+    @Test void fast_softmax_matches_reference() {
+        Random r = new Random(14);
+        int[][] sizes = {{1, 1}, {5, 3}, {2, 10_007}, {700, 97}};   // 700 x 97: several threads' rows
+        for (int[] sz : sizes) {
+            int rows = sz[0], cols = sz[1], n = rows * cols;
+            float[] x = gaussian(r, n, 4), dy = gaussian(r, n, 1);
+            float[] y1 = new float[n], y2 = new float[n], d1 = new float[n], d2 = new float[n];
+            Softmax.forwardRef(y1, x, rows, cols);
+            Softmax.forward(y2, x, rows, cols);
+            assertArrayEquals(y1, y2, "forward " + java.util.Arrays.toString(sz));
+            Softmax.backwardRef(d1, dy, y1, rows, cols);
+            Softmax.backward(d2, dy, y1, rows, cols);
+            assertArrayEquals(d1, d2, "backward " + java.util.Arrays.toString(sz));
+        }
+    }
+
+    /** AdamW: fast (elements over threads) and reference run the same loop on each element: equal bits. */
+    @Test void fast_adamw_matches_reference() {
+        Random r = new Random(15);
+        for (int n : new int[]{1, 17, 100_003}) {
+            float[] p1 = gaussian(r, n + 5, 1), g = gaussian(r, n + 5, 1), m1 = gaussian(r, n + 5, 0.1), v1 = new float[n + 5];
+            for (int i = 0; i < v1.length; i++) v1[i] = Math.abs(g[i]) * 0.01f;
+            float[] p2 = p1.clone(), m2 = m1.clone(), v2 = v1.clone();
+            for (long t = 1; t <= 3; t++) {
+                AdamW.stepRef(p1, g, m1, v1, 5, n, t, 1e-3f, 0.9f, 0.95f, 1e-8f, 0.05f);
+                AdamW.step(p2, g, m2, v2, 5, n, t, 1e-3f, 0.9f, 0.95f, 1e-8f, 0.05f);
+            }
+            assertArrayEquals(p1, p2, "p, n " + n);
+            assertArrayEquals(m1, m2, "m, n " + n);
+            assertArrayEquals(v1, v2, "v, n " + n);
+        }
+    }
+
     @Test void vector_exp_matches_math_exp() {
         jdk.incubator.vector.VectorSpecies<Float> S = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED;
         float[] x = new float[S.length()], y = new float[S.length()];
