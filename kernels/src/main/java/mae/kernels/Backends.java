@@ -21,7 +21,7 @@ public final class Backends {
     public static Backend get(String device) {
         Backend b = "cuda".equals(device) ? cuda() : "cpu".equals(device) ? CpuBackend.INSTANCE : null;
         if (b == null) throw new IllegalArgumentException("unknown device '" + device + "' (expected cpu or cuda)");
-        if (CHOSEN.put(device, b) != b) LOG.log("cuda".equals(device) ? Level.INFO : Level.DEBUG, "backend " + device + ": " + b.describe());
+        if (CHOSEN.get(device) != b && CHOSEN.put(device, b) != b) LOG.log("cuda".equals(device) ? Level.INFO : Level.DEBUG, "backend " + device + ": " + b.describe());
         return b;
     }
 

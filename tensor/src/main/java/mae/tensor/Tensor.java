@@ -98,7 +98,7 @@ public final class Tensor {
 
     /** A constant tensor on a device. */
     public static Tensor full(Device device, float v, int... shape) {
-        Tensor t = empty(device.backend("Tensor.full" + Shapes.str(shape)), false, shape);
+        Tensor t = empty(device.backend(), false, shape);
         t.backend().fill(t.buf(), t.numel(), v);
         return t;
     }
@@ -356,7 +356,11 @@ public final class Tensor {
     public Tensor pow(float b) { return zip(Binary.POW, scalarHere(b)); }
 
     /** A scalar on this tensor's device. */
-    private Tensor scalarHere(float v) { return full(device(), v); }
+    private Tensor scalarHere(float v) {
+        Tensor t = empty(backend(), false);
+        backend().fill(t.buf(), 1, v);
+        return t;
+    }
 
     // ---------------------------------------------------------------- in place (on contiguous tensors)
 
