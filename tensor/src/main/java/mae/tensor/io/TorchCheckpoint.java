@@ -53,7 +53,7 @@ import mae.tensor.io.Unpickler.Tuple;
  * <p>Hostile files fail with a one-line {@link TorchCheckpointException} naming the file (and the tensor or entry
  * where there is one). No allocation is larger than the file justifies: entries and pickle lengths are checked
  * against the file before anything is allocated, each tensor must lie inside its storage entry, and the values
- * returned total at most {@code max(file bytes, 2^24)} elements, so a pickle that views one storage many times
+ * returned total at most file bytes + 2^20 elements, so a pickle that views one storage many times
  * cannot blow up memory. Files written by the legacy (pre-1.6) serializer are recognised and refused with the
  * one-line recipe to re-save them.
  */
@@ -62,7 +62,7 @@ public final class TorchCheckpoint {
     static final long MAX_PICKLE_BYTES = 16L << 20;
     private static final int MAX_ELEMENTS = Integer.MAX_VALUE - 8;
     /** Output budget beyond the file size, in elements: room for small expanded (stride-0) tensors. */
-    private static final long OUTPUT_SLACK_ELEMENTS = 1L << 24;
+    private static final long OUTPUT_SLACK_ELEMENTS = 1L << 20;
     private static final int CHUNK_BYTES = 1 << 22;
     /** Non-contiguous tensors spanning at least this many bytes are memory-mapped rather than read into the heap. */
     private static final long MAP_THRESHOLD = 1L << 20;
@@ -329,6 +329,7 @@ public final class TorchCheckpoint {
             String entryName = archive + "/data/" + storage.key();
             StoredZip.Item item = zip.item(entryName);
             if (item == null) throw new TorchCheckpointException(file, where + "its storage entry '" + entryName + "' is missing from the zip");
+            long base = zip.dataStart(item); // stored, unencrypted, inside the file: checked before anything is allocated
             long needed = storage.numel() > Long.MAX_VALUE / dtype.bytes ? -1 : storage.numel() * dtype.bytes;
             if (item.size() != needed) {
                 throw new TorchCheckpointException(file, where + "storage entry '" + entryName + "' is " + item.size() + " bytes but holds "
@@ -355,7 +356,6 @@ public final class TorchCheckpoint {
             float[] floats = dtype.isFloat ? new float[(int) numel] : null;
             long[] longValues = dtype.isFloat ? null : new long[(int) numel];
             if (numel > 0) {
-                long base = zip.dataStart(item);
                 if (isContiguous(size, stride)) readContiguous(name, dtype, base + offset * dtype.bytes, (int) numel, floats, longValues);
                 else gather(name, dtype, base, offset, last, size, stride, floats, longValues);
             }
@@ -498,6 +498,7 @@ public final class TorchCheckpoint {
 
     /** A short description of an unpickled value for error messages. */
     private static String describe(Object v) {
+        if (v instanceof Global g) return g.qualified();
         if (v instanceof String s) return "'" + (s.length() > 40 ? s.substring(0, 40) + "..." : s).replaceAll("[^ -~]", "?") + "'";
         if (v instanceof Long || v instanceof Boolean || v instanceof Double || v == null) return String.valueOf(v);
         if (v instanceof Tuple t && t.size() <= 8) {
@@ -506,6 +507,22 @@ public final class TorchCheckpoint {
             return "(" + String.join(", ", parts) + (t.size() == 1 ? ",)" : ")");
         }
         return "a " + Unpickler.typeName(v);
+    }
+
+    /** A double as Python's repr writes it: 0.00015, 65536.0, 1e-08, 1.5e+16, inf, nan. */
+    static String pythonFloat(double d) {
+        if (Double.isNaN(d)) return "nan";
+        if (Double.isInfinite(d)) return d > 0 ? "inf" : "-inf";
+        if (d == 0) return 1 / d < 0 ? "-0.0" : "0.0";
+        java.math.BigDecimal bd = new java.math.BigDecimal(Double.toString(d)).stripTrailingZeros();
+        int exponent = bd.precision() - bd.scale() - 1; // decimal exponent of the leading digit
+        if (exponent < -4 || exponent >= 16) {
+            String digits = bd.unscaledValue().abs().toString();
+            String mantissa = digits.length() == 1 ? digits : digits.charAt(0) + "." + digits.substring(1);
+            return (d < 0 ? "-" : "") + mantissa + "e" + (exponent < 0 ? "-" : "+") + (Math.abs(exponent) < 10 ? "0" : "") + Math.abs(exponent);
+        }
+        String plain = bd.toPlainString();
+        return plain.contains(".") ? plain : plain + ".0";
     }
 
     /** Python-like text of a plain value, cut at {@value #MAX_RENDER_CHARS} characters. */
@@ -521,6 +538,7 @@ public final class TorchCheckpoint {
         if (v == null) sb.append("None");
         else if (v instanceof Boolean b) sb.append(b ? "True" : "False");
         else if (v instanceof String s) sb.append('\'').append(s.replace("\\", "\\\\").replace("'", "\\'")).append('\'');
+        else if (v instanceof Double d) sb.append(pythonFloat(d));
         else if (v instanceof List<?> l) {
             sb.append('[');
             for (int i = 0; i < l.size() && sb.length() <= MAX_RENDER_CHARS; i++) { if (i > 0) sb.append(", "); render(l.get(i), sb, depth + 1); }
