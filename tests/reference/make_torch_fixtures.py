@@ -9,6 +9,8 @@ Default DIR: tensor/src/test/resources/torch/. Deterministic (fixed seeds), a fe
                        {'model': state_dict, 'optimizer': AdamW state, 'epoch': 799, 'scaler': {...},
                         'args': argparse.Namespace(...)}
   pytorch_model.bin    the same state dict saved bare (Hugging Face style)
+  protocol4.pt         the same state dict with pickle_protocol=4 (FRAME, MEMOIZE, SHORT_BINUNICODE,
+                       STACK_GLOBAL instead of protocol 2's opcodes)
   views.pt             views of one storage: transposed, row slice (storage offset), column (offset +
                        stride), expanded (stride 0), permuted; plus a scalar, an empty tensor, int64
                        position ids, int32 and float64 tensors
@@ -161,12 +163,13 @@ def main():
     files = {
         "mae_checkpoint.pth": ckpt,
         "pytorch_model.bin": sd,
+        "protocol4.pt": sd,
         "views.pt": views(),
         "half.pt": halves(),
     }
     expected, metadata = {}, {}
     for name, obj in files.items():
-        torch.save(obj, os.path.join(out_dir, name))
+        torch.save(obj, os.path.join(out_dir, name), pickle_protocol=4 if name == "protocol4.pt" else 2)
         expected_entries(name, obj["model"] if "model" in obj else obj, expected, metadata)
     torch.save(sd, os.path.join(out_dir, "legacy.pt"), _use_new_zipfile_serialization=False)
     torch.save({"model": _Evil(os.system, "echo pwned > /tmp/pwned")}, os.path.join(out_dir, "evil_os_system.pt"))

@@ -147,6 +147,8 @@ public final class TorchCheckpoint {
             throw e;
         } catch (IOException e) {
             throw new TorchCheckpointException(file, "cannot read: " + e, e);
+        } catch (RuntimeException e) { // every input is meant to be checked above; if one slips through, still one line
+            throw new TorchCheckpointException(file, "internal error in the reader (please report): " + e, e);
         }
     }
 

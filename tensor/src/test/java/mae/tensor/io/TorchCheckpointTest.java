@@ -95,6 +95,15 @@ class TorchCheckpointTest {
     }
 
     @Test
+    void pickleProtocol4ReadsTheSame() throws IOException {
+        Contents p4 = TorchCheckpoint.read(fixture("protocol4.pt")); // FRAME, MEMOIZE, SHORT_BINUNICODE, STACK_GLOBAL
+        assertMatchesExpected("protocol4.pt", p4);
+        Contents p2 = TorchCheckpoint.read(fixture("pytorch_model.bin"));
+        assertEquals(p2.tensors().keySet(), p4.tensors().keySet());
+        for (String name : p2.tensors().keySet()) assertArrayEquals(p2.tensors().get(name).floats(), p4.tensors().get(name).floats(), name);
+    }
+
+    @Test
     void viewsAreCopiedOutInRowMajorOrder() throws IOException {
         Contents c = TorchCheckpoint.read(fixture("views.pt"));
         assertMatchesExpected("views.pt", c);
@@ -176,6 +185,34 @@ class TorchCheckpointTest {
         Contents c = TorchCheckpoint.read(checkpoint("ok.pt", pickle, entries));
         // elements 1 + [0, 1] * 1 + [0, 1] * 2 in row-major order: 1, 3, 2, 4
         assertArrayEquals(new float[] {1.5f, 4.5f, 3f, 6f}, c.tensors().get("w").floats());
+    }
+
+    @Test
+    void largeTensorsAreReadInChunksAndLargeViewsMapped() throws IOException {
+        int rows = 1500, cols = 1000; // 6 MB of F32: more than one 4 MiB read chunk, and a view spanning over 1 MiB (mapped)
+        ByteBuffer data = ByteBuffer.allocate(rows * cols * 4).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < rows * cols; i++) data.putFloat(i);
+        ByteBuffer half = ByteBuffer.allocate(rows * cols * 2).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < rows * cols; i++) half.putShort((short) (0x3C00 + (i % 1024))); // 1 + (i % 1024) / 1024
+        PickleBytes p = PickleBytes.proto2().emptyDict().mark()
+                .str("full").tensor("FloatStorage", "0", (long) rows * cols, 0, new long[] {rows, cols}, new long[] {cols, 1})
+                .str("t").tensor("FloatStorage", "0", (long) rows * cols, 1, new long[] {cols - 1, rows}, new long[] {1, cols})
+                .str("h").tensor("HalfStorage", "1", (long) rows * cols, 0, new long[] {rows * cols}, ONE)
+                .op('u').stop();
+        Map<String, byte[]> entries = new LinkedHashMap<>();
+        entries.put("archive/data/0", data.array());
+        entries.put("archive/data/1", half.array());
+        Contents c = TorchCheckpoint.read(checkpoint("large.pt", p.bytes(), entries));
+        float[] full = c.tensors().get("full").floats();
+        for (int i = 0; i < full.length; i++) if (full[i] != i) throw new AssertionError("full[" + i + "] = " + full[i]);
+        float[] t = c.tensors().get("t").floats(); // t[j][r] = element 1 + j + r * cols
+        for (int j = 0; j < cols - 1; j++) {
+            for (int r = 0; r < rows; r++) {
+                if (t[j * rows + r] != 1 + j + r * cols) throw new AssertionError("t[" + j + "][" + r + "] = " + t[j * rows + r]);
+            }
+        }
+        float[] h = c.tensors().get("h").floats();
+        for (int i = 0; i < h.length; i++) if (h[i] != 1 + (i % 1024) / 1024f) throw new AssertionError("h[" + i + "] = " + h[i]);
     }
 
     @Test
@@ -372,6 +409,37 @@ class TorchCheckpointTest {
         byte[] pickle = p.binget(0).op('s').stop().bytes();
         Contents c = assertTimeoutPreemptively(Duration.ofSeconds(5), () -> TorchCheckpoint.read(checkpoint("dag.pt", pickle, Map.of())));
         assertEquals(new Omitted("too large to convert, not read"), c.extras().get("x"));
+    }
+
+    @Test
+    void oversizedPickleIsRefusedBeforeItIsRead() throws IOException {
+        byte[] pickle = new byte[(int) TorchCheckpoint.MAX_PICKLE_BYTES + 1];
+        assertError(checkpoint("bigpkl.pt", pickle, Map.of()), "zip entry 'archive/data.pkl' is 16777217 bytes, over the 16777216-byte limit");
+    }
+
+    /** Random byte changes and cuts of real checkpoints: each read succeeds or fails with one checked line, quickly. */
+    @Test
+    void corruptedFixturesFailCleanly() throws IOException {
+        java.util.Random random = new java.util.Random(20240601);
+        int failures = 0;
+        for (String name : List.of("mae_checkpoint.pth", "views.pt", "half.pt", "protocol4.pt")) {
+            byte[] original = Files.readAllBytes(fixture(name));
+            for (int round = 0, rounds = Integer.getInteger("mae.fuzz.rounds", 150); round < rounds; round++) {
+                byte[] bytes = original.clone();
+                int changes = 1 + random.nextInt(4);
+                for (int k = 0; k < changes; k++) bytes[random.nextInt(bytes.length)] = (byte) random.nextInt(256);
+                if (round % 10 == 0) bytes = Arrays.copyOf(bytes, random.nextInt(bytes.length));
+                Path file = write("fuzz.pt", bytes);
+                try {
+                    assertTimeoutPreemptively(Duration.ofSeconds(5), () -> TorchCheckpoint.read(file), name + " round " + round);
+                } catch (Exception e) {
+                    failures++;
+                    String m = e.getMessage();
+                    assertTrue(e instanceof TorchCheckpointException && !m.contains("\n") && !m.contains("internal error"), name + " round " + round + ": " + e);
+                }
+            }
+        }
+        assertTrue(failures > 0, "some corruptions are caught");
     }
 
     @Test
