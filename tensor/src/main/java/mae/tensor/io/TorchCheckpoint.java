@@ -41,7 +41,9 @@ import mae.tensor.io.Unpickler.Tuple;
  * {@code IntStorage} (I32) give longs, as {@link Safetensors#read} does for those dtypes, so an integer buffer
  * such as a position-id table loads. Other storage types (bool, uint8, ...) are refused by name. Each
  * {@link Entry} keeps the source dtype's name and holds the values in row-major order: a tensor's storage offset,
- * size and stride are honoured, and a non-contiguous tensor (a transpose, a strided slice, an expand) is copied out.
+ * size and stride are honoured, and a non-contiguous tensor (a transpose, a strided slice, an expand) is copied out
+ * (from a memory-mapped window when it spans 1 MiB or more; at most 2 GiB). Contiguous tensors are read in 4 MiB
+ * chunks.
  *
  * <p>Where the tensors come from: official MAE checkpoints keep the state dict under the top-level key
  * {@code model} (beside {@code epoch}, {@code args}, and in training checkpoints {@code optimizer} and
@@ -58,7 +60,7 @@ import mae.tensor.io.Unpickler.Tuple;
  * one-line recipe to re-save them.
  */
 public final class TorchCheckpoint {
-    /** Largest data.pkl read (a ViT-H state dict's is about 40 kB). */
+    /** Largest data.pkl read (a state dict's takes about 100 bytes per tensor: tens of kB for a ViT-H). */
     static final long MAX_PICKLE_BYTES = 16L << 20;
     private static final int MAX_ELEMENTS = Integer.MAX_VALUE - 8;
     /** Output budget beyond the file size, in elements: room for small expanded (stride-0) tensors. */
@@ -301,7 +303,7 @@ public final class TorchCheckpoint {
         }
 
         private Entry tensor(String name, TensorRef ref) throws IOException {
-            String where = "tensor '" + name + "': ";
+            String where = "tensor '" + clip(name) + "': ";
             Tuple a = ref.args();
             if (!(a.get(0) instanceof StorageRef storage)) throw new TorchCheckpointException(file, where + "storage is a " + Unpickler.typeName(a.get(0)));
             if (!(a.get(1) instanceof Long offset) || offset < 0) throw new TorchCheckpointException(file, where + "storage offset " + describe(a.get(1)) + " is not a non-negative int");
@@ -380,7 +382,7 @@ public final class TorchCheckpoint {
             for (int done = 0; done < numel; ) {
                 int count = Math.min(numel - done, perChunk);
                 buf.clear().limit(count * dtype.bytes);
-                StoredZip.readFully(file, ch, buf, position, "tensor '" + name + "'");
+                StoredZip.readFully(file, ch, buf, position, "tensor '" + clip(name) + "'");
                 buf.flip();
                 switch (dtype) {
                     case F32 -> buf.asFloatBuffer().get(floats, done, count);
@@ -397,7 +399,7 @@ public final class TorchCheckpoint {
                             float[] floats, long[] longValues) throws IOException {
             long spanBytes = (last - offset + 1) * dtype.bytes;
             if (spanBytes > Integer.MAX_VALUE) {
-                throw new TorchCheckpointException(file, "tensor '" + name + "': non-contiguous, spans " + spanBytes + " bytes of its storage; at most 2 GiB is supported");
+                throw new TorchCheckpointException(file, "tensor '" + clip(name) + "': non-contiguous, spans " + spanBytes + " bytes of its storage; at most 2 GiB is supported");
             }
             long start = base + offset * dtype.bytes;
             ByteBuffer span;
@@ -405,7 +407,7 @@ public final class TorchCheckpoint {
                 span = ch.map(FileChannel.MapMode.READ_ONLY, start, spanBytes);
             } else {
                 span = ByteBuffer.allocate((int) spanBytes);
-                StoredZip.readFully(file, ch, span, start, "tensor '" + name + "'");
+                StoredZip.readFully(file, ch, span, start, "tensor '" + clip(name) + "'");
             }
             span.order(ByteOrder.LITTLE_ENDIAN);
             int dims = size.length;
@@ -496,6 +498,11 @@ public final class TorchCheckpoint {
         List<String> types = new ArrayList<>();
         for (Object o : args.items()) types.add(Unpickler.typeName(o));
         return "(" + String.join(", ", types) + ")";
+    }
+
+    /** A name from the file, cut to 200 characters for a message. */
+    private static String clip(String name) {
+        return name.length() > 200 ? name.substring(0, 200) + "..." : name;
     }
 
     /** A short description of an unpickled value for error messages. */

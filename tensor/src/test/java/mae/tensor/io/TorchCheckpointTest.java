@@ -292,6 +292,16 @@ class TorchCheckpointTest {
     }
 
     @Test
+    void namesFromTheFileCannotBreakTheMessageLine() throws IOException {
+        byte[] pickle = PickleBytes.stateDict("evil\nname\r" + "x".repeat(5000), "FloatStorage", "7", 1, 0, ONE, ONE);
+        String m = assertError(checkpoint("names.pt", pickle, Map.of()), "tensor 'evil\\u000aname\\u000dxxx");
+        assertTrue(m.endsWith("...': its storage entry 'archive/data/7' is missing from the zip") && m.length() < 400, m);
+        assertTrue(TorchCheckpointException.oneLine("y".repeat(5000)).length() == 2003);
+        byte[] zip = zipBytes(Map.of("a\nb/data.pkl", PickleBytes.proto2().emptyList().stop().bytes()), true);
+        assertError(write("entry.pt", zip), "zip entry 'a\\u000ab/data.pkl': is compressed");
+    }
+
+    @Test
     void bigEndianCheckpointsAreRefused() throws IOException {
         Map<String, byte[]> entries = Map.of("archive/byteorder", "big".getBytes(StandardCharsets.US_ASCII));
         assertError(checkpoint("be.pt", PickleBytes.proto2().emptyDict().stop().bytes(), entries), "written on a big-endian machine");
