@@ -25,7 +25,7 @@ import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-/** ./mae explain without a browser: the report's stages, shapes, multiply-adds and pictures, and bad input. */
+/** bin/mae explain without a browser: the report's stages, shapes, multiply-adds and pictures, and bad input. */
 class ExplainTest {
     static final MaeConfig TINY = MaeConfig.named("tiny");
 

@@ -16,7 +16,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
-/** ./mae probe: top-1 accuracy from frozen encoder features, beside the same protocol on a random-init encoder. */
+/** bin/mae probe: top-1 accuracy from frozen encoder features, beside the same protocol on a random-init encoder. */
 @Command(name = "probe", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Evaluate a pretrained encoder on frozen features: linear probe (the paper's protocol) or kNN.",
                 "Prints the random-init baseline beside it; the last line is 'accuracy: X'."})

@@ -13,7 +13,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
-/** ./mae pretrain: the main job. With no arguments, a few minutes of fmnist pretraining on the embedded data. */
+/** bin/mae pretrain: the main job. With no arguments, a few minutes of fmnist pretraining on the embedded data. */
 @Command(name = "pretrain", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Pretrain a Masked Autoencoder, then show what it learned (pictures, checkpoint, kNN accuracy).",
                 "With no arguments: the fmnist config for " + PretrainCommand.DEFAULT_STEPS + " steps of batch 64 on Fashion-MNIST (about 8 minutes on 2 cores)."})
@@ -97,7 +97,7 @@ public final class PretrainCommand implements Callable<Integer> {
             System.out.println("checkpoint: " + r.checkpoint());
             System.out.println("metrics:    " + r.runDir().resolve("metrics.jsonl"));
             System.out.printf(Locale.ROOT, "kNN accuracy (k=20, cosine on mean-pooled patch features, %d held-out images): pretrained %.4f vs random-init encoder %.4f%n", r.knnQueries(), r.knnAccuracy(), r.knnRandomInit());
-            System.out.println("next:       ./mae probe --method linear   (reads runs/latest)");
+            System.out.println("next:       bin/mae probe --method linear   (reads runs/latest)");
         }
     }
 }

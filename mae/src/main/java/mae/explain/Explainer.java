@@ -99,7 +99,7 @@ public final class Explainer {
         return new Checkpoint(weights, model, false, norm, weights.getFileName() + " holds the encoder only: it has no decoder_embed.*, "
                 + "mask_token, decoder_blocks.* or decoder_pred.* tensors (released encoder-only MAE checkpoints drop the decoder, "
                 + "which only pretraining needs). The decoder stages, the reconstruction and the per-patch loss need those weights, "
-                + "so this report stops after the encoder. Pass a *_full checkpoint or one written by ./mae pretrain to see them.");
+                + "so this report stops after the encoder. Pass a *_full checkpoint or one written by bin/mae pretrain to see them.");
     }
 
     /** An image file, converted to the model's channels and resized (with a note) to its input size. */

@@ -86,7 +86,7 @@ public final class Pretrainer {
     public record Result(Path runDir, Path checkpoint, long steps, double finalLoss, int knnQueries, double knnAccuracy, double knnRandomInit,
                          double seconds, double imagesPerSecond) {}
 
-    /** Held-out images classified by the quick kNN at the end of pretraining (./mae probe uses them all). */
+    /** Held-out images classified by the quick kNN at the end of pretraining (bin/mae probe uses them all). */
     static final int KNN_QUERIES = 2000;
 
     private final Options o;

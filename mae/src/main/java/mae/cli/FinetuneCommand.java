@@ -13,7 +13,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
-/** ./mae finetune: train the whole encoder with a classification head; random-init baseline beside it. */
+/** bin/mae finetune: train the whole encoder with a classification head; random-init baseline beside it. */
 @Command(name = "finetune", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Fine-tune the pretrained encoder end to end (AdamW, layer-wise lr decay, label smoothing).",
                 "Prints the random-init baseline beside it; the last line is 'accuracy: X'."})

@@ -29,7 +29,7 @@ public final class Main implements Runnable {
         return m == null || m.isBlank() ? t.getClass().getSimpleName() : m;
     }
 
-    /** The project root (set by the ./mae launcher), where data/ and runs/ live. */
+    /** The project root (set by the bin/mae launcher), where data/ and runs/ live. */
     static java.nio.file.Path home() {
         return java.nio.file.Path.of(System.getProperty("mae.home", ".")).toAbsolutePath().normalize();
     }

@@ -16,7 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 
-/** ./mae explain: an HTML report that walks one image through the MAE, stage by stage, with the run's numbers. */
+/** bin/mae explain: an HTML report that walks one image through the MAE, stage by stage, with the run's numbers. */
 @Command(name = "explain", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Walk one image through the MAE and write a self-contained HTML report (DIR/index.html and its pictures): "
                 + "patches, masking, each stage's shape and multiply-adds, attention maps, reconstruction, per-patch loss, several mask ratios.")

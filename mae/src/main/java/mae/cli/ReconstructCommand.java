@@ -17,7 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
-/** ./mae reconstruct: the Figure 2 grid for any image. */
+/** bin/mae reconstruct: the Figure 2 grid for any image. */
 @Command(name = "reconstruct", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Mask an image and reconstruct it: writes original | masked | reconstruction | + visible as a PNG.")
 public final class ReconstructCommand implements Callable<Integer> {

@@ -42,7 +42,7 @@ public final class Weights {
         MaeModel model = new MaeModel(cfg, 0);
         if (!c.tensors().containsKey("decoder_embed.weight") && !c.tensors().containsKey("decoder_pred.weight"))
             throw new IllegalArgumentException(file + ": holds an encoder only (no decoder_embed.* or decoder_pred.* tensors); "
-                    + "this command needs the decoder (a *_full checkpoint, or one written by ./mae pretrain)");
+                    + "this command needs the decoder (a *_full checkpoint, or one written by bin/mae pretrain)");
         assign(model.params, c.tensors(), file, List.of());
         return model;
     }

@@ -48,7 +48,7 @@ final class EvalSetup {
     static Path latestRun(Path home) throws IOException {
         Path latest = home.resolve("runs/latest");
         if (!Files.exists(latest))
-            throw new IllegalArgumentException("no --checkpoint given and no runs/latest (run ./mae pretrain first, or pass --checkpoint FILE|DIR)");
+            throw new IllegalArgumentException("no --checkpoint given and no runs/latest (run bin/mae pretrain first, or pass --checkpoint FILE|DIR)");
         return Path.of(Files.readString(latest, StandardCharsets.UTF_8).trim());
     }
 }
