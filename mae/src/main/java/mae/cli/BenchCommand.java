@@ -4,12 +4,12 @@ import mae.kernels.Gemm;
 import mae.kernels.cuda.CudaAllocator;
 import mae.model.MaeConfig;
 import mae.model.MaeModel;
+import mae.optim.AdamW;
 import mae.tensor.CudaEmulation;
 import mae.tensor.Device;
 import mae.tensor.Rng;
 import mae.tensor.Tensor;
 import mae.tensor.Workspace;
-import mae.train.AdamWOptimizer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -71,7 +71,7 @@ public final class BenchCommand implements Runnable {
                 throw new IllegalArgumentException("--device cuda: CUDA is not available here: " + Device.CUDA.describe());
             MaeConfig cfg = MaeConfig.named(config);
             MaeModel model = new MaeModel(cfg, 0).to(dev);
-            AdamWOptimizer opt = new AdamWOptimizer(model.params.trainable(), 0.9f, 0.95f, 1e-8f, 0.05f);
+            AdamW opt = new AdamW(model.params.trainable(), 0.9f, 0.95f, 1e-8f, 0.05f);
             Rng r = new Rng(2);
             Tensor imgs = Tensor.randn(r, batch, cfg.inChans(), cfg.imgSize(), cfg.imgSize()).to(dev);   // uploaded once
             Workspace ws = new Workspace();

@@ -5,7 +5,7 @@ import mae.data.Normalization;
 import mae.explain.Explainer;
 import mae.explain.Report;
 import mae.model.MaeConfig;
-import mae.train.MaskNoise;
+import mae.model.MaskNoise;
 import mae.train.RunDir;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

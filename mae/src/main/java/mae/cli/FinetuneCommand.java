@@ -2,8 +2,8 @@ package mae.cli;
 
 import mae.eval.Encoders;
 import mae.eval.Finetune;
-import mae.train.Json;
-import mae.viz.AtomicFiles;
+import mae.io.AtomicFiles;
+import mae.io.Json;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 

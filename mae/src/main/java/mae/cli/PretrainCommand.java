@@ -1,8 +1,8 @@
 package mae.cli;
 
+import mae.io.AtomicFiles;
 import mae.tensor.Device;
 import mae.train.Pretrainer;
-import mae.viz.AtomicFiles;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 

@@ -1,12 +1,12 @@
 package mae.cli;
 
 import mae.eval.Encoders;
+import mae.eval.Features;
+import mae.eval.Knn;
 import mae.eval.LinearProbe;
-import mae.train.Features;
-import mae.train.Json;
-import mae.train.Knn;
+import mae.io.AtomicFiles;
+import mae.io.Json;
 import mae.vit.VisionTransformer;
-import mae.viz.AtomicFiles;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 

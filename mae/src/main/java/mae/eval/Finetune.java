@@ -5,9 +5,9 @@ import mae.autograd.Grad;
 import mae.autograd.Var;
 import mae.data.Augment;
 import mae.data.Dataset;
+import mae.optim.AdamW;
 import mae.tensor.Rng;
 import mae.tensor.Tensor;
-import mae.train.AdamWOptimizer;
 import mae.vit.Layers.LayerNorm;
 import mae.vit.Layers.Linear;
 import mae.vit.Params;
@@ -35,7 +35,7 @@ public final class Finetune {
         fc.weight.setValue(Tensor.randn(rng, classes, enc.dim).mul(2e-5f)); // MAE: trunc_normal std 2e-5 on the head
         LinkedHashMap<String, Var> all = new LinkedHashMap<>(enc.params.trainable());
         all.putAll(head.trainable());
-        AdamWOptimizer opt = new AdamWOptimizer(all, 0.9f, 0.999f, 1e-8f, 0.05f);
+        AdamW opt = new AdamW(all, 0.9f, 0.999f, 1e-8f, 0.05f);
         Map<String, Float> scale = layerScales(all, enc.depth, s.layerDecay());
         int B = s.batch(), spe = Math.max(1, train.n() / B), total = spe * s.epochs();
         double lr = s.blr() * B / 256;

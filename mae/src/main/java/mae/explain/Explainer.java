@@ -9,14 +9,13 @@ import mae.data.Normalization;
 import mae.eval.Encoders;
 import mae.model.MaeConfig;
 import mae.model.MaeModel;
+import mae.model.MaskNoise;
 import mae.model.Reconstruction;
 import mae.model.Weights;
 import mae.tensor.Rng;
 import mae.tensor.Tensor;
 import mae.tensor.io.Safetensors;
-import mae.train.MaskNoise;
 
-import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -25,6 +24,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
+import javax.imageio.ImageIO;
 
 /**
  * Walks one image through a loaded MAE with the engine's own forward pass under a {@link Trace}: one pass per

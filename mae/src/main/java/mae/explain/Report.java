@@ -1,11 +1,11 @@
 package mae.explain;
 
 import mae.autograd.Trace;
+import mae.io.AtomicFiles;
 import mae.model.MaeConfig;
 import mae.model.Reconstruction;
 import mae.tensor.Shapes;
 import mae.tensor.Tensor;
-import mae.viz.AtomicFiles;
 import mae.viz.ImageGrid;
 
 import java.io.IOException;

@@ -1,6 +1,6 @@
 package mae.train;
 
-import mae.viz.AtomicFiles;
+import mae.io.AtomicFiles;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

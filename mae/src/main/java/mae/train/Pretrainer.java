@@ -6,16 +6,21 @@ import mae.data.Augment;
 import mae.data.Dataset;
 import mae.data.Datasets;
 import mae.data.Normalization;
+import mae.eval.Features;
+import mae.eval.Knn;
+import mae.io.AtomicFiles;
+import mae.io.Json;
 import mae.model.MaeConfig;
 import mae.model.MaeModel;
+import mae.model.MaskNoise;
 import mae.model.Reconstruction;
 import mae.model.Weights;
+import mae.optim.AdamW;
 import mae.tensor.Device;
 import mae.tensor.Rng;
 import mae.tensor.Tensor;
 import mae.tensor.Workspace;
 import mae.tensor.io.Safetensors;
-import mae.viz.AtomicFiles;
 import mae.viz.LineChart;
 
 import java.io.IOException;
@@ -135,7 +140,7 @@ public final class Pretrainer {
         Device device = Device.parse(o.device);
         MaeModel model = new MaeModel(cfg, o.seed).to(device);      // parameters, gradients and AdamW moments live there
         MaeModel evalModel = device == Device.CPU ? model : new MaeModel(cfg, o.seed);   // pictures and kNN: on the CPU
-        AdamWOptimizer opt = new AdamWOptimizer(model.params.trainable(), 0.9f, 0.95f, 1e-8f, 0.05f);
+        AdamW opt = new AdamW(model.params.trainable(), 0.9f, 0.95f, 1e-8f, 0.05f);
         Rng rng = new Rng(o.seed * 31 + 7);
         long start = 0;
         List<double[]> curve = new ArrayList<>();
@@ -284,7 +289,7 @@ public final class Pretrainer {
 
     // ---------------------------------------------------------------- checkpoints
 
-    private static void save(Path dir, MaeModel model, AdamWOptimizer opt, Rng rng, long step, int epoch, Normalization norm) throws IOException {
+    private static void save(Path dir, MaeModel model, AdamW opt, Rng rng, long step, int epoch, Normalization norm) throws IOException {
         Map<String, String> meta = new LinkedHashMap<>(norm.toMetadata());
         meta.put("step", "" + step);
         Weights.save(dir.resolve("weights.safetensors"), model, meta);
@@ -298,7 +303,7 @@ public final class Pretrainer {
         AtomicFiles.writeString(dir.resolve("state.json"), Json.flat(st));
     }
 
-    private static long restore(Path dir, MaeModel model, AdamWOptimizer opt, Rng rng) throws IOException {
+    private static long restore(Path dir, MaeModel model, AdamW opt, Rng rng) throws IOException {
         Path w = dir.resolve("weights.safetensors");
         Safetensors.Contents c = Safetensors.read(w);
         MaeConfig saved = MaeConfig.fromMetadata(c.metadata(), w.toString());

@@ -1,5 +1,7 @@
 package mae.viz;
 
+import mae.io.AtomicFiles;
+
 import java.awt.image.BufferedImage;
 import java.awt.image.WritableRaster;
 import java.io.IOException;

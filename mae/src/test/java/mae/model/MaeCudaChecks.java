@@ -1,11 +1,11 @@
 package mae.model;
 
 import mae.autograd.Var;
+import mae.optim.AdamW;
 import mae.tensor.Device;
 import mae.tensor.Rng;
 import mae.tensor.Tensor;
 import mae.tensor.Workspace;
-import mae.train.AdamWOptimizer;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -74,7 +74,7 @@ abstract class MaeCudaChecks {
     static List<Float> train(Device device, int steps) {
         MaeConfig cfg = MaeConfig.named("tiny");
         MaeModel model = new MaeModel(cfg, 3).to(device);
-        AdamWOptimizer opt = new AdamWOptimizer(model.params.trainable(), 0.9f, 0.95f, 1e-8f, 0.05f);
+        AdamW opt = new AdamW(model.params.trainable(), 0.9f, 0.95f, 1e-8f, 0.05f);
         Rng data = new Rng(4);
         Workspace ws = new Workspace();
         List<Float> losses = new ArrayList<>();

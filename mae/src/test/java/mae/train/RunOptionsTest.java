@@ -1,5 +1,6 @@
 package mae.train;
 
+import mae.io.Json;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

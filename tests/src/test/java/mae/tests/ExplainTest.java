@@ -6,13 +6,12 @@ import mae.data.Normalization;
 import mae.explain.AttentionMaps;
 import mae.explain.Explainer;
 import mae.model.MaeConfig;
+import mae.model.MaskNoise;
 import mae.tensor.io.Safetensors;
-import mae.train.MaskNoise;
 import mae.train.RunDir;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -22,6 +21,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import javax.imageio.ImageIO;
 
 import static org.junit.jupiter.api.Assertions.*;
 

@@ -1,4 +1,4 @@
-package mae.train;
+package mae.optim;
 
 import mae.autograd.Var;
 import mae.tensor.Ops;
@@ -13,13 +13,13 @@ import java.util.Map;
  * AdamW over named parameters (betas 0.9/0.95 by default, decoupled weight decay). As in MAE's
  * param_groups_weight_decay: no decay on 1-D parameters and biases; the 3-D cls and mask tokens do decay.
  */
-public final class AdamWOptimizer {
+public final class AdamW {
     public final float beta1, beta2, eps, weightDecay;
     private final LinkedHashMap<String, Var> params;
     private final Map<String, Tensor> m = new LinkedHashMap<>(), v = new LinkedHashMap<>();
     private long step;
 
-    public AdamWOptimizer(LinkedHashMap<String, Var> params, float beta1, float beta2, float eps, float weightDecay) {
+    public AdamW(LinkedHashMap<String, Var> params, float beta1, float beta2, float eps, float weightDecay) {
         this.params = params;
         this.beta1 = beta1; this.beta2 = beta2; this.eps = eps; this.weightDecay = weightDecay;
         params.forEach((name, p) -> {                  // the moments live on the parameter's device

@@ -1,4 +1,4 @@
-package mae.viz;
+package mae.io;
 
 import java.io.IOException;
 import java.io.OutputStream;

@@ -1,4 +1,4 @@
-package mae.train;
+package mae.eval;
 
 /**
  * k-nearest-neighbour classification on L2-normalized features (cosine similarity), each neighbour's vote

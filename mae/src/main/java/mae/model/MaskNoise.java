@@ -1,4 +1,4 @@
-package mae.train;
+package mae.model;
 
 import mae.tensor.Rng;
 import mae.tensor.Tensor;

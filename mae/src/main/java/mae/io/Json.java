@@ -1,4 +1,4 @@
-package mae.train;
+package mae.io;
 
 import java.nio.file.Path;
 import java.util.LinkedHashMap;

@@ -1,4 +1,4 @@
-package mae.train;
+package mae.eval;
 
 import mae.autograd.Grad;
 import mae.autograd.Var;
