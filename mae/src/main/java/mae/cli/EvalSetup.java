@@ -6,7 +6,7 @@ import mae.data.Datasets;
 import mae.data.Normalization;
 import mae.eval.Encoders;
 import mae.model.MaeConfig;
-import mae.train.RunDir;
+import mae.train.Checkpoints;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -25,7 +25,7 @@ final class EvalSetup {
     EvalSetup(Path checkpoint, Path data, String config, int trainLimit) throws IOException {
         Path home = Main.home();
         Path ck = checkpoint != null ? checkpoint : latestRun(home);
-        weights = RunDir.resolveWeights(ck);
+        weights = Checkpoints.resolveWeights(ck);
         loaded = Encoders.load(weights, config == null ? null : MaeConfig.named(config));
         MaeConfig cfg = loaded.config();
         Datasets.Split split = Datasets.load(data, home.resolve("data/fashion-mnist"), cfg.inChans(), cfg.imgSize());

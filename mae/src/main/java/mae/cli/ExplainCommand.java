@@ -6,7 +6,7 @@ import mae.explain.Explainer;
 import mae.explain.Report;
 import mae.model.MaeConfig;
 import mae.model.MaskNoise;
-import mae.train.RunDir;
+import mae.train.Checkpoints;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -35,7 +35,7 @@ public final class ExplainCommand implements Callable<Integer> {
 
     @Override public Integer call() throws Exception {
         if (image != null && index != null) throw new IllegalArgumentException("pass --image or --index, not both");
-        Path weights = RunDir.resolveWeights(checkpoint != null ? checkpoint : EvalSetup.latestRun(Main.home()));
+        Path weights = Checkpoints.resolveWeights(checkpoint != null ? checkpoint : EvalSetup.latestRun(Main.home()));
         Explainer.Checkpoint ck = Explainer.load(weights, config == null ? null : MaeConfig.named(config));
         List<String> notes = new ArrayList<>();
         Normalization norm = ck.normalization();

@@ -3,6 +3,7 @@ package mae.cli;
 import mae.io.AtomicFiles;
 import mae.tensor.Device;
 import mae.train.Pretrainer;
+import mae.train.RunOptions;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -66,17 +67,17 @@ public final class PretrainCommand implements Callable<Integer> {
         if (resume != null && out != null) throw new IllegalArgumentException("--resume continues a run in its own directory; drop --out");
         Path home = Main.home();
         boolean resuming = resume != null;
-        Pretrainer.Options o;
+        RunOptions o;
         Path dir;
         if (resuming) {
             dir = resume;
-            o = Pretrainer.optionsOf(resume);
+            o = RunOptions.read(resume);
             if (device != null) o = o.withDevice(Device.parse(device).name().toLowerCase(Locale.ROOT));
         } else {
             int e = epochs != null ? epochs : Integer.MAX_VALUE / 4;
             int s = maxSteps != null ? maxSteps : epochs == null ? DEFAULT_STEPS : 0;
             double warm = warmupEpochs != null ? warmupEpochs : -1;
-            o = new Pretrainer.Options(config, data == null ? null : data.toString(), e, s, batch, accum, blr, warm, maskRatio,
+            o = new RunOptions(config, data == null ? null : data.toString(), e, s, batch, accum, blr, warm, maskRatio,
                     masking, normPix, seed, checkpointEvery, knnBank, device == null ? "cpu" : Device.parse(device).name().toLowerCase(Locale.ROOT));
             dir = out != null ? out : home.resolve("runs").resolve(config + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         }

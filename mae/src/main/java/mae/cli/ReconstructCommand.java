@@ -9,7 +9,7 @@ import mae.model.Weights;
 import mae.tensor.Rng;
 import mae.tensor.Tensor;
 import mae.tensor.io.Safetensors;
-import mae.train.RunDir;
+import mae.train.Checkpoints;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -29,7 +29,7 @@ public final class ReconstructCommand implements Callable<Integer> {
     @Option(names = "--out", description = "PNG to write (default: <image name>-reconstruction.png beside the image)") Path out;
 
     @Override public Integer call() throws Exception {
-        Path weights = RunDir.resolveWeights(checkpoint != null ? checkpoint : EvalSetup.latestRun(Main.home()));
+        Path weights = Checkpoints.resolveWeights(checkpoint != null ? checkpoint : EvalSetup.latestRun(Main.home()));
         if (!Files.isRegularFile(image)) throw new IllegalArgumentException("--image " + image + " does not exist");
         MaeModel model = Weights.load(weights, null);
         Normalization norm = Normalization.fromMetadata(Safetensors.read(weights).metadata());
