@@ -2,8 +2,8 @@ package mae.cli;
 
 import mae.eval.Encoders;
 import mae.eval.Finetune;
-import mae.io.AtomicFiles;
-import mae.io.Json;
+import mae.io.JsonFile;
+import mae.tensor.io.Json;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -40,12 +40,12 @@ public final class FinetuneCommand implements Callable<Integer> {
         double random = Finetune.run(Encoders.create(s.loaded.config(), seed + 777), s.train, s.test, s.aug, s.classes, st, System.out);
         System.out.println("pretrained encoder:");
         double acc = Finetune.run(s.loaded.encoder(), s.train, s.test, s.aug, s.classes, st, System.out);
-        Map<String, String> r = new LinkedHashMap<>();
-        r.put("checkpoint", s.weights.toString()); r.put("accuracy", "" + acc); r.put("random_init_accuracy", "" + random);
-        r.put("epochs", "" + epochs); r.put("train_images", "" + s.train.n()); r.put("test_images", "" + s.test.n());
-        r.put("seconds", String.format(Locale.ROOT, "%.1f", (System.nanoTime() - t0) / 1e9));
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("checkpoint", s.weights.toString()); r.put("accuracy", acc); r.put("random_init_accuracy", random);
+        r.put("epochs", epochs); r.put("train_images", s.train.n()); r.put("test_images", s.test.n());
+        r.put("seconds", Json.number("%.1f", (System.nanoTime() - t0) / 1e9));
         Path out = s.resultDir.resolve("finetune.json");
-        AtomicFiles.writeString(out, Json.flat(r));
+        JsonFile.write(out, r);
         System.out.printf(Locale.ROOT, "random-init encoder: %.4f%npretrained encoder:  %.4f   (result: %s)%naccuracy: %.4f%n", random, acc, out, acc);
         return 0;
     }

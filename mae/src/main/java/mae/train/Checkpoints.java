@@ -3,7 +3,7 @@ package mae.train;
 import mae.autograd.Var;
 import mae.data.Normalization;
 import mae.io.AtomicFiles;
-import mae.io.Json;
+import mae.io.JsonFile;
 import mae.model.MaeConfig;
 import mae.model.MaeModel;
 import mae.model.Weights;
@@ -59,14 +59,13 @@ public final class Checkpoints {
         if (!want.equals(got))
             throw new IllegalArgumentException(w + ": checkpoint of another config (" + saved + ") than this run's " + model.cfg);
         Weights.assign(model.params, c.tensors(), w, List.of());
-        Path sf = ck.resolve("state.json");
-        Map<String, String> st = Json.parseFlat(Files.readString(sf, StandardCharsets.UTF_8), sf);
+        JsonFile st = JsonFile.read(ck.resolve("state.json"));    // numbers, or strings of them (older runs)
         Path of = ck.resolve("optimizer.safetensors");
-        opt.load(Safetensors.read(of).tensors(), Long.parseLong(st.get("optimizer_steps")), of.toString());
+        opt.load(Safetensors.read(of).tensors(), st.longValue("optimizer_steps"), of.toString());
         long[] s = new long[4];
-        for (int i = 0; i < 4; i++) s[i] = Long.parseLong(st.get("rng" + i));
+        for (int i = 0; i < 4; i++) s[i] = st.longValue("rng" + i);
         rng.setState(s);
-        return Long.parseLong(st.get("step"));
+        return st.longValue("step");
     }
 
     /** The last complete checkpoint (the one checkpoints/latest names), or null when there is none. */
@@ -112,12 +111,12 @@ public final class Checkpoints {
         Weights.save(into.resolve("weights.safetensors"), model, meta);
         Safetensors.write(into.resolve("optimizer.safetensors"), Map.of("step", "" + opt.steps()), opt.state());
         long[] s = rng.state();
-        Map<String, String> st = new LinkedHashMap<>();
-        st.put("step", "" + step);
-        st.put("epoch", "" + epoch);
-        st.put("optimizer_steps", "" + opt.steps());
-        for (int i = 0; i < s.length; i++) st.put("rng" + i, "" + s[i]);
-        AtomicFiles.writeString(into.resolve("state.json"), Json.flat(st));
+        Map<String, Object> st = new LinkedHashMap<>();
+        st.put("step", step);
+        st.put("epoch", epoch);
+        st.put("optimizer_steps", opt.steps());
+        for (int i = 0; i < s.length; i++) st.put("rng" + i, s[i]);
+        JsonFile.write(into.resolve("state.json"), st);
     }
 
     private interface Writer { void write(Path into) throws IOException; }

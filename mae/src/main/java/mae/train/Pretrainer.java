@@ -8,8 +8,7 @@ import mae.data.Datasets;
 import mae.data.Normalization;
 import mae.eval.Features;
 import mae.eval.Knn;
-import mae.io.AtomicFiles;
-import mae.io.Json;
+import mae.io.JsonFile;
 import mae.model.MaeConfig;
 import mae.model.MaeModel;
 import mae.model.MaskNoise;
@@ -19,6 +18,7 @@ import mae.tensor.Device;
 import mae.tensor.Rng;
 import mae.tensor.Tensor;
 import mae.tensor.Workspace;
+import mae.tensor.io.Json;
 import mae.viz.LineChart;
 
 import java.io.IOException;
@@ -27,8 +27,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -242,10 +242,16 @@ public final class Pretrainer {
         double knn = knn(cpuModel(), bank, queries);
         double knnRandom = knn(new MaeModel(cfg, o.seed() + 12345), bank, queries);
         Result r = new Result(run.dir, lastCk, total, lastLoss, queries.n(), knn, knnRandom, secs, (total - start) * (double) perStep / Math.max(1e-9, secs));
-        AtomicFiles.writeString(run.resultJson(), Json.flat(Map.of(
-                "steps", "" + total, "final_loss", "" + lastLoss, "knn_accuracy", "" + knn, "knn_random_init", "" + knnRandom,
-                "knn_bank", "" + bank.n(), "knn_queries", "" + queries.n(), "train_seconds", String.format(Locale.ROOT, "%.1f", secs),
-                "checkpoint", String.valueOf(lastCk))));
+        Map<String, Object> result = new LinkedHashMap<>();
+        result.put("steps", total);
+        result.put("final_loss", lastLoss);                  // null when no step ran (a resumed run that had finished)
+        result.put("knn_accuracy", knn);
+        result.put("knn_random_init", knnRandom);
+        result.put("knn_bank", bank.n());
+        result.put("knn_queries", queries.n());
+        result.put("train_seconds", Json.number("%.1f", secs));
+        result.put("checkpoint", lastCk == null ? Json.NULL : lastCk.toString());
+        JsonFile.write(run.resultJson(), result);
         return r;
     }
 

@@ -1,13 +1,12 @@
 package mae.train;
 
-import mae.io.AtomicFiles;
-import mae.io.Json;
+import mae.io.JsonFile;
 import mae.model.MaeConfig;
 import mae.model.MaskNoise;
 import mae.tensor.Device;
+import mae.tensor.io.Json;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -48,39 +47,40 @@ public record RunOptions(String config, String data, int epochs, int maxSteps, i
             throw new IllegalArgumentException("--device cuda: CUDA is not available here: " + Device.CUDA.describe() + "; use --device cpu");
     }
 
-    /** Writes run.json (atomically). */
+    /** Writes run.json (atomically): numbers and booleans as JSON numbers and booleans, no --data as null. */
     void write(Path runJson) throws IOException {
-        AtomicFiles.writeString(runJson, Json.flat(toMap()));
+        JsonFile.write(runJson, toJson());
     }
 
-    /** Reads the options of an existing run (for --resume). */
+    /** Reads the options of an existing run (for --resume), also from a run.json of string values (older runs). */
     public static RunOptions read(Path runDir) throws IOException {
         Path f = new RunDir(runDir).runJson();
         if (!Files.exists(f)) throw new IllegalArgumentException("--resume " + runDir + ": no run.json there (not a pretraining run)");
-        return fromMap(Json.parseFlat(Files.readString(f, StandardCharsets.UTF_8), f), f);
+        return fromJson(JsonFile.read(f));
     }
 
-    Map<String, String> toMap() {
-        Map<String, String> m = new LinkedHashMap<>();
-        m.put("config", config); m.put("data", data == null ? "" : data); m.put("epochs", "" + epochs);
-        m.put("max_steps", "" + maxSteps); m.put("batch", "" + batch); m.put("accum", "" + accum);
-        m.put("blr", "" + blr); m.put("warmup_epochs", "" + warmupEpochs); m.put("mask_ratio", "" + maskRatio);
-        m.put("masking", masking); m.put("norm_pix", "" + normPix); m.put("seed", "" + seed);
-        m.put("checkpoint_every", "" + checkpointEvery); m.put("knn_bank", "" + knnBank);
+    /** run.json's object, keys in this order. */
+    Map<String, Object> toJson() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("config", config); m.put("data", data == null ? Json.NULL : data); m.put("epochs", epochs);
+        m.put("max_steps", maxSteps); m.put("batch", batch); m.put("accum", accum);
+        m.put("blr", blr); m.put("warmup_epochs", warmupEpochs); m.put("mask_ratio", maskRatio);
+        m.put("masking", masking); m.put("norm_pix", normPix); m.put("seed", seed);
+        m.put("checkpoint_every", checkpointEvery); m.put("knn_bank", knnBank);
         m.put("device", device);
         return m;
     }
 
-    static RunOptions fromMap(Map<String, String> m, Path file) {
+    static RunOptions fromJson(JsonFile f) {
         try {
-            return new RunOptions(m.get("config"), m.get("data").isEmpty() ? null : m.get("data"), Integer.parseInt(m.get("epochs")),
-                    Integer.parseInt(m.get("max_steps")), Integer.parseInt(m.get("batch")), Integer.parseInt(m.get("accum")),
-                    Double.parseDouble(m.get("blr")), Double.parseDouble(m.get("warmup_epochs")), Double.parseDouble(m.get("mask_ratio")),
-                    m.get("masking"), Boolean.parseBoolean(m.get("norm_pix")), Long.parseLong(m.get("seed")),
-                    Integer.parseInt(m.get("checkpoint_every")), Integer.parseInt(m.get("knn_bank")),
-                    m.getOrDefault("device", "cpu"));
+            return new RunOptions(f.string("config"), f.string("data", true), f.intValue("epochs"),
+                    f.intValue("max_steps"), f.intValue("batch"), f.intValue("accum"),
+                    f.doubleValue("blr"), f.doubleValue("warmup_epochs"), f.doubleValue("mask_ratio"),
+                    f.string("masking"), f.booleanValue("norm_pix"), f.longValue("seed"),
+                    f.intValue("checkpoint_every"), f.intValue("knn_bank"),
+                    f.stringOr("device", "cpu"));
         } catch (RuntimeException e) {
-            throw new IllegalArgumentException(file + ": cannot read the run options (" + e + ")");
+            throw new IllegalArgumentException(f.file() + ": cannot read the run options (" + e + ")");
         }
     }
 }

@@ -33,6 +33,15 @@ class TrainPartsTest {
         assertEquals(3, Files.readAllLines(f).size(), "lines after the checkpoint and the torn line are dropped");
     }
 
+    @Test void a_metrics_line_is_a_json_object_of_rounded_numbers(@TempDir Path tmp) throws Exception {
+        Path f = tmp.resolve("metrics.jsonl");
+        Metrics.append(f, 12, 0.00123456, 0.912345678, 1.5e-5, 231.04);
+        Metrics.append(f, 13, 1, 0.5, 1e-3, 99.96);
+        assertEquals(List.of("{\"step\": 12, \"epoch\": 0.0012, \"loss\": 0.912346, \"lr\": 1.50000e-05, \"images_per_s\": 231.0}",
+                "{\"step\": 13, \"epoch\": 1.0000, \"loss\": 0.500000, \"lr\": 0.00100000, \"images_per_s\": 100.0}"), Files.readAllLines(f));
+        for (String line : Files.readAllLines(f)) assertInstanceOf(java.util.Map.class, mae.tensor.io.Json.parse(line), line);
+    }
+
     /** Steps of the tiny model with gradient accumulation (2 micro-batches); returns the losses, then the weights. */
     private static float[] train(boolean workspace, Workspace ws) {
         mae.model.MaeModel m = new mae.model.MaeModel(mae.model.MaeConfig.named("tiny"), 0);
