@@ -73,7 +73,7 @@ public final class MaeModel {
         Masking m = randomMasking(noise, maskRatio).to(imgs.device());
         Var latent = forwardEncoder(Var.constant(imgs), m);   // (N, 1 + keep, D)
         Var pred = forwardDecoder(latent, m.idsRestore);      // (N, L, P)
-        Var loss = forwardLoss(imgs, pred, m.mask);           // ()
+        Var loss = forwardLoss(imgs, pred, m.mask, m.removed()); // ()
         return new Output(loss, pred, m.mask, latent, m.idsRestore, m.lenKeep);
     }
 
@@ -102,6 +102,13 @@ public final class MaeModel {
     public record Masking(Index idsKeep, Index idsRestore, Tensor mask, int lenKeep) {
         /** The same masking with its mask on a device (the indices stay on the host: gather uploads them). */
         public Masking to(Device device) { return new Masking(idsKeep, idsRestore, mask.to(device), lenKeep); }
+
+        /**
+         * The number of removed patches, the mask's sum: N x (L - keep), since every image keeps exactly lenKeep
+         * patches whatever the noise (random, block or grid masking only shape the noise that is sorted). Known on
+         * the host, so the loss needs no read of the mask back from the device.
+         */
+        public long removed() { return (long) mask.size(0) * (mask.size(1) - lenKeep); }
     }
 
     /**
@@ -165,15 +172,38 @@ public final class MaeModel {
 
     // ---------------------------------------------------------------- loss
 
-    /** Mean squared error on removed patches only; with norm_pix, per-patch normalized targets. */
-    public Var forwardLoss(Tensor imgs, Var pred, Tensor mask) {
+    /**
+     * Mean squared error on removed patches only; with norm_pix, per-patch normalized targets. removed is the
+     * mask's sum (see {@link Masking#removed}), a host number: the mean divides by it instead of reading the
+     * mask's sum back from the device.
+     */
+    public Var forwardLoss(Tensor imgs, Var pred, Tensor mask, long removed) {
         Trace.stage("per-patch loss", "mean squared error of each patch's prediction against its target");
         Var perPatch = F.mseRows(pred, Var.constant(target(imgs)));         // (N, L)
         Trace.stage("loss", "mean of the per-patch losses over the removed patches only");
         // Mask ratio 0 (nothing removed; used to time the full encoder) would give the reference's 0/0:
         // the loss then covers every patch instead.
-        if (mask.sum().item() == 0) return F.mean(perPatch);
-        return F.maskedMean(perPatch, mask);                                // ()
+        if (removed == 0) return F.mean(perPatch);
+        return maskedMean(perPatch, mask, removed);                         // ()
+    }
+
+    /** {@link #forwardLoss(Tensor, Var, Tensor, long)} with the removed count summed from the mask (a device read on a GPU). */
+    public Var forwardLoss(Tensor imgs, Var pred, Tensor mask) {
+        return forwardLoss(imgs, pred, mask, (long) mask.sum().item());
+    }
+
+    /**
+     * sum(x * mask) / count, the mean of x where mask is 1, with count given (mask is not differentiated). The
+     * same float operations as F.maskedMean in both directions (forward: x * mask, sum, / count; backward:
+     * (g / count) * mask), so the same bits on the CPU, without F.maskedMean's read of sum(mask) from the device
+     * and its backward's read of g.
+     */
+    static Var maskedMean(Var x, Tensor mask, long count) {
+        if (!java.util.Arrays.equals(x.shape(), mask.shape()))
+            throw new IllegalArgumentException("maskedMean: values " + Shapes.str(x.shape()) + " and mask " + Shapes.str(mask.shape()) + " differ");
+        if (count <= 0) throw new IllegalArgumentException("maskedMean: mask " + Shapes.str(mask.shape()) + " selects nothing");
+        Var sum = F.sum(F.mul(x, Var.constant(mask)));                       // ()
+        return F.div(sum, Var.constant(Tensor.full(sum.value().device(), (float) count)));
     }
 
     /** patchify(imgs), normalized per patch when norm_pix: (t - mean) / sqrt(var_unbiased + 1e-6). */
