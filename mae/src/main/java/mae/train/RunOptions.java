@@ -80,7 +80,8 @@ public record RunOptions(String config, String data, int epochs, int maxSteps, i
                     f.intValue("checkpoint_every"), f.intValue("knn_bank"),
                     f.stringOr("device", "cpu"));
         } catch (RuntimeException e) {
-            throw new IllegalArgumentException(f.file() + ": cannot read the run options (" + e + ")");
+            String prefix = f.file() + ": ", why = e.getMessage() != null && e.getMessage().startsWith(prefix) ? e.getMessage().substring(prefix.length()) : e.toString();
+            throw new IllegalArgumentException(prefix + "cannot read the run options (" + why + ")");
         }
     }
 }

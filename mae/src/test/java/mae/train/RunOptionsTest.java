@@ -63,9 +63,9 @@ class RunOptionsTest {
         Path run = dir.resolve("run");
         Files.createDirectories(run);
         Path f = run.resolve("run.json");
-        Files.writeString(f, "{\"config\": \"tiny\", \"batch\": \"sixteen\"}");
+        Files.writeString(f, "{\"config\": \"tiny\", \"data\": null, \"epochs\": 1, \"max_steps\": 8, \"batch\": \"sixteen\"}");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> RunOptions.read(run));
-        assertTrue(e.getMessage().startsWith(f + ": cannot read the run options ("), e.getMessage());
+        assertEquals(f + ": cannot read the run options (\"batch\" is \"sixteen\", expected an integer)", e.getMessage());
         Files.writeString(f, "{\"config\": ");
         e = assertThrows(IllegalArgumentException.class, () -> RunOptions.read(run));
         assertTrue(e.getMessage().startsWith(f + ": malformed JSON"), e.getMessage());
