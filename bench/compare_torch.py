@@ -9,14 +9,14 @@ Measures, in this order and never two at a time:
      3 s for ours, whose JIT shares the cores).
      1024^3 is then repeated, alternating PyTorch and ours, for --rounds rounds (default 5) and the medians
      over rounds are compared: one JVM launch of ours varies by up to +-15% on a small VM.
-  2. Ours: `./mae bench gemm --m M --n N --k K` for the same shapes (last line `GFLOP/s: X`).
+  2. Ours: `bin/mae bench gemm --m M --n N --k K` for the same shapes (last line `GFLOP/s: X`).
   3. PyTorch fmnist MAE training step (forward, backward, AdamW(0.9, 0.95, wd 0.05), zero grads), batch 128,
      random images and noise, mask 0.75 and the low ratio: median images/s over 10 steps after 3 warmup.
      The model is tests/reference/mae_reference.py (our own PyTorch reference, float64 for goldens), built
      and then cast to float32. Two variants: "reference" runs that file's code as written (hand-written
      layer norm, erf-GELU, softmax); "fused" swaps in F.layer_norm, F.gelu, F.linear and torch.softmax,
      idiomatic PyTorch. The faster of the two is the PyTorch figure that the targets compare against.
-  4. Ours: `./mae bench step --config fmnist --batch 128 --steps 10 --mask-ratio r` (last line `images/s: X`).
+  4. Ours: `bin/mae bench step --config fmnist --batch 128 --steps 10 --mask-ratio r` (last line `images/s: X`).
 
 Mask "0.0" is measured as --low-mask 0.01 by default: at exactly 0 nothing is masked, the loss
 sum(per_patch * mask) / sum(mask) is 0/0 (PyTorch gives NaN; ours then averages over every patch), and 0.01 keeps 48 of
@@ -42,7 +42,7 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-MAE = os.path.join(ROOT, "mae")
+MAE = os.path.join(ROOT, "bin", "mae")
 
 ENC_ROWS, DEC_ROWS = 128 * 13, 128 * 50
 NK = [(576, 192), (192, 192), (768, 192), (192, 768),   # encoder D=192: qkv, proj, fc1, fc2
@@ -222,7 +222,7 @@ def torch_gemm(m, n, k, runs):
 
 def fmnist_config(name):
     """The named config's fields, read from MaeConfig.java so both sides build the same model."""
-    src = open(os.path.join(ROOT, "mae-app/src/main/java/mae/model/MaeConfig.java")).read()
+    src = open(os.path.join(ROOT, "mae/src/main/java/mae/model/MaeConfig.java")).read()
     mt = re.search(r'NAMED\.put\("%s",\s*new MaeConfig\("%s",([^)]*)\)' % (re.escape(name), re.escape(name)), src)
     if not mt:
         sys.exit(f"config {name!r} not found in MaeConfig.java")
@@ -321,7 +321,7 @@ COMMANDS = []
 def ours(args, pattern):
     env = dict(os.environ, MAE_JAVA_OPTS=f"-Xmx6g -Dmae.threads={ARGS.threads}")
     cmd = [MAE] + args
-    COMMANDS.append(f"MAE_JAVA_OPTS='{env['MAE_JAVA_OPTS']}' ./mae " + " ".join(shlex.quote(a) for a in args))
+    COMMANDS.append(f"MAE_JAVA_OPTS='{env['MAE_JAVA_OPTS']}' bin/mae " + " ".join(shlex.quote(a) for a in args))
     time.sleep(1.0)  # let PyTorch's spinning BLAS/OpenMP threads go idle first
     p = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
     lines = [ln for ln in p.stdout.strip().splitlines() if ln.strip()]
@@ -356,13 +356,13 @@ def main():
     masks = [ARGS.mask, ARGS.low_mask]
     print(f"machine: {mach['cpu']}\npeak: {peak_text}\nBLAS: {mach['blas_libs']} | {mach['openblas']}", flush=True)
 
-    print("building ours if needed (./mae --help)...", flush=True)
+    print("building ours if needed (bin/mae --help)...", flush=True)
     b = subprocess.run([MAE, "--help"], cwd=ROOT, capture_output=True, text=True, timeout=1200)
     if b.returncode != 0:
-        sys.exit("./mae did not build:\n" + b.stderr[-2000:])
+        sys.exit("bin/mae did not build:\n" + b.stderr[-2000:])
     measured = ours(["bench", "peak"], r"GFLOP/s: ([0-9.]+)")
     if measured:   # the machine's own FMA throughput beats a guessed clock (VMs hide their boost clock)
-        peak_text = (f"measured {measured:.1f} GFLOP/s with `./mae bench peak` (FMA on 12 independent vector accumulators, "
+        peak_text = (f"measured {measured:.1f} GFLOP/s with `bin/mae bench peak` (FMA on 12 independent vector accumulators, "
                      f"{ARGS.threads} threads); spec-sheet estimate for comparison: {peak_text}")
         peak = measured * 1e9
     print(f"peak used for %: {peak_text}", flush=True)

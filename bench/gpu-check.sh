@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# GPU check of the engine on CUDA: the kernels (mae.kernels.cuda), CUDA tensors, the MAE and ./mae on the GPU,
+# GPU check of the engine on CUDA: the kernels (mae.kernels.cuda), CUDA tensors, the MAE and bin/mae on the GPU,
 # then benchmarks. A few minutes on an H100.
 #
 # 1) Here, on the development machine (JDK, Maven; nvcc not needed: the PTX/cubin are committed):
 #        bash bench/gpu-check.sh --pack            (MVN_ARGS="-o ..." is passed to every mvn call)
-#    builds every module with its test classes (mvn package: nothing is installed into ~/.m2), copies mae-app's
+#    builds every module with its test classes (mvn package: nothing is installed into ~/.m2), copies the mae module's
 #    runtime dependencies and the JUnit console launcher, and writes .devicepack/ with ../shared/device/pack.sh
 #    (JRE, jars, cuBLAS 12 forwarder). .devicepack is git-ignored: carry it.
 # 2) On the GPU machine (no Java, no Maven there), from the repository root:
@@ -31,14 +31,14 @@
 #        (released at scope close; no cuMemAlloc after the first of repeated steps).
 #      - mae.model.MaeCudaTest: loss, prediction and every gradient of tiny and fmnist within TF32 tolerance of the
 #        CPU; 20 AdamW steps of tiny follow the CPU's per-step losses within 2e-2 relative.
-#      - mae.tests.PretrainCudaTest: ./mae pretrain --device cuda (tiny, 6 steps) logs "device: cuda (<GPU>, sm_XX)",
+#      - mae.tests.PretrainCudaTest: bin/mae pretrain --device cuda (tiny, 6 steps) logs "device: cuda (<GPU>, sm_XX)",
 #        keeps the device in run.json, follows a CPU run's losses, writes a checkpoint the CPU loads; a CPU
-#        checkpoint resumes onto the GPU with unchanged weights; ./mae bench step --device cuda runs.
+#        checkpoint resumes onto the GPU with unchanged weights; bin/mae bench step --device cuda runs.
 #   5. GpuBench prints a table of TFLOP/s: our matmul vs cuBLAS (same compute type) at M = 256*50 and 256*197 rows
 #      x N, K in {768, 2304, 3072} plus 4096^3, TF32 and BF16, with the max relative error of a sample against
 #      cuBLAS FP32 (expect <~ 1e-3 for TF32, <~ 1e-2 for BF16); and attention forward/backward TFLOP/s at T = 50
 #      and 197, hd 64. Speed is reported, not judged.
-#   6. ./mae bench step (forward, backward, AdamW; mask 0.75) runs and prints images/s for fmnist batch 128 on the
+#   6. bin/mae bench step (forward, backward, AdamW; mask 0.75) runs and prints images/s for fmnist batch 128 on the
 #      CPU (the baseline, 3 steps) and on CUDA, and for mae_vit_base_patch16 batch 64 on CUDA, with the device
 #      memory it used and the cuMemAlloc calls made after warmup (expect 0).
 #   Last, a summary table: each check's result and the three images/s figures.
@@ -55,14 +55,14 @@ if [ "${1:-}" = "--pack" ]; then
   lib=target/devicepack-lib
   rm -rf "$lib" && mkdir -p "$lib"
   # Every module's jar and test classes, from the reactor (mvn package; no install into the shared ~/.m2).
-  "${mvn[@]}" -DskipTests package dependency:copy-dependencies -pl mae-app,tests -am \
+  "${mvn[@]}" -DskipTests package dependency:copy-dependencies -pl mae,tests -am \
       -DincludeScope=runtime -DexcludeGroupIds=mae -DoutputDirectory="$root/$lib"
   "${mvn[@]}" dependency:copy -Dartifact="org.junit.platform:junit-platform-console-standalone:$platform" \
       -DoutputDirectory="$root/$lib" -Dmdep.overWriteReleases=true
-  for m in kernels tensor autograd vit mae-app; do
+  for m in kernels tensor autograd vit mae; do
     cp "$(ls $m/target/*-0.1.0-SNAPSHOT.jar | grep -v -- -tests.jar | head -n 1)" "$lib/"
   done
-  for m in kernels tensor mae-app tests; do jar cf "$lib/$m-tests.jar" -C $m/target/test-classes .; done
+  for m in kernels tensor mae tests; do jar cf "$lib/$m-tests.jar" -C $m/target/test-classes .; done
   ../shared/device/pack.sh .devicepack "$lib"
   echo "packed; on the GPU machine: source .devicepack/env.sh; bash bench/gpu-check.sh"
   exit 0
@@ -125,7 +125,7 @@ timeout 600 "$JAVA" "${jvm[@]}" -cp "$cp" mae.kernels.cuda.GpuBench "$@" 2>&1 | 
 if [ "${PIPESTATUS[0]}" = 0 ]; then note "GpuBench" "ok (table in gpubench.log)"; else echo "gpu-check: GpuBench FAILED"; status=1; note "GpuBench" "FAILED"; fi
 
 # 6: the training step, images/s (the last line of each bench is "images/s: X")
-bench_step() {   # label, then ./mae bench step arguments
+bench_step() {   # label, then bin/mae bench step arguments
   local label=$1; shift
   local log="$out/bench-$(echo "$label" | tr ' /' '__').log"
   echo "== gpu-check: bench step $label"

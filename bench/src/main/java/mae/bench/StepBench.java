@@ -2,10 +2,10 @@ package mae.bench;
 
 import mae.model.MaeConfig;
 import mae.model.MaeModel;
+import mae.optim.AdamW;
 import mae.tensor.Rng;
 import mae.tensor.Tensor;
 import mae.kernels.Workspace;
-import mae.train.AdamWOptimizer;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -42,7 +42,7 @@ public class StepBench {
     public double maskRatio;
 
     MaeModel model;
-    AdamWOptimizer opt;
+    AdamW opt;
     Tensor imgs;
     Tensor[] noise;
     int next;
@@ -51,7 +51,7 @@ public class StepBench {
     public void setup() {
         MaeConfig cfg = MaeConfig.named(config);
         model = new MaeModel(cfg, 0);
-        opt = new AdamWOptimizer(model.params.trainable(), 0.9f, 0.95f, 1e-8f, 0.05f);
+        opt = new AdamW(model.params.trainable(), 0.9f, 0.95f, 1e-8f, 0.05f);
         Rng r = new Rng(2);
         imgs = Tensor.randn(r, batch, cfg.inChans(), cfg.imgSize(), cfg.imgSize());
         noise = new Tensor[16];

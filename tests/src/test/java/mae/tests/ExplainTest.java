@@ -6,13 +6,12 @@ import mae.data.Normalization;
 import mae.explain.AttentionMaps;
 import mae.explain.Explainer;
 import mae.model.MaeConfig;
+import mae.model.MaskNoise;
 import mae.tensor.io.Safetensors;
-import mae.train.MaskNoise;
-import mae.train.RunDir;
+import mae.train.Checkpoints;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -22,10 +21,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import javax.imageio.ImageIO;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-/** ./mae explain without a browser: the report's stages, shapes, multiply-adds and pictures, and bad input. */
+/** bin/mae explain without a browser: the report's stages, shapes, multiply-adds and pictures, and bad input. */
 class ExplainTest {
     static final MaeConfig TINY = MaeConfig.named("tiny");
 
@@ -122,7 +122,7 @@ class ExplainTest {
     }
 
     @Test void an_encoder_only_checkpoint_explains_the_encoder_and_says_why_the_rest_is_missing(@TempDir Path tmp) throws Exception {
-        Path full = RunDir.resolveWeights(ExplainFixture.run()), enc = tmp.resolve("encoder.safetensors");
+        Path full = Checkpoints.resolveWeights(ExplainFixture.run()), enc = tmp.resolve("encoder.safetensors");
         Safetensors.Contents c = Safetensors.read(full);
         LinkedHashMap<String, Safetensors.Entry> t = new LinkedHashMap<>(c.tensors());
         t.keySet().removeIf(k -> k.startsWith("decoder_") || k.equals("mask_token"));
@@ -156,7 +156,7 @@ class ExplainTest {
     }
 
     static Explainer.Explanation explanation(double ratio) throws Exception {
-        Explainer.Checkpoint ck = Explainer.load(RunDir.resolveWeights(ExplainFixture.run()), null);
+        Explainer.Checkpoint ck = Explainer.load(Checkpoints.resolveWeights(ExplainFixture.run()), null);
         Normalization norm = ck.normalization();
         assertNotNull(norm, "pretraining writes the normalization into the checkpoint");
         Datasets.Split split = Datasets.load(Path.of(ExplainFixture.DATA), null, 1, 28);

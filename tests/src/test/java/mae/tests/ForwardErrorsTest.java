@@ -16,7 +16,7 @@ import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-/** ./mae forward on bad input: one clear error line, exit 1, and no output file. */
+/** bin/mae forward on bad input: one clear error line, exit 1, and no output file. */
 class ForwardErrorsTest {
     static final Path CASE = Path.of("src/test/resources/golden/c3_hd8_m75_normpix");
     @TempDir Path tmp;

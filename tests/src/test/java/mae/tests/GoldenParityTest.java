@@ -17,7 +17,7 @@ import java.util.Map;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
- * `./mae forward --grads` against the float64 PyTorch reference (tests/reference/, goldens under
+ * `bin/mae forward --grads` against the float64 PyTorch reference (tests/reference/, goldens under
  * src/test/resources/golden/). Every float tensor must agree to a relative error of 1e-4, measured as
  * max |java - golden| / max |golden| per tensor.
  *

@@ -20,9 +20,9 @@ import java.util.regex.Pattern;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
- * ./mae pretrain --device cuda end to end on the tiny config: the log names the device, run.json keeps it, the
+ * bin/mae pretrain --device cuda end to end on the tiny config: the log names the device, run.json keeps it, the
  * losses follow a CPU run's, the checkpoint loads on the CPU, a CPU checkpoint resumes onto the GPU; and
- * ./mae bench step --device cuda. Run on a GPU by {@link PretrainCudaTest} (tag cuda) and on the CPU stand-in
+ * bin/mae bench step --device cuda. Run on a GPU by {@link PretrainCudaTest} (tag cuda) and on the CPU stand-in
  * of the kernels by {@link EmulatedPretrainCudaTest}.
  */
 abstract class PretrainCudaChecks {
@@ -66,7 +66,7 @@ abstract class PretrainCudaChecks {
 
     /**
      * Same seed, data and steps on both devices; the per-step losses agree within 2e-2 relative (TF32 matmuls:
-     * see MaeCudaChecks in mae-app for the bound), and the CUDA checkpoint is an ordinary one the CPU loads.
+     * see MaeCudaChecks in the mae module for the bound), and the CUDA checkpoint is an ordinary one the CPU loads.
      */
     @Test void a_cuda_run_follows_the_cpu_run_and_its_checkpoint_loads_on_the_cpu(@TempDir Path tmp) throws Exception {
         Path cpu = tmp.resolve("cpu"), cuda = tmp.resolve("cuda");

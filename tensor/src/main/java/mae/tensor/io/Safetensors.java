@@ -143,11 +143,11 @@ public final class Safetensors {
     private static Header parseHeader(Path file, String text, long blobBytes) throws SafetensorsException {
         Object root;
         try {
-            root = HeaderJson.parse(text);
-        } catch (HeaderJson.ParseException e) {
+            root = Json.parse(text);
+        } catch (Json.ParseException e) {
             throw new SafetensorsException(file, "malformed JSON header: " + e.getMessage(), e);
         }
-        if (!(root instanceof Map<?, ?> top)) throw new SafetensorsException(file, "header is " + HeaderJson.typeName(root) + ", not a JSON object");
+        if (!(root instanceof Map<?, ?> top)) throw new SafetensorsException(file, "header is " + Json.typeName(root) + ", not a JSON object");
         Map<String, String> metadata = new LinkedHashMap<>();
         List<Slot> slots = new ArrayList<>();
         for (Map.Entry<?, ?> e : top.entrySet()) {
@@ -160,12 +160,12 @@ public final class Safetensors {
     }
 
     private static Map<String, String> parseMetadata(Path file, Object value) throws SafetensorsException {
-        if (!(value instanceof Map<?, ?> map)) throw new SafetensorsException(file, "__metadata__ is " + HeaderJson.typeName(value) + ", not an object");
+        if (!(value instanceof Map<?, ?> map)) throw new SafetensorsException(file, "__metadata__ is " + Json.typeName(value) + ", not an object");
         Map<String, String> metadata = new LinkedHashMap<>();
         for (Map.Entry<?, ?> e : map.entrySet()) {
             if (!(e.getValue() instanceof String s)) {
-                throw new SafetensorsException(file, "metadata " + HeaderJson.quote((String) e.getKey()) + " is "
-                        + HeaderJson.typeName(e.getValue()) + ", not a string");
+                throw new SafetensorsException(file, "metadata " + Json.quote((String) e.getKey()) + " is "
+                        + Json.typeName(e.getValue()) + ", not a string");
             }
             metadata.put((String) e.getKey(), s);
         }
@@ -174,9 +174,9 @@ public final class Safetensors {
 
     private static Slot parseSlot(Path file, String name, Object value, long blobBytes) throws SafetensorsException {
         String where = "tensor '" + name + "': ";
-        if (!(value instanceof Map<?, ?> fields)) throw new SafetensorsException(file, where + "entry is " + HeaderJson.typeName(value) + ", not an object");
+        if (!(value instanceof Map<?, ?> fields)) throw new SafetensorsException(file, where + "entry is " + Json.typeName(value) + ", not an object");
         for (Object key : fields.keySet()) {
-            if (!Set.of("dtype", "shape", "data_offsets").contains(key)) throw new SafetensorsException(file, where + "unknown field " + HeaderJson.quote((String) key));
+            if (!Set.of("dtype", "shape", "data_offsets").contains(key)) throw new SafetensorsException(file, where + "unknown field " + Json.quote((String) key));
         }
         if (!(fields.get("dtype") instanceof String dtypeName)) throw new SafetensorsException(file, where + "dtype is missing or not a string");
         Dtype dtype = Dtype.of(dtypeName);
@@ -365,28 +365,20 @@ public final class Safetensors {
 
     /** The JSON header, padded with spaces so that 8 + its length is a multiple of 8. */
     private static byte[] headerBytes(Map<String, String> metadata, Map<String, Entry> tensors) {
-        StringBuilder json = new StringBuilder("{");
-        if (!metadata.isEmpty()) {
-            json.append(HeaderJson.quote(METADATA_KEY)).append(":{");
-            String sep = "";
-            for (Map.Entry<String, String> m : metadata.entrySet()) {
-                json.append(sep).append(HeaderJson.quote(m.getKey())).append(':').append(HeaderJson.quote(m.getValue()));
-                sep = ",";
-            }
-            json.append('}');
-        }
+        Map<String, Object> header = new LinkedHashMap<>();
+        if (!metadata.isEmpty()) header.put(METADATA_KEY, metadata);
         long offset = 0;
         for (Map.Entry<String, Entry> t : tensors.entrySet()) {
             Entry e = t.getValue();
             long bytes = (long) e.numel() * Dtype.of(e.dtype()).bytes;
-            if (json.length() > 1) json.append(',');
-            json.append(HeaderJson.quote(t.getKey())).append(":{\"dtype\":\"").append(e.dtype()).append("\",\"shape\":[");
-            for (int i = 0; i < e.shape().length; i++) json.append(i == 0 ? "" : ",").append(e.shape()[i]);
-            json.append("],\"data_offsets\":[").append(offset).append(',').append(offset + bytes).append("]}");
+            Map<String, Object> slot = new LinkedHashMap<>();
+            slot.put("dtype", e.dtype());
+            slot.put("shape", e.shape());
+            slot.put("data_offsets", new long[]{offset, offset + bytes});
+            header.put(t.getKey(), slot);
             offset += bytes;
         }
-        json.append('}');
-        byte[] raw = json.toString().getBytes(StandardCharsets.UTF_8);
+        byte[] raw = Json.compact(header).getBytes(StandardCharsets.UTF_8);
         byte[] padded = Arrays.copyOf(raw, (raw.length + 7) / 8 * 8);
         Arrays.fill(padded, raw.length, padded.length, (byte) ' ');
         return padded;

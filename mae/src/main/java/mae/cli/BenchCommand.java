@@ -1,0 +1,127 @@
+package mae.cli;
+
+import mae.kernels.Gemm;
+import mae.kernels.cuda.CudaAllocator;
+import mae.model.MaeConfig;
+import mae.model.MaeModel;
+import mae.kernels.cuda.CudaBackend;
+import mae.optim.AdamW;
+import mae.tensor.Device;
+import mae.tensor.Rng;
+import mae.tensor.Tensor;
+import mae.kernels.Workspace;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/** Quick measurements whose last printed line is the figure. JMH benchmarks live in the bench module. */
+@Command(name = "bench", mixinStandardHelpOptions = true, description = "Measure the engine: a GEMM or a whole training step.",
+        subcommands = {BenchCommand.GemmBench.class, BenchCommand.StepBench.class, BenchCommand.PeakBench.class})
+public final class BenchCommand implements Runnable {
+    @Override public void run() { new picocli.CommandLine(this).usage(System.out); }
+
+    static double median(double[] v) {
+        double[] s = v.clone();
+        Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    }
+
+    @Command(name = "gemm", mixinStandardHelpOptions = true, description = "C = A B for row-major A (M, K), B (K, N); prints GFLOP/s (median of runs).")
+    static final class GemmBench implements Callable<Integer> {
+        @Option(names = "--m", defaultValue = "1024") int m;
+        @Option(names = "--n", defaultValue = "1024") int n;
+        @Option(names = "--k", defaultValue = "1024") int k;
+        @Option(names = "--runs", defaultValue = "21", description = "timed runs after 3 s of warmup (default: ${DEFAULT-VALUE})") int runs;
+
+        @Override public Integer call() {
+            Rng r = new Rng(1);
+            float[] a = Tensor.randn(r, m, k).toArray(), b = Tensor.randn(r, k, n).toArray(), c = new float[m * n];
+            double flops = 2.0 * m * n * k;
+            long warmEnd = System.nanoTime() + 3_000_000_000L;   // the JIT shares the 2 cores with the threads: give it time
+            while (System.nanoTime() < warmEnd) Gemm.gemm(false, false, m, n, k, 1f, a, 0, k, b, 0, n, 0f, c, 0, n);
+            double[] g = new double[runs];
+            for (int i = 0; i < runs; i++) {
+                long t = System.nanoTime();
+                Gemm.gemm(false, false, m, n, k, 1f, a, 0, k, b, 0, n, 0f, c, 0, n);
+                g[i] = flops / (System.nanoTime() - t);
+            }
+            System.out.printf(Locale.ROOT, "gemm %dx%dx%d, %d runs, threads %d%n", m, n, k, runs, mae.kernels.Parallel.THREADS);
+            System.out.printf(Locale.ROOT, "GFLOP/s: %.2f%n", median(g));
+            return 0;
+        }
+    }
+
+    @Command(name = "step", mixinStandardHelpOptions = true, description = "Forward, backward and AdamW on random data; prints images/s (median over steps).")
+    static final class StepBench implements Callable<Integer> {
+        @Option(names = "--config", defaultValue = "fmnist") String config;
+        @Option(names = "--batch", defaultValue = "128") int batch;
+        @Option(names = "--steps", defaultValue = "10") int steps;
+        @Option(names = "--warmup", defaultValue = "3", description = "untimed steps first (default: ${DEFAULT-VALUE})") int warmup;
+        @Option(names = "--mask-ratio", defaultValue = "0.75") double maskRatio;
+        @Option(names = "--workspace", negatable = true, defaultValue = "true", fallbackValue = "true",
+                description = "run each step in a Workspace that reuses its buffers, as pretraining does (default: ${DEFAULT-VALUE})") boolean workspace;
+        @Option(names = "--device", defaultValue = "cpu", description = "cpu or cuda (default: ${DEFAULT-VALUE})") String device;
+
+        @Override public Integer call() {
+            Device dev = Device.parse(device);
+            if (dev == Device.CUDA && !Device.CUDA.available())
+                throw new IllegalArgumentException("--device cuda: CUDA is not available here: " + Device.CUDA.describe());
+            MaeConfig cfg = MaeConfig.named(config);
+            MaeModel model = new MaeModel(cfg, 0).to(dev);
+            AdamW opt = new AdamW(model.params.trainable(), 0.9f, 0.95f, 1e-8f, 0.05f);
+            Rng r = new Rng(2);
+            Tensor imgs = Tensor.randn(r, batch, cfg.inChans(), cfg.imgSize(), cfg.imgSize()).to(dev);   // uploaded once
+            Workspace ws = new Workspace();
+            double[] ips = new double[steps];
+            long bytes0 = 0, gcs0 = 0, gcMillis0 = 0;
+            CudaAllocator.Stats mem0 = null;
+            boolean gpu = CudaBackend.isGpu(dev.backend());
+            for (int i = 0; i < warmup + steps; i++) {
+                if (i == warmup) {
+                    bytes0 = Allocation.bytes(); gcs0 = Allocation.gcCount(); gcMillis0 = Allocation.gcMillis();
+                    if (gpu) mem0 = CudaAllocator.shared().stats();
+                }
+                long t = System.nanoTime();
+                try (Workspace.Scope s = workspace ? ws.open() : null) {
+                    Tensor noise = Tensor.rand(r, batch, cfg.numPatches());
+                    model.forward(imgs, noise, maskRatio).loss().backward();
+                }
+                opt.step(1e-4f);
+                model.params.zeroGrad();
+                dev.synchronize();                            // a GPU step is timed to its last kernel
+                if (i >= warmup) ips[i - warmup] = batch / ((System.nanoTime() - t) / 1e9);
+            }
+            long bytes = Allocation.bytes() - bytes0, gcs = Allocation.gcCount() - gcs0, gcMillis = Allocation.gcMillis() - gcMillis0;
+            System.out.printf(Locale.ROOT, "step %s batch %d mask %.2f: %d steps, threads %d, workspace %s, device %s%n", config, batch, maskRatio, steps,
+                    mae.kernels.Parallel.THREADS, workspace ? "on" : "off", dev == Device.CPU ? "cpu" : "cuda (" + Device.CUDA.describe() + ")");
+            if (gpu) {
+                CudaAllocator.Stats m = CudaAllocator.shared().stats();
+                System.out.printf(Locale.ROOT, "device memory: peak %.2f GB in use, %.2f GB cached; cuMemAlloc calls during the timed steps: %d%n",
+                        m.peakBytesInUse() / 1e9, m.bytesCached() / 1e9, m.driverAllocs() - mem0.driverAllocs());
+            }
+            System.out.printf(Locale.ROOT, "allocated per step: %.2f MB (all threads); GC: %d collections, %d ms over %d steps; workspace buffers made: %d (%.1f MB), reused: %d%n",
+                    bytes / 1e6 / steps, gcs, gcMillis, steps, ws.stats().created(), ws.stats().createdBytes() / 1e6, ws.stats().reused());
+            System.out.printf(Locale.ROOT, "images/s: %.1f%n", median(ips));
+            return 0;
+        }
+    }
+
+    @Command(name = "peak", mixinStandardHelpOptions = true, description = "This CPU's measured FP32 FMA peak (all kernel threads); prints GFLOP/s (median of runs).")
+    static final class PeakBench implements Callable<Integer> {
+        @Option(names = "--runs", defaultValue = "7") int runs;
+
+        @Override public Integer call() {
+            int threads = mae.kernels.Parallel.THREADS;
+            long iters = 20_000_000;
+            for (int i = 0; i < 3; i++) mae.kernels.Peak.gflops(iters / 4, threads);      // JIT warmup
+            double[] one = new double[runs], all = new double[runs];
+            for (int i = 0; i < runs; i++) { one[i] = mae.kernels.Peak.gflops(iters, 1); all[i] = mae.kernels.Peak.gflops(iters, threads); }
+            System.out.printf(Locale.ROOT, "FMA peak, %d-lane vectors: 1 thread %.1f GFLOP/s; %d threads:%n", mae.kernels.Peak.lanes(), median(one), threads);
+            System.out.printf(Locale.ROOT, "GFLOP/s: %.1f%n", median(all));
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,54 @@
+package mae.cli;
+
+import mae.data.Augment;
+import mae.data.Dataset;
+import mae.data.Datasets;
+import mae.data.Normalization;
+import mae.eval.Encoders;
+import mae.model.MaeConfig;
+import mae.train.Checkpoints;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** What probe and finetune share: the checkpoint (default: the latest run), its encoder, the data and its transform. */
+final class EvalSetup {
+    final Path weights, resultDir;
+    final Encoders.Loaded loaded;
+    final Dataset train, test;
+    final Augment aug;
+    final int classes;
+    final String dataDescription;
+
+    EvalSetup(Path checkpoint, Path data, String config, int trainLimit) throws IOException {
+        Path home = Main.home();
+        Path ck = checkpoint != null ? checkpoint : latestRun(home);
+        weights = Checkpoints.resolveWeights(ck);
+        loaded = Encoders.load(weights, config == null ? null : MaeConfig.named(config));
+        MaeConfig cfg = loaded.config();
+        Datasets.Split split = Datasets.load(data, home.resolve("data/fashion-mnist"), cfg.inChans(), cfg.imgSize());
+        train = trainLimit > 0 && split.train().n() > trainLimit ? split.train().subset(0, trainLimit) : split.train();
+        test = split.eval();
+        if (train.n() == 0 || test.n() == 0) throw new IllegalArgumentException("empty dataset: " + split.description());
+        Normalization norm = loaded.normalization() != null ? loaded.normalization() : Normalization.of(split.train());
+        aug = new Augment(cfg.imgSize(), norm);
+        int max = 0;
+        for (int l : train.labels()) max = Math.max(max, l);
+        for (int l : test.labels()) max = Math.max(max, l);
+        classes = max + 1;
+        dataDescription = split.description();
+        Path parent = weights.toAbsolutePath().getParent();
+        // Results go beside the run: <run>/checkpoints/step-N/weights.safetensors -> <run>.
+        resultDir = parent.getParent() != null && parent.getParent().getFileName().toString().equals("checkpoints")
+                ? parent.getParent().getParent() : parent;
+    }
+
+    static Path latestRun(Path home) throws IOException {
+        Path latest = home.resolve("runs/latest");
+        if (!Files.exists(latest))
+            throw new IllegalArgumentException("no --checkpoint given and no runs/latest (run bin/mae pretrain first, or pass --checkpoint FILE|DIR)");
+        return Path.of(Files.readString(latest, StandardCharsets.UTF_8).trim());
+    }
+}
