@@ -29,14 +29,15 @@ class LauncherTest {
         Matcher cp = Pattern.compile("CP_FILE=\"\\$ROOT/([^/\"]+)/target/runtime-classpath.txt\"").matcher(s);
         assertTrue(cp.find(), "CP_FILE under a module's target/:\n" + s);
         String module = cp.group(1);
-        assertEquals("mae", module);
+        assertEquals("bench", module, "the bench module: the CLI (module mae) plus the bench command");
         Path pom = ROOT.resolve(module).resolve("pom.xml");
         assertTrue(Files.isRegularFile(pom), pom + " exists");
-        assertTrue(Files.readString(pom).contains("<artifactId>mae</artifactId>"), "the module's artifactId is mae");
+        assertTrue(Files.readString(pom).contains("<artifactId>mae</artifactId>"), "the bench module depends on the mae module");
         assertTrue(Files.readString(ROOT.resolve("pom.xml")).contains("<module>" + module + "</module>"), "the reactor lists the module");
         assertTrue(s.contains("-pl " + module + " -am package"), "builds that module:\n" + s);
-        assertTrue(s.contains("\"$ROOT\"/" + module + "/target/mae-*.jar"), "puts that module's jar first:\n" + s);
-        assertTrue(Files.isRegularFile(ROOT.resolve(module).resolve("src/main/java/mae/cli/Main.java")), "mae.cli.Main is in the module");
+        assertTrue(s.contains("\"$ROOT/" + module + "/target/classes\""), "puts that module's classes first:\n" + s);
+        assertTrue(Files.isRegularFile(ROOT.resolve(module).resolve("src/main/java/mae/bench/BenchCommand.java")), "the bench command is in it");
+        assertTrue(Files.isRegularFile(ROOT.resolve("mae/src/main/java/mae/cli/Main.java")), "mae.cli.Main is in the mae module");
         assertTrue(s.contains("mae.cli.Main \"$@\""), "starts mae.cli.Main:\n" + s);
     }
 }

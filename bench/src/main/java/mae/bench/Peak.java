@@ -1,6 +1,7 @@
-package mae.kernels;
+package mae.bench;
 
 import jdk.incubator.vector.FloatVector;
+import mae.kernels.Parallel;
 import jdk.incubator.vector.VectorSpecies;
 
 /**

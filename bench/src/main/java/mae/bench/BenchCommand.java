@@ -1,4 +1,4 @@
-package mae.cli;
+package mae.bench;
 
 import mae.kernels.Gemm;
 import mae.kernels.cuda.CudaAllocator;
@@ -19,7 +19,7 @@ import java.util.concurrent.Callable;
 
 /** Quick measurements whose last printed line is the figure. JMH benchmarks live in the bench module. */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Measure the engine: a GEMM or a whole training step.",
-        subcommands = {BenchCommand.GemmBench.class, BenchCommand.StepBench.class, BenchCommand.PeakBench.class})
+        subcommands = {BenchCommand.GemmCommand.class, BenchCommand.StepCommand.class, BenchCommand.PeakCommand.class})
 public final class BenchCommand implements Runnable {
     @Override public void run() { new picocli.CommandLine(this).usage(System.out); }
 
@@ -30,7 +30,7 @@ public final class BenchCommand implements Runnable {
     }
 
     @Command(name = "gemm", mixinStandardHelpOptions = true, description = "C = A B for row-major A (M, K), B (K, N); prints GFLOP/s (median of runs).")
-    static final class GemmBench implements Callable<Integer> {
+    static final class GemmCommand implements Callable<Integer> {
         @Option(names = "--m", defaultValue = "1024") int m;
         @Option(names = "--n", defaultValue = "1024") int n;
         @Option(names = "--k", defaultValue = "1024") int k;
@@ -55,7 +55,7 @@ public final class BenchCommand implements Runnable {
     }
 
     @Command(name = "step", mixinStandardHelpOptions = true, description = "Forward, backward and AdamW on random data; prints images/s (median over steps).")
-    static final class StepBench implements Callable<Integer> {
+    static final class StepCommand implements Callable<Integer> {
         @Option(names = "--config", defaultValue = "fmnist") String config;
         @Option(names = "--batch", defaultValue = "128") int batch;
         @Option(names = "--steps", defaultValue = "10") int steps;
@@ -110,16 +110,16 @@ public final class BenchCommand implements Runnable {
     }
 
     @Command(name = "peak", mixinStandardHelpOptions = true, description = "This CPU's measured FP32 FMA peak (all kernel threads); prints GFLOP/s (median of runs).")
-    static final class PeakBench implements Callable<Integer> {
+    static final class PeakCommand implements Callable<Integer> {
         @Option(names = "--runs", defaultValue = "7") int runs;
 
         @Override public Integer call() {
             int threads = mae.kernels.Parallel.THREADS;
             long iters = 20_000_000;
-            for (int i = 0; i < 3; i++) mae.kernels.Peak.gflops(iters / 4, threads);      // JIT warmup
+            for (int i = 0; i < 3; i++) Peak.gflops(iters / 4, threads);      // JIT warmup
             double[] one = new double[runs], all = new double[runs];
-            for (int i = 0; i < runs; i++) { one[i] = mae.kernels.Peak.gflops(iters, 1); all[i] = mae.kernels.Peak.gflops(iters, threads); }
-            System.out.printf(Locale.ROOT, "FMA peak, %d-lane vectors: 1 thread %.1f GFLOP/s; %d threads:%n", mae.kernels.Peak.lanes(), median(one), threads);
+            for (int i = 0; i < runs; i++) { one[i] = Peak.gflops(iters, 1); all[i] = Peak.gflops(iters, threads); }
+            System.out.printf(Locale.ROOT, "FMA peak, %d-lane vectors: 1 thread %.1f GFLOP/s; %d threads:%n", Peak.lanes(), median(one), threads);
             System.out.printf(Locale.ROOT, "GFLOP/s: %.1f%n", median(all));
             return 0;
         }

@@ -1,4 +1,4 @@
-package mae.cli;
+package mae.bench;
 
 import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
