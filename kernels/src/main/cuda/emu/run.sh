@@ -6,8 +6,8 @@
 #   t_matmul     every matmul variant (SIMT, TF32/BF16 x nn/nt/tn/tt), odd sizes, K = 0, padding, batches
 #   t_attention  forward, D, dq, dkv for hd 32/64/80/128 at T = 1, 17, 33, 50, 197
 #   t_reduce     sum (rows/mid, chunked with atomics), max/argmax with ties and NaN
-#   t_rowops     softmax, layer norm forward/backward (dw/db through shared and global atomics), MAE loss
-#   t_pointwise  strided binary, GELU, gather/scatter-add (+ bad index flag), patchify, masking, AdamW (bitwise)
+#   t_rowops     softmax, layer norm forward/backward (dw/db through shared and global atomics)
+#   t_pointwise  strided binary, GELU, gather/scatter-add (+ the out-of-range guard), AdamW (bitwise)
 # It cannot judge speed, warp-synchronous hazards the emulator hides, or real mma rounding; the cuda tests on a
 # GPU (bench/gpu-check.sh) do. Needs g++ >= 12 (C++20 <barrier>) and python3; about a minute on 2 cores.
 set -euo pipefail
