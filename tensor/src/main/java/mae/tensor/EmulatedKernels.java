@@ -18,7 +18,7 @@ import java.util.Arrays;
  * {@link DeviceKernels} on host arrays, for {@link CudaEmulation}: each call runs the CPU kernel of the same
  * contract on the emulated storages, so that the whole CUDA dispatch path of {@link CudaOps} (storage sharing,
  * offsets, strides, rank-4 splitting, batching, lifetimes) runs and is checked on a machine without a GPU.
- * It says nothing about the CUDA kernels themselves (kernels/src/main/cuda/emu and the cuda tests check those).
+ * It says nothing about the CUDA kernels themselves (kernels/src/test/cuda-emu and the cuda tests check those).
  * Fused attention is emulated for the head widths that have a CUDA kernel, so the composed path for other
  * widths runs here too.
  */
