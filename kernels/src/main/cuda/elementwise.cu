@@ -118,12 +118,6 @@ extern "C" __global__ void add_bias_f32(float* out, const float* x, const float*
         out[i] = x[i] + bias[i % C];
 }
 
-// y (n) += alpha * x (n): gradient accumulation.
-extern "C" __global__ void axpy_f32(float* y, const float* x, float alpha, long long n) {
-    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x)
-        y[i] += alpha * x[i];
-}
-
 // out (n) = value.
 extern "C" __global__ void fill_f32(float* out, float value, long long n) {
     for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x)

@@ -35,16 +35,14 @@ public final class CudaKernels {
     static java.util.List<String> kernelNames() {
         java.util.List<String> n = new java.util.ArrayList<>(java.util.List.of(
                 "elementwise/unary_f32", "elementwise/unary_strided_f32", "elementwise/binary_f32",
-                "elementwise/binary_strided_f32", "elementwise/copy_strided_f32", "elementwise/add_bias_f32", "elementwise/axpy_f32", "elementwise/fill_f32",
+                "elementwise/binary_strided_f32", "elementwise/copy_strided_f32", "elementwise/add_bias_f32", "elementwise/fill_f32",
                 "reduce/reduce_sum_rows_f32", "reduce/reduce_sum_mid_f32", "reduce/reduce_max_rows_f32", "reduce/reduce_max_mid_f32",
                 "softmax/softmax_forward_f32", "softmax/softmax_backward_f32",
                 "layernorm/layernorm_forward_f32", "layernorm/layernorm_backward_f32",
                 "gelu/gelu_forward_f32", "gelu/gelu_backward_f32",
                 "attention/attention_backward_dot_f32",
                 "adamw/adamw_step_f32",
-                "gather/gather_f32", "gather/scatter_add_f32", "gather/invert_permutation_i32", "gather/mae_mask_f32",
-                "gather/patchify_f32", "gather/unpatchify_f32",
-                "mse/norm_pix_target_f32", "mse/mse_rows_f32", "mse/masked_mean_f32", "mse/mse_masked_backward_f32",
+                "gather/gather_f32", "gather/scatter_add_f32",
                 "matmul/matmul_f32_simt"));
         for (int hd : ATTENTION_HEAD_WIDTHS)
             for (String w : new String[]{"forward", "backward_dq", "backward_dkv"}) n.add("attention/attention_" + w + "_hd" + hd);
@@ -121,13 +119,6 @@ public final class CudaKernels {
         long n = (long) rows * C;
         if (n == 0) return;
         k("elementwise", "add_bias_f32").launch(Cuda.gridFor(n, BLOCK), 1, 1, BLOCK, 0, out, x, bias, rows, C);
-    }
-
-    /** y (n) += alpha * x (n). elementwise.cu axpy_f32. */
-    public static void axpy(CUdeviceptr y, CUdeviceptr x, float alpha, long n) {
-        positive("axpy", "n", n);
-        if (n == 0) return;
-        k("elementwise", "axpy_f32").launch(Cuda.gridFor(n, BLOCK), 1, 1, BLOCK, 0, y, x, alpha, n);
     }
 
     /** out (n) = value. elementwise.cu fill_f32. */
@@ -373,26 +364,6 @@ public final class CudaKernels {
 
     // ------------------------------------------------------------------------------------------------- gather
 
-    private static DeviceBuffer gatherErr;
-
-    private static synchronized CUdeviceptr gatherErrPtr() {
-        if (gatherErr == null) gatherErr = DeviceBuffer.zeros(2);
-        return gatherErr.ptr();
-    }
-
-    /**
-     * Throws IndexOutOfBoundsException if a gather or scatterAdd since the last check met an index out of range
-     * (the kernel wrote NaN or skipped the element), then resets the flag. Waits for the stream.
-     */
-    public static synchronized void checkGatherIndices() {
-        gatherErrPtr();
-        int[] e = gatherErr.toInts();
-        if (e[0] != 0) {
-            gatherErr.zero();
-            throw new IndexOutOfBoundsException("gather index " + e[1] + " out of range (CUDA gather/scatterAdd)");
-        }
-    }
-
     private static void gatherArgs(String op, int outer, int S, int J, int inner, int idxInner) {
         positive(op, "outer", outer); positive(op, "S", S); positive(op, "J", J); positive(op, "inner", inner);
         if (idxInner != 1 && idxInner != inner)
@@ -404,7 +375,7 @@ public final class CudaKernels {
         gatherArgs("gather", outer, S, J, inner, idxInner);
         long n = (long) outer * J * inner;
         if (n == 0) return;
-        k("gather", "gather_f32").launch(Cuda.gridFor(n, BLOCK), 1, 1, BLOCK, 0, out, x, idx, gatherErrPtr(),
+        k("gather", "gather_f32").launch(Cuda.gridFor(n, BLOCK), 1, 1, BLOCK, 0, out, x, idx,
                 outer, S, J, inner, idxInner);
     }
 
@@ -413,80 +384,8 @@ public final class CudaKernels {
         gatherArgs("scatterAdd", outer, S, J, inner, idxInner);
         long n = (long) outer * J * inner;
         if (n == 0) return;
-        k("gather", "scatter_add_f32").launch(Cuda.gridFor(n, BLOCK), 1, 1, BLOCK, 0, dx, dout, idx, gatherErrPtr(),
+        k("gather", "scatter_add_f32").launch(Cuda.gridFor(n, BLOCK), 1, 1, BLOCK, 0, dx, dout, idx,
                 outer, S, J, inner, idxInner);
-    }
-
-    /** inv (rows, L): inv[r, perm[r, j]] = j (MAE's ids_restore from ids_shuffle). gather.cu invert_permutation_i32. */
-    public static void invertPermutation(CUdeviceptr inv, CUdeviceptr perm, int rows, int L) {
-        positive("invertPermutation", "rows", rows); positive("invertPermutation", "L", L);
-        long n = (long) rows * L;
-        if (n == 0) return;
-        k("gather", "invert_permutation_i32").launch(Cuda.gridFor(n, BLOCK), 1, 1, BLOCK, 0, inv, perm, rows, L);
-    }
-
-    /** mask (rows, L) = idsRestore >= keep ? 1 : 0 (1 = removed patch). gather.cu mae_mask_f32. */
-    public static void maeMask(CUdeviceptr mask, CUdeviceptr idsRestore, int rows, int L, int keep) {
-        positive("maeMask", "rows", rows); positive("maeMask", "L", L);
-        long n = (long) rows * L;
-        if (n == 0) return;
-        k("gather", "mae_mask_f32").launch(Cuda.gridFor(n, BLOCK), 1, 1, BLOCK, 0, mask, idsRestore, rows, L, keep);
-    }
-
-    private static void patchArgs(String op, int N, int C, int H, int W, int p) {
-        if (p <= 0 || H % p != 0 || W % p != 0)
-            throw new IllegalArgumentException(op + ": image " + H + "x" + W + " is not divisible into patches of " + p);
-        positive(op, "N", N); positive(op, "C", C);
-    }
-
-    /** out (N, (H/p)(W/p), p*p*C) = MAE's patchify of imgs (N, C, H, W). gather.cu patchify_f32. */
-    public static void patchify(CUdeviceptr out, CUdeviceptr imgs, int N, int C, int H, int W, int p) {
-        patchArgs("patchify", N, C, H, W, p);
-        long n = (long) N * C * H * W;
-        if (n == 0) return;
-        k("gather", "patchify_f32").launch(Cuda.gridFor(n, BLOCK), 1, 1, BLOCK, 0, out, imgs, N, C, H, W, p);
-    }
-
-    /** imgs (N, C, H, W) = unpatchify of x (N, (H/p)(W/p), p*p*C). gather.cu unpatchify_f32. */
-    public static void unpatchify(CUdeviceptr imgs, CUdeviceptr x, int N, int C, int H, int W, int p) {
-        patchArgs("unpatchify", N, C, H, W, p);
-        long n = (long) N * C * H * W;
-        if (n == 0) return;
-        k("gather", "unpatchify_f32").launch(Cuda.gridFor(n, BLOCK), 1, 1, BLOCK, 0, imgs, x, N, C, H, W, p);
-    }
-
-    // ---------------------------------------------------------------------------------------------------- mse
-
-    /** out (rows, D) = (x - mean) / sqrt(var + eps) per row, var unbiased (MAE's norm_pix_loss). mse.cu norm_pix_target_f32. */
-    public static void normPixTarget(CUdeviceptr out, CUdeviceptr x, int rows, int D, float eps) {
-        if (D < 2) throw new IllegalArgumentException("normPixTarget: D = " + D + " must be >= 2 (unbiased variance)");
-        positive("normPixTarget", "rows", rows);
-        if (rows == 0) return;
-        k("mse", "norm_pix_target_f32").launch((rows + 7) / 8, 1, 1, BLOCK, 0, out, x, rows, D, eps);
-    }
-
-    /** rowLoss (rows) = mean over D of (pred - target)^2. mse.cu mse_rows_f32. */
-    public static void mseRows(CUdeviceptr rowLoss, CUdeviceptr pred, CUdeviceptr target, int rows, int D) {
-        positive("mseRows", "rows", rows);
-        if (D <= 0) throw new IllegalArgumentException("mseRows: D = " + D + " must be >= 1");
-        if (rows == 0) return;
-        k("mse", "mse_rows_f32").launch((rows + 7) / 8, 1, 1, BLOCK, 0, rowLoss, pred, target, rows, D);
-    }
-
-    /** stats (2) = {sum(rowLoss * mask) / sum(mask), sum(mask)}; mask null = all ones. mse.cu masked_mean_f32. */
-    public static void maskedMean(CUdeviceptr stats, CUdeviceptr rowLoss, CUdeviceptr mask, int rows) {
-        positive("maskedMean", "rows", rows);
-        k("mse", "masked_mean_f32").launch(1, 1, 1, 1024, 0, stats, rowLoss, mask, rows);
-    }
-
-    /** dpred (rows, D) += dloss * mask / sum(mask) * 2 (pred - target) / D. mse.cu mse_masked_backward_f32. */
-    public static void mseMaskedBackward(CUdeviceptr dpred, CUdeviceptr pred, CUdeviceptr target, CUdeviceptr mask,
-                                         CUdeviceptr stats, float dloss, int rows, int D) {
-        positive("mseMaskedBackward", "rows", rows); positive("mseMaskedBackward", "D", D);
-        long n = (long) rows * D;
-        if (n == 0) return;
-        k("mse", "mse_masked_backward_f32").launch(Cuda.gridFor(n, BLOCK), 1, 1, BLOCK, 0,
-                dpred, pred, target, mask, stats, dloss, rows, D);
     }
 
     // ------------------------------------------------------------------------------------------------- matmul

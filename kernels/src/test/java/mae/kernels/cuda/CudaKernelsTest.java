@@ -134,7 +134,7 @@ class CudaKernelsTest extends CudaTestBase {
         return s;
     }
 
-    @Test void add_bias_axpy_fill() {
+    @Test void add_bias_and_fill() {
         Random r = new Random(5);
         int rows = 197, C = 77;
         float[] x = gaussian(r, rows * C, 1), bias = gaussian(r, C, 1), ref = new float[rows * C];
@@ -142,12 +142,6 @@ class CudaKernelsTest extends CudaTestBase {
         DeviceBuffer dx = dev(x);
         CudaKernels.addBias(dx.ptr(), dx.ptr(), dev(bias).ptr(), rows, C);   // in place
         assertExact("addBias", ref, dx.toFloats());
-
-        float[] y = gaussian(r, 1001, 1), g = gaussian(r, 1001, 1), yRef = y.clone();
-        for (int i = 0; i < y.length; i++) yRef[i] += 0.25f * g[i];   // exact: 0.25 g is exact, one rounding
-        DeviceBuffer dy = dev(y);
-        CudaKernels.axpy(dy.ptr(), dev(g).ptr(), 0.25f, y.length);
-        assertExact("axpy", yRef, dy.toFloats());
 
         DeviceBuffer f = devZeros(1001);
         CudaKernels.fill(f.ptr(), 3.5f, 1001);
@@ -335,101 +329,16 @@ class CudaKernelsTest extends CudaTestBase {
             DeviceBuffer ddx = dev(dx);
             CudaKernels.scatterAdd(ddx.ptr(), dev(dout).ptr(), didx.ptr(), outer, S, J, inner, idxInner);
             assertExact("scatterAdd " + java.util.Arrays.toString(c), dxRef, ddx.toFloats());   // integers: any order
-            CudaKernels.checkGatherIndices();
         }
     }
 
-    @Test void out_of_range_index_is_reported() {
-        DeviceBuffer out = devZeros(2), x = devZeros(6), idx = dev(new int[]{3});
+    /** The tensor layer checks indices on the host; a bad one that still arrives must not touch memory. */
+    @Test void out_of_range_index_gathers_nan_and_scatters_nothing() {
+        DeviceBuffer out = devZeros(2), x = dev(new float[]{1, 2, 3, 4, 5, 6}), idx = dev(new int[]{3});
         CudaKernels.gather(out.ptr(), x.ptr(), idx.ptr(), 1, 3, 1, 2, 1);
-        IndexOutOfBoundsException e = assertThrows(IndexOutOfBoundsException.class, CudaKernels::checkGatherIndices);
-        assertTrue(e.getMessage().contains("3"), e.getMessage());
-        CudaKernels.checkGatherIndices();   // reset: a second check passes
-    }
-
-    @Test void mae_masking_helpers_match_the_definitions() {
-        Random r = new Random(13);
-        int N = 3, L = 196, keep = 49;
-        float[] noise = uniform(r, N * L, 0, 1);
-        int[] shuffle = new int[N * L];
-        Gather.argsortRows(shuffle, noise, 0, N, L);
-        int[] restoreRef = new int[N * L];
-        float[] maskRef = new float[N * L];
-        for (int n = 0; n < N; n++)
-            for (int j = 0; j < L; j++) restoreRef[n * L + shuffle[n * L + j]] = j;
-        for (int i = 0; i < N * L; i++) maskRef[i] = restoreRef[i] >= keep ? 1 : 0;
-        DeviceBuffer restore = devZeros(N * L), mask = devZeros(N * L);
-        CudaKernels.invertPermutation(restore.ptr(), dev(shuffle).ptr(), N, L);
-        CudaKernels.maeMask(mask.ptr(), restore.ptr(), N, L, keep);
-        assertArrayEquals(restoreRef, restore.toInts(), "ids_restore");
-        assertExact("mask", maskRef, mask.toFloats());
-    }
-
-    @Test void patchify_matches_the_mae_einsum_and_unpatchify_inverts_it() {
-        Random r = new Random(14);
-        int[][] cases = {{2, 3, 32, 32, 16}, {1, 1, 28, 28, 7}, {3, 3, 12, 8, 4}};
-        for (int[] c : cases) {
-            int N = c[0], C = c[1], H = c[2], W = c[3], p = c[4], h = H / p, w = W / p, D = p * p * C;
-            float[] imgs = gaussian(r, N * C * H * W, 1), ref = new float[N * h * w * D];
-            // x.reshape(N, C, h, p, w, p); einsum('nchpwq->nhwpqc'); reshape(N, h*w, p*p*C)
-            for (int n = 0; n < N; n++) for (int ch = 0; ch < C; ch++) for (int hi = 0; hi < h; hi++)
-                for (int pi = 0; pi < p; pi++) for (int wi = 0; wi < w; wi++) for (int pj = 0; pj < p; pj++)
-                    ref[((n * h + hi) * w + wi) * D + (pi * p + pj) * C + ch] =
-                            imgs[((n * C + ch) * H + hi * p + pi) * W + wi * p + pj];
-            DeviceBuffer patches = devZeros(ref.length), back = devZeros(imgs.length);
-            CudaKernels.patchify(patches.ptr(), dev(imgs).ptr(), N, C, H, W, p);
-            assertExact("patchify " + java.util.Arrays.toString(c), ref, patches.toFloats());
-            CudaKernels.unpatchify(back.ptr(), patches.ptr(), N, C, H, W, p);
-            assertExact("unpatchify " + java.util.Arrays.toString(c), imgs, back.toFloats());
-        }
-    }
-
-    // --------------------------------------------------------------------------------------------------- mse
-
-    @Test void mae_loss_forward_and_backward_match_plain_loops() {
-        Random r = new Random(15);
-        int rows = 2 * 196, D = 16 * 16 * 3;
-        float[] pred = gaussian(r, rows * D, 1), target = gaussian(r, rows * D, 1), mask = new float[rows];
-        for (int i = 0; i < rows; i++) mask[i] = r.nextDouble() < 0.75 ? 1 : 0;
-        for (boolean normPix : new boolean[]{false, true}) {
-            float[] t = target.clone();
-            if (normPix)
-                for (int i = 0; i < rows; i++) {
-                    double m = 0, v = 0;
-                    for (int d = 0; d < D; d++) m += target[i * D + d];
-                    m /= D;
-                    for (int d = 0; d < D; d++) v += (target[i * D + d] - m) * (target[i * D + d] - m);
-                    v /= D - 1;
-                    for (int d = 0; d < D; d++) t[i * D + d] = (float) ((target[i * D + d] - m) / Math.sqrt(v + 1e-6));
-                }
-            double num = 0, den = 0;
-            float[] rowRef = new float[rows];
-            for (int i = 0; i < rows; i++) {
-                double s = 0;
-                for (int d = 0; d < D; d++) { double e = pred[i * D + d] - t[i * D + d]; s += e * e; }
-                rowRef[i] = (float) (s / D);
-                num += s / D * mask[i];
-                den += mask[i];
-            }
-            float dloss = 0.5f;
-            float[] dpred = gaussian(r, rows * D, 1), dpredRef = dpred.clone();
-            for (int i = 0; i < rows; i++)
-                for (int d = 0; d < D; d++)
-                    dpredRef[i * D + d] += (float) (dloss * mask[i] / den * 2 * (pred[i * D + d] - t[i * D + d]) / D);
-
-            DeviceBuffer dTarget = dev(target), dt = devZeros(rows * D), rowLoss = devZeros(rows), stats = devZeros(2);
-            DeviceBuffer dPred = dev(pred), dMask = dev(mask), dDpred = dev(dpred);
-            DeviceBuffer used = dTarget;
-            if (normPix) { CudaKernels.normPixTarget(dt.ptr(), dTarget.ptr(), rows, D, 1e-6f); used = dt; }
-            CudaKernels.mseRows(rowLoss.ptr(), dPred.ptr(), used.ptr(), rows, D);
-            CudaKernels.maskedMean(stats.ptr(), rowLoss.ptr(), dMask.ptr(), rows);
-            CudaKernels.mseMaskedBackward(dDpred.ptr(), dPred.ptr(), used.ptr(), dMask.ptr(), stats.ptr(), dloss, rows, D);
-            String what = normPix ? "norm_pix " : "";
-            // float sums of D = 768 (rows) or 392 (the mean) terms: 1e-5 relative covers n * 2^-24 at worst.
-            if (normPix) assertClose(what + "target", t, used.toFloats(), 1e-5, 1e-5);
-            assertClose(what + "row loss", rowRef, rowLoss.toFloats(), 0, 1e-5);
-            assertClose(what + "loss", new float[]{(float) (num / den), (float) den}, stats.toFloats(), 0, 1e-5);
-            assertClose(what + "dpred", dpredRef, dDpred.toFloats(), 1e-7, 1e-5);
-        }
+        assertExact("gather of index 3 of 3", new float[]{Float.NaN, Float.NaN}, out.toFloats());
+        DeviceBuffer dx = dev(new float[]{1, 2, 3, 4, 5, 6});
+        CudaKernels.scatterAdd(dx.ptr(), dev(new float[]{7, 8}).ptr(), dev(new int[]{-1}).ptr(), 1, 3, 1, 2, 1);
+        assertExact("scatterAdd of index -1", new float[]{1, 2, 3, 4, 5, 6}, dx.toFloats());
     }
 }

@@ -47,7 +47,6 @@ inline float __fmul_rn(float a, float b) { volatile float r = a * b; return r; }
 inline float __fadd_rn(float a, float b) { volatile float r = a + b; return r; }
 inline float __fsub_rn(float a, float b) { volatile float r = a - b; return r; }
 inline float atomicAdd(float* p, float v) { return std::atomic_ref<float>(*p).fetch_add(v); }
-inline int atomicCAS(int* p, int cmp, int val) { std::atomic_ref<int>(*p).compare_exchange_strong(cmp, val); return cmp; }
 struct __nv_bfloat16 { uint16_t bits; };
 inline __nv_bfloat16 __float2bfloat16_rn(float f) {
     uint32_t u; std::memcpy(&u, &f, 4);

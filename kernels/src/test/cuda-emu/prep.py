@@ -1,9 +1,17 @@
-# Turns a kernels/src/main/cuda/*.cu into host C++ for emu.h: CUDA headers -> emu.h, dynamic shared memory -> a
+# Turns every kernels/src/main/cuda/*.cu into host C++ for emu.h: CUDA headers -> emu.h, dynamic shared memory -> a
 # pointer into the emulator's buffer, the inline PTX (cvt.rna.tf32, mma.sync) -> emulated calls. Nothing else changes.
+# usage: prep.py [SRC] DST   (SRC defaults to ../../main/cuda from this file: kernels/src/test/cuda-emu -> main/cuda)
 import re, os, sys, glob
-src = sys.argv[1]; dst = sys.argv[2]
+if len(sys.argv) == 2:
+    src, dst = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "main", "cuda"), sys.argv[1]
+else:
+    src, dst = sys.argv[1], sys.argv[2]
+sources = glob.glob(src + "/*.cu") + glob.glob(src + "/*.cuh")
+# a wrong path would otherwise yield no files and only later, confusing, include errors
+if not any(p.endswith(".cu") for p in sources):
+    sys.exit("prep.py: no .cu files in " + src)
 os.makedirs(dst, exist_ok=True)
-for p in glob.glob(src + "/*.cu") + glob.glob(src + "/*.cuh"):
+for p in sources:
     s = open(p).read()
     s = s.replace("#include <cuda_runtime.h>", '#include "../emu.h"').replace("#include <math_constants.h>", "").replace("#include <cuda_bf16.h>", "")
     s = re.sub(r"extern __shared__ __align__\(16\) float (\w+)\[\];", r"float* \1 = (float*)emu_dyn_smem;", s)

@@ -1,6 +1,5 @@
 #include "src/softmax.cu"
 #include "src/layernorm.cu"
-#include "src/mse.cu"
 #include "t_misc.h"
 int main() {
     int sm[][2] = {{1, 1}, {3, 7}, {20, 197}, {5, 1000}};
@@ -37,23 +36,6 @@ int main() {
             for (int c = 0; c < C; c++) { double xh = (x[r*C+c] - mean[r]) * rstd[r]; dxr3[r*C+c] += (float)(rstd[r] * (dout[r*C+c]*w[c] - gm_ - xh*gx)); } }
         emu_launch(dim3{(unsigned)grid, 1, 1}, 256, 0, [&] { layernorm_backward_f32(dx3.data(), nullptr, nullptr, dout.data(), x.data(), w.data(), mean.data(), rstd.data(), R, C); });
         cmp("ln dx alone", dxr3, dx3, 5e-5, 1e-4);
-    }
-    { // mse
-        int R = 2 * 196, D = 768; auto pred = gauss(R * D), target = gauss(R * D); std::vector<float> mask(R);
-        for (int i = 0; i < R; i++) mask[i] = (i * 7 % 4) ? 1.f : 0.f;
-        std::vector<float> t(R * D), gt(R * D, NAN), row(R), grow(R, NAN), stats(2, NAN);
-        for (int i = 0; i < R; i++) { double m = 0, v = 0; for (int d = 0; d < D; d++) m += target[i*D+d]; m /= D; for (int d = 0; d < D; d++) v += (target[i*D+d]-m)*(target[i*D+d]-m); v /= D - 1; for (int d = 0; d < D; d++) t[i*D+d] = (float)((target[i*D+d]-m)/std::sqrt(v + 1e-6)); }
-        emu_launch(dim3{(unsigned)((R + 7) / 8), 1, 1}, 256, 0, [&] { norm_pix_target_f32(gt.data(), target.data(), R, D, 1e-6f); });
-        cmp("normpix", t, gt, 1e-5, 1e-5);
-        double num = 0, den = 0; for (int i = 0; i < R; i++) { double s = 0; for (int d = 0; d < D; d++) { double e = pred[i*D+d] - t[i*D+d]; s += e * e; } row[i] = (float)(s / D); num += s / D * mask[i]; den += mask[i]; }
-        emu_launch(dim3{(unsigned)((R + 7) / 8), 1, 1}, 256, 0, [&] { mse_rows_f32(grow.data(), pred.data(), t.data(), R, D); });
-        cmp("mse rows", row, grow, 0, 1e-5);
-        emu_launch(dim3{1, 1, 1}, 1024, 0, [&] { masked_mean_f32(stats.data(), row.data(), mask.data(), R); });
-        cmp("masked mean", {(float)(num / den), (float)den}, stats, 0, 1e-5);
-        auto dp = gauss(R * D); auto dpr = dp; float dl = 0.5f;
-        for (int i = 0; i < R; i++) for (int d = 0; d < D; d++) dpr[i*D+d] += (float)(dl * mask[i] / den * 2 * (pred[i*D+d] - t[i*D+d]) / D);
-        emu_launch(dim3{64, 1, 1}, 256, 0, [&] { mse_masked_backward_f32(dp.data(), pred.data(), t.data(), mask.data(), stats.data(), dl, R, D); });
-        cmp("mse bwd", dpr, dp, 1e-7, 1e-5);
     }
     printf("rowops: %d failures\n", fails); return fails != 0;
 }
