@@ -55,11 +55,11 @@ if [ "${1:-}" = "--pack" ]; then
   lib=target/devicepack-lib
   rm -rf "$lib" && mkdir -p "$lib"
   # Every module's jar and test classes, from the reactor (mvn package; no install into the shared ~/.m2).
-  "${mvn[@]}" -DskipTests package dependency:copy-dependencies -pl mae,tests -am \
+  "${mvn[@]}" -DskipTests package dependency:copy-dependencies -pl bench,tests -am \
       -DincludeScope=runtime -DexcludeGroupIds=mae -DoutputDirectory="$root/$lib"
   "${mvn[@]}" dependency:copy -Dartifact="org.junit.platform:junit-platform-console-standalone:$platform" \
       -DoutputDirectory="$root/$lib" -Dmdep.overWriteReleases=true
-  for m in kernels tensor autograd vit mae; do
+  for m in kernels tensor autograd vit mae bench; do
     cp "$(ls $m/target/*-0.1.0-SNAPSHOT.jar | grep -v -- -tests.jar | head -n 1)" "$lib/"
   done
   for m in kernels tensor mae tests; do jar cf "$lib/$m-tests.jar" -C $m/target/test-classes .; done
@@ -105,8 +105,8 @@ run_tests() {   # name, working directory, extra JVM flags..., then -- and JUnit
 
 # 1: the device, the kernels' source (cubin or PTX), cuBLAS through the forwarder
 echo "== gpu-check: probe"
-if "$JAVA" "${jvm[@]}" -cp "$cp" mae.kernels.cuda.GpuBench --probe; then note "probe" "ok"; else echo "gpu-check: probe FAILED"; status=1; note "probe" "FAILED"; fi
-if "$JAVA" "${jvm[@]}" -Dmae.cuda.ptx=true -cp "$cp" mae.kernels.cuda.GpuBench --probe | grep -q "compute_80 PTX"; then note "probe -Dmae.cuda.ptx=true" "ok (compute_80 PTX)"
+if "$JAVA" "${jvm[@]}" -cp "$cp" mae.bench.GpuBench --probe; then note "probe" "ok"; else echo "gpu-check: probe FAILED"; status=1; note "probe" "FAILED"; fi
+if "$JAVA" "${jvm[@]}" -Dmae.cuda.ptx=true -cp "$cp" mae.bench.GpuBench --probe | grep -q "compute_80 PTX"; then note "probe -Dmae.cuda.ptx=true" "ok (compute_80 PTX)"
 else echo "gpu-check: -Dmae.cuda.ptx=true did not select the PTX"; status=1; note "probe -Dmae.cuda.ptx=true" "FAILED"; fi
 # 2: all kernels cuda tests on the default path (sm_90 cubin on H100/H200)
 # (classes named one by one: the packed JRE has no jdk.zipfs, so JUnit cannot scan a package inside a jar)
@@ -121,7 +121,7 @@ run_tests cuda-tensor-model-cli tests -- --select-class mae.tensor.CudaTensorTes
 
 # 5: kernel benchmark (its own table)
 echo "== gpu-check: GpuBench"
-timeout 600 "$JAVA" "${jvm[@]}" -cp "$cp" mae.kernels.cuda.GpuBench "$@" 2>&1 | tee "$out/gpubench.log"
+timeout 600 "$JAVA" "${jvm[@]}" -cp "$cp" mae.bench.GpuBench "$@" 2>&1 | tee "$out/gpubench.log"
 if [ "${PIPESTATUS[0]}" = 0 ]; then note "GpuBench" "ok (table in gpubench.log)"; else echo "gpu-check: GpuBench FAILED"; status=1; note "GpuBench" "FAILED"; fi
 
 # 6: the training step, images/s (the last line of each bench is "images/s: X")

@@ -13,7 +13,7 @@ import static jcuda.cudaDataType.CUDA_R_32F;
 
 /**
  * JCublas as a second baseline for {@link CudaKernels#matmul}: the same row-major contract, computed by cuBLAS
- * (column-major) as C^T = op(B)^T op(A)^T, on {@link Cuda#stream()}. Used by the tests and by {@link GpuBench}.
+ * (column-major) as C^T = op(B)^T op(A)^T, on {@link Cuda#stream()}. Used by the tests and by the bench module's GpuBench.
  * Precision maps to cuBLAS compute types on FP32 data: FP32 -> CUBLAS_COMPUTE_32F (plain sgemm),
  * TF32 -> CUBLAS_COMPUTE_32F_FAST_TF32, BF16 -> CUBLAS_COMPUTE_32F_FAST_16BF.
  *

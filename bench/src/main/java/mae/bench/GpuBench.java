@@ -1,4 +1,9 @@
-package mae.kernels.cuda;
+package mae.bench;
+
+import mae.kernels.cuda.Cublas;
+import mae.kernels.cuda.Cuda;
+import mae.kernels.cuda.CudaKernels;
+import mae.kernels.cuda.DeviceBuffer;
 
 import jcuda.Pointer;
 import jcuda.driver.CUevent;
