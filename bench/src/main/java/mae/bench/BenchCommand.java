@@ -19,7 +19,7 @@ import java.util.concurrent.Callable;
 
 /** Quick measurements whose last printed line is the figure. JMH benchmarks live in the bench module. */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Measure the engine: a GEMM or a whole training step.",
-        subcommands = {BenchCommand.GemmCommand.class, BenchCommand.StepCommand.class, BenchCommand.PeakCommand.class})
+        subcommands = {BenchCommand.GemmCommand.class, BenchCommand.StepCommand.class, BenchCommand.PeakCommand.class, BenchReport.class})
 public final class BenchCommand implements Runnable {
     @Override public void run() { new picocli.CommandLine(this).usage(System.out); }
 
@@ -119,6 +119,10 @@ public final class BenchCommand implements Runnable {
             for (int i = 0; i < 3; i++) Peak.gflops(iters / 4, threads);      // JIT warmup
             double[] one = new double[runs], all = new double[runs];
             for (int i = 0; i < runs; i++) { one[i] = Peak.gflops(iters, 1); all[i] = Peak.gflops(iters, threads); }
+            double[] bw = new double[3];
+            for (int i = 0; i < bw.length; i++) bw[i] = Peak.bandwidth(BenchReport.BANDWIDTH_FLOATS, 5, threads);
+            System.out.printf(Locale.ROOT, "memory bandwidth (STREAM triad, %d threads, 3 x %d MB): %.1f GB/s%n", threads,
+                    BenchReport.BANDWIDTH_FLOATS * 4 / 1_000_000, median(bw));
             System.out.printf(Locale.ROOT, "FMA peak, %d-lane vectors: 1 thread %.1f GFLOP/s; %d threads:%n", Peak.lanes(), median(one), threads);
             System.out.printf(Locale.ROOT, "GFLOP/s: %.1f%n", median(all));
             return 0;

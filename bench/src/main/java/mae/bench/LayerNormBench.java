@@ -19,8 +19,10 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Layer norm forward and backward at the fmnist MAE's shapes, "ROWSxC": encoder tokens at mask 0.75
- * (128 x 13, 192), at mask 0 (128 x 50, 192), decoder tokens (128 x 50, 128). Score: calls/s (memory-bound,
- * so no FLOP counter). backward accumulates into dx, dw, db.
+ * (128 x 13, 192), at mask 0 (128 x 50, 192), decoder tokens (128 x 50, 128). Score: calls/s; secondary
+ * {@code gbyte}: GB/s of the least traffic each call needs (memory-bound: forward reads x and writes out, 8 bytes
+ * per element; backward reads dout and x and writes dx, 12; the (C) and (rows) vectors are not counted).
+ * backward accumulates into dx, dw, db.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -49,14 +51,16 @@ public class LayerNormBench {
     }
 
     @Benchmark
-    public float[] forward() {
+    public float[] forward(Bytes bytes) {
         LayerNorm.forward(out, mean, rstd, x, w, b, rows, c, 1e-6f);
+        bytes.gbyte += 8.0 * rows * c / 1e9;
         return out;
     }
 
     @Benchmark
-    public float[] backward() {
+    public float[] backward(Bytes bytes) {
         LayerNorm.backward(dx, dw, db, dout, x, w, mean, rstd, rows, c);
+        bytes.gbyte += 12.0 * rows * c / 1e9;
         return dx;
     }
 }

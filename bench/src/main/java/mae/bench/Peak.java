@@ -34,6 +34,34 @@ public final class Peak {
         return c0.add(c1).add(c2).add(c3).add(c4).add(c5).add(c6).add(c7).add(c8).add(c9).add(c10).add(c11).reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
     }
 
+    /**
+     * Memory bandwidth in GB/s, STREAM's triad a = b + s c over three arrays of n floats each split over
+     * `threads` chunks: 12 n bytes counted per pass (two reads, one write; the write-allocate read is not
+     * counted, as in STREAM). n must be far above the last-level cache for a memory figure.
+     */
+    public static double bandwidth(int n, int passes, int threads) {
+        float[] a = new float[n], b = new float[n], c = new float[n];
+        java.util.Arrays.fill(b, 1f);
+        java.util.Arrays.fill(c, 2f);
+        triad(a, b, c, threads);                                     // first touch, JIT
+        long t = System.nanoTime();
+        for (int p = 0; p < passes; p++) triad(a, b, c, threads);
+        double secs = (System.nanoTime() - t) / 1e9;
+        return 12.0 * n * passes / secs / 1e9;
+    }
+
+    private static void triad(float[] a, float[] b, float[] c, int threads) {
+        int n = a.length;
+        Parallel.forRange(threads, 1, (t0, t1) -> {
+            for (int t = t0; t < t1; t++) {
+                int i = (int) ((long) n * t / threads), end = (int) ((long) n * (t + 1) / threads);
+                for (int e = i + S.loopBound(end - i); i < e; i += S.length())
+                    FloatVector.fromArray(S, c, i).mul(3f).add(FloatVector.fromArray(S, b, i)).intoArray(a, i);
+                for (; i < end; i++) a[i] = b[i] + 3f * c[i];
+            }
+        });
+    }
+
     /** Lanes of the preferred vector species (16 with AVX-512). */
     public static int lanes() { return S.length(); }
 }
