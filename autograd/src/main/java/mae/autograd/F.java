@@ -21,6 +21,7 @@ public final class F {
         boolean needs = false;
         if (Grad.enabled()) for (Var v : inputs) needs |= v != null && v.requiresGrad();
         Trace.op(op, y, inputs);                                   // no-op unless a Trace is recording
+        Profile.forward(op, y, inputs);                            // no-op unless a Profile is active
         return new Var(y, needs, needs ? new Node(op, inputs, backward) : null);
     }
 

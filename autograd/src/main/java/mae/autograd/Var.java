@@ -90,7 +90,9 @@ public final class Var {
             if (g == null) continue;
             if (v.node == null) { v.accumulate(g); continue; }
             Node n = v.node;
+            long t0 = Profile.clock();
             Tensor[] gs = n.backward.apply(g);
+            Profile.backward(n.op, t0, v.value, n.inputs);
             for (int j = 0; j < n.inputs.length; j++) {
                 Var in = n.inputs[j];
                 if (in == null || !in.requiresGrad || gs[j] == null) continue;

@@ -4,6 +4,7 @@ import mae.kernels.Gemm;
 import mae.kernels.cuda.CudaAllocator;
 import mae.model.MaeConfig;
 import mae.model.MaeModel;
+import mae.autograd.Profile;
 import mae.kernels.cuda.CudaBackend;
 import mae.optim.AdamW;
 import mae.tensor.Device;
@@ -64,6 +65,8 @@ public final class BenchCommand implements Runnable {
         @Option(names = "--workspace", negatable = true, defaultValue = "true", fallbackValue = "true",
                 description = "run each step in a Workspace that reuses its buffers, as pretraining does (default: ${DEFAULT-VALUE})") boolean workspace;
         @Option(names = "--device", defaultValue = "cpu", description = "cpu or cuda (default: ${DEFAULT-VALUE})") String device;
+        @Option(names = "--profile", description = "after the timed steps, run as many again with every op timed and print "
+                + "where a step's time goes (share, GFLOP/s, GB/s per op)") boolean profile;
 
         @Override public Integer call() {
             Device dev = Device.parse(device);
@@ -104,9 +107,50 @@ public final class BenchCommand implements Runnable {
             }
             System.out.printf(Locale.ROOT, "allocated per step: %.2f MB (all threads); GC: %d collections, %d ms over %d steps; workspace buffers made: %d (%.1f MB), reused: %d%n",
                     bytes / 1e6 / steps, gcs, gcMillis, steps, ws.stats().created(), ws.stats().createdBytes() / 1e6, ws.stats().reused());
+            if (profile) printProfile(profiled(model, opt, imgs, r, ws, cfg, dev), steps, batch);
             System.out.printf(Locale.ROOT, "images/s: %.1f%n", median(ips));
             return 0;
         }
+
+        /** The same step, `steps` times, with every op timed; returns the profile and the steps' wall time. */
+        private Object[] profiled(MaeModel model, AdamW opt, Tensor imgs, Rng r, Workspace ws, MaeConfig cfg, Device dev) {
+            Profile p = Profile.start();
+            long wall = 0;
+            try {
+                for (int i = 0; i < steps; i++) {
+                    long t = System.nanoTime();
+                    try (Workspace.Scope s = workspace ? ws.open() : null) {
+                        Tensor[] noise = new Tensor[1];
+                        Profile.section("noise (host)", () -> noise[0] = Tensor.rand(r, batch, cfg.numPatches()));
+                        model.forward(imgs, noise[0], maskRatio).loss().backward();
+                        Profile.section("workspace release", s::close);
+                    }
+                    Profile.section("optimizer (AdamW)", () -> opt.step(1e-4f));
+                    Profile.section("zero grads", model.params::zeroGrad);
+                    dev.synchronize();
+                    wall += System.nanoTime() - t;
+                }
+            } finally {
+                p.stop();
+            }
+            return new Object[]{p, wall};
+        }
+    }
+
+    /** The profile as a table: each op and phase, its share of the profiled steps' wall time, and its rates. */
+    static void printProfile(Object[] pw, int steps, int batch) {
+        Profile p = (Profile) pw[0];
+        double wallMs = (long) pw[1] / 1e6 / steps, counted = 0;
+        System.out.printf(Locale.ROOT, "profile: %d steps, %.1f ms per step (%.1f images/s with the timers on)%n", steps, wallMs, batch / (wallMs / 1e3));
+        System.out.printf(Locale.ROOT, "%-22s %-9s %8s %9s %7s %9s %8s%n", "op", "phase", "calls", "ms/step", "share", "GFLOP/s", "GB/s");
+        for (Profile.Entry e : p.entries()) {
+            double ms = e.nanos / 1e6 / steps, secs = e.nanos / 1e9;
+            counted += ms;
+            System.out.printf(Locale.ROOT, "%-22s %-9s %8.1f %9.2f %6.1f%% %9s %8s%n", e.op, e.phase, (double) e.calls / steps, ms, 100 * ms / wallMs,
+                    e.flops > 0 ? String.format(Locale.ROOT, "%.1f", e.flops / secs / 1e9) : "",
+                    e.flops == 0 && e.bytes > 0 ? String.format(Locale.ROOT, "%.1f", e.bytes / secs / 1e9) : "");
+        }
+        System.out.printf(Locale.ROOT, "%-22s %-9s %8s %9.2f %6.1f%%%n", "(not attributed)", "", "", wallMs - counted, 100 * (wallMs - counted) / wallMs);
     }
 
     @Command(name = "peak", mixinStandardHelpOptions = true, description = "This CPU's measured FP32 FMA peak (all kernel threads); prints GFLOP/s (median of runs).")

@@ -1,0 +1,113 @@
+package mae.autograd;
+
+import mae.tensor.Tensor;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Where a step's time goes, op by op, on one thread. While a profile is active:
+ * <ul>
+ *   <li>each op that {@link F} runs is charged the time since the previous op or {@link #mark} (its own work: the
+ *       model does next to nothing between ops), under "op forward";</li>
+ *   <li>each backward rule that {@link Var#backward} runs is timed on its own, under "op backward";</li>
+ *   <li>work outside the tape (the optimizer, zeroing gradients) is timed by the caller with {@link #section}.</li>
+ * </ul>
+ * Kernels run synchronously on the CPU, so these are the ops' real times; on a GPU they would be launch times.
+ * FLOPs are counted for the matrix products as in {@link Trace} (2 per multiply-add; a backward costs two
+ * products per forward product, attention's five per two, as its backward recomputes the scores); bytes are the
+ * least traffic of an op: each input and the output once, forward (the backward reads the output gradient and
+ * the inputs and writes their gradients: twice that). Outside a profile the hooks cost one thread-local read.
+ */
+public final class Profile {
+    private static final ThreadLocal<Profile> ACTIVE = new ThreadLocal<>();
+
+    /** One op in one phase ("forward", "backward", or "section"), summed over the calls. */
+    public static final class Entry {
+        public final String op, phase;
+        public long calls, nanos, flops, bytes;
+
+        Entry(String op, String phase) { this.op = op; this.phase = phase; }
+    }
+
+    private final Map<String, Entry> entries = new LinkedHashMap<>();
+    private long last = System.nanoTime();
+
+    private Profile() {}
+
+    /** Starts profiling this thread. */
+    public static Profile start() {
+        Profile p = new Profile();
+        ACTIVE.set(p);
+        return p;
+    }
+
+    /** Stops profiling this thread and returns what was measured. */
+    public Profile stop() {
+        if (ACTIVE.get() == this) ACTIVE.remove();
+        return this;
+    }
+
+    /** Restarts the op clock: the time since the last op is charged to no op (e.g. making the step's inputs). */
+    public static void mark() {
+        Profile p = ACTIVE.get();
+        if (p != null) p.last = System.nanoTime();
+    }
+
+    /** Runs work outside the tape as a named section. */
+    public static void section(String name, Runnable body) {
+        Profile p = ACTIVE.get();
+        long t0 = System.nanoTime();
+        body.run();
+        if (p != null) {
+            long now = System.nanoTime();
+            p.add(name, "section", now - t0, 0, 0);
+            p.last = now;
+        }
+    }
+
+    /** Called by F for every op it runs (after the op's work). */
+    static void forward(String op, Tensor y, Var... in) {
+        Profile p = ACTIVE.get();
+        if (p == null) return;
+        long now = System.nanoTime();
+        p.add(op, "forward", now - p.last, 2 * Trace.macs(op, y, in), bytes(y, in));
+        p.last = now;
+    }
+
+    /** The clock for {@link #backward}: 0 outside a profile. */
+    static long clock() { return ACTIVE.get() == null ? 0 : System.nanoTime(); }
+
+    /** Called by Var.backward after one backward rule, started at t0, of the op that made y from in. */
+    static void backward(String op, long t0, Tensor y, Var... in) {
+        Profile p = ACTIVE.get();
+        if (p == null) return;
+        long now = System.nanoTime(), macs = Trace.macs(op, y, in);
+        p.add(op, "backward", now - t0, op.equals("attention") ? 5 * macs : 4 * macs, 2 * bytes(y, in));
+        p.last = now;
+    }
+
+    private static long bytes(Tensor y, Var... in) {
+        long n = y.numel();
+        for (Var v : in) if (v != null) n += v.value().numel();
+        return 4 * n;
+    }
+
+    private void add(String op, String phase, long nanos, long flops, long bytes) {
+        Entry e = entries.computeIfAbsent(op + " " + phase, k -> new Entry(op, phase));
+        e.calls++;
+        e.nanos += nanos;
+        e.flops += flops;
+        e.bytes += bytes;
+    }
+
+    /** The entries, most time first. */
+    public List<Entry> entries() {
+        List<Entry> l = new ArrayList<>(entries.values());
+        l.sort(Comparator.comparingLong((Entry e) -> e.nanos).reversed());
+        return l;
+    }
+}

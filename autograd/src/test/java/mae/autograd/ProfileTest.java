@@ -1,0 +1,57 @@
+package mae.autograd;
+
+import mae.tensor.Rng;
+import mae.tensor.Tensor;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** The step profile charges each op its phase, its calls and the FLOPs of its products. */
+class ProfileTest {
+    static Profile.Entry entry(List<Profile.Entry> es, String op, String phase) {
+        for (Profile.Entry e : es) if (e.op.equals(op) && e.phase.equals(phase)) return e;
+        return fail("no entry " + op + " " + phase + " in " + es.size() + " entries");
+    }
+
+    @Test void ops_sections_and_flops_are_recorded_while_active_only() {
+        Rng r = new Rng(3);
+        Var x = Var.param(Tensor.randn(r, 5, 7)), w = Var.param(Tensor.randn(r, 3, 7)), b = Var.param(Tensor.randn(r, 3));
+        F.sum(F.linear(x, w, b)).backward();                            // before the profile: not counted
+        Profile p = Profile.start();
+        int[] ran = {0};
+        try {
+            F.sum(F.linear(x, w, b)).backward();
+            F.sum(F.linear(x, w, b)).backward();
+            Profile.section("optimizer", () -> ran[0]++);
+        } finally {
+            p.stop();
+        }
+        F.sum(F.linear(x, w, b)).backward();                            // after: not counted
+        List<Profile.Entry> es = p.entries();
+        Profile.Entry fwd = entry(es, "linear", "forward"), bwd = entry(es, "linear", "backward");
+        assertEquals(2, fwd.calls);
+        assertEquals(2 * 2L * 5 * 3 * 7, fwd.flops, "2 flops per multiply-add, (5, 7) x (7, 3)");
+        assertEquals(2 * 4L * 5 * 3 * 7, bwd.flops, "two products backward");
+        assertEquals(2 * 4L * (5 * 3 + 5 * 7 + 3 * 7 + 3), fwd.bytes, "output and inputs, 4 bytes each");
+        assertEquals(2, entry(es, "sum", "forward").calls);
+        assertEquals(1, entry(es, "optimizer", "section").calls);
+        assertEquals(1, ran[0]);
+        for (int i = 1; i < es.size(); i++) assertTrue(es.get(i - 1).nanos >= es.get(i).nanos, "most time first");
+    }
+
+    @Test void attention_backward_counts_five_products_per_two_forward() {
+        Rng r = new Rng(4);
+        Var q = Var.param(Tensor.randn(r, 1, 2, 5, 8)), k = Var.param(Tensor.randn(r, 1, 2, 5, 8)), v = Var.param(Tensor.randn(r, 1, 2, 5, 8));
+        Profile p = Profile.start();
+        try {
+            F.sum(F.attention(q, k, v, 0.3f)).backward();
+        } finally {
+            p.stop();
+        }
+        long macs = 2L * 2 * 5 * 5 * 8;
+        assertEquals(2 * macs, entry(p.entries(), "attention", "forward").flops);
+        assertEquals(5 * macs, entry(p.entries(), "attention", "backward").flops);
+    }
+}
