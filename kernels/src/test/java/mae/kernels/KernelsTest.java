@@ -128,10 +128,10 @@ class KernelsTest {
         return x;
     }
 
-    /** Layer norm: fast (rows over threads) against the one-thread double reference, at awkward sizes. */
+    /** Layer norm: fast (vector lanes, rows over threads) against the one-thread double reference, at awkward sizes. */
     @Test void fast_layer_norm_matches_reference() {
         Random r = new Random(13);
-        int[][] sizes = {{1, 1}, {3, 7}, {65, 33}, {129, 192}, {1664, 129}};   // 1664 rows: every thread gets rows
+        int[][] sizes = {{1, 1}, {3, 7}, {65, 33}, {129, 192}, {1664, 129}, {70, 768}};   // 1664 rows: every thread gets rows
         for (int[] sz : sizes) {
             int rows = sz[0], C = sz[1], n = rows * C;
             float[] x = gaussian(r, n, 2), w = gaussian(r, C, 1), b = gaussian(r, C, 1), dout = gaussian(r, n, 1);
@@ -139,8 +139,10 @@ class KernelsTest {
             LayerNorm.forwardRef(o1, m1, s1, x, w, b, rows, C, 1e-6f);
             LayerNorm.forward(o2, m2, s2, x, w, b, rows, C, 1e-6f);
             String at = java.util.Arrays.toString(sz);
-            assertArrayEquals(o1, o2, "forward " + at);   // the same per-row arithmetic
-            assertArrayEquals(s1, s2, "rstd " + at);
+            // float lane sums against double sums over rows of C: a few ulp of the normalized values
+            assertClose(o1, o2, 2e-6, "forward " + at);
+            assertClose(m1, m2, 1e-6, "mean " + at);
+            for (int row = 0; row < rows; row++) assertEquals(s1[row], s2[row], 1e-5 * s1[row], "rstd " + at + " row " + row);
             float[] dx1 = new float[n], dx2 = new float[n], dw1 = new float[C], dw2 = new float[C], db1 = new float[C], db2 = new float[C];
             LayerNorm.backwardRef(dx1, dw1, db1, dout, x, w, m1, s1, rows, C);
             LayerNorm.backward(dx2, dw2, db2, dout, x, w, m1, s1, rows, C);
