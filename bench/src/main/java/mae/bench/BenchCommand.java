@@ -36,20 +36,25 @@ public final class BenchCommand implements Runnable {
         @Option(names = "--n", defaultValue = "1024") int n;
         @Option(names = "--k", defaultValue = "1024") int k;
         @Option(names = "--runs", defaultValue = "21", description = "timed runs after 3 s of warmup (default: ${DEFAULT-VALUE})") int runs;
+        @Option(names = "--trans", defaultValue = "NN", description = "op(A) op(B): NN, NT (x W^T, a linear layer's forward), "
+                + "TN (dY^T X, its weight gradient) or TT (default: ${DEFAULT-VALUE})") String trans;
 
         @Override public Integer call() {
+            if (!trans.matches("[NT][NT]")) throw new IllegalArgumentException("--trans: expected NN, NT, TN or TT, got '" + trans + "'");
+            boolean ta = trans.charAt(0) == 'T', tb = trans.charAt(1) == 'T';
+            int lda = ta ? m : k, ldb = tb ? k : n;                 // A stored (K, M) when transposed, B (N, K)
             Rng r = new Rng(1);
             float[] a = Tensor.randn(r, m, k).toArray(), b = Tensor.randn(r, k, n).toArray(), c = new float[m * n];
             double flops = 2.0 * m * n * k;
             long warmEnd = System.nanoTime() + 3_000_000_000L;   // the JIT shares the 2 cores with the threads: give it time
-            while (System.nanoTime() < warmEnd) Gemm.gemm(false, false, m, n, k, 1f, a, 0, k, b, 0, n, 0f, c, 0, n);
+            while (System.nanoTime() < warmEnd) Gemm.gemm(ta, tb, m, n, k, 1f, a, 0, lda, b, 0, ldb, 0f, c, 0, n);
             double[] g = new double[runs];
             for (int i = 0; i < runs; i++) {
                 long t = System.nanoTime();
-                Gemm.gemm(false, false, m, n, k, 1f, a, 0, k, b, 0, n, 0f, c, 0, n);
+                Gemm.gemm(ta, tb, m, n, k, 1f, a, 0, lda, b, 0, ldb, 0f, c, 0, n);
                 g[i] = flops / (System.nanoTime() - t);
             }
-            System.out.printf(Locale.ROOT, "gemm %dx%dx%d, %d runs, threads %d%n", m, n, k, runs, mae.kernels.Parallel.THREADS);
+            System.out.printf(Locale.ROOT, "gemm %dx%dx%d %s, %d runs, threads %d%n", m, n, k, trans, runs, mae.kernels.Parallel.THREADS);
             System.out.printf(Locale.ROOT, "GFLOP/s: %.2f%n", median(g));
             return 0;
         }
