@@ -2,9 +2,11 @@
 """Our engine against PyTorch (CPU, float32) on the same machine, one after the other.
 
   /usr/bin/python3 bench/compare_torch.py [--threads 2] [--smoke] [--quick] [--note TEXT]
+  /usr/bin/python3 bench/compare_torch.py --config mae_vit_base_patch16 --batch 8 --steps 3 --warmup 1 --quick
 
 Measures, in this order and never two at a time:
-  1. PyTorch SGEMM (torch.mm, float32, out= preallocated) at 1024^3 and at the fmnist MAE's GEMM shapes:
+  1. PyTorch SGEMM (torch.mm, float32, out= preallocated) at 1024^3 and at the config's GEMM shapes (its linear
+     layers at that batch and mask: for the default fmnist, batch 128, 8 shapes):
      median GFLOP/s of 21 single calls after warmup, as `mae bench gemm` does (about a second of warmup for PyTorch,
      3 s for ours, whose JIT shares the cores).
      1024^3 is then repeated, alternating PyTorch and ours, for --rounds rounds (default 5) and the medians
@@ -44,11 +46,21 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MAE = os.path.join(ROOT, "bin", "mae")
 
-ENC_ROWS, DEC_ROWS = 128 * 13, 128 * 50
-NK = [(576, 192), (192, 192), (768, 192), (192, 768),   # encoder D=192: qkv, proj, fc1, fc2
-      (384, 128), (128, 128), (512, 128), (128, 512)]   # decoder D=128: qkv, proj, fc1, fc2
-SHAPES = [(1024, 1024, 1024)] + [(m, n, k) for m in (ENC_ROWS, DEC_ROWS) for n, k in NK]
-QUICK_SHAPES = [(1024, 1024, 1024), (ENC_ROWS, 576, 192), (DEC_ROWS, 512, 128)]
+def model_shapes(cfg, batch, mask):
+    """The GEMM shapes of the config's linear layers at this batch and mask ratio, as (M, N, K): M = the encoder's
+    rows (batch x (kept patches + cls)) and the decoder's (batch x (all patches + cls)); (N, K) = qkv, proj, fc1,
+    fc2 of each (for fmnist, batch 128, mask 0.75: M = 1664 and 6400, widths 192 and 128)."""
+    patches = (cfg.img_size // cfg.patch_size) ** 2
+    keep = int(patches * (1 - mask))
+    enc_rows, dec_rows = batch * (keep + 1), batch * (patches + 1)
+
+    def nk(d):
+        h = int(d * cfg.mlp_ratio)
+        return [(3 * d, d), (d, d), (h, d), (d, h)]
+    enc, dec = nk(cfg.embed_dim), nk(cfg.decoder_embed_dim)
+    full = [(1024, 1024, 1024)] + [(enc_rows, n, k) for n, k in enc] + [(dec_rows, n, k) for n, k in dec]
+    quick = [(1024, 1024, 1024), (enc_rows,) + enc[0], (dec_rows,) + dec[2]]
+    return full, quick
 
 TARGET_GEMM, TARGET_STEP, TARGET_ASYM = 0.90, 1.25, 2.0
 
@@ -352,7 +364,8 @@ def main():
     mach = machine(ARGS.threads)
     peak, peak_text = peak_estimate(ARGS.threads)
     cfg = fmnist_config(ARGS.config)
-    shapes = QUICK_SHAPES if ARGS.quick else SHAPES
+    full_shapes, quick_shapes = model_shapes(cfg, ARGS.batch, ARGS.mask)
+    shapes = quick_shapes if ARGS.quick else full_shapes
     masks = [ARGS.mask, ARGS.low_mask]
     print(f"machine: {mach['cpu']}\npeak: {peak_text}\nBLAS: {mach['blas_libs']} | {mach['openblas']}", flush=True)
 
