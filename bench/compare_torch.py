@@ -78,7 +78,7 @@ def parse_args():
     p.add_argument("--mask", type=float, default=0.75)
     p.add_argument("--low-mask", type=float, default=0.01, help="stands for mask 0 (see above)")
     p.add_argument("--config", default="fmnist")
-    p.add_argument("--quick", action="store_true", help="3 GEMM shapes instead of 17")
+    p.add_argument("--quick", action="store_true", help="3 GEMM shapes (1024^3, the encoder qkv, the decoder fc1) instead of 9")
     p.add_argument("--smoke", action="store_true", help="label the results as a smoke run (noisy machine)")
     p.add_argument("--note", default="", help="a line written at the top of the results file")
     p.add_argument("--out", help="results file (default bench/results/<date>-<host>-<cpu>[-smoke].md)")
