@@ -22,9 +22,12 @@ public record Normalization(float[] mean, float[] std) {
 
     public int channels() { return mean.length; }
 
-    /** As checkpoint metadata: norm_mean / norm_std, comma-separated. */
+    /** As checkpoint metadata: norm_mean / norm_std, comma-separated, in this order. */
     public java.util.Map<String, String> toMetadata() {
-        return java.util.Map.of("norm_mean", join(mean), "norm_std", join(std));
+        java.util.Map<String, String> m = new java.util.LinkedHashMap<>();
+        m.put("norm_mean", join(mean));
+        m.put("norm_std", join(std));
+        return m;
     }
 
     /** From checkpoint metadata written by {@link #toMetadata}; null when absent. */

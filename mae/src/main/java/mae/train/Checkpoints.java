@@ -109,7 +109,9 @@ public final class Checkpoints {
         Map<String, String> meta = new LinkedHashMap<>(norm.toMetadata());
         meta.put("step", "" + step);
         Weights.save(into.resolve("weights.safetensors"), model, meta);
-        Safetensors.write(into.resolve("optimizer.safetensors"), Map.of("step", "" + opt.steps()), opt.state());
+        Map<String, String> optMeta = new LinkedHashMap<>();
+        optMeta.put("step", "" + opt.steps());
+        Safetensors.write(into.resolve("optimizer.safetensors"), optMeta, opt.state());
         long[] s = rng.state();
         Map<String, Object> st = new LinkedHashMap<>();
         st.put("step", step);

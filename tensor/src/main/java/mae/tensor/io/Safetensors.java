@@ -307,7 +307,8 @@ public final class Safetensors {
 
     /**
      * Writes F32 and I64 tensors in the given order, atomically: the file is either the complete new file or,
-     * on any failure, left as it was. {@code metadata} may be null or empty (then no __metadata__ is written).
+     * on any failure, left as it was. {@code metadata} may be null or empty (then no __metadata__ is written); its
+     * keys are written sorted, whatever the map's own order, so the same contents always give the same bytes.
      */
     public static void write(Path file, Map<String, String> metadata, Map<String, Entry> tensors) throws IOException {
         write(file, metadata, tensors, () -> {});
@@ -366,7 +367,7 @@ public final class Safetensors {
     /** The JSON header, padded with spaces so that 8 + its length is a multiple of 8. */
     private static byte[] headerBytes(Map<String, String> metadata, Map<String, Entry> tensors) {
         Map<String, Object> header = new LinkedHashMap<>();
-        if (!metadata.isEmpty()) header.put(METADATA_KEY, metadata);
+        if (!metadata.isEmpty()) header.put(METADATA_KEY, new java.util.TreeMap<>(metadata));   // a fixed order: reproducible bytes
         long offset = 0;
         for (Map.Entry<String, Entry> t : tensors.entrySet()) {
             Entry e = t.getValue();
