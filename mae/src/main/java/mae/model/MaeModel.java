@@ -40,6 +40,7 @@ public final class MaeModel {
 
     /** A model with the paper's initialization, drawn from a seeded generator. */
     public MaeModel(MaeConfig cfg, long seed) {
+        cfg.requireHeap(true, 1, "model");                    // one line instead of an OutOfMemoryError
         this.cfg = cfg;
         Rng rng = new Rng(seed);
         encoder = new VisionTransformer(params, cfg.imgSize(), cfg.patchSize(), cfg.inChans(), cfg.embedDim(), cfg.depth(), cfg.numHeads(), cfg.mlpRatio(), rng);
