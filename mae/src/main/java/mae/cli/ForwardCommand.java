@@ -31,6 +31,7 @@ public final class ForwardCommand implements Callable<Integer> {
     Path out;
     @Option(names = "--grads", description = "also write grad.<name> for every trainable parameter")
     boolean grads;
+    @OneOf(configs = true)
     @Option(names = "--config", description = "config name when the weights carry no config metadata (${COMPLETION-CANDIDATES})")
     String config;
 

@@ -21,39 +21,52 @@ import java.util.concurrent.Callable;
 public final class PretrainCommand implements Callable<Integer> {
     static final int DEFAULT_STEPS = 1400;
 
+    @OneOf(configs = true)
     @Option(names = "--config", defaultValue = "fmnist", description = "model config (default: ${DEFAULT-VALUE})")
     String config;
     @Option(names = "--data", description = "dataset folder (IDX files or image folders); default: /usr/share/datasets/fashion-mnist if present, else the embedded copy")
     Path data;
+    @Range(min = 1, max = RunOptions.MAX_EPOCHS)
     @Option(names = "--epochs", description = "epochs to train (default: as many as the step budget allows)")
     Integer epochs;
+    @Range(min = 1, max = RunOptions.MAX_STEPS)
     @Option(names = "--max-steps", description = "stop after this many optimizer steps (default: " + DEFAULT_STEPS + " when --epochs is not given)")
     Integer maxSteps;
+    @Range(min = 1, max = RunOptions.MAX_BATCH)
     @Option(names = "--batch", defaultValue = "64", description = "images per micro-batch (default: ${DEFAULT-VALUE}: in a short run, twice the updates of batch 128 for the same time)")
     int batch;
+    @Range(min = 1, max = RunOptions.MAX_ACCUM)
     @Option(names = "--accum", defaultValue = "1", description = "micro-batches per optimizer step (default: ${DEFAULT-VALUE})")
     int accum;
+    @Range(min = 0, minOpen = true, max = Double.MAX_VALUE)
     @Option(names = "--blr", defaultValue = "1.5e-3", description = "base learning rate; lr = blr x batch x accum / 256 (default: ${DEFAULT-VALUE})")
     double blr;
+    @Range(min = 0, max = RunOptions.MAX_EPOCHS)
     @Option(names = "--warmup-epochs", description = "linear warmup length in epochs (default: 5%% of the run, as the paper's 40 of 800)")
     Double warmupEpochs;
+    @Range(min = 0, max = 1, maxOpen = true)
     @Option(names = "--mask-ratio", defaultValue = "0.75", description = "fraction of patches removed (default: ${DEFAULT-VALUE})")
     double maskRatio;
+    @OneOf(value = {"random", "block", "grid"}, what = "strategy")
     @Option(names = "--masking", defaultValue = "random", description = "random, block or grid (default: ${DEFAULT-VALUE})")
     String masking;
     @Option(names = "--norm-pix", negatable = true, defaultValue = "true", fallbackValue = "true",
             description = "normalize each target patch by its own mean and variance (default: on; --no-norm-pix for raw pixels)")
     boolean normPix;
+    @Range(min = Long.MIN_VALUE, max = Long.MAX_VALUE)
     @Option(names = "--seed", defaultValue = "0", description = "seed of every random draw (default: ${DEFAULT-VALUE})")
     long seed;
     @Option(names = "--out", description = "run directory (default: runs/<config>-<date>-<time>)")
     Path out;
     @Option(names = "--resume", description = "continue the run in this directory from its last complete checkpoint")
     Path resume;
+    @OneOf(value = {"cpu", "cuda"}, what = "device")
     @Option(names = "--device", description = "cpu or cuda (default: cpu; --resume keeps the run's own device unless given)")
     String device;
+    @Range(min = 0, max = RunOptions.MAX_STEPS, note = "0: only at epoch ends and the last step")
     @Option(names = "--checkpoint-every", defaultValue = "100", description = "also checkpoint every N steps (default: ${DEFAULT-VALUE}; and at every epoch end)")
     int checkpointEvery;
+    @Range(min = 1, max = RunOptions.MAX_KNN_BANK)
     @Option(names = "--knn-bank", defaultValue = "5000", description = "training images used as the kNN memory bank at the end (default: ${DEFAULT-VALUE})")
     int knnBank;
     @Option(names = "--no-progress", description = "plain log lines instead of the live progress bar")
@@ -63,7 +76,6 @@ public final class PretrainCommand implements Callable<Integer> {
         // Before anything is made: a GPU that is not there is one line (the reason) and exit 1, and no run directory.
         if (device != null && Device.parse(device) == Device.CUDA && !Device.CUDA.available())
             throw new IllegalArgumentException("--device cuda: CUDA is not available here: " + Device.CUDA.describe() + "; use --device cpu");
-        if (warmupEpochs != null && warmupEpochs < 0) throw new IllegalArgumentException("--warmup-epochs must not be negative, got " + warmupEpochs);
         if (resume != null && out != null) throw new IllegalArgumentException("--resume continues a run in its own directory; drop --out");
         Path home = Main.home();
         boolean resuming = resume != null;
@@ -74,8 +86,8 @@ public final class PretrainCommand implements Callable<Integer> {
             o = RunOptions.read(resume);
             if (device != null) o = o.withDevice(Device.parse(device).name().toLowerCase(Locale.ROOT));
         } else {
-            int e = epochs != null ? epochs : Integer.MAX_VALUE / 4;
-            int s = maxSteps != null ? maxSteps : epochs == null ? DEFAULT_STEPS : 0;
+            int e = epochs != null ? epochs : RunOptions.ALL_EPOCHS;
+            int s = maxSteps != null ? maxSteps : epochs == null ? DEFAULT_STEPS : RunOptions.NO_STEP_LIMIT;
             double warm = warmupEpochs != null ? warmupEpochs : -1;
             o = new RunOptions(config, data == null ? null : data.toString(), e, s, batch, accum, blr, warm, maskRatio,
                     masking, normPix, seed, checkpointEvery, knnBank, device == null ? "cpu" : Device.parse(device).name().toLowerCase(Locale.ROOT));

@@ -23,8 +23,11 @@ import java.util.concurrent.Callable;
 public final class ReconstructCommand implements Callable<Integer> {
     @Option(names = "--checkpoint", description = "weights file, checkpoint folder or run folder (default: the run in runs/latest)") Path checkpoint;
     @Option(names = "--image", required = true, description = "PNG or JPEG; resized to the model's input size") Path image;
+    @Range(min = 0, max = 1, maxOpen = true)
     @Option(names = "--mask-ratio", defaultValue = "0.75", description = "default: ${DEFAULT-VALUE}") double maskRatio;
+    @OneOf(value = {"random", "block", "grid"}, what = "strategy")
     @Option(names = "--masking", defaultValue = "random", description = "random, block or grid (default: ${DEFAULT-VALUE})") String masking;
+    @Range(min = Long.MIN_VALUE, max = Long.MAX_VALUE)
     @Option(names = "--seed", defaultValue = "0") long seed;
     @Option(names = "--out", description = "PNG to write (default: <image name>-reconstruction.png beside the image)") Path out;
 
