@@ -105,6 +105,8 @@ public final class Safetensors {
 
     /** Reads and validates the whole file; every problem is a {@link SafetensorsException} naming the file. */
     public static Contents read(Path file) throws IOException {
+        if (Files.isDirectory(file)) throw new SafetensorsException(file, "is a directory, not a safetensors file");
+        if (!Files.exists(file)) throw new SafetensorsException(file, "no such file");
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = ch.size();
             if (size < 8) throw new SafetensorsException(file, "file is " + size + " bytes, shorter than the 8-byte header length");
@@ -321,7 +323,7 @@ public final class Safetensors {
         Path dir = file.toAbsolutePath().getParent();
         Path tmp;
         try {
-            tmp = Files.createTempFile(dir, "." + file.getFileName() + ".", ".tmp");
+            tmp = TempFiles.create(file);
         } catch (IOException e) {
             throw new SafetensorsException(file, "cannot create a temp file in " + dir + ": " + e, e);
         }
@@ -337,6 +339,7 @@ public final class Safetensors {
             throw e;
         }
         syncDirectory(dir);
+        TempFiles.removeStale(file);                           // what a killed writer of this file left behind
     }
 
     private static void deleteAfterFailure(Path tmp, Throwable failure) {
@@ -349,6 +352,7 @@ public final class Safetensors {
 
     private static void checkWritable(Path file, Map<String, String> metadata, Map<String, Entry> tensors) throws SafetensorsException {
         if (tensors == null) throw new SafetensorsException(file, "tensors map is null");
+        if (Files.isDirectory(file)) throw new SafetensorsException(file, "is a directory, cannot write a safetensors file there");
         for (Map.Entry<String, String> m : metadata.entrySet()) {
             if (m.getKey() == null || m.getValue() == null) throw new SafetensorsException(file, "metadata " + m.getKey() + " has a null key or value");
         }
