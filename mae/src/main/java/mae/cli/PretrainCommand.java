@@ -4,7 +4,10 @@ import mae.io.AtomicFiles;
 import mae.tensor.Device;
 import mae.train.Pretrainer;
 import mae.train.RunOptions;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Files;
@@ -12,6 +15,7 @@ import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 /** bin/mae pretrain: the main job. With no arguments, a few minutes of fmnist pretraining on the embedded data. */
@@ -19,6 +23,7 @@ import java.util.concurrent.Callable;
         description = {"Pretrain a Masked Autoencoder, then show what it learned (pictures, checkpoint, kNN accuracy).",
                 "With no arguments: the fmnist config for " + PretrainCommand.DEFAULT_STEPS + " steps of batch 64 on Fashion-MNIST (about 8 minutes on 2 cores)."})
 public final class PretrainCommand implements Callable<Integer> {
+    @Spec CommandSpec spec;
     static final int DEFAULT_STEPS = 1400;
 
     @OneOf(configs = true)
@@ -58,7 +63,7 @@ public final class PretrainCommand implements Callable<Integer> {
     long seed;
     @Option(names = "--out", description = "run directory (default: runs/<config>-<date>-<time>)")
     Path out;
-    @Option(names = "--resume", description = "continue the run in this directory from its last complete checkpoint")
+    @Option(names = "--resume", description = "continue the run in this directory from its last complete checkpoint (from step 0 when it has none yet); --max-steps, --epochs, --blr, --checkpoint-every, --knn-bank and --device may change (recorded in run.json), other options may not")
     Path resume;
     @OneOf(value = {"cpu", "cuda"}, what = "device")
     @Option(names = "--device", description = "cpu or cuda (default: cpu; --resume keeps the run's own device unless given)")
@@ -83,8 +88,7 @@ public final class PretrainCommand implements Callable<Integer> {
         Path dir;
         if (resuming) {
             dir = resume;
-            o = RunOptions.read(resume);
-            if (device != null) o = o.withDevice(Device.parse(device).name().toLowerCase(Locale.ROOT));
+            o = onResume(RunOptions.read(resume));
         } else {
             int e = epochs != null ? epochs : RunOptions.ALL_EPOCHS;
             int s = maxSteps != null ? maxSteps : epochs == null ? DEFAULT_STEPS : RunOptions.NO_STEP_LIMIT;
@@ -100,6 +104,55 @@ public final class PretrainCommand implements Callable<Integer> {
         PrintSummary.pretrain(r);
         return 0;
     }
+
+    /**
+     * A resumed run's options: its own, with the ones that may change on resume (--max-steps, --epochs, --blr,
+     * --checkpoint-every, --knn-bank, --device) applied when given; the run records the change in run.json.
+     * Any other option given with a value other than the run's is refused in one line, never ignored.
+     */
+    RunOptions onResume(RunOptions r) {
+        CommandLine.ParseResult parsed = spec.commandLine().getParseResult();
+        Map<String, Object> was = r.toJson();
+        for (String[] flagKey : new String[][]{{"--config", "config"}, {"--data", "data"}, {"--batch", "batch"}, {"--accum", "accum"},
+                {"--warmup-epochs", "warmup_epochs"}, {"--mask-ratio", "mask_ratio"}, {"--masking", "masking"}, {"--norm-pix", "norm_pix"}, {"--seed", "seed"}}) {
+            if (!parsed.hasMatchedOption(flagKey[0])) continue;
+            Object given = given(flagKey[0]), recorded = was.get(flagKey[1]);
+            if (!same(given, recorded))
+                throw new IllegalArgumentException("--resume " + resume + " continues the run with its own " + flagKey[0] + " " + shown(recorded) + "; "
+                        + flagKey[0] + " " + shown(given) + " cannot change on resume (only --max-steps, --epochs, --blr, --checkpoint-every, --knn-bank and --device can)");
+        }
+        int e = r.epochs(), s = r.maxSteps();
+        if (epochs != null || maxSteps != null) {              // the step budget, as a new run reads these flags
+            e = epochs != null ? epochs : RunOptions.ALL_EPOCHS;
+            s = maxSteps != null ? maxSteps : RunOptions.NO_STEP_LIMIT;
+        }
+        return new RunOptions(r.config(), r.data(), e, s, r.batch(), r.accum(), parsed.hasMatchedOption("--blr") ? blr : r.blr(), r.warmupEpochs(),
+                r.maskRatio(), r.masking(), r.normPix(), r.seed(), parsed.hasMatchedOption("--checkpoint-every") ? checkpointEvery : r.checkpointEvery(),
+                parsed.hasMatchedOption("--knn-bank") ? knnBank : r.knnBank(), device != null ? Device.parse(device).name().toLowerCase(Locale.ROOT) : r.device());
+    }
+
+    private Object given(String flag) {
+        switch (flag) {
+            case "--config": return config;
+            case "--data": return data == null ? null : data.toString();
+            case "--batch": return batch;
+            case "--accum": return accum;
+            case "--warmup-epochs": return warmupEpochs;
+            case "--mask-ratio": return maskRatio;
+            case "--masking": return masking;
+            case "--norm-pix": return normPix;
+            case "--seed": return seed;
+            default: throw new IllegalStateException(flag);
+        }
+    }
+
+    private static boolean same(Object given, Object recorded) {
+        if (given instanceof Number a && recorded instanceof Number b) return a.doubleValue() == b.doubleValue();
+        if (given instanceof String a && recorded instanceof String b) return a.equalsIgnoreCase(b);
+        return java.util.Objects.equals(given, recorded == mae.tensor.io.Json.NULL ? null : recorded);
+    }
+
+    private static String shown(Object v) { return v == null || v == mae.tensor.io.Json.NULL ? "(none)" : String.valueOf(v); }
 
     /** The end-of-run report. */
     static final class PrintSummary {

@@ -76,6 +76,42 @@ public record RunOptions(String config, String data, int epochs, int maxSteps, i
         JsonFile.write(runJson, toJson());
     }
 
+    /** run.json keys of the options that may change when a run is resumed; the others define the run. */
+    public static final java.util.List<String> RESUMABLE = java.util.List.of("epochs", "max_steps", "blr", "checkpoint_every", "knn_bank");
+
+    /** The run.json keys whose values differ between before and these options (device aside: it is where, not what). */
+    public Map<String, Object> changesFrom(RunOptions before) {
+        Map<String, Object> was = before.toJson(), now = toJson(), changed = new LinkedHashMap<>();
+        for (Map.Entry<String, Object> e : now.entrySet()) {
+            if (e.getKey().equals("device") || java.util.Objects.equals(was.get(e.getKey()), e.getValue())) continue;
+            Map<String, Object> fromTo = new LinkedHashMap<>();
+            fromTo.put("from", was.get(e.getKey()));
+            fromTo.put("to", e.getValue());
+            changed.put(e.getKey(), fromTo);
+        }
+        return changed;
+    }
+
+    /**
+     * Rewrites run.json with these options (and the device it recorded), appending to its "changes" list what
+     * differs from before and the step from which it applies: {"step": 4, "changed": {"blr": {"from": 0.0015,
+     * "to": 0.0001}}}. Nothing is written when nothing changed.
+     */
+    void writeChanges(Path runJson, RunOptions before, long step) throws IOException {
+        Map<String, Object> changed = changesFrom(before);
+        if (changed.isEmpty()) return;
+        java.util.List<Object> changes = new java.util.ArrayList<>();
+        Object old = Json.readObject(runJson).get("changes");
+        if (old instanceof java.util.List<?> l) changes.addAll(l);
+        Map<String, Object> entry = new LinkedHashMap<>();
+        entry.put("step", step);
+        entry.put("changed", changed);
+        changes.add(entry);
+        Map<String, Object> out = withDevice(before.device()).toJson();
+        out.put("changes", changes);
+        JsonFile.write(runJson, out);
+    }
+
     /** Reads the options of an existing run (for --resume), also from a run.json of string values (older runs). */
     public static RunOptions read(Path runDir) throws IOException {
         Path f = new RunDir(runDir).runJson();
@@ -84,7 +120,7 @@ public record RunOptions(String config, String data, int epochs, int maxSteps, i
     }
 
     /** run.json's object, keys in this order. */
-    Map<String, Object> toJson() {
+    public Map<String, Object> toJson() {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("config", config); m.put("data", data == null ? Json.NULL : data); m.put("epochs", epochs);
         m.put("max_steps", maxSteps); m.put("batch", batch); m.put("accum", accum);
