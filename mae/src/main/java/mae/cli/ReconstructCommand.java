@@ -33,9 +33,10 @@ public final class ReconstructCommand implements Callable<Integer> {
 
     @Override public Integer call() throws Exception {
         Path weights = Checkpoints.resolveWeights(checkpoint != null ? checkpoint : EvalSetup.latestRun(Main.home()));
-        if (!Files.isRegularFile(image)) throw new IllegalArgumentException("--image " + image + " does not exist");
+        if (!Files.isRegularFile(image))
+            throw new IllegalArgumentException("--image " + image + (Files.isDirectory(image) ? " is a directory, not an image file" : " does not exist"));
         MaeModel model = Weights.load(weights, null);
-        Normalization norm = Normalization.fromMetadata(Safetensors.read(weights).metadata());
+        Normalization norm = Normalization.fromMetadata(Safetensors.read(weights).metadata(), weights.toString(), model.cfg.inChans());
         int C = model.cfg.inChans(), S = model.cfg.imgSize();
         if (norm == null) norm = C == 3 ? Normalization.IMAGENET : new Normalization(new float[]{0.5f}, new float[]{0.5f});
         float[] px = ImageFolder.decode(image, C, S, S);                       // [0, 1], resized

@@ -24,7 +24,7 @@ public final class Encoders {
         Weights.requireFits(cfg, c.tensors(), weights, false, Weights.DECODER_PREFIXES);   // before the encoder is allocated
         VisionTransformer enc = create(cfg, 0);
         Weights.assign(enc.params, c.tensors(), weights, Weights.DECODER_PREFIXES);
-        return new Loaded(enc, cfg, Normalization.fromMetadata(c.metadata()));
+        return new Loaded(enc, cfg, Normalization.fromMetadata(c.metadata(), weights.toString(), cfg.inChans()));
     }
 
     /** The paper's initialization, for the random-init baseline. */

@@ -89,11 +89,13 @@ public final class Explainer {
     /** A full checkpoint loads whole; one without decoder tensors loads its encoder (via Encoders) and says why. */
     public static Checkpoint load(Path weights, MaeConfig override) throws IOException {
         Safetensors.Contents c = Safetensors.read(weights);
-        Normalization norm = Normalization.fromMetadata(c.metadata());
         Map<String, Safetensors.Entry> t = c.tensors();
-        if (t.containsKey("decoder_embed.weight") || t.containsKey("decoder_pred.weight"))
-            return new Checkpoint(weights, Weights.load(weights, override), true, norm, null);
+        if (t.containsKey("decoder_embed.weight") || t.containsKey("decoder_pred.weight")) {
+            MaeModel full = Weights.load(weights, override);
+            return new Checkpoint(weights, full, true, Normalization.fromMetadata(c.metadata(), weights.toString(), full.cfg.inChans()), null);
+        }
         Encoders.Loaded enc = Encoders.load(weights, override);
+        Normalization norm = enc.normalization();
         MaeModel model = new MaeModel(enc.config(), 0);
         enc.encoder().params.all().forEach((name, v) -> model.params.set(name, v.value()));
         return new Checkpoint(weights, model, false, norm, weights.getFileName() + " holds the encoder only: it has no decoder_embed.*, "
