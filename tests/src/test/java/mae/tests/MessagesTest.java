@@ -95,9 +95,14 @@ class MessagesTest {
     }
 
     @Test void names_with_line_breaks_still_give_one_line() throws Exception {
-        Path odd = tinyWeights("odd.safetensors", Map.of("config_name", "x\ny", "depth", "7"));
+        Path odd = tinyWeights("odd.safetensors", Map.of("config_name", "x\ny", "embed_dim", "-1"));   // was: two lines
         String err = fails("probe", "--checkpoint", odd.toString(), "--data", PretrainTest.DATA);
-        assertTrue(err.contains("odd.safetensors: missing tensor 'blocks.2.norm1.weight'"), err);
+        assertTrue(err.contains("odd.safetensors: metadata: config x\\ny: embed_dim -1 is outside 1..16384"), err);
+        Path odd2 = tinyWeights("odd2.safetensors", Map.of("config_name", "a\rb\u0007", "depth", "7"));
+        Path img = tmp.resolve("img.png");
+        mae.viz.Png.write(img, new float[28 * 28], 1, 28, 28);
+        err = fails("reconstruct", "--checkpoint", odd2.toString(), "--image", img.toString());
+        assertTrue(err.contains("odd2.safetensors: missing tensor 'blocks.2.norm1.weight'"), err);
     }
 
     @Test void crafted_configs_fail_at_once_in_every_command_that_loads_weights() throws Exception {
