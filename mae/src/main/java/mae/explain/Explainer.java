@@ -24,7 +24,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
-import javax.imageio.ImageIO;
 
 /**
  * Walks one image through a loaded MAE with the engine's own forward pass under a {@link Trace}: one pass per
@@ -109,11 +108,11 @@ public final class Explainer {
         if (!Files.isRegularFile(file)) throw new IllegalArgumentException("--image " + file + " does not exist or is not a file");
         BufferedImage img;
         try {
-            img = ImageIO.read(file.toFile());
-        } catch (IOException | RuntimeException e) {
-            throw new IllegalArgumentException("--image " + file + ": unreadable image (" + e.getMessage() + ")");
+            img = ImageFolder.read(file);                     // its declared size checked before it is decoded
+        } catch (IOException e) {
+            String why = e.getMessage().startsWith(file + ": ") ? e.getMessage().substring(file.toString().length() + 2) : e.getMessage();
+            throw new IllegalArgumentException("--image " + file + ": " + why.replace("not a decodable PNG or JPEG image", "not a readable PNG or JPEG image"));
         }
-        if (img == null) throw new IllegalArgumentException("--image " + file + ": not a readable PNG or JPEG image");
         int S = cfg.imgSize();
         List<String> notes = new ArrayList<>();
         if (img.getWidth() != S || img.getHeight() != S)
