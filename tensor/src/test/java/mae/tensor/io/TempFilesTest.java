@@ -38,8 +38,8 @@ class TempFilesTest {
                     "w.safetensors." + dead + ".5.tmp"))                                         // not hidden: not ours
                 Files.writeString(dir.resolve(n), "x");
             Safetensors.write(dir.resolve("w.safetensors"), Map.of(), Map.of("t", Safetensors.Entry.f32(new int[]{1}, new float[]{1})));
-            assertEquals(List.of(".other." + dead + ".5.tmp", ".w.safetensors." + alive.pid() + ".12.tmp", ".w.safetensors.77.tmp",
-                    "w.safetensors", "w.safetensors." + dead + ".5.tmp"), names());
+            assertEquals(Stream.of(".other." + dead + ".5.tmp", ".w.safetensors." + alive.pid() + ".12.tmp", ".w.safetensors.77.tmp",
+                    "w.safetensors", "w.safetensors." + dead + ".5.tmp").sorted().toList(), names());
             assertEquals(1, TempFiles.removeStaleIn(dir), "the other target's leftover, by folder");
             assertTrue(names().contains(".w.safetensors." + alive.pid() + ".12.tmp"), "a live writer's file is never touched");
         } finally {
