@@ -5,6 +5,8 @@ import mae.kernels.cuda.CudaAllocator;
 import mae.model.MaeConfig;
 import mae.model.MaeModel;
 import mae.autograd.Profile;
+import mae.cli.OneOf;
+import mae.cli.Range;
 import mae.kernels.cuda.CudaBackend;
 import mae.optim.AdamW;
 import mae.tensor.Device;
@@ -32,15 +34,16 @@ public final class BenchCommand implements Runnable {
 
     @Command(name = "gemm", mixinStandardHelpOptions = true, description = "C = A B for row-major A (M, K), B (K, N); prints GFLOP/s (median of runs).")
     static final class GemmCommand implements Callable<Integer> {
-        @Option(names = "--m", defaultValue = "1024") int m;
-        @Option(names = "--n", defaultValue = "1024") int n;
-        @Option(names = "--k", defaultValue = "1024") int k;
+        @Range(min = 1, max = 8192) @Option(names = "--m", defaultValue = "1024") int m;
+        @Range(min = 1, max = 8192) @Option(names = "--n", defaultValue = "1024") int n;
+        @Range(min = 1, max = 8192) @Option(names = "--k", defaultValue = "1024") int k;
+        @Range(min = 1, max = 10_000)
         @Option(names = "--runs", defaultValue = "21", description = "timed runs after 3 s of warmup (default: ${DEFAULT-VALUE})") int runs;
+        @OneOf(value = {"NN", "NT", "TN", "TT"}, what = "transposes")
         @Option(names = "--trans", defaultValue = "NN", description = "op(A) op(B): NN, NT (x W^T, a linear layer's forward), "
                 + "TN (dY^T X, its weight gradient) or TT (default: ${DEFAULT-VALUE})") String trans;
 
         @Override public Integer call() {
-            if (!trans.matches("[NT][NT]")) throw new IllegalArgumentException("--trans: expected NN, NT, TN or TT, got '" + trans + "'");
             boolean ta = trans.charAt(0) == 'T', tb = trans.charAt(1) == 'T';
             int lda = ta ? m : k, ldb = tb ? k : n;                 // A stored (K, M) when transposed, B (N, K)
             Rng r = new Rng(1);
@@ -62,13 +65,15 @@ public final class BenchCommand implements Runnable {
 
     @Command(name = "step", mixinStandardHelpOptions = true, description = "Forward, backward and AdamW on random data; prints images/s (median over steps).")
     static final class StepCommand implements Callable<Integer> {
-        @Option(names = "--config", defaultValue = "fmnist") String config;
-        @Option(names = "--batch", defaultValue = "128") int batch;
-        @Option(names = "--steps", defaultValue = "10") int steps;
+        @OneOf(configs = true) @Option(names = "--config", defaultValue = "fmnist") String config;
+        @Range(min = 1, max = 65_536) @Option(names = "--batch", defaultValue = "128") int batch;
+        @Range(min = 1, max = 100_000) @Option(names = "--steps", defaultValue = "10") int steps;
+        @Range(min = 0, max = 100_000)
         @Option(names = "--warmup", defaultValue = "3", description = "untimed steps first (default: ${DEFAULT-VALUE})") int warmup;
-        @Option(names = "--mask-ratio", defaultValue = "0.75") double maskRatio;
+        @Range(min = 0, max = 1, maxOpen = true) @Option(names = "--mask-ratio", defaultValue = "0.75") double maskRatio;
         @Option(names = "--workspace", negatable = true, defaultValue = "true", fallbackValue = "true",
                 description = "run each step in a Workspace that reuses its buffers, as pretraining does (default: ${DEFAULT-VALUE})") boolean workspace;
+        @OneOf(value = {"cpu", "cuda"}, what = "device")
         @Option(names = "--device", defaultValue = "cpu", description = "cpu or cuda (default: ${DEFAULT-VALUE})") String device;
         @Option(names = "--profile", description = "after the timed steps, run as many again with every op timed and print "
                 + "where a step's time goes (share, GFLOP/s, GB/s per op)") boolean profile;
@@ -160,7 +165,7 @@ public final class BenchCommand implements Runnable {
 
     @Command(name = "peak", mixinStandardHelpOptions = true, description = "This CPU's measured FP32 FMA peak (all kernel threads); prints GFLOP/s (median of runs).")
     static final class PeakCommand implements Callable<Integer> {
-        @Option(names = "--runs", defaultValue = "7") int runs;
+        @Range(min = 1, max = 1000) @Option(names = "--runs", defaultValue = "7") int runs;
 
         @Override public Integer call() {
             int threads = mae.kernels.Parallel.THREADS;

@@ -1,5 +1,6 @@
 package mae.bench;
 
+import mae.cli.Range;
 import mae.kernels.Parallel;
 import mae.tensor.io.Json;
 import picocli.CommandLine.Command;
@@ -33,9 +34,10 @@ public final class BenchReport implements Callable<Integer> {
     static final int BANDWIDTH_FLOATS = 32 << 20;
 
     @Parameters(index = "0", paramLabel = "FILE.json", description = "a JMH result in JSON") Path file;
-    @Option(names = "--peak", paramLabel = "GFLOPS", description = "the FMA peak in GFLOP/s (default: measured now, as bench peak)") Double peak;
-    @Option(names = "--bandwidth", paramLabel = "GBS", description = "the memory bandwidth in GB/s (default: measured now, STREAM triad)") Double bandwidth;
-    @Option(names = "--machine", description = "a line naming the machine (default: the CPU model from /proc/cpuinfo)") String machine;
+    @Range(min = 0, max = 1e7, minOpen = true) @Option(names = "--peak", paramLabel = "GFLOPS", description = "the FMA peak in GFLOP/s (default: measured now, as bench peak)") Double peak;
+    @Range(min = 0, max = 1e6, minOpen = true) @Option(names = "--bandwidth", paramLabel = "GBS", description = "the memory bandwidth in GB/s (default: measured now, STREAM triad)") Double bandwidth;
+    /** The machine line of the report: the CPU model from /proc/cpuinfo unless set (tests). */
+    String machine;
 
     /** One benchmark and parameter set. */
     record Row(String benchmark, String params, int threads, double score, double error, String unit, String kind) {}

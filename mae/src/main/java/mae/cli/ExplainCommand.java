@@ -23,13 +23,20 @@ import java.util.concurrent.Callable;
 public final class ExplainCommand implements Callable<Integer> {
     @Option(names = "--checkpoint", description = "weights file, checkpoint folder or run folder (default: the run in runs/latest)") Path checkpoint;
     @Option(names = "--image", description = "PNG or JPEG; resized to the model's input size (with a note)") Path image;
+    @Range(min = 0, max = Integer.MAX_VALUE)
     @Option(names = "--index", description = "the K-th image of the evaluation split instead of --image (default: 0)") Integer index;
     @Option(names = "--data", description = "data folder for --index (default: the Fashion-MNIST the other commands use)") Path data;
+    @Range(min = 0, max = 1, maxOpen = true)
     @Option(names = "--mask-ratio", defaultValue = "0.75", description = "default: ${DEFAULT-VALUE}") double maskRatio;
+    @OneOf(value = {"random", "block", "grid"}, what = "strategy")
     @Option(names = "--masking", split = ",", defaultValue = "random", description = "random, block, grid, or several separated by commas; the first drives the walk-through (default: ${DEFAULT-VALUE})") List<String> masking;
+    @Range(min = Long.MIN_VALUE, max = Long.MAX_VALUE)
     @Option(names = "--seed", defaultValue = "0", description = "seed of the masking noise (default: ${DEFAULT-VALUE})") long seed;
+    @Range(min = -1, max = MaeConfig.MAX_DEPTH - 1, note = "-1 = the last block")
     @Option(names = "--block", defaultValue = "-1", description = "encoder block of the attention maps (default: the last)") int block;
+    @Range(min = 0, max = MaeConfig.MAX_WIDTH - 1)
     @Option(names = "--head", defaultValue = "0", description = "attention head shown alone (default: ${DEFAULT-VALUE})") int head;
+    @OneOf(configs = true)
     @Option(names = "--config", description = "config name for a checkpoint without config metadata") String config;
     @Option(names = "--out", required = true, description = "report folder (index.html and PNGs)") Path out;
 

@@ -21,13 +21,21 @@ public final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--checkpoint", description = "weights file, checkpoint folder or run folder (default: the run in runs/latest)")
     Path checkpoint;
     @Option(names = "--data", description = "dataset folder (default: as pretraining)") Path data;
+    @OneOf(configs = true)
     @Option(names = "--config", description = "config name for weights without config metadata") String config;
+    @Range(min = 0, max = Integer.MAX_VALUE, note = "0 = all")
     @Option(names = "--train-limit", defaultValue = "10000", description = "training images used (0 = all; default: ${DEFAULT-VALUE})") int trainLimit;
+    @Range(min = 1, max = 100_000)
     @Option(names = "--epochs", defaultValue = "2", description = "default: ${DEFAULT-VALUE}") int epochs;
+    @Range(min = 1, max = 65_536)
     @Option(names = "--batch", defaultValue = "128", description = "default: ${DEFAULT-VALUE}") int batch;
+    @Range(min = 0, minOpen = true, max = Double.MAX_VALUE)
     @Option(names = "--blr", defaultValue = "1e-3", description = "base lr, lr = blr x batch / 256 (default: ${DEFAULT-VALUE})") double blr;
+    @Range(min = 0, minOpen = true, max = 1)
     @Option(names = "--layer-decay", defaultValue = "0.75", description = "layer-wise lr decay (default: ${DEFAULT-VALUE})") double layerDecay;
+    @Range(min = 0, max = 1, maxOpen = true)
     @Option(names = "--smoothing", defaultValue = "0.1", description = "label smoothing (default: ${DEFAULT-VALUE})") float smoothing;
+    @Range(min = Long.MIN_VALUE, max = Long.MAX_VALUE)
     @Option(names = "--seed", defaultValue = "0") long seed;
 
     @Override public Integer call() throws Exception {

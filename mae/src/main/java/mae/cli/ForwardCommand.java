@@ -31,6 +31,7 @@ public final class ForwardCommand implements Callable<Integer> {
     Path out;
     @Option(names = "--grads", description = "also write grad.<name> for every trainable parameter")
     boolean grads;
+    @OneOf(configs = true)
     @Option(names = "--config", description = "config name when the weights carry no config metadata (${COMPLETION-CANDIDATES})")
     String config;
 
@@ -49,6 +50,9 @@ public final class ForwardCommand implements Callable<Integer> {
             throw new IllegalArgumentException(inputs + ": tensor 'imgs' has shape " + Shapes.str(imgs.shape()) + ", the model needs " + Shapes.str(wantImgs));
         if (!java.util.Arrays.equals(noise.shape(), wantNoise))
             throw new IllegalArgumentException(inputs + ": tensor 'noise' has shape " + Shapes.str(noise.shape()) + ", expected " + Shapes.str(wantNoise));
+        if (N == 0) throw new IllegalArgumentException(inputs + ": tensor 'imgs' holds no images (shape " + Shapes.str(imgs.shape()) + "); the loss of none is undefined");
+        if (c.lenKeep(ratio) < 1)
+            throw new IllegalArgumentException(inputs + ": mask_ratio " + ratio + " keeps no patch of the " + c.numPatches() + " (at least one must stay visible)");
 
         MaeModel.Output o = model.forward(imgs, noise, ratio);
         Map<String, Entry> t = new LinkedHashMap<>();
@@ -78,6 +82,8 @@ public final class ForwardCommand implements Callable<Integer> {
         Entry e = in.tensors().get(name);
         if (e == null) throw new IllegalArgumentException(inputs + ": missing tensor '" + name + "'");
         if (e.floats() == null) throw new IllegalArgumentException(inputs + ": tensor '" + name + "' is " + e.dtype() + ", expected F32");
+        int bad = Weights.nonFinite(e.floats());
+        if (bad >= 0) throw new IllegalArgumentException(inputs + ": tensor '" + name + "' holds " + e.floats()[bad] + " at index " + bad + " (expected finite numbers)");
         return Tensor.of(e.floats(), e.shape());
     }
 

@@ -3,11 +3,26 @@ package mae.cli;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** The `mae` command line. Each subcommand prints what it did; errors are one clear line and exit 1. */
+import java.nio.file.AccessDeniedException;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
+
+/**
+ * The `mae` command line. Each subcommand prints what it did. Every error is one line on stderr: a bad value for
+ * an option, or a failure while the command runs, is "error: WHAT" and exit 1; a command line picocli cannot parse
+ * (an unknown option, "abc" for a number) is "error: WHAT (bin/mae CMD --help lists the options)" and exit 2.
+ * MAE_DEBUG=1 adds the stack trace.
+ */
 @Command(name = "mae", mixinStandardHelpOptions = true, version = "mae 0.1.0",
         description = "A Masked Autoencoder on a from-scratch Java engine.",
         subcommands = {PretrainCommand.class, ProbeCommand.class, FinetuneCommand.class, ReconstructCommand.class, ExplainCommand.class, ForwardCommand.class})
 public final class Main implements Runnable {
+    /** Longest error line printed; the rest is cut (a file name can be long). */
+    static final int MAX_MESSAGE = 2000;
+
     public static void main(String[] args) {
         System.setProperty("java.awt.headless", "true");
         System.exit(run(args));
@@ -15,16 +30,35 @@ public final class Main implements Runnable {
 
     /** Runs a command line and returns its exit code (for tests). */
     public static int run(String... args) {
+        CommandLine cl = commandLine();
+        cl.setExecutionStrategy(parsed -> {
+            try {
+                OptionChecks.check(parsed);                   // every option's value, before any work
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ExecutionException(parsed.asCommandLineList().get(parsed.asCommandLineList().size() - 1), e.getMessage(), e);
+            }
+            return new CommandLine.RunLast().execute(parsed);
+        });
+        cl.setExecutionExceptionHandler((ex, cmd, parsed) -> fail(cmd.getErr(), ex));
+        cl.setParameterExceptionHandler((ex, arguments) -> {
+            CommandLine c = ex.getCommandLine();
+            c.getErr().println("error: " + oneLine(message(ex)) + " (bin/" + c.getCommandSpec().qualifiedName() + " --help lists the options)");
+            if (System.getenv("MAE_DEBUG") != null) ex.printStackTrace(c.getErr());
+            return c.getCommandSpec().exitCodeOnInvalidInput();
+        });
+        try {
+            return cl.execute(args);
+        } catch (Throwable t) {                              // an Error (out of memory) passes picocli's handlers
+            return fail(cl.getErr(), t);
+        }
+    }
+
+    /** Every command, the bench command included where its module is on the class path (for run and for tests). */
+    static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Main());
         cl.addSubcommand("bench", bench());
         cl.addSubcommand("help", new CommandLine.HelpCommand());
-        cl.setOverwrittenOptionsAllowed(true); // the last of a repeated option wins
-        cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
-            cmd.getErr().println("error: " + message(ex));
-            if (System.getenv("MAE_DEBUG") != null) ex.printStackTrace(cmd.getErr());
-            return 1;
-        });
-        return cl.execute(args);
+        return cl.setOverwrittenOptionsAllowed(true); // the last of a repeated option wins
     }
 
     /**
@@ -46,9 +80,52 @@ public final class Main implements Runnable {
         }
     }
 
+    private static int fail(java.io.PrintWriter err, Throwable ex) {
+        err.println("error: " + oneLine(message(ex)));
+        if (System.getenv("MAE_DEBUG") != null) ex.printStackTrace(err);
+        err.flush();
+        return 1;
+    }
+
+    /**
+     * What went wrong, naming the file where the exception knows one: the file-system exceptions carry the path
+     * and only sometimes the reason ("/x/y" alone for a missing file).
+     */
     static String message(Throwable t) {
+        if (t instanceof OutOfMemoryError)
+            return "out of memory (" + t.getMessage() + "): the Java heap is too small for this command (raise -Xmx, e.g. MAE_JAVA_OPTS=-Xmx16g)";
+        if (t instanceof StackOverflowError) return "internal error: stack overflow (MAE_DEBUG=1 prints the stack trace)";
+        if (t instanceof FileSystemException f) {
+            String file = f.getFile(), other = f.getOtherFile() != null ? " -> " + f.getOtherFile() : "";
+            String reason = f.getReason() != null ? f.getReason()
+                    : t instanceof NoSuchFileException ? "no such file or directory"
+                    : t instanceof AccessDeniedException ? "permission denied"
+                    : t instanceof FileAlreadyExistsException ? "already exists"
+                    : t instanceof DirectoryNotEmptyException ? "directory not empty"
+                    : t instanceof NotDirectoryException ? "not a directory"
+                    : t.getClass().getSimpleName();
+            return (file != null ? file + other + ": " : "") + reason;
+        }
         String m = t.getMessage();
+        boolean bug = t instanceof NullPointerException || t instanceof IndexOutOfBoundsException || t instanceof ArithmeticException
+                || t instanceof ClassCastException || t instanceof NegativeArraySizeException || t instanceof ArrayStoreException;
+        if (bug) return "internal error: " + t.getClass().getSimpleName() + (m == null ? "" : ": " + m) + " (MAE_DEBUG=1 prints the stack trace)";
         return m == null || m.isBlank() ? t.getClass().getSimpleName() : m;
+    }
+
+    /** The message on one line: control characters escaped, cut at {@link #MAX_MESSAGE} characters. */
+    static String oneLine(String m) {
+        StringBuilder b = new StringBuilder();
+        int i = 0;
+        for (; i < m.length() && b.length() < MAX_MESSAGE; i++) {
+            char c = m.charAt(i);
+            if (c == '\n') b.append("\\n");
+            else if (c == '\r') b.append("\\r");
+            else if (c == '\t') b.append("\\t");
+            else if (Character.isISOControl(c)) b.append(String.format("\\u%04x", (int) c));
+            else b.append(c);
+        }
+        return i < m.length() ? b + "..." : b.toString();
     }
 
     /** The project root (set by the bin/mae launcher), where data/ and runs/ live. */

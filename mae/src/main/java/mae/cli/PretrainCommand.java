@@ -4,7 +4,10 @@ import mae.io.AtomicFiles;
 import mae.tensor.Device;
 import mae.train.Pretrainer;
 import mae.train.RunOptions;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Files;
@@ -12,6 +15,7 @@ import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 /** bin/mae pretrain: the main job. With no arguments, a few minutes of fmnist pretraining on the embedded data. */
@@ -19,41 +23,55 @@ import java.util.concurrent.Callable;
         description = {"Pretrain a Masked Autoencoder, then show what it learned (pictures, checkpoint, kNN accuracy).",
                 "With no arguments: the fmnist config for " + PretrainCommand.DEFAULT_STEPS + " steps of batch 64 on Fashion-MNIST (about 8 minutes on 2 cores)."})
 public final class PretrainCommand implements Callable<Integer> {
+    @Spec CommandSpec spec;
     static final int DEFAULT_STEPS = 1400;
 
+    @OneOf(configs = true)
     @Option(names = "--config", defaultValue = "fmnist", description = "model config (default: ${DEFAULT-VALUE})")
     String config;
     @Option(names = "--data", description = "dataset folder (IDX files or image folders); default: /usr/share/datasets/fashion-mnist if present, else the embedded copy")
     Path data;
+    @Range(min = 1, max = RunOptions.MAX_EPOCHS)
     @Option(names = "--epochs", description = "epochs to train (default: as many as the step budget allows)")
     Integer epochs;
+    @Range(min = 1, max = RunOptions.MAX_STEPS)
     @Option(names = "--max-steps", description = "stop after this many optimizer steps (default: " + DEFAULT_STEPS + " when --epochs is not given)")
     Integer maxSteps;
+    @Range(min = 1, max = RunOptions.MAX_BATCH)
     @Option(names = "--batch", defaultValue = "64", description = "images per micro-batch (default: ${DEFAULT-VALUE}: in a short run, twice the updates of batch 128 for the same time)")
     int batch;
+    @Range(min = 1, max = RunOptions.MAX_ACCUM)
     @Option(names = "--accum", defaultValue = "1", description = "micro-batches per optimizer step (default: ${DEFAULT-VALUE})")
     int accum;
+    @Range(min = 0, minOpen = true, max = Double.MAX_VALUE)
     @Option(names = "--blr", defaultValue = "1.5e-3", description = "base learning rate; lr = blr x batch x accum / 256 (default: ${DEFAULT-VALUE})")
     double blr;
+    @Range(min = 0, max = RunOptions.MAX_EPOCHS)
     @Option(names = "--warmup-epochs", description = "linear warmup length in epochs (default: 5%% of the run, as the paper's 40 of 800)")
     Double warmupEpochs;
+    @Range(min = 0, max = 1, maxOpen = true)
     @Option(names = "--mask-ratio", defaultValue = "0.75", description = "fraction of patches removed (default: ${DEFAULT-VALUE})")
     double maskRatio;
+    @OneOf(value = {"random", "block", "grid"}, what = "strategy")
     @Option(names = "--masking", defaultValue = "random", description = "random, block or grid (default: ${DEFAULT-VALUE})")
     String masking;
     @Option(names = "--norm-pix", negatable = true, defaultValue = "true", fallbackValue = "true",
             description = "normalize each target patch by its own mean and variance (default: on; --no-norm-pix for raw pixels)")
     boolean normPix;
+    @Range(min = Long.MIN_VALUE, max = Long.MAX_VALUE)
     @Option(names = "--seed", defaultValue = "0", description = "seed of every random draw (default: ${DEFAULT-VALUE})")
     long seed;
     @Option(names = "--out", description = "run directory (default: runs/<config>-<date>-<time>)")
     Path out;
-    @Option(names = "--resume", description = "continue the run in this directory from its last complete checkpoint")
+    @Option(names = "--resume", description = "continue the run in this directory from its last complete checkpoint (from step 0 when it has none yet); --max-steps, --epochs, --blr, --checkpoint-every, --knn-bank and --device may change (recorded in run.json), other options may not")
     Path resume;
+    @OneOf(value = {"cpu", "cuda"}, what = "device")
     @Option(names = "--device", description = "cpu or cuda (default: cpu; --resume keeps the run's own device unless given)")
     String device;
+    @Range(min = 0, max = RunOptions.MAX_STEPS, note = "0: only at epoch ends and the last step")
     @Option(names = "--checkpoint-every", defaultValue = "100", description = "also checkpoint every N steps (default: ${DEFAULT-VALUE}; and at every epoch end)")
     int checkpointEvery;
+    @Range(min = 1, max = RunOptions.MAX_KNN_BANK)
     @Option(names = "--knn-bank", defaultValue = "5000", description = "training images used as the kNN memory bank at the end (default: ${DEFAULT-VALUE})")
     int knnBank;
     @Option(names = "--no-progress", description = "plain log lines instead of the live progress bar")
@@ -63,7 +81,6 @@ public final class PretrainCommand implements Callable<Integer> {
         // Before anything is made: a GPU that is not there is one line (the reason) and exit 1, and no run directory.
         if (device != null && Device.parse(device) == Device.CUDA && !Device.CUDA.available())
             throw new IllegalArgumentException("--device cuda: CUDA is not available here: " + Device.CUDA.describe() + "; use --device cpu");
-        if (warmupEpochs != null && warmupEpochs < 0) throw new IllegalArgumentException("--warmup-epochs must not be negative, got " + warmupEpochs);
         if (resume != null && out != null) throw new IllegalArgumentException("--resume continues a run in its own directory; drop --out");
         Path home = Main.home();
         boolean resuming = resume != null;
@@ -71,11 +88,10 @@ public final class PretrainCommand implements Callable<Integer> {
         Path dir;
         if (resuming) {
             dir = resume;
-            o = RunOptions.read(resume);
-            if (device != null) o = o.withDevice(Device.parse(device).name().toLowerCase(Locale.ROOT));
+            o = onResume(RunOptions.read(resume));
         } else {
-            int e = epochs != null ? epochs : Integer.MAX_VALUE / 4;
-            int s = maxSteps != null ? maxSteps : epochs == null ? DEFAULT_STEPS : 0;
+            int e = epochs != null ? epochs : RunOptions.ALL_EPOCHS;
+            int s = maxSteps != null ? maxSteps : epochs == null ? DEFAULT_STEPS : RunOptions.NO_STEP_LIMIT;
             double warm = warmupEpochs != null ? warmupEpochs : -1;
             o = new RunOptions(config, data == null ? null : data.toString(), e, s, batch, accum, blr, warm, maskRatio,
                     masking, normPix, seed, checkpointEvery, knnBank, device == null ? "cpu" : Device.parse(device).name().toLowerCase(Locale.ROOT));
@@ -88,6 +104,55 @@ public final class PretrainCommand implements Callable<Integer> {
         PrintSummary.pretrain(r);
         return 0;
     }
+
+    /**
+     * A resumed run's options: its own, with the ones that may change on resume (--max-steps, --epochs, --blr,
+     * --checkpoint-every, --knn-bank, --device) applied when given; the run records the change in run.json.
+     * Any other option given with a value other than the run's is refused in one line, never ignored.
+     */
+    RunOptions onResume(RunOptions r) {
+        CommandLine.ParseResult parsed = spec.commandLine().getParseResult();
+        Map<String, Object> was = r.toJson();
+        for (String[] flagKey : new String[][]{{"--config", "config"}, {"--data", "data"}, {"--batch", "batch"}, {"--accum", "accum"},
+                {"--warmup-epochs", "warmup_epochs"}, {"--mask-ratio", "mask_ratio"}, {"--masking", "masking"}, {"--norm-pix", "norm_pix"}, {"--seed", "seed"}}) {
+            if (!parsed.hasMatchedOption(flagKey[0])) continue;
+            Object given = given(flagKey[0]), recorded = was.get(flagKey[1]);
+            if (!same(given, recorded))
+                throw new IllegalArgumentException("--resume " + resume + " continues the run with its own " + flagKey[0] + " " + shown(recorded) + "; "
+                        + flagKey[0] + " " + shown(given) + " cannot change on resume (only --max-steps, --epochs, --blr, --checkpoint-every, --knn-bank and --device can)");
+        }
+        int e = r.epochs(), s = r.maxSteps();
+        if (epochs != null || maxSteps != null) {              // the step budget, as a new run reads these flags
+            e = epochs != null ? epochs : RunOptions.ALL_EPOCHS;
+            s = maxSteps != null ? maxSteps : RunOptions.NO_STEP_LIMIT;
+        }
+        return new RunOptions(r.config(), r.data(), e, s, r.batch(), r.accum(), parsed.hasMatchedOption("--blr") ? blr : r.blr(), r.warmupEpochs(),
+                r.maskRatio(), r.masking(), r.normPix(), r.seed(), parsed.hasMatchedOption("--checkpoint-every") ? checkpointEvery : r.checkpointEvery(),
+                parsed.hasMatchedOption("--knn-bank") ? knnBank : r.knnBank(), device != null ? Device.parse(device).name().toLowerCase(Locale.ROOT) : r.device());
+    }
+
+    private Object given(String flag) {
+        switch (flag) {
+            case "--config": return config;
+            case "--data": return data == null ? null : data.toString();
+            case "--batch": return batch;
+            case "--accum": return accum;
+            case "--warmup-epochs": return warmupEpochs;
+            case "--mask-ratio": return maskRatio;
+            case "--masking": return masking;
+            case "--norm-pix": return normPix;
+            case "--seed": return seed;
+            default: throw new IllegalStateException(flag);
+        }
+    }
+
+    private static boolean same(Object given, Object recorded) {
+        if (given instanceof Number a && recorded instanceof Number b) return a.doubleValue() == b.doubleValue();
+        if (given instanceof String a && recorded instanceof String b) return a.equalsIgnoreCase(b);
+        return java.util.Objects.equals(given, recorded == mae.tensor.io.Json.NULL ? null : recorded);
+    }
+
+    private static String shown(Object v) { return v == null || v == mae.tensor.io.Json.NULL ? "(none)" : String.valueOf(v); }
 
     /** The end-of-run report. */
     static final class PrintSummary {

@@ -23,28 +23,38 @@ import java.util.concurrent.Callable;
 public final class ProbeCommand implements Callable<Integer> {
     @Option(names = "--checkpoint", description = "weights file, checkpoint folder or run folder (default: the run in runs/latest)")
     Path checkpoint;
+    @OneOf(value = {"linear", "knn"}, what = "method")
     @Option(names = "--method", defaultValue = "linear", description = "linear or knn (default: ${DEFAULT-VALUE})")
     String method;
     @Option(names = "--data", description = "dataset folder (default: as pretraining)")
     Path data;
+    @OneOf(configs = true)
     @Option(names = "--config", description = "config name for weights without config metadata")
     String config;
+    @Range(min = 0, max = Integer.MAX_VALUE, note = "0 = all")
     @Option(names = "--train-limit", defaultValue = "10000", description = "training images used (0 = all; default: ${DEFAULT-VALUE})")
     int trainLimit;
+    @Range(min = 1, max = 100_000)
     @Option(names = "--epochs", defaultValue = "30", description = "linear probe epochs (default: ${DEFAULT-VALUE})")
     int epochs;
+    @Range(min = 0, minOpen = true, max = Double.MAX_VALUE)
     @Option(names = "--blr", defaultValue = "1.0", description = "linear probe base lr, lr = blr x batch / 256 (default: ${DEFAULT-VALUE}; plain SGD needs more than the paper's LARS blr 0.1: at 0.1 the head underfits)")
     double blr;
+    @Range(min = 1, max = 65_536)
     @Option(names = "--batch", defaultValue = "256") int batch;
+    @Range(min = 1, max = 100_000)
     @Option(names = "--k", defaultValue = "20", description = "kNN neighbours (default: ${DEFAULT-VALUE})") int k;
+    @Range(min = Long.MIN_VALUE, max = Long.MAX_VALUE)
     @Option(names = "--seed", defaultValue = "0") long seed;
+    @OneOf(value = {"cls", "mean"}, what = "feature")
     @Option(names = "--feature", description = "cls or mean (of the patch tokens); default: cls for linear (the paper's), mean for knn")
     String feature;
 
     @Override public Integer call() throws Exception {
-        if (!method.equals("linear") && !method.equals("knn"))
-            throw new IllegalArgumentException("--method must be linear or knn, got '" + method + "'");
+        method = method.toLowerCase(java.util.Locale.ROOT);         // checked by @OneOf before call()
         EvalSetup s = new EvalSetup(checkpoint, data, config, trainLimit);
+        if (method.equals("knn") && k > s.train.n())                  // needs the data, still before any work
+            throw new IllegalArgumentException("--k " + k + " is more than the " + s.train.n() + " training images (the kNN memory bank)");
         System.out.printf("probe %s: %s (%s); train %d, test %d images%n", method, s.weights, s.loaded.config().name(), s.train.n(), s.test.n());
         long t0 = System.nanoTime();
         double random = evaluate(s, Encoders.create(s.loaded.config(), seed + 777));

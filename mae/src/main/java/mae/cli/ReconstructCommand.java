@@ -23,16 +23,20 @@ import java.util.concurrent.Callable;
 public final class ReconstructCommand implements Callable<Integer> {
     @Option(names = "--checkpoint", description = "weights file, checkpoint folder or run folder (default: the run in runs/latest)") Path checkpoint;
     @Option(names = "--image", required = true, description = "PNG or JPEG; resized to the model's input size") Path image;
+    @Range(min = 0, max = 1, maxOpen = true)
     @Option(names = "--mask-ratio", defaultValue = "0.75", description = "default: ${DEFAULT-VALUE}") double maskRatio;
+    @OneOf(value = {"random", "block", "grid"}, what = "strategy")
     @Option(names = "--masking", defaultValue = "random", description = "random, block or grid (default: ${DEFAULT-VALUE})") String masking;
+    @Range(min = Long.MIN_VALUE, max = Long.MAX_VALUE)
     @Option(names = "--seed", defaultValue = "0") long seed;
     @Option(names = "--out", description = "PNG to write (default: <image name>-reconstruction.png beside the image)") Path out;
 
     @Override public Integer call() throws Exception {
         Path weights = Checkpoints.resolveWeights(checkpoint != null ? checkpoint : EvalSetup.latestRun(Main.home()));
-        if (!Files.isRegularFile(image)) throw new IllegalArgumentException("--image " + image + " does not exist");
+        if (!Files.isRegularFile(image))
+            throw new IllegalArgumentException("--image " + image + (Files.isDirectory(image) ? " is a directory, not an image file" : " does not exist"));
         MaeModel model = Weights.load(weights, null);
-        Normalization norm = Normalization.fromMetadata(Safetensors.read(weights).metadata());
+        Normalization norm = Normalization.fromMetadata(Safetensors.read(weights).metadata(), weights.toString(), model.cfg.inChans());
         int C = model.cfg.inChans(), S = model.cfg.imgSize();
         if (norm == null) norm = C == 3 ? Normalization.IMAGENET : new Normalization(new float[]{0.5f}, new float[]{0.5f});
         float[] px = ImageFolder.decode(image, C, S, S);                       // [0, 1], resized

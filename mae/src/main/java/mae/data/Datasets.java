@@ -172,8 +172,13 @@ public final class Datasets {
     /** {@code d} with {@code channels} channels and size x size images (d itself when it already is). */
     public static Dataset conform(Dataset d, int channels, int size) {
         if (d.c() == channels && d.h() == size && d.w() == size) return d;
-        int out = channels * size * size;
-        float[] images = new float[Math.multiplyExact(d.n(), out)];
+        long outLong = (long) channels * size * size, total = outLong * d.n();
+        if (total > Integer.MAX_VALUE - 8 || 4 * total > Runtime.getRuntime().maxMemory() / 2)
+            throw new IllegalArgumentException(d.source() + ": " + d.n() + " images resized to " + channels + "x" + size + "x" + size
+                    + " would need " + total + " floats, more than " + (total > Integer.MAX_VALUE - 8 ? "one Java array holds" : "half of the Java heap")
+                    + " (a smaller model input, or fewer images)");
+        int out = (int) outLong;
+        float[] images = new float[(int) total];
         for (int i = 0; i < d.n(); i++) {
             float[] converted = Channels.convert(d.image(i), d.c(), d.h() * d.w(), channels);
             Resample.resize(converted, 0, channels, d.h(), d.w(), images, i * out, size, size);

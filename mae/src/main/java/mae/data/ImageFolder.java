@@ -63,15 +63,12 @@ public final class ImageFolder {
         return new Dataset(images, labelArray, files.size(), channels, height, width, classes, "image folder " + root);
     }
 
+    /** Largest image decoded: 8192 x 8192 pixels (its header is read first; a larger one is never allocated). */
+    public static final long MAX_PIXELS = 1L << 26;
+
     /** One image file as [channels, height, width] in [0, 1]. */
     public static float[] decode(Path file, int channels, int height, int width) throws IOException {
-        BufferedImage img;
-        try {
-            img = ImageIO.read(file.toFile());
-        } catch (IOException | RuntimeException e) {
-            throw new IOException(file + ": unreadable image (" + e.getMessage() + ")", e);
-        }
-        if (img == null) throw new IOException(file + ": not a decodable PNG or JPEG image");
+        BufferedImage img = read(file);
         int h = img.getHeight(), w = img.getWidth();
         boolean gray = isGray(img.getColorModel());
         float[] chw = Channels.convert(gray ? grayPixels(img) : rgbPixels(img), gray ? 1 : 3, h * w, channels);
@@ -79,6 +76,35 @@ public final class ImageFolder {
         float[] out = new float[channels * height * width];
         Resample.resize(chw, 0, channels, h, w, out, 0, height, width);
         return out;
+    }
+
+    /**
+     * Decodes a PNG or JPEG after reading the size its header declares: a folder, an unreadable file or an image
+     * over {@link #MAX_PIXELS} is an IOException naming the file, before any pixel is allocated.
+     */
+    public static BufferedImage read(Path file) throws IOException {
+        if (Files.isDirectory(file)) throw new IOException(file + ": is a directory, not an image file");
+        try (javax.imageio.stream.ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
+            java.util.Iterator<javax.imageio.ImageReader> readers = in == null ? java.util.Collections.emptyIterator() : ImageIO.getImageReaders(in);
+            if (!readers.hasNext()) throw new IOException(file + ": not a decodable PNG or JPEG image");
+            javax.imageio.ImageReader reader = readers.next();
+            try {
+                reader.setInput(in, true, true);
+                long w = reader.getWidth(0), h = reader.getHeight(0);
+                if (w < 1 || h < 1 || w * h > MAX_PIXELS)
+                    throw new IOException(file + ": the image declares " + w + " x " + h + " pixels; at most " + MAX_PIXELS + " pixels (8192 x 8192) are read");
+                BufferedImage img = reader.read(0);
+                if (img == null) throw new IOException(file + ": not a decodable PNG or JPEG image");
+                return img;
+            } finally {
+                reader.dispose();
+            }
+        } catch (IOException e) {
+            if (e.getMessage() != null && e.getMessage().startsWith(file + ": ")) throw e;
+            throw new IOException(file + ": unreadable image (" + e.getMessage() + ")", e);
+        } catch (RuntimeException e) {
+            throw new IOException(file + ": unreadable image (" + e + ")", e);
+        }
     }
 
     private static boolean isGray(ColorModel cm) {

@@ -22,21 +22,51 @@ public record Normalization(float[] mean, float[] std) {
 
     public int channels() { return mean.length; }
 
-    /** As checkpoint metadata: norm_mean / norm_std, comma-separated. */
+    /** As checkpoint metadata: norm_mean / norm_std, comma-separated, in this order. */
     public java.util.Map<String, String> toMetadata() {
-        return java.util.Map.of("norm_mean", join(mean), "norm_std", join(std));
+        java.util.Map<String, String> m = new java.util.LinkedHashMap<>();
+        m.put("norm_mean", join(mean));
+        m.put("norm_std", join(std));
+        return m;
     }
 
     /** From checkpoint metadata written by {@link #toMetadata}; null when absent. */
     public static Normalization fromMetadata(java.util.Map<String, String> meta) {
-        String m = meta.get("norm_mean"), s = meta.get("norm_std");
-        return m == null || s == null ? null : new Normalization(floats(m), floats(s));
+        return fromMetadata(meta, "checkpoint metadata", -1);
     }
 
-    private static float[] floats(String s) {
-        String[] p = s.split(",");
+    /**
+     * From a checkpoint's metadata; null when absent. Errors name the file and the key: a value that is not a
+     * comma-separated list of numbers, a std that is not positive, or (channels > 0) a count of values other than
+     * the model's input channels.
+     */
+    public static Normalization fromMetadata(java.util.Map<String, String> meta, String file, int channels) {
+        String m = meta.get("norm_mean"), s = meta.get("norm_std");
+        if (m == null && s == null) return null;
+        if (m == null || s == null) throw new IllegalArgumentException(file + ": metadata has " + (m == null ? "norm_std but no norm_mean" : "norm_mean but no norm_std"));
+        float[] mean = floats(m, "norm_mean", file), std = floats(s, "norm_std", file);
+        if (channels > 0 && (mean.length != channels || std.length != channels))
+            throw new IllegalArgumentException(file + ": metadata norm_mean has " + mean.length + " and norm_std " + std.length + " values, but the model has "
+                    + channels + " input channel" + (channels == 1 ? "" : "s") + " (in_chans)");
+        try {
+            return new Normalization(mean, std);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(file + ": metadata norm_mean / norm_std: " + e.getMessage().replaceFirst("^normalization: ", ""));
+        }
+    }
+
+    private static float[] floats(String s, String key, String file) {
+        String[] p = s.split(",", -1);
+        if (p.length > 4096) throw new IllegalArgumentException(file + ": metadata " + key + " has " + p.length + " values, expected one per channel");
         float[] f = new float[p.length];
-        for (int i = 0; i < p.length; i++) f[i] = Float.parseFloat(p[i].trim());
+        for (int i = 0; i < p.length; i++) {
+            try {
+                f[i] = Float.parseFloat(p[i].trim());
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException(file + ": metadata " + key + " = '" + (s.length() > 100 ? s.substring(0, 100) + "..." : s)
+                        + "' is not a comma-separated list of numbers");
+            }
+        }
         return f;
     }
 

@@ -21,13 +21,15 @@ public final class Encoders {
     public static Loaded load(Path weights, MaeConfig override) throws IOException {
         Safetensors.Contents c = Safetensors.read(weights);
         MaeConfig cfg = override != null ? override : MaeConfig.fromMetadata(c.metadata(), weights.toString());
+        Weights.requireFits(cfg, c.tensors(), weights, false, Weights.DECODER_PREFIXES);   // before the encoder is allocated
         VisionTransformer enc = create(cfg, 0);
         Weights.assign(enc.params, c.tensors(), weights, Weights.DECODER_PREFIXES);
-        return new Loaded(enc, cfg, Normalization.fromMetadata(c.metadata()));
+        return new Loaded(enc, cfg, Normalization.fromMetadata(c.metadata(), weights.toString(), cfg.inChans()));
     }
 
     /** The paper's initialization, for the random-init baseline. */
     public static VisionTransformer create(MaeConfig cfg, long seed) {
+        cfg.requireHeap(false, 1, "encoder");
         return new VisionTransformer(new Params(), cfg.imgSize(), cfg.patchSize(), cfg.inChans(), cfg.embedDim(), cfg.depth(),
                 cfg.numHeads(), cfg.mlpRatio(), new Rng(seed));
     }

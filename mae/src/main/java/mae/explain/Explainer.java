@@ -24,7 +24,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
-import javax.imageio.ImageIO;
 
 /**
  * Walks one image through a loaded MAE with the engine's own forward pass under a {@link Trace}: one pass per
@@ -89,11 +88,13 @@ public final class Explainer {
     /** A full checkpoint loads whole; one without decoder tensors loads its encoder (via Encoders) and says why. */
     public static Checkpoint load(Path weights, MaeConfig override) throws IOException {
         Safetensors.Contents c = Safetensors.read(weights);
-        Normalization norm = Normalization.fromMetadata(c.metadata());
         Map<String, Safetensors.Entry> t = c.tensors();
-        if (t.containsKey("decoder_embed.weight") || t.containsKey("decoder_pred.weight"))
-            return new Checkpoint(weights, Weights.load(weights, override), true, norm, null);
+        if (t.containsKey("decoder_embed.weight") || t.containsKey("decoder_pred.weight")) {
+            MaeModel full = Weights.load(weights, override);
+            return new Checkpoint(weights, full, true, Normalization.fromMetadata(c.metadata(), weights.toString(), full.cfg.inChans()), null);
+        }
         Encoders.Loaded enc = Encoders.load(weights, override);
+        Normalization norm = enc.normalization();
         MaeModel model = new MaeModel(enc.config(), 0);
         enc.encoder().params.all().forEach((name, v) -> model.params.set(name, v.value()));
         return new Checkpoint(weights, model, false, norm, weights.getFileName() + " holds the encoder only: it has no decoder_embed.*, "
@@ -107,11 +108,11 @@ public final class Explainer {
         if (!Files.isRegularFile(file)) throw new IllegalArgumentException("--image " + file + " does not exist or is not a file");
         BufferedImage img;
         try {
-            img = ImageIO.read(file.toFile());
-        } catch (IOException | RuntimeException e) {
-            throw new IllegalArgumentException("--image " + file + ": unreadable image (" + e.getMessage() + ")");
+            img = ImageFolder.read(file);                     // its declared size checked before it is decoded
+        } catch (IOException e) {
+            String why = e.getMessage().startsWith(file + ": ") ? e.getMessage().substring(file.toString().length() + 2) : e.getMessage();
+            throw new IllegalArgumentException("--image " + file + ": " + why.replace("not a decodable PNG or JPEG image", "not a readable PNG or JPEG image"));
         }
-        if (img == null) throw new IllegalArgumentException("--image " + file + ": not a readable PNG or JPEG image");
         int S = cfg.imgSize();
         List<String> notes = new ArrayList<>();
         if (img.getWidth() != S || img.getHeight() != S)

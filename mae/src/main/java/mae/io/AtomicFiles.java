@@ -1,5 +1,7 @@
 package mae.io;
 
+import mae.tensor.io.TempFiles;
+
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.channels.Channels;
@@ -10,7 +12,11 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 
-/** Writes a file atomically: a temp file in the same directory, fsync, then rename over the target. */
+/**
+ * Writes a file atomically: a temp file in the same directory ({@link TempFiles}: named for this process), fsync,
+ * then rename over the target. Temp files that killed writers of the same target left behind are removed after
+ * each successful write, so none stays for good.
+ */
 public final class AtomicFiles {
     @FunctionalInterface
     public interface Writer { void write(OutputStream out) throws IOException; }
@@ -19,7 +25,8 @@ public final class AtomicFiles {
 
     public static void write(Path file, Writer writer) throws IOException {
         Path dir = file.toAbsolutePath().getParent();
-        Path tmp = Files.createTempFile(dir, "." + file.getFileName() + ".", ".tmp");
+        if (Files.isDirectory(file)) throw new IOException(file + ": is a directory, cannot write a file there");
+        Path tmp = TempFiles.create(file);
         try {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
                 OutputStream out = Channels.newOutputStream(ch);
@@ -29,6 +36,7 @@ public final class AtomicFiles {
             }
             makeReadable(tmp);
             Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            TempFiles.removeStale(file);
         } catch (IOException | RuntimeException | Error e) {
             try {
                 Files.deleteIfExists(tmp);

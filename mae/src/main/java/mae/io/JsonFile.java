@@ -23,8 +23,17 @@ public final class JsonFile {
         AtomicFiles.writeString(file, Json.pretty(value));
     }
 
-    /** Reads a file holding a JSON object; a malformed one is an error naming the file. */
-    public static JsonFile read(Path file) throws IOException { return new JsonFile(file, Json.readObject(file)); }
+    /** Largest run file read (ours are a few hundred bytes). */
+    static final long MAX_BYTES = 1 << 20;
+
+    /** Reads a file holding a JSON object; a missing, oversized or malformed one is an error naming the file. */
+    public static JsonFile read(Path file) throws IOException {
+        if (!java.nio.file.Files.isRegularFile(file))
+            throw new IllegalArgumentException(file + (java.nio.file.Files.isDirectory(file) ? ": is a directory" : ": no such file") + ", expected a JSON file");
+        long size = java.nio.file.Files.size(file);
+        if (size > MAX_BYTES) throw new IllegalArgumentException(file + ": " + size + " bytes, more than a run file holds (" + MAX_BYTES + ")");
+        return new JsonFile(file, Json.readObject(file));
+    }
 
     public Path file() { return file; }
 

@@ -40,6 +40,7 @@ public final class MaeModel {
 
     /** A model with the paper's initialization, drawn from a seeded generator. */
     public MaeModel(MaeConfig cfg, long seed) {
+        cfg.requireHeap(true, 1, "model");                    // one line instead of an OutOfMemoryError
         this.cfg = cfg;
         Rng rng = new Rng(seed);
         encoder = new VisionTransformer(params, cfg.imgSize(), cfg.patchSize(), cfg.inChans(), cfg.embedDim(), cfg.depth(), cfg.numHeads(), cfg.mlpRatio(), rng);
@@ -70,6 +71,7 @@ public final class MaeModel {
      * the model's device; the noise may be on the CPU (the masking is computed there and the mask uploaded).
      */
     public Output forward(Tensor imgs, Tensor noise, double maskRatio) {
+        if (imgs.dim() > 0 && imgs.size(0) == 0) throw new IllegalArgumentException("imgs: no images (N = 0): the loss of none is undefined");
         Masking m = randomMasking(noise, maskRatio).to(imgs.device());
         Var latent = forwardEncoder(Var.constant(imgs), m);   // (N, 1 + keep, D)
         Var pred = forwardDecoder(latent, m.idsRestore);      // (N, L, P)

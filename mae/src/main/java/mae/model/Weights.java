@@ -39,17 +39,59 @@ public final class Weights {
     public static MaeModel load(Path file, MaeConfig config) throws IOException {
         Safetensors.Contents c = Safetensors.read(file);
         MaeConfig cfg = config != null ? config : MaeConfig.fromMetadata(c.metadata(), file.toString());
-        MaeModel model = new MaeModel(cfg, 0);
         if (!c.tensors().containsKey("decoder_embed.weight") && !c.tensors().containsKey("decoder_pred.weight"))
             throw new IllegalArgumentException(file + ": holds an encoder only (no decoder_embed.* or decoder_pred.* tensors); "
                     + "this command needs the decoder (a *_full checkpoint, or one written by bin/mae pretrain)");
+        requireFits(cfg, c.tensors(), file, true, List.of());      // before the model is allocated
+        MaeModel model = new MaeModel(cfg, 0);
         assign(model.params, c.tensors(), file, List.of());
         return model;
     }
 
     /**
+     * Checks a config against a file's own tensors before any model is allocated: every parameter the config
+     * implies must be there with its shape, and nothing else (unless its name starts with one of
+     * ignoredPrefixes). So a config in {@code __metadata__} that claims more than the file holds is refused at
+     * once, naming the file, the tensor and the metadata keys its shape follows from.
+     */
+    public static void requireFits(MaeConfig cfg, Map<String, Entry> tensors, Path file, boolean decoder, List<String> ignoredPrefixes) {
+        Map<String, int[]> want = cfg.parameterShapes(decoder);
+        List<String> problems = new ArrayList<>();
+        for (Map.Entry<String, int[]> p : want.entrySet()) {
+            Entry e = tensors.get(p.getKey());
+            if (e == null) problems.add("missing tensor '" + p.getKey() + "' of shape " + Shapes.str(p.getValue()) + " (" + keys(cfg, p.getKey(), true) + ")");
+            else if (!java.util.Arrays.equals(e.shape(), p.getValue()))
+                problems.add("tensor '" + p.getKey() + "' has shape " + Shapes.str(e.shape()) + ", the config needs " + Shapes.str(p.getValue())
+                        + " (" + keys(cfg, p.getKey(), false) + ")");
+        }
+        for (String name : tensors.keySet()) {
+            if (want.containsKey(name) || ignoredPrefixes.stream().anyMatch(name::startsWith)) continue;
+            String depth = name.startsWith("blocks.") ? " (depth " + cfg.depth() + ")" : name.startsWith("decoder_blocks.") ? " (decoder_depth " + cfg.decoderDepth() + ")" : "";
+            problems.add("unexpected tensor '" + name + "' of shape " + Shapes.str(tensors.get(name).shape()) + depth);
+        }
+        if (!problems.isEmpty()) throw problems(file, problems);
+    }
+
+    /** The metadata keys (with this config's values) that decide a parameter's presence or shape. */
+    private static String keys(MaeConfig cfg, String parameter, boolean presence) {
+        List<String> ks = new ArrayList<>();
+        if (presence && parameter.startsWith("blocks.")) ks.add("depth");
+        else if (presence && parameter.startsWith("decoder_blocks.")) ks.add("decoder_depth");
+        else ks.addAll(MaeConfig.keysOf(parameter));
+        List<String> out = new ArrayList<>();
+        for (String k : ks) out.add(k + " " + cfg.value(k));
+        return String.join(", ", out);
+    }
+
+    private static IllegalArgumentException problems(Path file, List<String> problems) {
+        return new IllegalArgumentException(file + ": " + String.join("; ", problems.subList(0, Math.min(5, problems.size())))
+                + (problems.size() > 5 ? "; and " + (problems.size() - 5) + " more" : ""));
+    }
+
+    /**
      * Assigns every parameter of ps from the file's tensors. Missing, extra (unless their name starts with one
-     * of ignoredPrefixes) and mis-shaped tensors are errors naming the file, the tensor and both shapes.
+     * of ignoredPrefixes) and mis-shaped tensors are errors naming the file, the tensor and both shapes; so is a
+     * tensor holding NaN or an infinity (weights that cannot give a meaningful result, and no good checkpoint).
      */
     public static void assign(Params ps, Map<String, Entry> tensors, Path file, List<String> ignoredPrefixes) {
         List<String> problems = new ArrayList<>();
@@ -60,15 +102,25 @@ public final class Weights {
             else if (e.floats() == null) problems.add("tensor '" + p.getKey() + "' is " + e.dtype() + ", expected a float type");
             else if (!java.util.Arrays.equals(e.shape(), want))
                 problems.add("tensor '" + p.getKey() + "' has shape " + Shapes.str(e.shape()) + ", the config needs " + Shapes.str(want));
-            else ps.set(p.getKey(), Tensor.of(e.floats(), e.shape()).to(p.getValue().value().device()));   // stays on its device
+            else if (nonFinite(e.floats()) >= 0)
+                problems.add("tensor '" + p.getKey() + "' holds " + e.floats()[nonFinite(e.floats())] + " at index " + nonFinite(e.floats())
+                        + " (weights must be finite numbers)");
         }
         for (String name : tensors.keySet()) {
             if (ps.has(name) || ignoredPrefixes.stream().anyMatch(name::startsWith)) continue;
             problems.add("unexpected tensor '" + name + "' of shape " + Shapes.str(tensors.get(name).shape()));
         }
-        if (!problems.isEmpty())
-            throw new IllegalArgumentException(file + ": " + String.join("; ", problems.subList(0, Math.min(5, problems.size())))
-                    + (problems.size() > 5 ? "; and " + (problems.size() - 5) + " more" : ""));
+        if (!problems.isEmpty()) throw problems(file, problems);
+        for (Map.Entry<String, Var> p : ps.all().entrySet()) {          // all checked: only now is anything changed
+            Entry e = tensors.get(p.getKey());
+            ps.set(p.getKey(), Tensor.of(e.floats(), e.shape()).to(p.getValue().value().device()));   // stays on its device
+        }
+    }
+
+    /** The index of the first NaN or infinity, or -1. */
+    public static int nonFinite(float[] v) {
+        for (int i = 0; i < v.length; i++) if (!Float.isFinite(v[i])) return i;
+        return -1;
     }
 
     /** Names of the decoder-side tensors, ignored when loading an encoder alone. */

@@ -57,8 +57,27 @@ public final class AdamW {
         return s;
     }
 
-    /** Restores moments (onto their device) and the step count; every parameter's moments must be present with its shape. */
+    /**
+     * Restores moments (onto their device) and the step count; every parameter's moments must be present with
+     * its shape and finite. Everything is checked before anything changes.
+     */
     public void load(Map<String, Entry> s, long steps, String file) {
+        if (steps < 0) throw new IllegalArgumentException(file + ": optimizer step count " + steps + " is negative");
+        for (String k : params.keySet()) {
+            for (String kind : new String[]{"exp_avg.", "exp_avg_sq."}) {
+                Entry e = s.get(kind + k);
+                Tensor dst = (kind.equals("exp_avg.") ? m : v).get(k);
+                if (e == null) throw new IllegalArgumentException(file + ": missing optimizer tensor '" + kind + k + "'");
+                if (e.floats() == null) throw new IllegalArgumentException(file + ": optimizer tensor '" + kind + k + "' is " + e.dtype() + ", expected a float type");
+                if (!java.util.Arrays.equals(e.shape(), dst.shape()))
+                    throw new IllegalArgumentException(file + ": optimizer tensor '" + kind + k + "' has shape " + java.util.Arrays.toString(e.shape()) + ", expected " + java.util.Arrays.toString(dst.shape()));
+                float[] x = e.floats();
+                for (int i = 0; i < x.length; i++)
+                    if (!Float.isFinite(x[i]) || (kind.equals("exp_avg_sq.") && x[i] < 0))
+                        throw new IllegalArgumentException(file + ": optimizer tensor '" + kind + k + "' holds " + x[i] + " at index " + i
+                                + (kind.equals("exp_avg_sq.") ? " (expected finite, non-negative values)" : " (expected finite values)"));
+            }
+        }
         for (String k : params.keySet()) {
             for (String kind : new String[]{"exp_avg.", "exp_avg_sq."}) {
                 Entry e = s.get(kind + k);

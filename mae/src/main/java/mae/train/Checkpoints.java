@@ -48,8 +48,26 @@ public final class Checkpoints {
         return lastWritten;
     }
 
-    /** Restores the model, the optimizer and the generator from a checkpoint folder; returns its step. */
+    /**
+     * Restores the model, the optimizer and the generator from a checkpoint folder; returns its step. Everything
+     * is checked before it is used, and errors name the file and the key: state.json's step must be the folder's
+     * (step-0000004 holds step 4), the optimizer's step count the same, the generator's state not all zero; the
+     * weights must be this run's config and finite, the optimizer moments present, shaped and finite.
+     */
     public static long restore(Path ck, MaeModel model, AdamW opt, Rng rng) throws IOException {
+        JsonFile st = JsonFile.read(ck.resolve("state.json"));    // numbers, or strings of them (older runs)
+        long step = st.longValue("step"), named = stepOf(ck);
+        if (step != named)
+            throw new IllegalArgumentException(st.file() + ": \"step\" is " + step + ", but the checkpoint folder is " + ck.getFileName() + " (expected " + named + ")");
+        long optSteps = st.longValue("optimizer_steps");
+        if (optSteps != step)
+            throw new IllegalArgumentException(st.file() + ": \"optimizer_steps\" is " + optSteps + ", expected " + step + " (one per step)");
+        long epoch = st.longValue("epoch");
+        if (epoch < 0 || epoch > step) throw new IllegalArgumentException(st.file() + ": \"epoch\" is " + epoch + ", expected 0.." + step);
+        long[] s = new long[4];
+        for (int i = 0; i < 4; i++) s[i] = st.longValue("rng" + i);
+        if ((s[0] | s[1] | s[2] | s[3]) == 0) throw new IllegalArgumentException(st.file() + ": \"rng0\"..\"rng3\" are all 0, not a generator state");
+
         Path w = ck.resolve("weights.safetensors");
         Safetensors.Contents c = Safetensors.read(w);
         MaeConfig saved = MaeConfig.fromMetadata(c.metadata(), w.toString());
@@ -58,21 +76,39 @@ public final class Checkpoints {
         got.remove("config_name");
         if (!want.equals(got))
             throw new IllegalArgumentException(w + ": checkpoint of another config (" + saved + ") than this run's " + model.cfg);
-        Weights.assign(model.params, c.tensors(), w, List.of());
-        JsonFile st = JsonFile.read(ck.resolve("state.json"));    // numbers, or strings of them (older runs)
         Path of = ck.resolve("optimizer.safetensors");
-        opt.load(Safetensors.read(of).tensors(), st.longValue("optimizer_steps"), of.toString());
-        long[] s = new long[4];
-        for (int i = 0; i < 4; i++) s[i] = st.longValue("rng" + i);
+        Map<String, Safetensors.Entry> moments = Safetensors.read(of).tensors();
+        Weights.assign(model.params, c.tensors(), w, List.of());
+        opt.load(moments, optSteps, of.toString());
         rng.setState(s);
-        return st.longValue("step");
+        return step;
     }
 
-    /** The last complete checkpoint (the one checkpoints/latest names), or null when there is none. */
+    /** The step a checkpoint folder's name says: step-0000004 -> 4. */
+    static long stepOf(Path ck) {
+        String n = ck.getFileName().toString();
+        if (!NAME.matcher(n).matches()) throw new IllegalArgumentException(ck + ": not a checkpoint folder name (expected step-NNNNNNN)");
+        return Long.parseLong(n.substring(5));
+    }
+
+    /** A checkpoint folder's name: step- and at least 7 digits. */
+    private static final java.util.regex.Pattern NAME = java.util.regex.Pattern.compile("step-[0-9]{7,12}");
+
+    /**
+     * The last complete checkpoint (the one checkpoints/latest names), or null when there is none. latest must
+     * name a checkpoint folder of this run (step-NNNNNNN, no path): anything else is an error naming the file.
+     */
     public Path latest() throws IOException {
         Path latest = dir.resolve("latest");
-        if (!Files.exists(latest)) return null;
-        Path c = dir.resolve(Files.readString(latest, StandardCharsets.UTF_8).trim());
+        if (!Files.exists(latest, java.nio.file.LinkOption.NOFOLLOW_LINKS)) return null;
+        if (!Files.isRegularFile(latest, java.nio.file.LinkOption.NOFOLLOW_LINKS))
+            throw new IllegalArgumentException(latest + ": not a plain file (expected one line naming a checkpoint folder, like step-0000004)");
+        long size = Files.size(latest);
+        if (size > 64) throw new IllegalArgumentException(latest + ": " + size + " bytes, not a checkpoint name (expected one line like step-0000004)");
+        String name = new String(Files.readAllBytes(latest), StandardCharsets.UTF_8).trim();
+        if (!NAME.matcher(name).matches())
+            throw new IllegalArgumentException(latest + ": names " + mae.tensor.io.Json.quote(name) + ", not a checkpoint folder of this run (expected step-NNNNNNN)");
+        Path c = dir.resolve(name);
         if (!Files.isDirectory(c)) throw new IOException(latest + " names " + c.getFileName() + ", which is missing");
         return c;
     }
@@ -109,7 +145,9 @@ public final class Checkpoints {
         Map<String, String> meta = new LinkedHashMap<>(norm.toMetadata());
         meta.put("step", "" + step);
         Weights.save(into.resolve("weights.safetensors"), model, meta);
-        Safetensors.write(into.resolve("optimizer.safetensors"), Map.of("step", "" + opt.steps()), opt.state());
+        Map<String, String> optMeta = new LinkedHashMap<>();
+        optMeta.put("step", "" + opt.steps());
+        Safetensors.write(into.resolve("optimizer.safetensors"), optMeta, opt.state());
         long[] s = rng.state();
         Map<String, Object> st = new LinkedHashMap<>();
         st.put("step", step);
@@ -136,8 +174,9 @@ public final class Checkpoints {
         return fin;
     }
 
-    /** Keeps the latest checkpoint (and removes leftovers of interrupted writes). */
+    /** Keeps the latest checkpoint (and removes leftovers of interrupted writes: folders and temp files). */
     private void pruneExcept(String keep) throws IOException {
+        mae.tensor.io.TempFiles.removeStaleIn(dir);
         List<Path> old = new ArrayList<>();
         try (Stream<Path> s = Files.list(dir)) {
             s.filter(p -> Files.isDirectory(p) && !p.getFileName().toString().equals(keep)).forEach(old::add);

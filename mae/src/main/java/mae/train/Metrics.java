@@ -30,23 +30,44 @@ public final class Metrics {
         Files.writeString(file, Json.line(m) + System.lineSeparator(), StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
     }
 
+    /** Longest line read back from metrics.jsonl (ours are about 100 characters). */
+    static final int MAX_LINE = 4096;
+
     /**
-     * Drops the lines after a checkpoint's step (a resumed run redoes those steps) and a torn last line,
-     * rewriting the file atomically; returns (step, loss) of the kept lines for the loss curve.
+     * Drops the lines after a checkpoint's step (a resumed run redoes those steps) and a torn last line (the run
+     * was killed while appending it), rewriting the file atomically; returns (step, loss) of the kept lines for the
+     * loss curve. Every other line must be a metrics record with a step above the one before: anything else is an
+     * error naming the file and the line, and then the file is left as it was.
      */
     public static List<double[]> truncate(Path file, long upToStep) throws IOException {
         List<double[]> curve = new ArrayList<>();
         if (!Files.exists(file)) return curve;
+        if (!Files.isRegularFile(file)) throw new IllegalArgumentException(file + ": not a plain file");
         StringBuilder kept = new StringBuilder();
-        for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+        byte[] all = readBounded(file, upToStep);
+        int n = 0, at = 0;
+        long last = 0;
+        while (at < all.length) {
+            int end = at;
+            while (end < all.length && all[end] != '\n') end++;
+            boolean lastLine = end >= all.length;               // no newline after it: torn if unreadable
+            String line = new String(all, at, end - at, StandardCharsets.UTF_8).strip();
+            at = end + 1;
+            n++;
+            if (line.isEmpty()) continue;
+            String where = file + ": line " + n;
+            if (line.length() > MAX_LINE) throw new IllegalArgumentException(where + " is " + line.length() + " characters long, not a metrics record");
             Map<String, Object> m;
             try {
-                if (!(Json.parse(line) instanceof Map<?, ?> o)) continue;
-                m = Json.asObject(o, "");
-            } catch (Json.ParseException e) {
-                continue;                                  // a torn line: the run was killed while writing it
+                m = Json.asObject(Json.parse(line), where);
+            } catch (Json.ParseException | IllegalArgumentException e) {
+                if (lastLine) continue;                          // a torn last line: the run was killed while writing it
+                throw new IllegalArgumentException(where + " is not a metrics record (" + e.getMessage() + "): " + Json.quote(cut(line)));
             }
-            long step = (long) number(m, "step");
+            if (!(m.get("step") instanceof Long step) || step < 1)
+                throw new IllegalArgumentException(where + ": \"step\" is " + (m.get("step") == null ? "missing" : m.get("step")) + ", expected a positive integer");
+            if (step <= last) throw new IllegalArgumentException(where + ": step " + step + " does not follow step " + last);
+            last = step;
             if (step > upToStep) continue;
             curve.add(new double[]{step, number(m, "loss")});
             kept.append(line).append('\n');
@@ -54,6 +75,15 @@ public final class Metrics {
         AtomicFiles.writeString(file, kept.toString());
         return curve;
     }
+
+    /** The file, refused when far larger than the lines of upToStep steps can be (a few hundred bytes each). */
+    private static byte[] readBounded(Path file, long upToStep) throws IOException {
+        long size = Files.size(file), max = 64L * 1024 * 1024 + 2L * MAX_LINE * upToStep;
+        if (size > max) throw new IllegalArgumentException(file + ": " + size + " bytes, more than the metrics of " + upToStep + " steps can hold");
+        return Files.readAllBytes(file);
+    }
+
+    private static String cut(String s) { return s.length() > 80 ? s.substring(0, 80) + "..." : s; }
 
     private static double number(Map<String, Object> m, String key) {
         return m.get(key) instanceof Number n ? n.doubleValue() : Double.NaN;

@@ -155,20 +155,25 @@ public final class Pretrainer {
 
     // ---------------------------------------------------------------- before the loop
 
-    /** Data, model, AdamW, schedule; a new run's folder and run.json, or a resumed run's state. Prints the header. */
+    /**
+     * Data, model, AdamW, schedule; a new run's folder and run.json, or a resumed run's state. Prints the header.
+     * Everything is read and checked before anything is written: an error here leaves no new run folder behind
+     * and a resumed run's files as they were.
+     */
     private void prepare(boolean resume) throws IOException {
-        cfg = MaeConfig.named(o.config()).withNormPix(o.normPix());
-        o.validate(cfg);
+        RunOptions recorded = resume ? RunOptions.read(run.dir) : null;
+        try {
+            cfg = MaeConfig.named(o.config()).withNormPix(o.normPix());
+            o.validate(cfg);
+        } catch (IllegalArgumentException e) {                 // a resumed run's values come from its run.json
+            throw resume && o.changesFrom(recorded).isEmpty() ? new IllegalArgumentException(run.runJson() + ": " + e.getMessage(), e) : e;
+        }
         split = Datasets.load(o.data() == null ? null : Path.of(o.data()), home.resolve("data/fashion-mnist"), cfg.inChans(), cfg.imgSize());
         if (split.train().n() == 0 || split.eval().n() == 0) throw new IllegalArgumentException("empty dataset: " + split.description());
-        if (!resume) {                                 // only after the data loaded: a bad --data leaves no run behind
-            run.prepareNew();
-            o.write(run.runJson());
-        }
         train = split.train();
         perStep = o.batch() * o.accum();
         if (train.n() < perStep)
-            throw new IllegalArgumentException("the training split has " + train.n() + " images, fewer than one step's batch x accum = " + perStep);
+            throw new IllegalArgumentException("the training split has " + train.n() + " images, fewer than one step's --batch x --accum = " + perStep);
         norm = Normalization.of(train);
         aug = new Augment(cfg.imgSize(), norm);
         stepsPerEpoch = train.n() / perStep;
@@ -184,23 +189,61 @@ public final class Pretrainer {
         opt = new AdamW(model.params.trainable(), 0.9f, 0.95f, 1e-8f, 0.05f);
         rng = new Rng(o.seed() * 31 + 7);
         start = 0;
+        Path ck = null;
         if (resume) {
-            Path ck = checkpoints.latest();
-            if (ck == null) throw new IllegalArgumentException("--resume " + run.dir + ": no complete checkpoint to resume from");
-            start = Checkpoints.restore(ck, model, opt, rng);
-            curve = Metrics.truncate(run.metrics(), start);
-            log.printf("resuming %s from step %d (%s)%n", run.dir, start, ck.getFileName());
+            ck = checkpoints.latest();                         // checked: a name of this run's checkpoints
+            if (ck != null) start = Checkpoints.restore(ck, model, opt, rng);   // checked: state, weights, moments
+            if (start > total) {
+                Map<String, Object> changed = o.changesFrom(recorded);
+                throw new IllegalArgumentException(changed.containsKey("max_steps") || changed.containsKey("epochs")
+                        ? "--resume " + run.dir + ": the run is already at step " + start + ", beyond the " + total + " steps --max-steps / --epochs now give"
+                        : ck.resolve("state.json") + ": step " + start + " is beyond the " + total + " steps of " + run.runJson());
+            }
+            if (ck != null) curve = Metrics.truncate(run.metrics(), start);   // checked line by line before it is rewritten
         }
-        log.printf("data: %s%n", split.description());
-        log.printf("device: %s%n", device == Device.CPU ? "cpu" : "cuda (" + Device.CUDA.describe() + ")");
-        log.printf("model: %s, %,d trainable parameters; %d steps (%.2f epochs of %d steps), batch %d x accum %d, lr %.3g, mask %s %.2f%n",
-                cfg.name(), model.params.count(), total, epochs, stepsPerEpoch, o.batch(), o.accum(), sched.lr(), o.masking(), o.maskRatio());
 
+        // ------------------------------------------------ all checked: from here on, files are written
         Dataset eval = split.eval();
         int show = Math.min(8, eval.n());
         showImgs = evalImages(eval, aug, show);
         showNoise = masking.noise(new Rng(o.seed() + 1), show, cfg.grid(), o.maskRatio());
         buf = new float[o.batch() * train.imageSize()];
+        if (!resume) {
+            RunDir.Start how = run.prepareNew();
+            try {
+                o.write(run.runJson());
+            } catch (IOException | RuntimeException e) {
+                run.discardNew(how);
+                throw e;
+            }
+            if (how == RunDir.Start.RESTARTED) log.printf("%s held a run without any checkpoint: starting it over%n", run.dir);
+        } else {
+            mae.tensor.io.TempFiles.removeStaleIn(run.dir);          // what writers killed mid-write left behind
+            mae.tensor.io.TempFiles.removeStaleIn(run.dir.resolve("checkpoints"));
+            if (ck == null) {                                  // killed or stopped before its first checkpoint
+                run.clearForRestart();
+                curve = new ArrayList<>();
+                log.printf("%s has no checkpoint yet: starting it again from step 0%n", run.dir);
+            }
+            o.writeChanges(run.runJson(), recorded, start);
+            Map<String, Object> changed = o.changesFrom(recorded);
+            if (!changed.isEmpty()) log.printf("from step %d: %s (recorded in %s)%n", start, describe(changed), run.runJson());
+            if (ck != null) log.printf("resuming %s from step %d (%s)%n", run.dir, start, ck.getFileName());
+        }
+        log.printf("data: %s%n", split.description());
+        log.printf("device: %s%n", device == Device.CPU ? "cpu" : "cuda (" + Device.CUDA.describe() + ")");
+        log.printf("model: %s, %,d trainable parameters; %d steps (%.2f epochs of %d steps), batch %d x accum %d, lr %.3g, mask %s %.2f%n",
+                cfg.name(), model.params.count(), total, epochs, stepsPerEpoch, o.batch(), o.accum(), sched.lr(), o.masking(), o.maskRatio());
+    }
+
+    /** "max_steps 8 -> 10, blr 0.0015 -> 0.0001". */
+    private static String describe(Map<String, Object> changed) {
+        List<String> parts = new ArrayList<>();
+        changed.forEach((k, v) -> {
+            Map<?, ?> ft = (Map<?, ?>) v;
+            parts.add(k + " " + ft.get("from") + " -> " + ft.get("to"));
+        });
+        return String.join(", ", parts);
     }
 
     private static Tensor evalImages(Dataset eval, Augment aug, int n) {

@@ -95,6 +95,72 @@ class IdxTest {
         assertEquals(1, d.c());
     }
 
+    /** Bytes this thread allocated while running call (HotSpot's per-thread counter). */
+    static long allocated(Executable call) throws Throwable {
+        var mx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        long before = mx.getThreadAllocatedBytes(Thread.currentThread().getId());
+        try {
+            call.execute();
+        } catch (IOException expected) {
+            // the caller checks the message separately
+        }
+        return mx.getThreadAllocatedBytes(Thread.currentThread().getId()) - before;
+    }
+
+    @Test
+    void headerSizesThatOverflowOrExceedAnArrayAreRefusedBeforeReading() throws Throwable {
+        Path f = dir.resolve("imgs");
+        int max = Integer.MAX_VALUE;
+        Files.write(f, TestData.idx(Idx.IMAGES_MAGIC, new int[] {max, max, max}, new byte[10]));   // n x rows x cols overflows a long
+        assertFails(() -> Idx.readImages(f), f + ": the header promises 2147483647 images of 2147483647 x 2147483647, more than one Java array holds");
+        Files.write(f, TestData.idx(Idx.IMAGES_MAGIC, new int[] {65536, 256, 256}, new byte[10]));  // 2^32: overflows an int
+        assertFails(() -> Idx.readImages(f), f + ": the header promises 65536 images of 256 x 256, more than one Java array holds");
+        Files.write(f, TestData.gzip(TestData.idx(Idx.IMAGES_MAGIC, new int[] {3, 0, 28}, new byte[0])));
+        assertFails(() -> Idx.readImages(f), f + ": the header's images are 0 x 28 pixels; both sizes must be at least 1");
+        // A small file that promises a large (but possible) dataset: refused from its length, without reading it.
+        Files.write(f, TestData.idx(Idx.IMAGES_MAGIC, new int[] {100_000, 28, 28}, new byte[100]));
+        assertTrue(allocated(() -> Idx.readImages(f)) < 4_000_000, "nothing allocated for the promised 78 MB");
+        assertFails(() -> Idx.readImages(f), f + ": truncated: the header promises 100000 images of 28 x 28 (78400016 bytes) but the data holds 116");
+        Path gz = dir.resolve("imgs.gz");
+        Files.write(gz, TestData.gzip(TestData.idx(Idx.IMAGES_MAGIC, new int[] {100_000, 28, 28}, new byte[100])));
+        assertTrue(allocated(() -> Idx.readImages(gz)) < 4_000_000, "a gzip stream is read as it arrives, not allocated from the header");
+        assertFails(() -> Idx.readImages(gz), gz + ": truncated: the header promises 100000 images of 28 x 28 (78400016 bytes) but the data holds 116");
+    }
+
+    @Test
+    void aGzipBombIsReadOnlyUpToWhatTheHeaderDeclares() throws Throwable {
+        // 3 labels declared, then 64 MB of zeros: about 64 KB compressed.
+        Path f = dir.resolve("bomb-labels.gz");
+        try (var out = new java.util.zip.GZIPOutputStream(Files.newOutputStream(f))) {
+            out.write(TestData.idx(Idx.LABELS_MAGIC, new int[] {3}, new byte[] {1, 2, 3}));
+            byte[] zeros = new byte[1 << 20];
+            for (int i = 0; i < 64; i++) out.write(zeros);
+        }
+        assertTrue(Files.size(f) < 1_000_000, "small on disk: " + Files.size(f));
+        long t0 = System.nanoTime();
+        assertTrue(allocated(() -> Idx.readLabels(f)) < 4_000_000, "the 64 MB are never inflated into memory");
+        assertTrue(System.nanoTime() - t0 < 2_000_000_000L, "and not even read to the end");
+        assertFails(() -> Idx.readLabels(f), f + ": unexpected bytes after 3 labels (11 bytes); the rest is not read");
+        // The same for images, and for a bomb that is all payload beyond a declared count.
+        Path g = dir.resolve("bomb-images.gz");
+        try (var out = new java.util.zip.GZIPOutputStream(Files.newOutputStream(g))) {
+            out.write(TestData.idx(Idx.IMAGES_MAGIC, new int[] {1, 2, 2}, new byte[4]));
+            byte[] zeros = new byte[1 << 20];
+            for (int i = 0; i < 32; i++) out.write(zeros);
+        }
+        assertTrue(allocated(() -> Idx.readImages(g)) < 4_000_000);
+        assertFails(() -> Idx.readImages(g), g + ": unexpected bytes after 1 images of 2 x 2 (20 bytes)");
+    }
+
+    @Test
+    void aDirectoryOrMissingFileNamesItself() throws IOException {
+        Path d = dir.resolve("sub");
+        Files.createDirectories(d);
+        assertFails(() -> Idx.readLabels(d), d + ": is a directory, not an IDX file");
+        IOException e = assertThrows(IOException.class, () -> Idx.readLabels(dir.resolve("missing")));
+        assertTrue(e.getMessage().contains("missing"), e.getMessage());
+    }
+
     private static void assertFails(Executable call, String messageStart) {
         IOException e = assertThrows(IOException.class, call);
         assertTrue(e.getMessage().startsWith(messageStart), "expected '" + messageStart + "...' but got: " + e.getMessage());

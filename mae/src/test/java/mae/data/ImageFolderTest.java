@@ -84,4 +84,35 @@ class ImageFolderTest {
     private static void assertConstant(float[] values, int from, int to, float expected) {
         for (int i = from; i < to; i++) assertEquals(expected, values[i], 1e-6f, "value " + i);
     }
+
+    /** A real 2 x 2 PNG whose IHDR (with a fixed CRC) declares width x height instead. */
+    static byte[] pngDeclaring(Path dir, int width, int height) throws IOException {
+        Path small = dir.resolve("small.png");
+        TestData.writeGrayPng(small, 2, 2, 7);
+        byte[] b = Files.readAllBytes(small);
+        java.nio.ByteBuffer.wrap(b, 16, 8).putInt(width).putInt(height);      // IHDR data starts at byte 16
+        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        crc.update(b, 12, 17);                                                  // "IHDR" + 13 data bytes
+        java.nio.ByteBuffer.wrap(b, 29, 4).putInt((int) crc.getValue());
+        return b;
+    }
+
+    @Test
+    void anImageDeclaringHugeSizesIsRefusedBeforeItsPixelsAreAllocated() throws Throwable {
+        for (int[] wh : new int[][] {{100_000, 100_000}, {9000, 8000}, {70_000, 1000}}) {
+            Path f = root.resolve("bomb-" + wh[0] + "x" + wh[1] + ".png");
+            Files.write(f, pngDeclaring(root, wh[0], wh[1]));
+            var mx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+            long before = mx.getThreadAllocatedBytes(Thread.currentThread().getId()), t0 = System.nanoTime();
+            IOException e = assertThrows(IOException.class, () -> ImageFolder.decode(f, 1, 28, 28));
+            assertTrue(mx.getThreadAllocatedBytes(Thread.currentThread().getId()) - before < 20_000_000, "no pixels allocated");
+            assertTrue(System.nanoTime() - t0 < 2_000_000_000L);
+            assertEquals(f + ": the image declares " + wh[0] + " x " + wh[1] + " pixels; at most 67108864 pixels (8192 x 8192) are read", e.getMessage());
+        }
+        Path ok = root.resolve("ok.png");
+        Files.write(ok, pngDeclaring(root, 2, 2));
+        assertEquals(28 * 28, ImageFolder.decode(ok, 1, 28, 28).length, "the patched header is valid PNG");
+        Path dir = Files.createDirectories(root.resolve("folder.png"));
+        assertEquals(dir + ": is a directory, not an image file", assertThrows(IOException.class, () -> ImageFolder.decode(dir, 1, 28, 28)).getMessage());
+    }
 }

@@ -1,6 +1,7 @@
 package mae.data;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.util.List;
@@ -15,6 +16,14 @@ class NormalizationTest {
         Normalization n = Normalization.of(d);
         assertArrayEquals(new float[] {0.75f, 0.4f}, n.mean(), 1e-7f);
         assertArrayEquals(new float[] {(float) Math.sqrt(0.1875), 0.2f}, n.std(), 1e-7f);
+    }
+
+    @Test
+    void metadataKeysComeInAFixedOrder() {
+        Normalization n = new Normalization(new float[] {0.25f, 0.5f}, new float[] {1f, 2f});
+        assertEquals(List.of("norm_mean", "norm_std"), List.copyOf(n.toMetadata().keySet()));
+        assertEquals("0.25,0.5", n.toMetadata().get("norm_mean"));
+        assertArrayEquals(n.std(), Normalization.fromMetadata(n.toMetadata()).std());
     }
 
     @Test

@@ -97,4 +97,40 @@ class ForwardErrorsTest {
         Safetensors.write(eo, wc.metadata(), enc);
         assertTrue(fails(eo, in).contains("encoder only"));
     }
+
+    @Test void empty_and_non_finite_inputs_or_weights_are_refused() throws Exception {
+        Path w = CASE.resolve("weights.safetensors"), in = CASE.resolve("inputs.safetensors");
+        Safetensors.Contents c = Safetensors.read(in);
+
+        Map<String, Entry> none = new LinkedHashMap<>();
+        none.put("imgs", Entry.f32(new int[]{0, 3, 12, 12}, new float[0]));
+        none.put("noise", Entry.f32(new int[]{0, 9}, new float[0]));
+        String m = fails(w, inputsWith(c.metadata(), none));                   // was: a NaN loss and exit 0
+        assertTrue(m.contains("tensor 'imgs' holds no images (shape [0,3,12,12])"), m);
+
+        for (String name : new String[]{"imgs", "noise"})
+            for (float bad : new float[]{Float.NaN, Float.POSITIVE_INFINITY}) {
+                Map<String, Entry> t = new LinkedHashMap<>(c.tensors());
+                float[] x = t.get(name).floats().clone();
+                x[5] = bad;
+                t.put(name, Entry.f32(t.get(name).shape(), x));
+                m = fails(w, inputsWith(c.metadata(), t));
+                assertTrue(m.contains("tensor '" + name + "' holds " + bad + " at index 5 (expected finite numbers)"), m);
+            }
+
+        Safetensors.Contents wc = Safetensors.read(w);
+        Map<String, Entry> nan = new LinkedHashMap<>(wc.tensors());
+        float[] q = nan.get("decoder_pred.weight").floats().clone();
+        q[0] = Float.NaN;
+        nan.put("decoder_pred.weight", Entry.f32(nan.get("decoder_pred.weight").shape(), q));
+        Path nw = tmp.resolve("nan-weights.safetensors");
+        Safetensors.write(nw, wc.metadata(), nan);
+        m = fails(nw, in);
+        assertTrue(m.contains("nan-weights.safetensors: tensor 'decoder_pred.weight' holds NaN at index 0 (weights must be finite numbers)"), m);
+
+        Map<String, String> keeps0 = new LinkedHashMap<>(c.metadata());
+        keeps0.put("mask_ratio", "0.95");                                      // 9 patches: none kept
+        m = fails(w, inputsWith(keeps0, c.tensors()));
+        assertTrue(m.contains("mask_ratio 0.95 keeps no patch of the 9"), m);
+    }
 }

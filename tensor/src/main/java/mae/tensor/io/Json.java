@@ -77,11 +77,14 @@ public final class Json {
      * expected a JSON object, found an array".
      */
     public static Map<String, Object> readObject(Path file) throws IOException {
+        if (Files.isDirectory(file)) throw new IllegalArgumentException(file + ": is a directory, expected a JSON file");
         Object v;
         try {
             v = parse(Files.readString(file, StandardCharsets.UTF_8));
         } catch (ParseException e) {
             throw new IllegalArgumentException(file + ": malformed JSON: " + e.getMessage(), e);
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new IllegalArgumentException(file + ": not UTF-8 text, expected JSON", e);
         }
         return asObject(v, file.toString());
     }

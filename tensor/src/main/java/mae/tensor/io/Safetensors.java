@@ -105,6 +105,8 @@ public final class Safetensors {
 
     /** Reads and validates the whole file; every problem is a {@link SafetensorsException} naming the file. */
     public static Contents read(Path file) throws IOException {
+        if (Files.isDirectory(file)) throw new SafetensorsException(file, "is a directory, not a safetensors file");
+        if (!Files.exists(file)) throw new SafetensorsException(file, "no such file");
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = ch.size();
             if (size < 8) throw new SafetensorsException(file, "file is " + size + " bytes, shorter than the 8-byte header length");
@@ -307,7 +309,8 @@ public final class Safetensors {
 
     /**
      * Writes F32 and I64 tensors in the given order, atomically: the file is either the complete new file or,
-     * on any failure, left as it was. {@code metadata} may be null or empty (then no __metadata__ is written).
+     * on any failure, left as it was. {@code metadata} may be null or empty (then no __metadata__ is written); its
+     * keys are written sorted, whatever the map's own order, so the same contents always give the same bytes.
      */
     public static void write(Path file, Map<String, String> metadata, Map<String, Entry> tensors) throws IOException {
         write(file, metadata, tensors, () -> {});
@@ -320,7 +323,7 @@ public final class Safetensors {
         Path dir = file.toAbsolutePath().getParent();
         Path tmp;
         try {
-            tmp = Files.createTempFile(dir, "." + file.getFileName() + ".", ".tmp");
+            tmp = TempFiles.create(file);
         } catch (IOException e) {
             throw new SafetensorsException(file, "cannot create a temp file in " + dir + ": " + e, e);
         }
@@ -336,6 +339,7 @@ public final class Safetensors {
             throw e;
         }
         syncDirectory(dir);
+        TempFiles.removeStale(file);                           // what a killed writer of this file left behind
     }
 
     private static void deleteAfterFailure(Path tmp, Throwable failure) {
@@ -348,6 +352,7 @@ public final class Safetensors {
 
     private static void checkWritable(Path file, Map<String, String> metadata, Map<String, Entry> tensors) throws SafetensorsException {
         if (tensors == null) throw new SafetensorsException(file, "tensors map is null");
+        if (Files.isDirectory(file)) throw new SafetensorsException(file, "is a directory, cannot write a safetensors file there");
         for (Map.Entry<String, String> m : metadata.entrySet()) {
             if (m.getKey() == null || m.getValue() == null) throw new SafetensorsException(file, "metadata " + m.getKey() + " has a null key or value");
         }
@@ -366,7 +371,7 @@ public final class Safetensors {
     /** The JSON header, padded with spaces so that 8 + its length is a multiple of 8. */
     private static byte[] headerBytes(Map<String, String> metadata, Map<String, Entry> tensors) {
         Map<String, Object> header = new LinkedHashMap<>();
-        if (!metadata.isEmpty()) header.put(METADATA_KEY, metadata);
+        if (!metadata.isEmpty()) header.put(METADATA_KEY, new java.util.TreeMap<>(metadata));   // a fixed order: reproducible bytes
         long offset = 0;
         for (Map.Entry<String, Entry> t : tensors.entrySet()) {
             Entry e = t.getValue();

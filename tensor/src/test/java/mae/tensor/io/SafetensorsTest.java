@@ -30,6 +30,26 @@ class SafetensorsTest {
     // ------------------------------------------------------------------------------------------ round trips
 
     @Test
+    void metadataIsWrittenInOneFixedOrderWhateverTheMapsOrder() throws IOException {
+        // The same metadata in three iteration orders (a Map.of's order changes from one JVM to the next).
+        List<String> keys = List.of("step", "norm_mean", "norm_std", "img_size", "config_name");
+        Map<String, Entry> tensors = new LinkedHashMap<>();
+        tensors.put("w", Entry.f32(new int[] {2}, new float[] {1, 2}));
+        byte[] first = null;
+        for (List<String> order : List.of(keys, List.of(keys.get(4), keys.get(3), keys.get(2), keys.get(1), keys.get(0)), List.of(keys.get(2), keys.get(0), keys.get(4), keys.get(1), keys.get(3)))) {
+            Map<String, String> meta = new LinkedHashMap<>();
+            for (String k : order) meta.put(k, "v-" + k);
+            Path file = dir.resolve("m-" + String.join("-", order) + ".safetensors");
+            Safetensors.write(file, meta, tensors);
+            byte[] bytes = Files.readAllBytes(file);
+            if (first == null) first = bytes;
+            else assertArrayEquals(first, bytes, "metadata order " + order + " gives the same bytes");
+        }
+        String header = new String(first, 8, first.length - 8, StandardCharsets.UTF_8);
+        assertTrue(header.startsWith("{\"__metadata__\":{\"config_name\":\"v-config_name\",\"img_size\""), header);
+    }
+
+    @Test
     void roundTripKeepsOrderShapesValuesAndMetadata() throws IOException {
         Map<String, Entry> tensors = new LinkedHashMap<>();
         tensors.put("z.last.name.first", Entry.f32(new int[] {2, 3}, new float[] {1, -2, 3.5f, Float.MIN_VALUE, Float.MAX_VALUE, -0f}));
