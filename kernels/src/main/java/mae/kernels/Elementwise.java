@@ -88,7 +88,16 @@ public final class Elementwise {
         }
     }
 
+    /** Elements per thread below which a split costs more than it saves (a pool round trip is about a microsecond). */
+    static final int PARALLEL_MIN = 1 << 15;
+
+    /** Same-shape contiguous operands: split over the threads (element by element, so the same bits either way). */
     static void binaryFlat(Binary op, float[] out, int o, float[] a, int ao, float[] b, int bo, int n) {
+        if (n < 2 * PARALLEL_MIN || KernelMode.reference()) { binaryRange(op, out, o, a, ao, b, bo, n); return; }
+        Parallel.forRange(n, PARALLEL_MIN, (i0, i1) -> binaryRange(op, out, o + i0, a, ao + i0, b, bo + i0, i1 - i0));
+    }
+
+    private static void binaryRange(Binary op, float[] out, int o, float[] a, int ao, float[] b, int bo, int n) {
         switch (op) {
             case ADD: for (int i = 0; i < n; i++) out[o + i] = a[ao + i] + b[bo + i]; break;
             case SUB: for (int i = 0; i < n; i++) out[o + i] = a[ao + i] - b[bo + i]; break;

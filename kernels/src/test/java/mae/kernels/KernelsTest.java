@@ -187,6 +187,20 @@ class KernelsTest {
         }
     }
 
+    /** Contiguous binary ops split over the threads give each element the same bits as op.apply, at and past every chunk edge. */
+    @Test void split_binary_ops_match_apply_element_by_element() {
+        Random r = new Random(16);
+        int n = 2 * Elementwise.PARALLEL_MIN + 37;
+        float[] a = gaussian(r, n + 3, 2), b = gaussian(r, n + 5, 2), out = new float[n + 1];
+        for (Elementwise.Binary op : Elementwise.Binary.values()) {
+            java.util.Arrays.fill(out, Float.NaN);
+            Elementwise.binary(op, out, 1, new int[]{n}, a, 3, new int[]{1}, b, 5, new int[]{1});
+            assertTrue(Float.isNaN(out[0]), op + ": nothing written before the output's offset");
+            for (int i = 0; i < n; i++)
+                assertEquals(Float.floatToIntBits(op.apply(a[3 + i], b[5 + i])), Float.floatToIntBits(out[1 + i]), op + " at " + i);
+        }
+    }
+
     @Test void vector_exp_matches_math_exp() {
         jdk.incubator.vector.VectorSpecies<Float> S = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED;
         float[] x = new float[S.length()], y = new float[S.length()];
