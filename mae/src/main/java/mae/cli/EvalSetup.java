@@ -6,6 +6,7 @@ import mae.data.Datasets;
 import mae.data.Normalization;
 import mae.eval.Encoders;
 import mae.model.MaeConfig;
+import mae.model.WeightFiles;
 import mae.train.Checkpoints;
 
 import java.io.IOException;
@@ -26,9 +27,11 @@ final class EvalSetup {
         Path home = Main.home();
         Path ck = checkpoint != null ? checkpoint : latestRun(home);
         weights = Checkpoints.resolveWeights(ck);
-        loaded = Encoders.load(weights, config == null ? null : MaeConfig.named(config));
+        WeightFiles.Loaded file = WeightFiles.read(weights, WeightFiles.Options.parse(config, null));
+        loaded = Encoders.load(file);
+        ReconstructCommand.printNotes(file);
         MaeConfig cfg = loaded.config();
-        Datasets.Split split = Datasets.load(data, home.resolve("data/fashion-mnist"), cfg.inChans(), cfg.imgSize());
+        Datasets.Split split = Datasets.load(data, home.resolve("data/fashion-mnist"), cfg.inChans(), loaded.preprocess());
         train = trainLimit > 0 && split.train().n() > trainLimit ? split.train().subset(0, trainLimit) : split.train();
         test = split.eval();
         if (train.n() == 0 || test.n() == 0) throw new IllegalArgumentException("empty dataset: " + split.description());

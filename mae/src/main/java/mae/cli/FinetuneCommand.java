@@ -21,7 +21,7 @@ public final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--checkpoint", description = "weights file, checkpoint folder or run folder (default: the run in runs/latest)")
     Path checkpoint;
     @Option(names = "--data", description = "dataset folder (default: as pretraining)") Path data;
-    @Option(names = "--config", description = "config name for weights without config metadata") String config;
+    @Option(names = "--config", description = "for weights without config metadata: a config name, or a JSON file of config keys (e.g. a Hugging Face config.json)") String config;
     @Option(names = "--train-limit", defaultValue = "10000", description = "training images used (0 = all; default: ${DEFAULT-VALUE})") int trainLimit;
     @Option(names = "--epochs", defaultValue = "2", description = "default: ${DEFAULT-VALUE}") int epochs;
     @Option(names = "--batch", defaultValue = "128", description = "default: ${DEFAULT-VALUE}") int batch;

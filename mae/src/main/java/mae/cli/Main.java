@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** The `mae` command line. Each subcommand prints what it did; errors are one clear line and exit 1. */
 @Command(name = "mae", mixinStandardHelpOptions = true, version = "mae 0.1.0",
         description = "A Masked Autoencoder on a from-scratch Java engine.",
-        subcommands = {PretrainCommand.class, ProbeCommand.class, FinetuneCommand.class, ReconstructCommand.class, ExplainCommand.class, ForwardCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {PretrainCommand.class, ProbeCommand.class, FinetuneCommand.class, ReconstructCommand.class, ExplainCommand.class, ConvertCommand.class, ForwardCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     public static void main(String[] args) {
         System.setProperty("java.awt.headless", "true");
@@ -24,9 +24,18 @@ public final class Main implements Runnable {
         return cl.execute(args);
     }
 
+    /** The error's message as one line: control characters (a name from a hostile file) escaped, cut at 2,000 characters. */
     static String message(Throwable t) {
         String m = t.getMessage();
-        return m == null || m.isBlank() ? t.getClass().getSimpleName() : m;
+        if (m == null || m.isBlank()) return t.getClass().getSimpleName();
+        StringBuilder sb = new StringBuilder(Math.min(m.length(), 2010));
+        int i = 0;
+        for (; i < m.length() && sb.length() < 2000; i++) {
+            char c = m.charAt(i);
+            if (c < 0x20 || (c >= 0x7F && c < 0xA0) || c == '\u2028' || c == '\u2029') sb.append(String.format("\\u%04x", (int) c));
+            else sb.append(c);
+        }
+        return i < m.length() ? sb + "..." : sb.toString();
     }
 
     /** The project root (set by the bin/mae launcher), where data/ and runs/ live. */

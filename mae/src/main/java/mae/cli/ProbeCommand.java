@@ -27,7 +27,7 @@ public final class ProbeCommand implements Callable<Integer> {
     String method;
     @Option(names = "--data", description = "dataset folder (default: as pretraining)")
     Path data;
-    @Option(names = "--config", description = "config name for weights without config metadata")
+    @Option(names = "--config", description = "for weights without config metadata: a config name, or a JSON file of config keys (e.g. a Hugging Face config.json)")
     String config;
     @Option(names = "--train-limit", defaultValue = "10000", description = "training images used (0 = all; default: ${DEFAULT-VALUE})")
     int trainLimit;
@@ -63,7 +63,9 @@ public final class ProbeCommand implements Callable<Integer> {
 
     private double evaluate(EvalSetup s, VisionTransformer enc) {
         int D = enc.dim;
-        Features.Kind kind = feature != null ? Features.Kind.parse(feature) : method.equals("knn") ? Features.Kind.MEAN : Features.Kind.CLS;
+        // a fine-tuned classifier's encoder (global pool) was trained for the pooled feature: that is its default
+        Features.Kind kind = feature != null ? Features.Kind.parse(feature)
+                : method.equals("knn") || s.loaded.encoder().globalPool() ? Features.Kind.MEAN : Features.Kind.CLS;
         float[] ftrain = Features.of(kind, enc, s.train, s.aug, 256), ftest = Features.of(kind, enc, s.test, s.aug, 256);
         if (method.equals("knn")) return Knn.accuracy(ftrain, s.train.labels(), ftest, s.test.labels(), D, k, 0.07, s.classes);
         return LinearProbe.run(ftrain, s.train.labels(), ftest, s.test.labels(), D, s.classes,
