@@ -93,15 +93,34 @@ final class Figures {
         return rgb;
     }
 
-    /** All blocks (rows) x heads and their mean (columns), smaller. */
+    /**
+     * All blocks (rows) x heads and their mean (columns), smaller: each map at about 112 px (small images scaled up,
+     * large ones averaged down by a whole factor, so a ViT-L's 24 x 17 maps of 224 px images stay a few MB).
+     */
     ImageGrid attentionGrid(float[][][] overlays, int heads) {
         String[] titles = new String[heads + 1];
         for (int h = 0; h < heads; h++) titles[h] = "head " + h;
         titles[heads] = "mean";
-        ImageGrid grid = new ImageGrid(overlays.length, heads + 1, 3, S, S, Math.max(1, 112 / S)).border(3).titles(titles);
+        int shrink = Math.max(1, (S + 111) / 112), side = S / shrink;
+        ImageGrid grid = new ImageGrid(overlays.length, heads + 1, 3, side, side, Math.max(1, 112 / side)).border(3).titles(titles);
         for (int b = 0; b < overlays.length; b++)
-            for (int h = 0; h <= heads; h++) grid.set(b, h, overlays[b][h], 0);
+            for (int h = 0; h <= heads; h++) grid.set(b, h, shrink == 1 ? overlays[b][h] : shrink(overlays[b][h], shrink), 0);
         return grid;
+    }
+
+    /** An RGB [3, S, S] picture averaged over f x f blocks: [3, S / f, S / f]. */
+    float[] shrink(float[] rgb, int f) {
+        int side = S / f;
+        float[] out = new float[3 * side * side];
+        for (int c = 0; c < 3; c++)
+            for (int y = 0; y < side; y++)
+                for (int x = 0; x < side; x++) {
+                    float sum = 0;
+                    for (int dy = 0; dy < f; dy++)
+                        for (int dx = 0; dx < f; dx++) sum += rgb[c * S * S + (y * f + dy) * S + x * f + dx];
+                    out[(c * side + y) * side + x] = sum / (f * f);
+                }
+        return out;
     }
 
     /** The colormap from 0 (left) to 1 (right). */
