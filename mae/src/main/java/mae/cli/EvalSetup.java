@@ -17,7 +17,8 @@ import java.nio.file.Path;
 /** What probe and finetune share: the checkpoint (default: the latest run), its encoder, the data and its transform. */
 final class EvalSetup {
     final Path weights, resultDir;
-    final Encoders.Loaded loaded;
+    /** The checkpoint's encoder (null after {@link #releaseEncoder}), config and data transform. */
+    Encoders.Loaded loaded;
     final Dataset train, test;
     final Augment aug;
     final int classes;
@@ -44,8 +45,14 @@ final class EvalSetup {
         dataDescription = split.description();
         Path parent = weights.toAbsolutePath().getParent();
         // Results go beside the run: <run>/checkpoints/step-N/weights.safetensors -> <run>.
-        resultDir = parent.getParent() != null && parent.getParent().getFileName().toString().equals("checkpoints")
+        resultDir = parent.getParent() != null && parent.getParent().getFileName() != null
+                && parent.getParent().getFileName().toString().equals("checkpoints")
                 ? parent.getParent().getParent() : parent;
+    }
+
+    /** Lets the loaded encoder's weights go (its config and data transform stay). */
+    void releaseEncoder() {
+        loaded = new Encoders.Loaded(null, loaded.config(), loaded.normalization(), loaded.preprocess());
     }
 
     static Path latestRun(Path home) throws IOException {

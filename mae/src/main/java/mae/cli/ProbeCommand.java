@@ -47,8 +47,12 @@ public final class ProbeCommand implements Callable<Integer> {
         EvalSetup s = new EvalSetup(checkpoint, data, config, trainLimit);
         System.out.printf("probe %s: %s (%s); train %d, test %d images%n", method, s.weights, s.loaded.config().name(), s.train.n(), s.test.n());
         long t0 = System.nanoTime();
-        double random = evaluate(s, Encoders.create(s.loaded.config(), seed + 777));
-        double acc = evaluate(s, s.loaded.encoder());
+        // a fine-tuned classifier's encoder (global pool) was trained for the pooled feature: that is its default
+        Features.Kind kind = feature != null ? Features.Kind.parse(feature)
+                : method.equals("knn") || s.loaded.encoder().globalPool() ? Features.Kind.MEAN : Features.Kind.CLS;
+        double acc = evaluate(s, s.loaded.encoder(), kind);
+        s.releaseEncoder();    // before the random-init twin is made: a ViT-L and its twin need not share the heap
+        double random = evaluate(s, Encoders.create(s.loaded.config(), seed + 777), kind);
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("method", method); r.put("checkpoint", s.weights.toString()); r.put("accuracy", acc);
         r.put("random_init_accuracy", random); r.put("train_images", s.train.n()); r.put("test_images", s.test.n());
@@ -61,11 +65,8 @@ public final class ProbeCommand implements Callable<Integer> {
         return 0;
     }
 
-    private double evaluate(EvalSetup s, VisionTransformer enc) {
+    private double evaluate(EvalSetup s, VisionTransformer enc, Features.Kind kind) {
         int D = enc.dim;
-        // a fine-tuned classifier's encoder (global pool) was trained for the pooled feature: that is its default
-        Features.Kind kind = feature != null ? Features.Kind.parse(feature)
-                : method.equals("knn") || s.loaded.encoder().globalPool() ? Features.Kind.MEAN : Features.Kind.CLS;
         float[] ftrain = Features.of(kind, enc, s.train, s.aug, 256), ftest = Features.of(kind, enc, s.test, s.aug, 256);
         if (method.equals("knn")) return Knn.accuracy(ftrain, s.train.labels(), ftest, s.test.labels(), D, k, 0.07, s.classes);
         return LinearProbe.run(ftrain, s.train.labels(), ftest, s.test.labels(), D, s.classes,

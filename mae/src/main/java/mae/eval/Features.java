@@ -29,8 +29,8 @@ public final class Features {
 
     public static float[] cls(VisionTransformer enc, Dataset d, Augment eval, int batch) { return of(Kind.CLS, enc, d, eval, batch); }
 
-    /** Largest activation of one batch, in floats (128 MB): caps the batch of large models (ViT-L at 224 px: 41 images). */
-    static final long MAX_ACTIVATION_FLOATS = 32L << 20;
+    /** Largest activation of one batch, in floats (64 MB): caps the batch of large models (ViT-L at 224 px: 20 images). */
+    static final long MAX_ACTIVATION_FLOATS = 16L << 20;
 
     /** The batch actually used: {@code batch}, or fewer images when one batch's largest activation would pass the cap. */
     public static int batchFor(VisionTransformer enc, int batch) {
