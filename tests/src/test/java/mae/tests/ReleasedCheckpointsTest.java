@@ -115,6 +115,21 @@ class ReleasedCheckpointsTest {
         assertTrue(m.contains("says width 96, the tensors' shapes say 64"), m);
     }
 
+    @Test void hugging_face_files_without_their_fixed_position_embeddings_get_them_computed() throws Exception {
+        Map<String, Entry> t = new java.util.LinkedHashMap<>(Safetensors.read(HF_ST).tensors());
+        assertNotNull(t.remove("vit.embeddings.position_embeddings"));
+        assertNotNull(t.remove("decoder.decoder_pos_embed"));
+        Path dir = Files.createDirectories(tmp.resolve("no-pos"));
+        Safetensors.write(dir.resolve("model.safetensors"), Map.of("format", "pt"), t);
+        Files.copy(HF_CONFIG, dir.resolve("config.json"));
+        WeightFiles.Loaded f = WeightFiles.read(dir.resolve("model.safetensors"), WeightFiles.Options.NONE);
+        assertEquals(TINY, f.config(), "the image size from config.json");
+        assertTrue(String.join("\n", f.notes()).contains("no encoder position embedding; the fixed 2D sin-cos one (4 x 4 grid) was computed"), f.notes().toString());
+        Map<String, Entry> want = Safetensors.read(R.resolve("expected.safetensors")).tensors(), got = forward(dir.resolve("model.safetensors"));
+        for (String name : List.of("pred", "latent", "loss"))
+            assertTrue(relErr(got.get(name).floats(), want.get(name).floats()) <= GoldenParityTest.TOL, name);
+    }
+
     @Test void encoders_from_timm_the_official_pretrain_file_and_hugging_face_give_the_reference_latent() throws Exception {
         Map<String, Entry> want = Safetensors.read(R.resolve("expected.safetensors")).tensors();
         Safetensors.Contents in = Safetensors.read(R.resolve("inputs.safetensors"));
