@@ -24,12 +24,16 @@ final class Figures {
     /** The image, scaled up. */
     Canvas image(float[] px) { return Canvas.of(px, C, S, S, scale); }
 
-    /** The image with its patch grid and each patch's index (row * g + col). */
+    /**
+     * The image with its patch grid and each patch's index (row * g + col). Three-digit indices need cells of 28 px:
+     * a large image with small patches (224 px, patch 16) is drawn twice the size for them.
+     */
     Canvas patches(float[] px) {
-        Canvas cv = image(px).grid(cell, GRID);
-        if (cell < 14) return cv;
+        int f = L > 100 && cell < 28 && S * scale * 2 <= 512 ? 2 : 1, c = cell * f;
+        Canvas cv = Canvas.of(px, C, S, S, scale * f).grid(c, GRID);
+        if (c < 14 || (L > 100 && c < 28)) return cv;
         for (int i = 0; i < L; i++) {
-            int x = (i % g) * cell + cell / 2, y = (i / g) * cell + cell / 2, size = Math.min(14, cell / 2);
+            int x = (i % g) * c + c / 2, y = (i / g) * c + c / 2, size = Math.min(14, c / 2);
             cv.text("" + i, x + 1, y + 1, size, 0x000000).text("" + i, x, y, size, 0xFFFF40);  // shadowed
         }
         return cv;
@@ -47,14 +51,15 @@ final class Figures {
 
     /** The visible patches in the order the encoder sees them (ids_keep), each labelled with its patch index. */
     Canvas order(float[] px, int[] idsKeep) {
-        int perRow = Math.min(idsKeep.length, Math.max(1, 900 / (cell + 6))), rows = (idsKeep.length + perRow - 1) / perRow;
-        Canvas cv = Canvas.blank(perRow * (cell + 6) + 6, rows * (cell + 22) + 4, 0xFFFFFF);
-        Canvas full = image(px);
+        int f = cell < 32 ? (32 + cell - 1) / cell : 1, c = cell * f;   // small patches drawn larger, so the labels fit
+        int perRow = Math.min(idsKeep.length, Math.max(1, 900 / (c + 6))), rows = (idsKeep.length + perRow - 1) / perRow;
+        Canvas cv = Canvas.blank(perRow * (c + 6) + 6, rows * (c + 22) + 4, 0xFFFFFF);
+        Canvas full = f == 1 ? image(px) : Canvas.of(px, C, S, S, scale * f);
         for (int j = 0; j < idsKeep.length; j++) {
-            int x = 6 + (j % perRow) * (cell + 6), y = 20 + (j / perRow) * (cell + 22), id = idsKeep[j];
-            Canvas patch = Canvas.blank(cell, cell, 0);
-            patch.paste(full, -(id % g) * cell, -(id / g) * cell);
-            cv.paste(patch, x, y).text("#" + id, x + cell / 2, y - 9, 12, 0x000000);
+            int x = 6 + (j % perRow) * (c + 6), y = 20 + (j / perRow) * (c + 22), id = idsKeep[j];
+            Canvas patch = Canvas.blank(c, c, 0);
+            patch.paste(full, -(id % g) * c, -(id / g) * c);
+            cv.paste(patch, x, y).text("#" + id, x + c / 2, y - 9, 12, 0x000000);
         }
         return cv;
     }
