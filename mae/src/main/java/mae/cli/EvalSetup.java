@@ -6,6 +6,7 @@ import mae.data.Datasets;
 import mae.data.Normalization;
 import mae.eval.Encoders;
 import mae.model.MaeConfig;
+import mae.model.WeightFiles;
 import mae.train.Checkpoints;
 
 import java.io.IOException;
@@ -16,7 +17,8 @@ import java.nio.file.Path;
 /** What probe and finetune share: the checkpoint (default: the latest run), its encoder, the data and its transform. */
 final class EvalSetup {
     final Path weights, resultDir;
-    final Encoders.Loaded loaded;
+    /** The checkpoint's encoder (null after {@link #releaseEncoder}), config and data transform. */
+    Encoders.Loaded loaded;
     final Dataset train, test;
     final Augment aug;
     final int classes;
@@ -26,9 +28,11 @@ final class EvalSetup {
         Path home = Main.home();
         Path ck = checkpoint != null ? checkpoint : latestRun(home);
         weights = Checkpoints.resolveWeights(ck);
-        loaded = Encoders.load(weights, config == null ? null : MaeConfig.named(config));
+        WeightFiles.Loaded file = WeightFiles.read(weights, WeightFiles.Options.parse(config, null));
+        loaded = Encoders.load(file);
+        ReconstructCommand.printNotes(file);
         MaeConfig cfg = loaded.config();
-        Datasets.Split split = Datasets.load(data, home.resolve("data/fashion-mnist"), cfg.inChans(), cfg.imgSize());
+        Datasets.Split split = Datasets.load(data, home.resolve("data/fashion-mnist"), cfg.inChans(), loaded.preprocess());
         train = trainLimit > 0 && split.train().n() > trainLimit ? split.train().subset(0, trainLimit) : split.train();
         test = split.eval();
         if (train.n() == 0 || test.n() == 0) throw new IllegalArgumentException("empty dataset: " + split.description());
@@ -41,8 +45,14 @@ final class EvalSetup {
         dataDescription = split.description();
         Path parent = weights.toAbsolutePath().getParent();
         // Results go beside the run: <run>/checkpoints/step-N/weights.safetensors -> <run>.
-        resultDir = parent.getParent() != null && parent.getParent().getFileName().toString().equals("checkpoints")
+        resultDir = parent.getParent() != null && parent.getParent().getFileName() != null
+                && parent.getParent().getFileName().toString().equals("checkpoints")
                 ? parent.getParent().getParent() : parent;
+    }
+
+    /** Lets the loaded encoder's weights go (its config and data transform stay). */
+    void releaseEncoder() {
+        loaded = new Encoders.Loaded(null, loaded.config(), loaded.normalization(), loaded.preprocess());
     }
 
     static Path latestRun(Path home) throws IOException {

@@ -5,6 +5,7 @@ import mae.data.Normalization;
 import mae.explain.Explainer;
 import mae.explain.Report;
 import mae.model.MaeConfig;
+import mae.model.WeightFiles;
 import mae.model.MaskNoise;
 import mae.train.Checkpoints;
 import picocli.CommandLine.Command;
@@ -14,6 +15,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /** bin/mae explain: an HTML report that walks one image through the MAE, stage by stage, with the run's numbers. */
@@ -37,21 +39,29 @@ public final class ExplainCommand implements Callable<Integer> {
     @Range(min = 0, max = MaeConfig.MAX_WIDTH - 1)
     @Option(names = "--head", defaultValue = "0", description = "attention head shown alone (default: ${DEFAULT-VALUE})") int head;
     @OneOf(configs = true)
-    @Option(names = "--config", description = "config name for a checkpoint without config metadata") String config;
+    @Option(names = "--config", description = "for a checkpoint without config metadata: a config name, or a JSON file of config keys (e.g. a Hugging Face config.json)") String config;
+    @Option(names = "--norm-pix", negatable = true, description = "the decoder predicts per-patch normalized pixels (default: what the file says, else its family's released value)") Boolean normPix;
     @Option(names = "--out", required = true, description = "report folder (index.html and PNGs)") Path out;
 
     @Override public Integer call() throws Exception {
         if (image != null && index != null) throw new IllegalArgumentException("pass --image or --index, not both");
         Path weights = Checkpoints.resolveWeights(checkpoint != null ? checkpoint : EvalSetup.latestRun(Main.home()));
-        Explainer.Checkpoint ck = Explainer.load(weights, config == null ? null : MaeConfig.named(config));
-        List<String> notes = new ArrayList<>();
+        long t0 = System.nanoTime();
+        WeightFiles.Loaded file = WeightFiles.read(weights, WeightFiles.Options.parse(config, normPix));
+        Explainer.Checkpoint ck = Explainer.load(file);
+        System.out.printf(Locale.ROOT, "loaded %s in %.1f s%n", weights, (System.nanoTime() - t0) / 1e9);
+        ReconstructCommand.printNotes(file);
+        List<String> notes = new ArrayList<>(ck.notes());
         Normalization norm = ck.normalization();
         Datasets.Split split = image == null || norm == null ? split(ck.cfg(), image == null, notes) : null;
         if (norm == null) norm = normalization(ck.cfg(), split, notes);
-        Explainer.Subject subject = image != null ? Explainer.image(image, ck.cfg(), norm)
+        Explainer.Subject subject = image != null ? Explainer.image(image, ck.cfg(), norm, ck.preprocess())
                 : Explainer.datasetImage(split.eval(), index == null ? 0 : index, ck.cfg(), norm);
+        long t1 = System.nanoTime();
         Explainer.Explanation e = Explainer.explain(ck, withNotes(subject, notes), norm, new Explainer.Request(maskRatio, strategies(), seed, block, head));
+        long t2 = System.nanoTime();
         Path html = Report.write(e, out);
+        System.out.printf(Locale.ROOT, "time: load %.1f s, forward passes %.1f s, report %.1f s%n", (t1 - t0) / 1e9, (t2 - t1) / 1e9, (System.nanoTime() - t2) / 1e9);
         System.out.printf("encoder multiply-adds: %,d (visible patches) vs %,d (all patches)%nwrote %s%n",
                 e.main().macs("encoder"), e.encoderMacsAllPatches(), html);
         return 0;

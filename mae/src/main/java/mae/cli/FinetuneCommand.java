@@ -22,7 +22,7 @@ public final class FinetuneCommand implements Callable<Integer> {
     Path checkpoint;
     @Option(names = "--data", description = "dataset folder (default: as pretraining)") Path data;
     @OneOf(configs = true)
-    @Option(names = "--config", description = "config name for weights without config metadata") String config;
+    @Option(names = "--config", description = "for weights without config metadata: a config name, or a JSON file of config keys (e.g. a Hugging Face config.json)") String config;
     @Range(min = 0, max = Integer.MAX_VALUE, note = "0 = all")
     @Option(names = "--train-limit", defaultValue = "10000", description = "training images used (0 = all; default: ${DEFAULT-VALUE})") int trainLimit;
     @Range(min = 1, max = 100_000)

@@ -3,6 +3,7 @@ package mae.cli;
 import mae.autograd.Var;
 import mae.model.MaeConfig;
 import mae.model.MaeModel;
+import mae.model.WeightFiles;
 import mae.model.Weights;
 import mae.tensor.Shapes;
 import mae.tensor.Tensor;
@@ -23,7 +24,7 @@ import java.util.concurrent.Callable;
 @Command(name = "forward", mixinStandardHelpOptions = true,
         description = "Run one MAE forward pass: W + imgs + noise -> loss, pred, mask, latent, ids_restore [, grads].")
 public final class ForwardCommand implements Callable<Integer> {
-    @Option(names = "--weights", required = true, description = "safetensors weights under the official names, config in __metadata__")
+    @Option(names = "--weights", required = true, description = "safetensors weights under the official names, config in __metadata__; or a released .pth, .bin or safetensors file")
     Path weights;
     @Option(names = "--inputs", required = true, description = "safetensors with imgs (N x C x H x W), noise (N x L), __metadata__.mask_ratio")
     Path inputs;
@@ -32,11 +33,13 @@ public final class ForwardCommand implements Callable<Integer> {
     @Option(names = "--grads", description = "also write grad.<name> for every trainable parameter")
     boolean grads;
     @OneOf(configs = true)
-    @Option(names = "--config", description = "config name when the weights carry no config metadata (${COMPLETION-CANDIDATES})")
+    @Option(names = "--config", description = "when the weights carry no config metadata: a config name, or a JSON file of config keys (e.g. a Hugging Face config.json)")
     String config;
+    @Option(names = "--norm-pix", negatable = true, description = "norm-pix targets (default: what the file says, else its family's released value)")
+    Boolean normPix;
 
     @Override public Integer call() throws Exception {
-        MaeModel model = Weights.load(weights, config == null ? null : MaeConfig.named(config));
+        MaeModel model = Weights.load(WeightFiles.read(weights, WeightFiles.Options.parse(config, normPix)));
         Safetensors.Contents in = Safetensors.read(inputs);
         Tensor imgs = tensor(in, "imgs"), noise = tensor(in, "noise");
         for (String name : in.tensors().keySet())

@@ -81,7 +81,8 @@ final class OptionChecks {
     private static String oneOf(String flag, String v, OneOf one) {
         if (one.configs()) {
             if (MaeConfig.NAMED.containsKey(v)) return null;
-            return flag + ": unknown config '" + v + "' (known: " + String.join(", ", MaeConfig.NAMED.keySet()) + ")";
+            if (v.endsWith(".json") && java.nio.file.Files.isRegularFile(java.nio.file.Path.of(v))) return null;   // config keys in a file
+            return flag + ": unknown config '" + v + "' (known: " + String.join(", ", MaeConfig.NAMED.keySet()) + "; or a JSON file of config keys)";
         }
         for (String w : one.value()) if (w.equalsIgnoreCase(v)) return null;
         return flag + ": unknown " + one.what() + " '" + v + "' (expected " + words(List.of(one.value())) + ")";

@@ -29,7 +29,7 @@ public final class ProbeCommand implements Callable<Integer> {
     @Option(names = "--data", description = "dataset folder (default: as pretraining)")
     Path data;
     @OneOf(configs = true)
-    @Option(names = "--config", description = "config name for weights without config metadata")
+    @Option(names = "--config", description = "for weights without config metadata: a config name, or a JSON file of config keys (e.g. a Hugging Face config.json)")
     String config;
     @Range(min = 0, max = Integer.MAX_VALUE, note = "0 = all")
     @Option(names = "--train-limit", defaultValue = "10000", description = "training images used (0 = all; default: ${DEFAULT-VALUE})")
@@ -57,8 +57,12 @@ public final class ProbeCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--k " + k + " is more than the " + s.train.n() + " training images (the kNN memory bank)");
         System.out.printf("probe %s: %s (%s); train %d, test %d images%n", method, s.weights, s.loaded.config().name(), s.train.n(), s.test.n());
         long t0 = System.nanoTime();
-        double random = evaluate(s, Encoders.create(s.loaded.config(), seed + 777));
-        double acc = evaluate(s, s.loaded.encoder());
+        // a fine-tuned classifier's encoder (global pool) was trained for the pooled feature: that is its default
+        Features.Kind kind = feature != null ? Features.Kind.parse(feature)
+                : method.equals("knn") || s.loaded.encoder().globalPool() ? Features.Kind.MEAN : Features.Kind.CLS;
+        double acc = evaluate(s, s.loaded.encoder(), kind);
+        s.releaseEncoder();    // before the random-init twin is made: a ViT-L and its twin need not share the heap
+        double random = evaluate(s, Encoders.create(s.loaded.config(), seed + 777), kind);
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("method", method); r.put("checkpoint", s.weights.toString()); r.put("accuracy", acc);
         r.put("random_init_accuracy", random); r.put("train_images", s.train.n()); r.put("test_images", s.test.n());
@@ -71,9 +75,8 @@ public final class ProbeCommand implements Callable<Integer> {
         return 0;
     }
 
-    private double evaluate(EvalSetup s, VisionTransformer enc) {
+    private double evaluate(EvalSetup s, VisionTransformer enc, Features.Kind kind) {
         int D = enc.dim;
-        Features.Kind kind = feature != null ? Features.Kind.parse(feature) : method.equals("knn") ? Features.Kind.MEAN : Features.Kind.CLS;
         float[] ftrain = Features.of(kind, enc, s.train, s.aug, 256), ftest = Features.of(kind, enc, s.test, s.aug, 256);
         if (method.equals("knn")) return Knn.accuracy(ftrain, s.train.labels(), ftest, s.test.labels(), D, k, 0.07, s.classes);
         return LinearProbe.run(ftrain, s.train.labels(), ftest, s.test.labels(), D, s.classes,

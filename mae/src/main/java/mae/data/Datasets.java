@@ -42,11 +42,24 @@ public final class Datasets {
         return load(dir, embeddedDir, Path.of(SYSTEM_DIR), channels, size);
     }
 
+    /**
+     * As {@link #load(Path, Path, int, int)}, with the images of a picture folder prepared by {@code p} (e.g. the
+     * official evaluation crop for a released ImageNet model); IDX images are resized as before.
+     */
+    public static Split load(Path dir, Path embeddedDir, int channels, Preprocess p) throws IOException {
+        return load(dir, embeddedDir, Path.of(SYSTEM_DIR), channels, p);
+    }
+
     static Split load(Path dir, Path embeddedDir, Path systemDir, int channels, int size) throws IOException {
-        Channels.checkSupported(channels, "data");
         if (size <= 0) throw new IllegalArgumentException("data: image size must be positive, got " + size);
+        return load(dir, embeddedDir, systemDir, channels, Preprocess.plain(size));
+    }
+
+    static Split load(Path dir, Path embeddedDir, Path systemDir, int channels, Preprocess p) throws IOException {
+        Channels.checkSupported(channels, "data");
+        int size = p.size();
         Split split;
-        if (dir != null) split = fromDir(dir, channels, size);
+        if (dir != null) split = fromDir(dir, channels, p);
         else if (idxPair(systemDir, "train") != null && idxPair(systemDir, "t10k") != null) split = fromIdxDir(systemDir);
         else split = fromEmbedded(embeddedDir, systemDir);
         Dataset train = conform(split.train(), channels, size), eval = conform(split.eval(), channels, size);
@@ -65,7 +78,7 @@ public final class Datasets {
         return holdoutLast(readIdx(files, embeddedDir), "embedded Fashion-MNIST test split " + embeddedDir);
     }
 
-    private static Split fromDir(Path dir, int channels, int size) throws IOException {
+    private static Split fromDir(Path dir, int channels, Preprocess p) throws IOException {
         if (!Files.isDirectory(dir)) throw new IOException(dir + ": data folder does not exist or is not a directory");
         Path[] train = idxPair(dir, "train"), test = idxPair(dir, "t10k");
         if (train != null && test != null) return fromIdxDir(dir);
@@ -73,8 +86,8 @@ public final class Datasets {
             Path[] files = train != null ? train : test;
             return holdoutLast(readIdx(files, dir), "IDX " + files[0]);
         }
-        if (Files.isDirectory(dir.resolve("train"))) return fromTrainValFolders(dir, channels, size);
-        Dataset all = ImageFolder.load(dir, channels, size, size);
+        if (Files.isDirectory(dir.resolve("train"))) return fromTrainValFolders(dir, channels, p);
+        Dataset all = folder(dir, channels, p);
         return holdoutRandom(all, "image folder " + dir);
     }
 
@@ -90,11 +103,16 @@ public final class Datasets {
                 + " images), eval " + test[0].getFileName() + " (" + evalSet.n() + " images)");
     }
 
-    private static Split fromTrainValFolders(Path dir, int channels, int size) throws IOException {
-        Dataset train = ImageFolder.load(dir.resolve("train"), channels, size, size);
+    /** A picture folder: plain resizing keeps the original call (and its numbers) unchanged. */
+    private static Dataset folder(Path dir, int channels, Preprocess p) throws IOException {
+        return p.crops() ? ImageFolder.load(dir, channels, p) : ImageFolder.load(dir, channels, p.size(), p.size());
+    }
+
+    private static Split fromTrainValFolders(Path dir, int channels, Preprocess p) throws IOException {
+        Dataset train = folder(dir.resolve("train"), channels, p);
         Path evalDir = Files.isDirectory(dir.resolve("val")) ? dir.resolve("val") : dir.resolve("test");
         if (!Files.isDirectory(evalDir)) return holdoutRandom(train, "image folder " + dir.resolve("train"));
-        Dataset eval = ImageFolder.load(evalDir, channels, size, size);
+        Dataset eval = folder(evalDir, channels, p);
         if (!train.classes().equals(eval.classes())) {
             throw new IOException(evalDir + ": classes " + eval.classes() + " differ from " + dir.resolve("train") + "'s " + train.classes());
         }

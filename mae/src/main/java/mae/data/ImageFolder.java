@@ -31,8 +31,19 @@ public final class ImageFolder {
 
     /** All images under {@code root}, as [n, channels, height, width] in [0, 1]. */
     public static Dataset load(Path root, int channels, int height, int width) throws IOException {
-        Channels.checkSupported(channels, root.toString());
         if (height <= 0 || width <= 0) throw new IllegalArgumentException(root + ": image size " + height + "x" + width + " must be positive");
+        return load(root, channels, height, width, f -> decode(f, channels, height, width));
+    }
+
+    /** All images under {@code root}, each prepared by {@code p}: [n, channels, size, size] in [0, 1]. */
+    public static Dataset load(Path root, int channels, Preprocess p) throws IOException {
+        return load(root, channels, p.size(), p.size(), f -> decode(f, channels, p));
+    }
+
+    private interface Decoder { float[] decode(Path file) throws IOException; }
+
+    private static Dataset load(Path root, int channels, int height, int width, Decoder decoder) throws IOException {
+        Channels.checkSupported(channels, root.toString());
         if (!Files.isDirectory(root)) throw new IOException(root + ": not a directory");
         List<Path> classDirs = classFolders(root);
         if (classDirs.isEmpty()) throw new IOException(root + ": no class folders (expected " + root + "/<class>/*.png|jpg|jpeg)");
@@ -45,11 +56,11 @@ public final class ImageFolder {
             for (Path f : images) { files.add(f); labels.add(classes.size()); }
             classes.add(dir.getFileName().toString());
         }
-        return decodeAll(root, files, labels, classes, channels, height, width);
+        return decodeAll(root, files, labels, classes, channels, height, width, decoder);
     }
 
     private static Dataset decodeAll(Path root, List<Path> files, List<Integer> labels, List<String> classes,
-                                     int channels, int height, int width) throws IOException {
+                                     int channels, int height, int width, Decoder decoder) throws IOException {
         int size = channels * height * width;
         if ((long) files.size() * size > Integer.MAX_VALUE - 8) {
             throw new IOException(root + ": " + files.size() + " images of " + channels + "x" + height + "x" + width + " do not fit one float array (2^31 values)");
@@ -57,7 +68,7 @@ public final class ImageFolder {
         float[] images = new float[files.size() * size];
         int[] labelArray = new int[files.size()];
         for (int i = 0; i < files.size(); i++) {
-            System.arraycopy(decode(files.get(i), channels, height, width), 0, images, i * size, size);
+            System.arraycopy(decoder.decode(files.get(i)), 0, images, i * size, size);
             labelArray[i] = labels.get(i);
         }
         return new Dataset(images, labelArray, files.size(), channels, height, width, classes, "image folder " + root);
@@ -68,14 +79,30 @@ public final class ImageFolder {
 
     /** One image file as [channels, height, width] in [0, 1]. */
     public static float[] decode(Path file, int channels, int height, int width) throws IOException {
-        BufferedImage img = read(file);
+        Picture pic = read(file, channels);
+        int h = pic.height(), w = pic.width();
+        if (h == height && w == width) return pic.chw();
+        float[] out = new float[channels * height * width];
+        Resample.resize(pic.chw(), 0, channels, h, w, out, 0, height, width);
+        return out;
+    }
+
+    /** One image file prepared by {@code p}: [channels, size, size] in [0, 1]. */
+    public static float[] decode(Path file, int channels, Preprocess p) throws IOException {
+        Picture pic = read(file, channels);
+        return p.apply(pic.chw(), channels, pic.height(), pic.width());
+    }
+
+    /** A decoded image at its own size: [channels, height, width] in [0, 1]. */
+    public record Picture(float[] chw, int height, int width) {}
+
+    /** One image file at its own size, converted to {@code channels} (1 or 3). */
+    public static Picture read(Path file, int channels) throws IOException {
+        Channels.checkSupported(channels, file.toString());
+        BufferedImage img = read(file);                      // its declared size checked before any pixel
         int h = img.getHeight(), w = img.getWidth();
         boolean gray = isGray(img.getColorModel());
-        float[] chw = Channels.convert(gray ? grayPixels(img) : rgbPixels(img), gray ? 1 : 3, h * w, channels);
-        if (h == height && w == width) return chw;
-        float[] out = new float[channels * height * width];
-        Resample.resize(chw, 0, channels, h, w, out, 0, height, width);
-        return out;
+        return new Picture(Channels.convert(gray ? grayPixels(img) : rgbPixels(img), gray ? 1 : 3, h * w, channels), h, w);
     }
 
     /**

@@ -29,7 +29,18 @@ public final class Features {
 
     public static float[] cls(VisionTransformer enc, Dataset d, Augment eval, int batch) { return of(Kind.CLS, enc, d, eval, batch); }
 
+    /** Largest activation of one batch, in floats (64 MB): caps the batch of large models (ViT-L at 224 px: 20 images). */
+    static final long MAX_ACTIVATION_FLOATS = 16L << 20;
+
+    /** The batch actually used: {@code batch}, or fewer images when one batch's largest activation would pass the cap. */
+    public static int batchFor(VisionTransformer enc, int batch) {
+        long tokens = 1 + enc.numPatches();
+        long perImage = tokens * Math.max((long) (enc.dim * enc.mlpRatio), (long) enc.heads * tokens); // MLP hidden or attention scores
+        return (int) Math.max(1, Math.min(batch, MAX_ACTIVATION_FLOATS / perImage));
+    }
+
     public static float[] of(Kind kind, VisionTransformer enc, Dataset d, Augment eval, int batch) {
+        batch = batchFor(enc, batch);
         int D = enc.dim, n = d.n(), size = d.imageSize();
         float[] out = new float[n * D];
         float[] buf = new float[batch * size];
@@ -41,8 +52,7 @@ public final class Features {
                 float[] x = b == batch ? buf : new float[b * size];
                 eval.evalBatch(d, idx, x);
                 Var imgs = Var.constant(Tensor.of(x, b, d.c(), d.h(), d.w()));
-                Var f = kind == Kind.CLS ? enc.clsFeature(imgs)
-                        : mae.autograd.F.mean(mae.autograd.F.narrow(enc.forwardFeatures(imgs), 1, 1, enc.numPatches()), new int[]{1}, false);
+                Var f = kind == Kind.CLS ? enc.clsFeature(imgs) : enc.meanFeature(imgs);
                 System.arraycopy(f.value().toArray(), 0, out, i * D, b * D);
             }
         }

@@ -6,15 +6,16 @@ import mae.autograd.Var;
 import mae.data.Dataset;
 import mae.data.ImageFolder;
 import mae.data.Normalization;
+import mae.data.Preprocess;
 import mae.eval.Encoders;
 import mae.model.MaeConfig;
 import mae.model.MaeModel;
 import mae.model.MaskNoise;
 import mae.model.Reconstruction;
+import mae.model.WeightFiles;
 import mae.model.Weights;
 import mae.tensor.Rng;
 import mae.tensor.Tensor;
-import mae.tensor.io.Safetensors;
 
 import java.awt.image.BufferedImage;
 import java.io.IOException;
@@ -22,7 +23,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.TreeSet;
 
 /**
@@ -39,8 +39,16 @@ public final class Explainer {
     /** What to explain: the mask ratio, the strategies (the first drives the walk-through), seed, block and head. */
     public record Request(double maskRatio, List<MaskNoise> strategies, long seed, int block, int head) {}
 
-    /** A checkpoint's model; without a decoder, the decoder part of the model is unused and missing says why. */
-    public record Checkpoint(Path weights, MaeModel model, boolean hasDecoder, Normalization normalization, String missing) {
+    /**
+     * A checkpoint's model; without a decoder, the decoder part of the model is unused and missing says why.
+     * preprocess: how pictures are prepared for it; notes: what was inferred about a released file.
+     */
+    public record Checkpoint(Path weights, MaeModel model, boolean hasDecoder, Normalization normalization, String missing,
+                             Preprocess preprocess, List<String> notes) {
+        public Checkpoint(Path weights, MaeModel model, boolean hasDecoder, Normalization normalization, String missing) {
+            this(weights, model, hasDecoder, normalization, missing, Preprocess.plain(model.cfg.imgSize()), List.of());
+        }
+
         public MaeConfig cfg() { return model.cfg; }
     }
 
@@ -87,24 +95,35 @@ public final class Explainer {
 
     /** A full checkpoint loads whole; one without decoder tensors loads its encoder (via Encoders) and says why. */
     public static Checkpoint load(Path weights, MaeConfig override) throws IOException {
-        Safetensors.Contents c = Safetensors.read(weights);
-        Map<String, Safetensors.Entry> t = c.tensors();
-        if (t.containsKey("decoder_embed.weight") || t.containsKey("decoder_pred.weight")) {
-            MaeModel full = Weights.load(weights, override);
-            return new Checkpoint(weights, full, true, Normalization.fromMetadata(c.metadata(), weights.toString(), full.cfg.inChans()), null);
-        }
-        Encoders.Loaded enc = Encoders.load(weights, override);
-        Normalization norm = enc.normalization();
-        MaeModel model = new MaeModel(enc.config(), 0);
+        return load(WeightFiles.read(weights, WeightFiles.Options.of(override)));
+    }
+
+    /** The same for a file already read (any format {@link WeightFiles} reads). */
+    public static Checkpoint load(WeightFiles.Loaded f) {
+        Path weights = f.file();
+        Normalization norm = f.normalization();
+        if (f.hasDecoder())
+            return new Checkpoint(weights, Weights.load(f), true, norm, null, f.preprocess(), f.notes());
+        Encoders.Loaded enc = Encoders.load(f);
+        MaeModel model = MaeModel.forLoading(enc.config(), enc.encoder().globalPool());
         enc.encoder().params.all().forEach((name, v) -> model.params.set(name, v.value()));
-        return new Checkpoint(weights, model, false, norm, weights.getFileName() + " holds the encoder only: it has no decoder_embed.*, "
+        String missing = weights.getFileName() + " holds the encoder only: it has no decoder_embed.*, "
                 + "mask_token, decoder_blocks.* or decoder_pred.* tensors (released encoder-only MAE checkpoints drop the decoder, "
                 + "which only pretraining needs). The decoder stages, the reconstruction and the per-patch loss need those weights, "
-                + "so this report stops after the encoder. Pass a *_full checkpoint or one written by bin/mae pretrain to see them.");
+                + "so this report stops after the encoder. Pass a full checkpoint (mae_visualize_vit_*.pth, a *_full one, facebook/vit-mae-*, "
+                + "or one written by bin/mae pretrain) to see them.";
+        if (enc.encoder().globalPool())
+            missing += " It is a fine-tuned classifier: its encoder has no final norm (fc_norm follows the mean pool), so the latent is the last block's output.";
+        return new Checkpoint(weights, model, false, norm, missing, f.preprocess(), f.notes());
     }
 
     /** An image file, converted to the model's channels and resized (with a note) to its input size. */
     public static Subject image(Path file, MaeConfig cfg, Normalization norm) throws IOException {
+        return image(file, cfg, norm, Preprocess.plain(cfg.imgSize()));
+    }
+
+    /** An image file, converted to the model's channels and prepared by {@code prep} (with a note when it changes it). */
+    public static Subject image(Path file, MaeConfig cfg, Normalization norm, Preprocess prep) throws IOException {
         if (!Files.isRegularFile(file)) throw new IllegalArgumentException("--image " + file + " does not exist or is not a file");
         BufferedImage img;
         try {
@@ -113,12 +132,10 @@ public final class Explainer {
             String why = e.getMessage().startsWith(file + ": ") ? e.getMessage().substring(file.toString().length() + 2) : e.getMessage();
             throw new IllegalArgumentException("--image " + file + ": " + why.replace("not a decodable PNG or JPEG image", "not a readable PNG or JPEG image"));
         }
-        int S = cfg.imgSize();
         List<String> notes = new ArrayList<>();
-        if (img.getWidth() != S || img.getHeight() != S)
-            notes.add("The image is " + img.getWidth() + " x " + img.getHeight() + " px; it was resized to " + S + " x " + S
-                    + " px (the model's input size) with antialiased bilinear resampling.");
-        float[] px = ImageFolder.decode(file, cfg.inChans(), S, S);
+        String note = prep.describe(img.getWidth(), img.getHeight());
+        if (note != null) notes.add(note);
+        float[] px = ImageFolder.decode(file, cfg.inChans(), prep);
         return new Subject(normalize(px, cfg, norm), px, file.toString(), notes);
     }
 

@@ -24,12 +24,16 @@ final class Figures {
     /** The image, scaled up. */
     Canvas image(float[] px) { return Canvas.of(px, C, S, S, scale); }
 
-    /** The image with its patch grid and each patch's index (row * g + col). */
+    /**
+     * The image with its patch grid and each patch's index (row * g + col). Three-digit indices need cells of 28 px:
+     * a large image with small patches (224 px, patch 16) is drawn twice the size for them.
+     */
     Canvas patches(float[] px) {
-        Canvas cv = image(px).grid(cell, GRID);
-        if (cell < 14) return cv;
+        int f = L > 100 && cell < 28 && S * scale * 2 <= 512 ? 2 : 1, c = cell * f;
+        Canvas cv = Canvas.of(px, C, S, S, scale * f).grid(c, GRID);
+        if (c < 14 || (L > 100 && c < 28)) return cv;
         for (int i = 0; i < L; i++) {
-            int x = (i % g) * cell + cell / 2, y = (i / g) * cell + cell / 2, size = Math.min(14, cell / 2);
+            int x = (i % g) * c + c / 2, y = (i / g) * c + c / 2, size = Math.min(14, c / 2);
             cv.text("" + i, x + 1, y + 1, size, 0x000000).text("" + i, x, y, size, 0xFFFF40);  // shadowed
         }
         return cv;
@@ -47,14 +51,15 @@ final class Figures {
 
     /** The visible patches in the order the encoder sees them (ids_keep), each labelled with its patch index. */
     Canvas order(float[] px, int[] idsKeep) {
-        int perRow = Math.min(idsKeep.length, Math.max(1, 900 / (cell + 6))), rows = (idsKeep.length + perRow - 1) / perRow;
-        Canvas cv = Canvas.blank(perRow * (cell + 6) + 6, rows * (cell + 22) + 4, 0xFFFFFF);
-        Canvas full = image(px);
+        int f = cell < 32 ? (32 + cell - 1) / cell : 1, c = cell * f;   // small patches drawn larger, so the labels fit
+        int perRow = Math.min(idsKeep.length, Math.max(1, 900 / (c + 6))), rows = (idsKeep.length + perRow - 1) / perRow;
+        Canvas cv = Canvas.blank(perRow * (c + 6) + 6, rows * (c + 22) + 4, 0xFFFFFF);
+        Canvas full = f == 1 ? image(px) : Canvas.of(px, C, S, S, scale * f);
         for (int j = 0; j < idsKeep.length; j++) {
-            int x = 6 + (j % perRow) * (cell + 6), y = 20 + (j / perRow) * (cell + 22), id = idsKeep[j];
-            Canvas patch = Canvas.blank(cell, cell, 0);
-            patch.paste(full, -(id % g) * cell, -(id / g) * cell);
-            cv.paste(patch, x, y).text("#" + id, x + cell / 2, y - 9, 12, 0x000000);
+            int x = 6 + (j % perRow) * (c + 6), y = 20 + (j / perRow) * (c + 22), id = idsKeep[j];
+            Canvas patch = Canvas.blank(c, c, 0);
+            patch.paste(full, -(id % g) * c, -(id / g) * c);
+            cv.paste(patch, x, y).text("#" + id, x + c / 2, y - 9, 12, 0x000000);
         }
         return cv;
     }
@@ -93,15 +98,34 @@ final class Figures {
         return rgb;
     }
 
-    /** All blocks (rows) x heads and their mean (columns), smaller. */
+    /**
+     * All blocks (rows) x heads and their mean (columns), smaller: each map at about 112 px (small images scaled up,
+     * large ones averaged down by a whole factor, so a ViT-L's 24 x 17 maps of 224 px images stay a few MB).
+     */
     ImageGrid attentionGrid(float[][][] overlays, int heads) {
         String[] titles = new String[heads + 1];
         for (int h = 0; h < heads; h++) titles[h] = "head " + h;
         titles[heads] = "mean";
-        ImageGrid grid = new ImageGrid(overlays.length, heads + 1, 3, S, S, Math.max(1, 112 / S)).border(3).titles(titles);
+        int shrink = Math.max(1, (S + 111) / 112), side = S / shrink;
+        ImageGrid grid = new ImageGrid(overlays.length, heads + 1, 3, side, side, Math.max(1, 112 / side)).border(3).titles(titles);
         for (int b = 0; b < overlays.length; b++)
-            for (int h = 0; h <= heads; h++) grid.set(b, h, overlays[b][h], 0);
+            for (int h = 0; h <= heads; h++) grid.set(b, h, shrink == 1 ? overlays[b][h] : shrink(overlays[b][h], shrink), 0);
         return grid;
+    }
+
+    /** An RGB [3, S, S] picture averaged over f x f blocks: [3, S / f, S / f]. */
+    float[] shrink(float[] rgb, int f) {
+        int side = S / f;
+        float[] out = new float[3 * side * side];
+        for (int c = 0; c < 3; c++)
+            for (int y = 0; y < side; y++)
+                for (int x = 0; x < side; x++) {
+                    float sum = 0;
+                    for (int dy = 0; dy < f; dy++)
+                        for (int dx = 0; dx < f; dx++) sum += rgb[c * S * S + (y * f + dy) * S + x * f + dx];
+                    out[(c * side + y) * side + x] = sum / (f * f);
+                }
+        return out;
     }
 
     /** The colormap from 0 (left) to 1 (right). */

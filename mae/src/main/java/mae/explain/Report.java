@@ -149,7 +149,7 @@ public final class Report {
         figure("kept-" + s + ".png", fig.masked(e.subject().pixels(), mask, false, 0.5f), p.masking().lenKeep() + " kept patches (removed ones gray)");
         figure("removed-" + s + ".png", fig.masked(e.subject().pixels(), mask, true, 0.85f), (cfg.numPatches() - p.masking().lenKeep()) + " removed patches: what the decoder must predict");
         figure("order-" + s + ".png", fig.order(e.subject().pixels(), p.idsKeep()), "the kept patches in the order the encoder gets them (ids_keep)");
-        h.append("<p>ids_keep = <code>").append(Arrays.toString(p.idsKeep())).append("</code></p>\n");
+        h.append("<p>ids_keep = <code style=\"white-space: normal\">").append(Arrays.toString(p.idsKeep())).append("</code></p>\n");
     }
 
     private void stageSection() {

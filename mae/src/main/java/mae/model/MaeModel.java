@@ -40,10 +40,23 @@ public final class MaeModel {
 
     /** A model with the paper's initialization, drawn from a seeded generator. */
     public MaeModel(MaeConfig cfg, long seed) {
+        this(cfg, new Rng(seed), false);
+    }
+
+    /**
+     * A model whose weights a checkpoint is about to set: nothing is drawn, and the large weights are placeholders
+     * (see {@link Params#placeholder}) until {@link Weights#assign} replaces every one. globalPoolEncoder: the
+     * encoder of an official fine-tuned classifier (fc_norm after the mean pool, no final norm).
+     */
+    public static MaeModel forLoading(MaeConfig cfg, boolean globalPoolEncoder) {
+        return new MaeModel(cfg, null, globalPoolEncoder);
+    }
+
+    private MaeModel(MaeConfig cfg, Rng rng, boolean globalPoolEncoder) {
         cfg.requireHeap(true, 1, "model");                    // one line instead of an OutOfMemoryError
         this.cfg = cfg;
-        Rng rng = new Rng(seed);
-        encoder = new VisionTransformer(params, cfg.imgSize(), cfg.patchSize(), cfg.inChans(), cfg.embedDim(), cfg.depth(), cfg.numHeads(), cfg.mlpRatio(), rng);
+        encoder = new VisionTransformer(params, cfg.imgSize(), cfg.patchSize(), cfg.inChans(), cfg.embedDim(), cfg.depth(), cfg.numHeads(),
+                cfg.mlpRatio(), rng, globalPoolEncoder);
         int Dd = cfg.decoderEmbedDim();
         decoderEmbed = new Linear(params, "decoder_embed", cfg.embedDim(), Dd, rng);
         maskToken = params.add("mask_token", Params.normal(rng, 0.02f, 1, 1, Dd));

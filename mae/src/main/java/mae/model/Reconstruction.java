@@ -32,7 +32,7 @@ public final class Reconstruction {
         }
         Tensor removed = o.mask().unsqueeze(-1);                              // (N, L, 1), 1 = removed
         Tensor kept = removed.neg().add(1f);
-        Tensor masked = target.mul(kept).add(removed.mul(maskFill(norm, C)));
+        Tensor masked = target.mul(kept).add(removed.mul(maskFill(norm, C, p)));
         Tensor pasted = target.mul(kept).add(pred.mul(removed));
         return new Pictures(pixels(imgs, norm), pixels(MaeModel.unpatchify(masked, p, C), norm),
                 pixels(MaeModel.unpatchify(pred, p, C), norm), pixels(MaeModel.unpatchify(pasted, p, C), norm),
@@ -40,10 +40,10 @@ public final class Reconstruction {
     }
 
     /** Removed patches are drawn mid-gray: the normalized value of pixel 0.5 per channel, laid out as a patch. */
-    private static Tensor maskFill(Normalization norm, int C) {
-        float[] v = new float[C];
-        for (int c = 0; c < C; c++) v[c] = (0.5f - norm.mean()[c]) / norm.std()[c];
-        return Tensor.of(v, C); // broadcasts over the channel-fastest patch layout (p*p*C)
+    private static Tensor maskFill(Normalization norm, int C, int p) {
+        float[] v = new float[p * p * C];                                     // channel fastest, as patchify lays a patch out
+        for (int i = 0; i < v.length; i++) v[i] = (0.5f - norm.mean()[i % C]) / norm.std()[i % C];
+        return Tensor.of(v, v.length);
     }
 
     /** Normalized (N, C, H, W) back to [0, 1] pixels. */

@@ -28,23 +28,34 @@ public final class Weights {
         Safetensors.write(file, meta, entries(model.params));
     }
 
-    /** The parameters as safetensors entries, in registration order. */
+    /**
+     * The parameters as safetensors entries, in registration order. A host tensor that is its whole array is
+     * written from that array (no copy: a ViT-L is 1.3 GB); others are copied out.
+     */
     public static LinkedHashMap<String, Entry> entries(Params ps) {
         LinkedHashMap<String, Entry> t = new LinkedHashMap<>();
-        ps.all().forEach((name, v) -> t.put(name, Entry.f32(v.value().shape(), v.value().toArray())));
+        ps.all().forEach((name, v) -> t.put(name, Entry.f32(v.value().shape(), values(v.value()))));
         return t;
     }
 
-    /** Reads a checkpoint; the config comes from its metadata unless given. */
+    private static float[] values(Tensor x) {
+        if (x.device() == mae.tensor.Device.CPU && x.isContiguous() && x.offset() == 0 && x.data().length == x.numel()) return x.data();
+        return x.toArray();
+    }
+
+    /** Reads a checkpoint (any format {@link WeightFiles} reads); the config comes from the file unless given. */
     public static MaeModel load(Path file, MaeConfig config) throws IOException {
-        Safetensors.Contents c = Safetensors.read(file);
-        MaeConfig cfg = config != null ? config : MaeConfig.fromMetadata(c.metadata(), file.toString());
-        if (!c.tensors().containsKey("decoder_embed.weight") && !c.tensors().containsKey("decoder_pred.weight"))
-            throw new IllegalArgumentException(file + ": holds an encoder only (no decoder_embed.* or decoder_pred.* tensors); "
-                    + "this command needs the decoder (a *_full checkpoint, or one written by bin/mae pretrain)");
-        requireFits(cfg, c.tensors(), file, true, List.of());      // before the model is allocated
-        MaeModel model = new MaeModel(cfg, 0);
-        assign(model.params, c.tensors(), file, List.of());
+        return load(WeightFiles.read(file, WeightFiles.Options.of(config)));
+    }
+
+    /** The whole MAE of a file read by {@link WeightFiles}; an encoder-only file is an error that says so. */
+    public static MaeModel load(WeightFiles.Loaded f) {
+        if (!f.hasDecoder())
+            throw new IllegalArgumentException(f.file() + ": holds an encoder only (no decoder_embed.* or decoder_pred.* tensors); "
+                    + "this command needs the decoder (mae_visualize_vit_*.pth, a *_full checkpoint, facebook/vit-mae-*, or one written by bin/mae pretrain)");
+        requireFits(f.config(), f.tensors(), f.file(), true, CLASSIFIER_PREFIXES);   // before the model is allocated
+        MaeModel model = MaeModel.forLoading(f.config(), false);
+        assign(model.params, f.tensors(), f.file(), CLASSIFIER_PREFIXES);
         return model;
     }
 
@@ -125,4 +136,7 @@ public final class Weights {
 
     /** Names of the decoder-side tensors, ignored when loading an encoder alone. */
     public static final List<String> DECODER_PREFIXES = List.of("decoder_", "mask_token");
+
+    /** The ImageNet head of a fine-tuned classifier: kept in a converted file, used by no command. */
+    public static final List<String> CLASSIFIER_PREFIXES = List.of("head.");
 }

@@ -117,13 +117,16 @@ public final class Checkpoints {
     public Path lastGood() throws IOException { return lastWritten != null ? lastWritten : latest(); }
 
     /**
-     * Resolves what a user passes as --checkpoint: a weights file, a checkpoint folder, or a run folder (its
-     * latest checkpoint). The result is a weights.safetensors path.
+     * Resolves what a user passes as --checkpoint: a weights file (ours, or a released .pth, .bin or safetensors),
+     * a checkpoint folder, a run folder (its latest checkpoint), or a downloaded Hugging Face / timm model folder
+     * (its model.safetensors, else pytorch_model.bin). The result is a weights file.
      */
     public static Path resolveWeights(Path p) throws IOException {
         if (Files.isRegularFile(p)) return p;
         if (!Files.isDirectory(p)) throw new IllegalArgumentException("--checkpoint " + p + " does not exist");
         if (Files.isRegularFile(p.resolve("weights.safetensors"))) return p.resolve("weights.safetensors");
+        for (String hub : List.of("model.safetensors", "pytorch_model.bin"))
+            if (Files.isRegularFile(p.resolve(hub))) return p.resolve(hub);
         Path c = new Checkpoints(p).latest();
         if (c == null) throw new IllegalArgumentException("--checkpoint " + p + " holds no checkpoint (no weights.safetensors, no checkpoints/latest)");
         return c.resolve("weights.safetensors");

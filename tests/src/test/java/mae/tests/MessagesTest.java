@@ -59,39 +59,36 @@ class MessagesTest {
     @Test void files_that_are_folders_or_missing_name_themselves() throws Exception {
         Path dir = Files.createDirectories(tmp.resolve("a-folder"));
         String in = tmp.resolve("in.safetensors").toString();
-        assertTrue(fails("forward", "--weights", dir.toString(), "--inputs", in, "--out", tmp.resolve("o").toString())
-                .endsWith(dir + ": is a directory, not a safetensors file"));
-        assertTrue(fails("forward", "--weights", tmp.resolve("gone.safetensors").toString(), "--inputs", in, "--out", tmp.resolve("o").toString())
-                .endsWith("gone.safetensors: no such file"));
+        assertEndsWith(fails("forward", "--weights", dir.toString(), "--inputs", in, "--out", tmp.resolve("o").toString()), dir + ": is a directory, not a checkpoint file (.safetensors, .pth or .bin)");
+        assertEndsWith(fails("forward", "--weights", tmp.resolve("gone.safetensors").toString(), "--inputs", in, "--out", tmp.resolve("o").toString()), "gone.safetensors: no such file");
         Path w = tinyWeights("w.safetensors", Map.of());
-        assertTrue(fails("reconstruct", "--checkpoint", w.toString(), "--image", dir.toString()).endsWith(dir + " is a directory, not an image file"));
-        assertTrue(fails("probe", "--checkpoint", tmp.resolve("nothing-here").toString()).contains("nothing-here does not exist"));
+        assertEndsWith(fails("reconstruct", "--checkpoint", w.toString(), "--image", dir.toString()), dir + " is a directory, not an image file");
+        assertContains(fails("probe", "--checkpoint", tmp.resolve("nothing-here").toString()), "nothing-here does not exist");
         Path run = Files.createDirectories(tmp.resolve("run/checkpoints/step-0000002"));
         Files.writeString(tmp.resolve("run/checkpoints/latest"), "step-0000002\n");
         Files.createDirectories(run.resolve("state.json"));
         Files.writeString(tmp.resolve("run/run.json"), "{}");
-        assertTrue(fails("pretrain", "--resume", tmp.resolve("run").toString()).contains("run.json: cannot read the run options (no \"config\")"));
+        assertContains(fails("pretrain", "--resume", tmp.resolve("run").toString()), "run.json: cannot read the run options (no \"config\")");
     }
 
     @Test void bad_metadata_values_name_the_file_and_the_key() throws Exception {
         Path img = tmp.resolve("img.png");
         mae.viz.Png.write(img, new float[28 * 28], 1, 28, 28);
         Path abc = tinyWeights("abc.safetensors", Map.of("norm_mean", "abc"));
-        assertTrue(fails("reconstruct", "--checkpoint", abc.toString(), "--image", img.toString())       // was: For input string: "abc"
-                .endsWith("abc.safetensors: metadata norm_mean = 'abc' is not a comma-separated list of numbers"));
+        assertEndsWith(fails("reconstruct", "--checkpoint", abc.toString(), "--image", img.toString()),      // was: For input string: "abc"
+                "abc.safetensors: metadata norm_mean = 'abc' is not a comma-separated list of numbers");
         Path three = tinyWeights("three.safetensors", Map.of("norm_mean", "0.1,0.2,0.3", "norm_std", "1,1,1"));
-        assertTrue(fails("reconstruct", "--checkpoint", three.toString(), "--image", img.toString())
-                .endsWith("three.safetensors: metadata norm_mean has 3 and norm_std 3 values, but the model has 1 input channel (in_chans)"));
+        assertEndsWith(fails("reconstruct", "--checkpoint", three.toString(), "--image", img.toString()), "three.safetensors: metadata norm_mean has 3 and norm_std 3 values, but the model has 1 input channel (in_chans)");
         Path zero = tinyWeights("zero.safetensors", Map.of("norm_std", "0"));
-        assertTrue(fails("reconstruct", "--checkpoint", zero.toString(), "--image", img.toString()).contains("zero.safetensors: metadata norm_mean / norm_std: channel 0 has mean 0.3, std 0.0"));
+        assertContains(fails("reconstruct", "--checkpoint", zero.toString(), "--image", img.toString()), "zero.safetensors: metadata norm_mean / norm_std: channel 0 has mean 0.3, std 0.0");
         Path half = tinyWeights("half.safetensors", Map.of());
         mae.tensor.io.Safetensors.Contents c = mae.tensor.io.Safetensors.read(half);
         Map<String, String> meta = new LinkedHashMap<>(c.metadata());
         meta.remove("norm_std");
         mae.tensor.io.Safetensors.write(half, meta, c.tensors());
-        assertTrue(fails("reconstruct", "--checkpoint", half.toString(), "--image", img.toString()).endsWith("half.safetensors: metadata has norm_mean but no norm_std"));
+        assertEndsWith(fails("reconstruct", "--checkpoint", half.toString(), "--image", img.toString()), "half.safetensors: metadata has norm_mean but no norm_std");
         Path depth = tinyWeights("depth.safetensors", Map.of("depth", "two"));
-        assertTrue(fails("reconstruct", "--checkpoint", depth.toString(), "--image", img.toString()).endsWith("depth.safetensors: metadata depth = 'two' is not an integer"));
+        assertEndsWith(fails("reconstruct", "--checkpoint", depth.toString(), "--image", img.toString()), "depth.safetensors: metadata depth = 'two' is not an integer");
     }
 
     @Test void names_with_line_breaks_still_give_one_line() throws Exception {
@@ -125,4 +122,8 @@ class MessagesTest {
         }
         assertFalse(Files.exists(tmp.resolve("o")) || Files.exists(tmp.resolve("ex/index.html")));
     }
+
+    static void assertEndsWith(String s, String suffix) { assertTrue(s.endsWith(suffix), "expected to end with: " + suffix + "\ngot: " + s); }
+
+    static void assertContains(String s, String part) { assertTrue(s.contains(part), "expected to contain: " + part + "\ngot: " + s); }
 }

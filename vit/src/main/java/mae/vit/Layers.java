@@ -9,7 +9,7 @@ import mae.tensor.Tensor;
 public final class Layers {
     private Layers() {}
 
-    /** y = x W^T + b, W (out, in). Xavier-uniform weight, zero bias. */
+    /** y = x W^T + b, W (out, in). Xavier-uniform weight, zero bias (a placeholder weight when rng is null: see {@link Params#placeholder}). */
     public static final class Linear {
         public final Var weight, bias;
 
@@ -101,7 +101,8 @@ public final class Layers {
 
         public PatchEmbed(Params ps, String name, int inChans, int patch, int dim, Rng rng) {
             this.patch = patch;
-            weight = ps.add(name + ".proj.weight", Params.xavierUniform(rng, dim, inChans * patch * patch).view(dim, inChans, patch, patch));
+            weight = ps.add(name + ".proj.weight", rng == null ? Params.placeholder(dim, inChans, patch, patch)
+                    : Params.xavierUniform(rng, dim, inChans * patch * patch).view(dim, inChans, patch, patch));
             bias = ps.add(name + ".proj.bias", Tensor.zeros(dim));
         }
 

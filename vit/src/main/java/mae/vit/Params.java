@@ -88,11 +88,28 @@ public final class Params {
 
     // ---------------------------------------------------------------- initializers (the paper's)
 
-    /** Xavier-uniform for a (out, in) weight: U(-a, a), a = sqrt(6 / (in + out)). */
+    /**
+     * Xavier-uniform for a (out, in) weight: U(-a, a), a = sqrt(6 / (in + out)). With a null generator, a
+     * {@link #placeholder} of that shape: the model is built to be loaded, and every weight will be replaced.
+     */
     public static Tensor xavierUniform(Rng rng, int out, int in) {
+        if (rng == null) return placeholder(out, in);
         float a = (float) Math.sqrt(6.0 / (in + out));
         return Tensor.rand(rng, out, in).mul(2 * a).sub(a);
     }
 
-    public static Tensor normal(Rng rng, float std, int... shape) { return Tensor.randn(rng, shape).mul(std); }
+    /** N(0, std^2) values; zeros with a null generator (a model built to be loaded). */
+    public static Tensor normal(Rng rng, float std, int... shape) { return rng == null ? Tensor.zeros(shape) : Tensor.randn(rng, shape).mul(std); }
+
+    /**
+     * A stand-in of the given shape that holds one zero seen through stride-0 views: no memory and no random
+     * draws for a weight that a checkpoint is about to replace (a ViT-L's 300 M values would otherwise be drawn
+     * and allocated only to be thrown away). Not usable in computation: every placeholder must be assigned
+     * before the model runs, which {@code Weights.assign} checks by requiring every parameter from the file.
+     */
+    public static Tensor placeholder(int... shape) {
+        int[] ones = new int[shape.length];
+        java.util.Arrays.fill(ones, 1);
+        return Tensor.of(new float[1], ones).expand(shape);
+    }
 }

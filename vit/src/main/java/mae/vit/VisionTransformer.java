@@ -15,7 +15,8 @@ import java.util.List;
 /**
  * The ViT encoder on its own (for probing and fine-tuning): patch embedding, + fixed sin-cos position
  * embedding, cls token in front, blocks, final norm. Names match MAE's encoder, so an encoder-only MAE
- * checkpoint loads into it.
+ * checkpoint loads into it. The global-pool variant is the layout of the official fine-tuned classifiers
+ * (models_vit.py with global_pool): no norm after the blocks, and {@code fc_norm} after the mean over the patch tokens.
  */
 public class VisionTransformer {
     public final int imgSize, patch, inChans, dim, depth, heads;
@@ -24,9 +25,18 @@ public class VisionTransformer {
     public final PatchEmbed patchEmbed;
     public final Var clsToken, posEmbed;
     public final List<Block> blocks = new ArrayList<>();
+    /** The final norm; null in the global-pool variant. */
     public final LayerNorm norm;
+    /** The norm after the mean pool of the global-pool variant; null otherwise. */
+    public final LayerNorm fcNorm;
 
+    /** A ViT with the paper's initialization; with a null rng, one to be loaded (see {@link Params#placeholder}). */
     public VisionTransformer(Params ps, int imgSize, int patch, int inChans, int dim, int depth, int heads, float mlpRatio, Rng rng) {
+        this(ps, imgSize, patch, inChans, dim, depth, heads, mlpRatio, rng, false);
+    }
+
+    /** globalPool: the fine-tuned classifiers' layout, fc_norm after the mean pool instead of norm after the blocks. */
+    public VisionTransformer(Params ps, int imgSize, int patch, int inChans, int dim, int depth, int heads, float mlpRatio, Rng rng, boolean globalPool) {
         if (imgSize % patch != 0) throw new IllegalArgumentException("image size " + imgSize + " is not divisible by patch size " + patch);
         this.imgSize = imgSize; this.patch = patch; this.inChans = inChans; this.dim = dim; this.depth = depth; this.heads = heads;
         this.mlpRatio = mlpRatio;
@@ -36,8 +46,12 @@ public class VisionTransformer {
         posEmbed = ps.addFrozen("pos_embed", PosEmbed.sincos2d(dim, g, true));
         patchEmbed = new PatchEmbed(ps, "patch_embed", inChans, patch, dim, rng);
         for (int i = 0; i < depth; i++) blocks.add(new Block(ps, "blocks." + i, dim, heads, mlpRatio, rng));
-        norm = new LayerNorm(ps, "norm", dim);
+        norm = globalPool ? null : new LayerNorm(ps, "norm", dim);
+        fcNorm = globalPool ? new LayerNorm(ps, "fc_norm", dim) : null;
     }
+
+    /** Whether this is the global-pool variant (fc_norm after the mean pool, no final norm). */
+    public boolean globalPool() { return fcNorm != null; }
 
     /** Patches in grid order: L = (img/patch)^2. */
     public int numPatches() { return (imgSize / patch) * (imgSize / patch); }
@@ -58,12 +72,13 @@ public class VisionTransformer {
         return F.concat(1, F.expand(cls, N, 1, dim), x);
     }
 
-    /** Blocks, then norm: (N, T, D) -> (N, T, D). */
+    /** Blocks, then norm (none in the global-pool variant): (N, T, D) -> (N, T, D). */
     public Var transform(Var x) {
         for (int i = 0; i < blocks.size(); i++) {
             Trace.stage("encoder block", i, "attention among the tokens, then the MLP, each with a residual");
             x = blocks.get(i).forward(x);
         }
+        if (norm == null) return x;
         Trace.stage("encoder norm", "final LayerNorm: the latent");
         return norm.forward(x);
     }
@@ -74,6 +89,12 @@ public class VisionTransformer {
     /** The normalized cls token, the linear probe's feature: (N, D). */
     public Var clsFeature(Var imgs) {
         return F.squeeze(F.narrow(forwardFeatures(imgs), 1, 0, 1), 1);
+    }
+
+    /** The mean of the patch tokens (cls excluded), then fc_norm in the global-pool variant: (N, D). */
+    public Var meanFeature(Var imgs) {
+        Var mean = F.mean(F.narrow(forwardFeatures(imgs), 1, 1, numPatches()), new int[]{1}, false);
+        return fcNorm == null ? mean : fcNorm.forward(mean);
     }
 
     /** Input check shared by the model entry points: names the tensor and both shapes. */
