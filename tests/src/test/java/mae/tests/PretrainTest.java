@@ -93,6 +93,40 @@ class PretrainTest {
         return l;
     }
 
+    /**
+     * The learning rate each step ran at, read back from metrics.jsonl, against MAE's formula written out here:
+     * peak = blr x batch x accum / 256; step i (from 0) at epoch e = i / steps-per-epoch runs at peak x e / warmup
+     * during the warmup, then at a half-cosine from the peak down to 0 at the last step. Four warmup steps, two after.
+     */
+    @Test void each_step_runs_at_the_warmup_then_cosine_learning_rate(@TempDir Path tmp) throws Exception {
+        int batch = 16, accum = 2, perStep = batch * accum, total = 6, warmupSteps = 4;
+        int stepsPerEpoch = mae.data.Datasets.load(Path.of(DATA), Path.of(DATA), 1, 28).train().n() / perStep;
+        double blr = 1.6e-3, peak = blr * perStep / 256, warmupEpochs = (double) warmupSteps / stepsPerEpoch;
+        Path out = tmp.resolve("run");
+        Object[] r = run(args(out, "--max-steps", String.valueOf(total), "--accum", String.valueOf(accum), "--blr", String.valueOf(blr),
+                "--warmup-epochs", String.valueOf(warmupEpochs), "--checkpoint-every", "0"));
+        assertEquals(0, r[0], (String) r[1]);
+        List<String> lines = Files.readAllLines(out.resolve("metrics.jsonl"));
+        assertEquals(total, lines.size());
+        for (int i = 0; i < total; i++) {
+            Map<String, Object> m = mae.tensor.io.Json.asObject(mae.tensor.io.Json.parse(lines.get(i)), "metrics line " + (i + 1));
+            double want = i < warmupSteps ? peak * i / warmupSteps
+                    : peak * 0.5 * (1 + Math.cos(Math.PI * (i - warmupSteps) / (total - warmupSteps)));
+            double lr = ((Number) m.get("lr")).doubleValue();
+            assertEquals(i + 1, ((Number) m.get("step")).intValue());
+            assertEquals(want, lr, 1e-5 * peak, "lr of step " + (i + 1) + " (metrics keep 6 digits)");
+            assertEquals((i + 1.0) / stepsPerEpoch, ((Number) m.get("epoch")).doubleValue(), 1e-4, "epoch of step " + (i + 1));
+        }
+        // The optimizer ran at that rate: one step at lr 0 leaves the initial weights as they were.
+        Path one = tmp.resolve("one");
+        r = run(args(one, "--max-steps", "1", "--accum", String.valueOf(accum), "--blr", String.valueOf(blr),
+                "--warmup-epochs", String.valueOf(warmupEpochs)));
+        assertEquals(0, r[0], (String) r[1]);
+        Map<String, Entry> first = weights(one, 1);
+        new mae.model.MaeModel(mae.model.MaeConfig.named("tiny"), 3).params.trainable().forEach((name, p) ->
+                assertArrayEquals(p.value().toArray(), first.get(name).floats(), name + " after a step at lr 0"));
+    }
+
     @Test void an_output_directory_holding_another_run_is_refused_untouched(@TempDir Path tmp) throws Exception {
         Path out = tmp.resolve("run");
         assertEquals(0, run(args(out, "--max-steps", "2"))[0]);
