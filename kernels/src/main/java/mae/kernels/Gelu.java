@@ -61,7 +61,7 @@ public final class Gelu {
             }
             for (; i < i1; i++) {
                 float e = expScalar(-0.5f * x[i] * x[i]);
-                dx[i] += dout[i] * (cdf(x[i], e) + x[i] * (float) INV_SQRT_2PI * e);
+                dx[i] += dout[i] * (cdf(x[i], e) + x[i] * e * (float) INV_SQRT_2PI);   // the vector loop's order: x e, then the constant
             }
         });
     }

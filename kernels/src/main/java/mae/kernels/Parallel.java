@@ -22,6 +22,35 @@ public final class Parallel {
     /** Threads used; -Dmae.threads=N overrides the core count. */
     public static final int THREADS = Math.max(1, Integer.getInteger("mae.threads", Runtime.getRuntime().availableProcessors()));
 
+    /**
+     * The thread count the splits are made for: {@link #THREADS}, or on a thread inside {@link #splitAs} the count
+     * it forces. Kernels that size their own chunks use this, never THREADS, so that tests reach their splits too.
+     */
+    public static int threads() {
+        Integer forced = FORCED.get();
+        return forced != null ? forced : THREADS;
+    }
+
+    /** The count {@link #splitAs} forces on its thread; null outside it (always, in a program). */
+    private static final ThreadLocal<Integer> FORCED = new ThreadLocal<>();
+
+    /**
+     * For tests, so that every split is exercised whatever the machine: runs body with each forRange started on
+     * this thread partitioned as if there were {@code threads} threads, the chunks run one after another on this
+     * thread (the same chunks and offsets as THREADS = threads would give; in a program they run concurrently).
+     * Package-private: only tests in this package can reach it; nothing changes for other threads or after it returns.
+     */
+    static void splitAs(int threads, Runnable body) {
+        if (threads < 1) throw new IllegalArgumentException("splitAs: threads = " + threads + " must be >= 1");
+        Integer was = FORCED.get();
+        FORCED.set(threads);
+        try {
+            body.run();
+        } finally {
+            if (was == null) FORCED.remove(); else FORCED.set(was);
+        }
+    }
+
     private static final ThreadLocal<Boolean> WORKER = ThreadLocal.withInitial(() -> false);
     private static final ExecutorService POOL = THREADS <= 1 ? null : new ThreadPoolExecutor(THREADS - 1, THREADS - 1,
             0L, TimeUnit.MILLISECONDS, new SpinningQueue(), r -> {
@@ -51,8 +80,9 @@ public final class Parallel {
      * a chunk (nested parallelism, on a worker or on the caller) run serially: every thread is already busy.
      */
     public static void forRange(int n, int minChunk, Range body) {
-        int chunks = Math.min(THREADS, Math.max(1, n / Math.max(1, minChunk)));
-        if (chunks <= 1 || POOL == null || WORKER.get()) { body.run(0, n); return; }
+        int chunks = Math.min(threads(), Math.max(1, n / Math.max(1, minChunk)));
+        if (chunks <= 1 || WORKER.get()) { body.run(0, n); return; }
+        if (POOL == null || FORCED.get() != null) { inTurn(n, chunks, body); return; }   // only under splitAs
         @SuppressWarnings("unchecked") Future<?>[] fs = new Future<?>[chunks - 1];
         for (int c = 1; c < chunks; c++) {
             int from = bound(n, chunks, c), to = bound(n, chunks, c + 1);
@@ -81,5 +111,15 @@ public final class Parallel {
         if (failure != null) throw failure;
     }
 
-    private static int bound(int n, int chunks, int c) { return (int) ((long) n * c / chunks); }
+    /** The chunks of a forced split, one after another on this thread (nested calls serial, as on a worker). */
+    private static void inTurn(int n, int chunks, Range body) {
+        WORKER.set(true);
+        try {
+            for (int c = 0; c < chunks; c++) body.run(bound(n, chunks, c), bound(n, chunks, c + 1));
+        } finally {
+            WORKER.set(false);
+        }
+    }
+
+    static int bound(int n, int chunks, int c) { return (int) ((long) n * c / chunks); }
 }

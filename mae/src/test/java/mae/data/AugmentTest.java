@@ -60,6 +60,51 @@ class AugmentTest {
         assertTrue(minArea < 0.25 && maxArea > 0.85, "the scale range is used: " + minArea + " .. " + maxArea);
     }
 
+    /**
+     * The default crop's distribution against torchvision's, worked out from its definition rather than the code: a
+     * try draws the area fraction A uniform in [0.2, 1] and log r uniform in [log 3/4, log 4/3]; it is kept when the
+     * crop fits, i.e. A r <= 1 and A / r <= 1 (|log r| <= -log A). The first kept try is therefore uniform over that
+     * region (the centre-crop fallback after 10 misses has probability below 1e-6 here), so A has density
+     * proportional to w(A) = 2 min(log 4/3, -log A). Its mean and its upper tail are compared with 4,000 crops of a
+     * 1000 x 1000 image: a range cut to [0.2, 0.9] or raised to [0.3, 1] is many standard errors away.
+     */
+    @Test
+    void defaultCropAreasFollowTorchvisionsDistribution() {
+        double lo = 0.2, hi = 1, lr = Math.log(4 / 3.0);
+        int steps = 200_000;
+        double mass = 0, first = 0, second = 0, tail = 0;
+        for (int i = 0; i < steps; i++) {
+            double a = lo + (hi - lo) * (i + 0.5) / steps, w = 2 * Math.min(lr, -Math.log(a));
+            mass += w;
+            first += a * w;
+            second += a * a * w;
+            if (a > 0.9) tail += w;
+        }
+        double mean = first / mass, sd = Math.sqrt(second / mass - mean * mean), pTail = tail / mass;
+
+        Augment aug = new Augment(224, IDENTITY);
+        Rng rng = new Rng(1);
+        int n = 4000, over = 0, wide = 0;
+        double sum = 0, minArea = 1, maxArea = 0, minRatio = 10, maxRatio = 0;
+        for (int t = 0; t < n; t++) {
+            Augment.Crop c = aug.sampleCrop(1000, 1000, rng);
+            double area = c.height() * (double) c.width() / 1e6, ratio = (double) c.width() / c.height();
+            sum += area;
+            if (area > 0.9) over++;
+            if (ratio > 1) wide++;
+            minArea = Math.min(minArea, area);
+            maxArea = Math.max(maxArea, area);
+            minRatio = Math.min(minRatio, ratio);
+            maxRatio = Math.max(maxRatio, ratio);
+        }
+        double se = sd / Math.sqrt(n);
+        assertEquals(mean, sum / n, 4 * se, "mean crop area (expected " + mean + ", sd " + sd + ")");
+        assertEquals(pTail, over / (double) n, 4 * Math.sqrt(pTail * (1 - pTail) / n), "fraction of crops above 0.9 of the image");
+        assertEquals(0.5, wide / (double) n, 4 * Math.sqrt(0.25 / n), "as many wide crops as tall ones");
+        assertTrue(minArea < 0.205 && maxArea > 0.97, "the whole scale range is used: " + minArea + " .. " + maxArea);
+        assertTrue(minRatio < 0.76 && maxRatio > 1.32, "the whole ratio range is used: " + minRatio + " .. " + maxRatio);
+    }
+
     @Test
     void impossibleCropsFallBackToTheCentre() {
         // a 1 x 100 strip: every try needs a crop taller than 1 row, so the centre crop of ratio 4/3 is used

@@ -23,6 +23,39 @@ class MaeModelTest {
         }
     }
 
+    /**
+     * The norm-pix target (t - mean) / sqrt(var_unbiased + 1e-6) per patch, computed here in double from the same
+     * pixels, on patches from flat to varied: amplitudes 0 to 1 around 0.3, so that the eps decides the target of the
+     * near-flat ones (variance ~1e-8 .. 1e-6) and not only the flat ones (target 0) or the varied ones (eps negligible).
+     */
+    @Test void the_norm_pix_target_of_near_flat_patches_shows_the_eps() {
+        MaeModel m = new MaeModel(MaeConfig.named("tiny").withNormPix(true), 0);     // 28 x 28, patches of 7 x 7
+        double[] amp = {0, 1e-4, 3e-4, 1e-3, 2e-3, 1e-2, 0.1, 1};
+        int N = 2, p = 7, g = 4, P = p * p;
+        float[] px = new float[N * 28 * 28];
+        for (int n = 0; n < N; n++) for (int y = 0; y < 28; y++) for (int x = 0; x < 28; x++) {
+            int patch = (y / p) * g + x / p;
+            double a = amp[(n * 16 + patch) % amp.length];
+            px[(n * 28 + y) * 28 + x] = (float) (0.3 + a * Math.sin(1.7 * (y % p) + 0.9 * (x % p) * (x % p) + patch));
+        }
+        float[] got = m.target(Tensor.of(px, N, 1, 28, 28)).toArray();
+        assertEquals(N * 16 * P, got.length);
+        for (int n = 0; n < N; n++) for (int patch = 0; patch < 16; patch++) {
+            double[] v = new double[P];
+            for (int i = 0; i < P; i++) v[i] = px[(n * 28 + (patch / g) * p + i / p) * 28 + (patch % g) * p + i % p];
+            double mean = 0, ss = 0;
+            for (double e : v) mean += e / P;
+            for (double e : v) ss += (e - mean) * (e - mean);
+            double denom = Math.sqrt(ss / (P - 1) + 1e-6);
+            for (int i = 0; i < P; i++) {
+                double want = (v[i] - mean) / denom;
+                int at = (n * 16 + patch) * P + i;
+                assertEquals(want, got[at], 2e-4 + 2e-4 * Math.abs(want), "image " + n + " patch " + patch + " (amplitude "
+                        + amp[(n * 16 + patch) % amp.length] + ") value " + i);
+            }
+        }
+    }
+
     @Test void masking_keeps_the_smallest_noise_and_marks_the_rest() {
         MaeModel m = new MaeModel(MaeConfig.named("tiny"), 0);                       // 16 patches
         float[] noise = new float[16];

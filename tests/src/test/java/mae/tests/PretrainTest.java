@@ -93,6 +93,59 @@ class PretrainTest {
         return l;
     }
 
+    /**
+     * The learning rate each step ran at, read back from metrics.jsonl, against MAE's formula written out here:
+     * peak = blr x batch x accum / 256; step i (from 0) at epoch e = i / steps-per-epoch runs at peak x e / warmup
+     * during the warmup, then at a half-cosine from the peak down to 0 at the last step. Four warmup steps, two after.
+     */
+    @Test void each_step_runs_at_the_warmup_then_cosine_learning_rate(@TempDir Path tmp) throws Exception {
+        int batch = 16, accum = 2, perStep = batch * accum, total = 6, warmupSteps = 4;
+        int stepsPerEpoch = mae.data.Datasets.load(Path.of(DATA), Path.of(DATA), 1, 28).train().n() / perStep;
+        double blr = 1.6e-3, peak = blr * perStep / 256, warmupEpochs = (double) warmupSteps / stepsPerEpoch;
+        Path out = tmp.resolve("run");
+        Object[] r = run(args(out, "--max-steps", String.valueOf(total), "--accum", String.valueOf(accum), "--blr", String.valueOf(blr),
+                "--warmup-epochs", String.valueOf(warmupEpochs), "--checkpoint-every", "0"));
+        assertEquals(0, r[0], (String) r[1]);
+        List<String> lines = Files.readAllLines(out.resolve("metrics.jsonl"));
+        assertEquals(total, lines.size());
+        for (int i = 0; i < total; i++) {
+            Map<String, Object> m = mae.tensor.io.Json.asObject(mae.tensor.io.Json.parse(lines.get(i)), "metrics line " + (i + 1));
+            double want = i < warmupSteps ? peak * i / warmupSteps
+                    : peak * 0.5 * (1 + Math.cos(Math.PI * (i - warmupSteps) / (total - warmupSteps)));
+            double lr = ((Number) m.get("lr")).doubleValue();
+            assertEquals(i + 1, ((Number) m.get("step")).intValue());
+            assertEquals(want, lr, 1e-5 * peak, "lr of step " + (i + 1) + " (metrics keep 6 digits)");
+            assertEquals((i + 1.0) / stepsPerEpoch, ((Number) m.get("epoch")).doubleValue(), 1e-4, "epoch of step " + (i + 1));
+        }
+    }
+
+    /**
+     * The optimizer runs at the scheduled rate: one step at lr 0 (the first of a warmup) leaves the initial weights
+     * as they were. So the run's closing kNN saw the initial encoder, and its accuracy can be recomputed here.
+     */
+    @Test void a_first_step_at_lr_0_keeps_the_initial_weights_and_the_closing_knn_follows_the_protocol(@TempDir Path tmp) throws Exception {
+        Path one = tmp.resolve("one");
+        Object[] r = run(args(one, "--max-steps", "1", "--warmup-epochs", "0.01"));
+        assertEquals(0, r[0], (String) r[1]);
+        Map<String, Entry> first = weights(one, 1);
+        mae.model.MaeModel init = new mae.model.MaeModel(mae.model.MaeConfig.named("tiny"), 3);
+        init.params.trainable().forEach((name, p) ->
+                assertArrayEquals(p.value().toArray(), first.get(name).floats(), name + " after a step at lr 0"));
+
+        // result.json holds the protocol's accuracy to the bit: k = 20, T = 0.07, mean-pooled features of the first 200
+        // training images (--knn-bank 200), the first 2,000 held-out ones as queries.
+        mae.data.Datasets.Split split = mae.data.Datasets.load(Path.of(DATA), Path.of(DATA), 1, 28);
+        mae.data.Dataset bank = split.train().subset(0, 200), queries = split.eval().subset(0, Math.min(2000, split.eval().n()));
+        mae.data.Augment aug = new mae.data.Augment(28, mae.data.Normalization.of(split.train()));
+        float[] fb = mae.eval.Features.of(mae.eval.Features.Kind.MEAN, init.encoder, bank, aug, 256);
+        float[] fq = mae.eval.Features.of(mae.eval.Features.Kind.MEAN, init.encoder, queries, aug, 256);
+        int D = init.cfg.embedDim(), classes = 10;
+        double want = mae.eval.Knn.accuracy(fb, bank.labels(), fq, queries.labels(), D, 20, 0.07, classes);
+        Map<String, Object> result = mae.tensor.io.Json.asObject(mae.tensor.io.Json.parse(Files.readString(one.resolve("result.json"))), "result.json");
+        assertEquals(want, ((Number) result.get("knn_accuracy")).doubleValue(), 0, "kNN accuracy of the run");
+        assertNotEquals(want, mae.eval.Knn.accuracy(fb, bank.labels(), fq, queries.labels(), D, 1, 0.07, classes), "k = 1 would give another accuracy here");
+    }
+
     @Test void an_output_directory_holding_another_run_is_refused_untouched(@TempDir Path tmp) throws Exception {
         Path out = tmp.resolve("run");
         assertEquals(0, run(args(out, "--max-steps", "2"))[0]);

@@ -191,10 +191,10 @@ public final class Cuda {
         return m;
     }
 
-    /** Element count of a launch's 1-d grid for grid-stride kernels: enough blocks to fill the GPU, no more. */
-    static int gridFor(long n, int block) {
-        long blocks = (n + block - 1) / block;
-        return (int) Math.max(1, Math.min(blocks, (long) smCount * 16));
+    /** The driver's limits on a grid (x up to 2^31 - 1, y and z up to 65,535); the emulated launches check them too. */
+    static void checkGrid(String kernel, int gridX, int gridY, int gridZ) {
+        if (gridX <= 0 || gridY <= 0 || gridZ <= 0 || gridY > 65535 || gridZ > 65535)
+            throw new IllegalArgumentException(kernel + ": bad grid (" + gridX + ", " + gridY + ", " + gridZ + ")");
     }
 
     /** One kernel function, with the launch helper. */
@@ -211,8 +211,7 @@ public final class Cuda {
          */
         public void launch(int gridX, int gridY, int gridZ, int block, int smemBytes, Object... args) {
             require();
-            if (gridX <= 0 || gridY <= 0 || gridZ <= 0 || gridY > 65535 || gridZ > 65535)
-                throw new IllegalArgumentException(name + ": bad grid (" + gridX + ", " + gridY + ", " + gridZ + ")");
+            checkGrid(name, gridX, gridY, gridZ);
             if (smemBytes > dynamicSmemLimit) {
                 synchronized (this) {
                     if (smemBytes > maxSmemOptin)

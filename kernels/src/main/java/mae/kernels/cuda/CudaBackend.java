@@ -22,9 +22,10 @@ import java.util.Locale;
  * are looped over, one launch each; batched matmuls run at most 65,535 matrices per launch; a variance is composed
  * of sums; indices are checked on the host, then uploaded.
  *
- * <p>The {@code protected} methods are the memory and the launches. The emulated CUDA backend of the tests
- * (kernels/src/test: EmulatedCudaBackend) overrides exactly those with host arrays and the CPU kernels, so that
- * everything else here runs and is checked on machines without a GPU.
+ * <p>The {@code protected} methods are the memory and its device addresses. The emulated CUDA backend of the tests
+ * (kernels/src/test: EmulatedCudaBackend) overrides exactly those with host arrays and has the launchers of
+ * {@link CudaKernels} hand each launch to a CPU emulation of its kernel, so that everything else here, the
+ * launchers and their argument lists included, runs and is checked on machines without a GPU.
  *
  * <p>Lifetime: memory made while a {@link Workspace} scope is open goes back to the allocator when the scope
  * closes; other memory (parameters, optimizer moments) through a {@link Cleaner} once no tensor refers to it.
@@ -81,7 +82,7 @@ public class CudaBackend implements Backend {
 
     protected static Ptr p(Storage s) { return new Ptr(s, 0); }
 
-    // ================================================================ memory (protected: the emulator's)
+    // ================================================================ memory (protected: the emulation's)
 
     /** n elements of device memory, contents undefined. */
     protected Storage newStorage(long n) { return new CudaStorage(this, deviceBuffer(n)); }
@@ -149,10 +150,10 @@ public class CudaBackend implements Backend {
 
     @Override public void sync() { Cuda.sync(); }
 
-    // ================================================================ launches (protected: the emulator's)
+    // ================================================================ launches
 
-    /** The device address of p (null stays null). */
-    private static CUdeviceptr d(Ptr p) {
+    /** The device address of p (null stays null); the emulated backend of the tests gives addresses of its own. */
+    protected CUdeviceptr d(Ptr p) {
         if (p == null) return null;
         if (!(p.s() instanceof CudaStorage)) throw new IllegalStateException(p.s() + " reached the GPU kernels");
         return ((CudaStorage) p.s()).buf.at(p.off());
@@ -161,36 +162,36 @@ public class CudaBackend implements Backend {
     /** Keeps the storages of a launch's arguments reachable until it is queued. */
     private static void keep(Object... refs) { Reference.reachabilityFence(refs); }
 
-    protected void unaryF32(Unary op, Ptr out, Ptr x, long n) { CudaKernels.unary(op, d(out), d(x), n); keep(out, x); }
+    private void unaryF32(Unary op, Ptr out, Ptr x, long n) { CudaKernels.unary(op, d(out), d(x), n); keep(out, x); }
 
     /** op null copies. Rank <= 4 after merging. */
-    protected void unaryStridedF32(Unary op, Ptr out, int[] shape, Ptr x, int[] xStrides) {
+    private void unaryStridedF32(Unary op, Ptr out, int[] shape, Ptr x, int[] xStrides) {
         CudaKernels.unaryStrided(op, d(out), shape, d(x), xStrides);
         keep(out, x);
     }
 
-    protected void binaryF32(Binary op, Ptr out, Ptr a, Ptr b, long n) { CudaKernels.binary(op, d(out), d(a), d(b), n); keep(out, a, b); }
+    private void binaryF32(Binary op, Ptr out, Ptr a, Ptr b, long n) { CudaKernels.binary(op, d(out), d(a), d(b), n); keep(out, a, b); }
 
-    protected void binaryStridedF32(Binary op, Ptr out, int[] shape, Ptr a, int[] aStrides, Ptr b, int[] bStrides) {
+    private void binaryStridedF32(Binary op, Ptr out, int[] shape, Ptr a, int[] aStrides, Ptr b, int[] bStrides) {
         CudaKernels.binaryStrided(op, d(out), shape, d(a), aStrides, d(b), bStrides);
         keep(out, a, b);
     }
 
-    protected void copyStridedF32(Ptr out, int[] outStrides, int[] shape, Ptr x, int[] xStrides) {
+    private void copyStridedF32(Ptr out, int[] outStrides, int[] shape, Ptr x, int[] xStrides) {
         CudaKernels.copyStrided(d(out), outStrides, shape, d(x), xStrides);
         keep(out, x);
     }
 
     /** out (rows, C) = x + bias (C); out may be x. */
-    protected void addBiasF32(Ptr out, Ptr x, Ptr bias, int rows, int C) { CudaKernels.addBias(d(out), d(x), d(bias), rows, C); keep(out, x, bias); }
+    private void addBiasF32(Ptr out, Ptr x, Ptr bias, int rows, int C) { CudaKernels.addBias(d(out), d(x), d(bias), rows, C); keep(out, x, bias); }
 
-    protected void fillF32(Ptr out, float value, long n) { CudaKernels.fill(d(out), value, n); keep(out); }
+    private void fillF32(Ptr out, float value, long n) { CudaKernels.fill(d(out), value, n); keep(out); }
 
     /** out (outer, inner) = max over n and arg (ints) its first index. */
-    protected void maxF32(Ptr out, Ptr arg, Ptr x, int outer, int n, int inner) { CudaKernels.max(d(out), d(arg), d(x), outer, n, inner); keep(out, arg, x); }
+    private void maxF32(Ptr out, Ptr arg, Ptr x, int outer, int n, int inner) { CudaKernels.max(d(out), d(arg), d(x), outer, n, inner); keep(out, arg, x); }
 
     /** C[b] (M, N) = op(A[b]) op(B[b]) for b < batch (at most 65,535), alpha 1, beta 0. */
-    protected void matmulF32(boolean ta, boolean tb, int M, int N, int K, Ptr A, int lda, long strideA,
+    private void matmulF32(boolean ta, boolean tb, int M, int N, int K, Ptr A, int lda, long strideA,
                              Ptr B, int ldb, long strideB, Ptr C, int ldc, long strideC, int batch) {
         CudaKernels.matmul(ta, tb, M, N, K, 1f, d(A), lda, strideA, d(B), ldb, strideB, 0f, d(C), ldc, strideC, batch, PRECISION);
         keep(A, B, C);
@@ -401,8 +402,15 @@ public class CudaBackend implements Backend {
 
     @Override public void attentionBackward(Storage dq, Storage dk, Storage dv, Buf dout, Buf q, Buf k, Buf v, Buf out, Buf lse,
                                             int BH, int T, int hd, float scale) {
-        CudaKernels.attentionBackward(d(p(dq)), d(p(dk)), d(p(dv)), d(p(dout)), d(p(q)), d(p(k)), d(p(v)), d(p(out)), d(p(lse)), BH, T, hd, scale);
-        keep(dq, dk, dv, dout, q, k, v, out, lse);
+        if ((long) BH * T == 0) return;
+        Storage D = newStorage((long) BH * T);                 // the launcher's scratch, returned once queued
+        try {
+            CudaKernels.attentionBackward(d(p(dq)), d(p(dk)), d(p(dv)), d(p(dout)), d(p(q)), d(p(k)), d(p(v)), d(p(out)), d(p(lse)),
+                    d(p(D)), BH, T, hd, scale);
+            keep(dq, dk, dv, dout, q, k, v, out, lse, D);
+        } finally {
+            releaser(D).run();
+        }
     }
 
     @Override public void adamw(Storage p, Buf g, Storage m, Storage v, int n, long t, float lr, float beta1, float beta2, float eps, float wd) {
@@ -427,12 +435,12 @@ public class CudaBackend implements Backend {
         scatterAddF32(p(out), p(src), p(indices(index, S, "scatterAdd")), outer, S, J, inner, idxInner);
     }
 
-    protected void gatherF32(Ptr out, Ptr x, Ptr idx, int outer, int S, int J, int inner, int idxInner) {
+    private void gatherF32(Ptr out, Ptr x, Ptr idx, int outer, int S, int J, int inner, int idxInner) {
         CudaKernels.gather(d(out), d(x), d(idx), outer, S, J, inner, idxInner);
         keep(out, x, idx);
     }
 
-    protected void scatterAddF32(Ptr dx, Ptr dout, Ptr idx, int outer, int S, int J, int inner, int idxInner) {
+    private void scatterAddF32(Ptr dx, Ptr dout, Ptr idx, int outer, int S, int J, int inner, int idxInner) {
         CudaKernels.scatterAdd(d(dx), d(dout), d(idx), outer, S, J, inner, idxInner);
         keep(dx, dout, idx);
     }

@@ -26,7 +26,47 @@ public final class CudaKernels {
         BF16
     }
 
-    private static Cuda.Kernel k(String family, String name) { return Cuda.kernel(family, name); }
+    /**
+     * Where launches go instead of the GPU. Only tests of this package set one, through {@link #divert}: the
+     * emulated CUDA backend runs each kernel on the CPU from the arguments the launcher passed, and the signature
+     * test records them to compare with the committed PTX. In a program it is never set and every launch goes to
+     * {@link Cuda.Kernel#launch}.
+     */
+    interface Launcher {
+        /** One launch of kernel "family/name" with the arguments Cuda.Kernel.launch would marshal. */
+        void launch(String kernel, int gridX, int gridY, int gridZ, int block, int smemBytes, Object[] args);
+
+        /** The multiprocessor count the launchers size their grids for. */
+        int smCount();
+    }
+
+    private static volatile Launcher diverted;
+
+    /** Test hook (package-private): sends every launch to l, or to the GPU again when l is null; returns the previous. */
+    static Launcher divert(Launcher l) {
+        Launcher was = diverted;
+        diverted = l;
+        return was;
+    }
+
+    /** Launches kernel family/name on the GPU, or hands it to the diverted launcher. */
+    private static void launch(String family, String name, int gridX, int gridY, int gridZ, int block, int smemBytes, Object... args) {
+        Launcher l = diverted;
+        if (l != null) l.launch(family + "/" + name, gridX, gridY, gridZ, block, smemBytes, args);
+        else Cuda.kernel(family, name).launch(gridX, gridY, gridZ, block, smemBytes, args);
+    }
+
+    /** The GPU's multiprocessor count (or the diverted launcher's). */
+    private static int smCount() {
+        Launcher l = diverted;
+        return l != null ? l.smCount() : Cuda.smCount();
+    }
+
+    /** Blocks of a 1-d grid for grid-stride kernels over n elements: enough to fill the GPU, no more. */
+    static int gridFor(long n, int block) {
+        long blocks = (n + block - 1) / block;
+        return (int) Math.max(1, Math.min(blocks, (long) smCount() * 16));
+    }
 
     /**
      * Every kernel these launchers can ask for, as "family/name"; CudaBuildTest checks that each is an entry of
@@ -66,7 +106,7 @@ public final class CudaKernels {
     public static void unary(Elementwise.Unary op, CUdeviceptr out, CUdeviceptr x, long n) {
         positive("unary", "n", n);
         if (n == 0) return;
-        k("elementwise", "unary_f32").launch(Cuda.gridFor(n, BLOCK), 1, 1, BLOCK, 0, out, x, n, op.ordinal());
+        launch("elementwise", "unary_f32", gridFor(n, BLOCK), 1, 1, BLOCK, 0, out, x, n, op.ordinal());
     }
 
     /**
@@ -78,7 +118,7 @@ public final class CudaKernels {
         if (n == 0) return;
         int[][] c = collapse("unaryStrided", shape, xStrides);
         int[] s = c[0], xs = c[1];
-        k("elementwise", "unary_strided_f32").launch(Cuda.gridFor(n, BLOCK), 1, 1, BLOCK, 0, out, x, n,
+        launch("elementwise", "unary_strided_f32", gridFor(n, BLOCK), 1, 1, BLOCK, 0, out, x, n,
                 op == null ? -1 : op.ordinal(), s[0], s[1], s[2], s[3], xs[0], xs[1], xs[2], xs[3]);
     }
 
@@ -91,7 +131,7 @@ public final class CudaKernels {
         if (n == 0) return;
         int[][] c = collapse("copyStrided", shape, outStrides, xStrides);
         int[] s = c[0], os = c[1], xs = c[2];
-        k("elementwise", "copy_strided_f32").launch(Cuda.gridFor(n, BLOCK), 1, 1, BLOCK, 0, out, x, n,
+        launch("elementwise", "copy_strided_f32", gridFor(n, BLOCK), 1, 1, BLOCK, 0, out, x, n,
                 s[0], s[1], s[2], s[3], os[0], os[1], os[2], os[3], xs[0], xs[1], xs[2], xs[3]);
     }
 
@@ -99,7 +139,7 @@ public final class CudaKernels {
     public static void binary(Elementwise.Binary op, CUdeviceptr out, CUdeviceptr a, CUdeviceptr b, long n) {
         positive("binary", "n", n);
         if (n == 0) return;
-        k("elementwise", "binary_f32").launch(Cuda.gridFor(n, BLOCK), 1, 1, BLOCK, 0, out, a, b, n, op.ordinal());
+        launch("elementwise", "binary_f32", gridFor(n, BLOCK), 1, 1, BLOCK, 0, out, a, b, n, op.ordinal());
     }
 
     /** out (contiguous, shape) = op(a, b), each a strided view over shape (0 strides broadcast). binary_strided_f32. */
@@ -109,7 +149,7 @@ public final class CudaKernels {
         if (n == 0) return;
         int[][] c = collapse("binaryStrided", shape, aStrides, bStrides);
         int[] s = c[0], as = c[1], bs = c[2];
-        k("elementwise", "binary_strided_f32").launch(Cuda.gridFor(n, BLOCK), 1, 1, BLOCK, 0, out, a, b, n,
+        launch("elementwise", "binary_strided_f32", gridFor(n, BLOCK), 1, 1, BLOCK, 0, out, a, b, n,
                 op.ordinal(), s[0], s[1], s[2], s[3], as[0], as[1], as[2], as[3], bs[0], bs[1], bs[2], bs[3]);
     }
 
@@ -118,14 +158,14 @@ public final class CudaKernels {
         positive("addBias", "rows", rows); positive("addBias", "C", C);
         long n = (long) rows * C;
         if (n == 0) return;
-        k("elementwise", "add_bias_f32").launch(Cuda.gridFor(n, BLOCK), 1, 1, BLOCK, 0, out, x, bias, rows, C);
+        launch("elementwise", "add_bias_f32", gridFor(n, BLOCK), 1, 1, BLOCK, 0, out, x, bias, rows, C);
     }
 
     /** out (n) = value. elementwise.cu fill_f32. */
     public static void fill(CUdeviceptr out, float value, long n) {
         positive("fill", "n", n);
         if (n == 0) return;
-        k("elementwise", "fill_f32").launch(Cuda.gridFor(n, BLOCK), 1, 1, BLOCK, 0, out, value, n);
+        launch("elementwise", "fill_f32", gridFor(n, BLOCK), 1, 1, BLOCK, 0, out, value, n);
     }
 
     static long numel(int[] shape) {
@@ -194,14 +234,14 @@ public final class CudaKernels {
         positive("sum", "outer", outer); positive("sum", "n", n); positive("sum", "inner", inner);
         if ((long) outer * inner == 0) return;
         if (n == 0) { fill(out, 0f, (long) outer * inner); return; }
-        int sms = Cuda.smCount();
+        int sms = smCount();
         if (inner == 1) {
             int chunks = outer >= 2 * sms ? 1 : (int) Math.min((n + 4095) / 4096, (4L * sms + outer - 1) / outer);
             chunks = Math.max(1, chunks);
             int chunk = (n + chunks - 1) / chunks;
             chunks = (n + chunk - 1) / chunk;
             if (chunks > 1) fill(out, 0f, outer);
-            k("reduce", "reduce_sum_rows_f32").launch(chunks, Math.min(outer, 65535), 1, BLOCK, 0,
+            launch("reduce", "reduce_sum_rows_f32", chunks, Math.min(outer, 65535), 1, BLOCK, 0,
                     out, x, outer, n, chunk, chunks > 1);
         } else {
             int gx = (inner + 31) / 32, gy = Math.min(outer, 65535);
@@ -211,7 +251,7 @@ public final class CudaKernels {
             int chunk = (n + chunks - 1) / chunks;
             chunks = (n + chunk - 1) / chunk;
             if (chunks > 1) fill(out, 0f, (long) outer * inner);
-            k("reduce", "reduce_sum_mid_f32").launch(gx, gy, chunks, BLOCK, 0, out, x, outer, n, inner, chunk, chunks > 1);
+            launch("reduce", "reduce_sum_mid_f32", gx, gy, chunks, BLOCK, 0, out, x, outer, n, inner, chunk, chunks > 1);
         }
     }
 
@@ -221,8 +261,8 @@ public final class CudaKernels {
         positive("max", "outer", outer); positive("max", "inner", inner);
         long total = (long) outer * inner;
         if (total == 0) return;
-        if (inner == 1) k("reduce", "reduce_max_rows_f32").launch((outer + 7) / 8, 1, 1, BLOCK, 0, out, arg, x, outer, n);
-        else k("reduce", "reduce_max_mid_f32").launch(Cuda.gridFor(total, BLOCK), 1, 1, BLOCK, 0, out, arg, x, outer, n, inner);
+        if (inner == 1) launch("reduce", "reduce_max_rows_f32", (outer + 7) / 8, 1, 1, BLOCK, 0, out, arg, x, outer, n);
+        else launch("reduce", "reduce_max_mid_f32", gridFor(total, BLOCK), 1, 1, BLOCK, 0, out, arg, x, outer, n, inner);
     }
 
     // ------------------------------------------------------------------------------------------------ softmax
@@ -231,14 +271,14 @@ public final class CudaKernels {
     public static void softmaxForward(CUdeviceptr out, CUdeviceptr x, int rows, int cols) {
         positive("softmaxForward", "rows", rows); positive("softmaxForward", "cols", cols);
         if (rows == 0 || cols == 0) return;
-        k("softmax", "softmax_forward_f32").launch((rows + 7) / 8, 1, 1, BLOCK, 0, out, x, rows, cols);
+        launch("softmax", "softmax_forward_f32", (rows + 7) / 8, 1, 1, BLOCK, 0, out, x, rows, cols);
     }
 
     /** dx (rows, cols) += y * (dy - sum(dy * y)). softmax.cu softmax_backward_f32. */
     public static void softmaxBackward(CUdeviceptr dx, CUdeviceptr dy, CUdeviceptr y, int rows, int cols) {
         positive("softmaxBackward", "rows", rows); positive("softmaxBackward", "cols", cols);
         if (rows == 0 || cols == 0) return;
-        k("softmax", "softmax_backward_f32").launch((rows + 7) / 8, 1, 1, BLOCK, 0, dx, dy, y, rows, cols);
+        launch("softmax", "softmax_backward_f32", (rows + 7) / 8, 1, 1, BLOCK, 0, dx, dy, y, rows, cols);
     }
 
     // ---------------------------------------------------------------------------------------------- layer norm
@@ -249,7 +289,7 @@ public final class CudaKernels {
         positive("layerNormForward", "rows", rows);
         if (C <= 0) throw new IllegalArgumentException("layerNormForward: C = " + C + " must be >= 1");
         if (rows == 0) return;
-        k("layernorm", "layernorm_forward_f32").launch((rows + 7) / 8, 1, 1, BLOCK, 0, out, mean, rstd, x, w, b, rows, C, eps);
+        launch("layernorm", "layernorm_forward_f32", (rows + 7) / 8, 1, 1, BLOCK, 0, out, mean, rstd, x, w, b, rows, C, eps);
     }
 
     /** Adds dx (rows, C), dw (C), db (C), each may be null. layernorm.cu layernorm_backward_f32. */
@@ -259,9 +299,9 @@ public final class CudaKernels {
         positive("layerNormBackward", "rows", rows);
         if (C <= 0) throw new IllegalArgumentException("layerNormBackward: C = " + C + " must be >= 1");
         if (rows == 0) return;
-        int grid = Math.min((rows + 7) / 8, 2 * Cuda.smCount());
+        int grid = Math.min((rows + 7) / 8, 2 * smCount());
         int smem = (dw != null || db != null) ? 2 * C * 4 : 0;
-        k("layernorm", "layernorm_backward_f32").launch(grid, 1, 1, BLOCK, smem, dx, dw, db, dout, x, w, mean, rstd, rows, C);
+        launch("layernorm", "layernorm_backward_f32", grid, 1, 1, BLOCK, smem, dx, dw, db, dout, x, w, mean, rstd, rows, C);
     }
 
     // ---------------------------------------------------------------------------------------------------- gelu
@@ -270,14 +310,14 @@ public final class CudaKernels {
     public static void geluForward(CUdeviceptr out, CUdeviceptr x, long n) {
         positive("geluForward", "n", n);
         if (n == 0) return;
-        k("gelu", "gelu_forward_f32").launch(Cuda.gridFor(n, BLOCK), 1, 1, BLOCK, 0, out, x, n);
+        launch("gelu", "gelu_forward_f32", gridFor(n, BLOCK), 1, 1, BLOCK, 0, out, x, n);
     }
 
     /** dx (n) += dout * gelu'(x). gelu.cu gelu_backward_f32. */
     public static void geluBackward(CUdeviceptr dx, CUdeviceptr dout, CUdeviceptr x, long n) {
         positive("geluBackward", "n", n);
         if (n == 0) return;
-        k("gelu", "gelu_backward_f32").launch(Cuda.gridFor(n, BLOCK), 1, 1, BLOCK, 0, dx, dout, x, n);
+        launch("gelu", "gelu_backward_f32", gridFor(n, BLOCK), 1, 1, BLOCK, 0, dx, dout, x, n);
     }
 
     // ----------------------------------------------------------------------------------------------- attention
@@ -317,7 +357,7 @@ public final class CudaKernels {
         checkHeadWidth("attentionForward", hd);
         positive("attentionForward", "BH", BH); positive("attentionForward", "T", T);
         if (BH == 0 || T == 0) return;
-        k("attention", "attention_forward_hd" + hd).launch(attentionGrid("attentionForward", BH, T), 1, 1,
+        launch("attention", "attention_forward_hd" + hd, attentionGrid("attentionForward", BH, T), 1, 1,
                 ATT_THREADS, attentionSmem("forward", hd), out, lse, q, k, v, T, scale);
     }
 
@@ -331,15 +371,25 @@ public final class CudaKernels {
         checkHeadWidth("attentionBackward", hd);
         positive("attentionBackward", "BH", BH); positive("attentionBackward", "T", T);
         if (BH == 0 || T == 0) return;
+        try (DeviceBuffer D = DeviceBuffer.allocate(Math.multiplyExact(BH, T))) {
+            attentionBackward(dq, dk, dv, dout, q, k, v, out, lse, D.ptr(), BH, T, hd, scale);
+        }
+    }
+
+    /** {@link #attentionBackward} with the scratch buffer D (BH x T floats) given: its contents are overwritten. */
+    public static void attentionBackward(CUdeviceptr dq, CUdeviceptr dk, CUdeviceptr dv, CUdeviceptr dout,
+                                         CUdeviceptr q, CUdeviceptr k, CUdeviceptr v, CUdeviceptr out,
+                                         CUdeviceptr lse, CUdeviceptr D, int BH, int T, int hd, float scale) {
+        checkHeadWidth("attentionBackward", hd);
+        positive("attentionBackward", "BH", BH); positive("attentionBackward", "T", T);
+        if (BH == 0 || T == 0) return;
         int rows = Math.multiplyExact(BH, T);
         int grid = attentionGrid("attentionBackward", BH, T);
-        try (DeviceBuffer D = DeviceBuffer.allocate(rows)) {
-            k("attention", "attention_backward_dot_f32").launch((rows + 7) / 8, 1, 1, BLOCK, 0, D.ptr(), dout, out, rows, hd);
-            k("attention", "attention_backward_dq_hd" + hd).launch(grid, 1, 1, ATT_THREADS, attentionSmem("dq", hd),
-                    dq, dout, q, k, v, lse, D.ptr(), T, scale);
-            k("attention", "attention_backward_dkv_hd" + hd).launch(grid, 1, 1, ATT_THREADS, attentionSmem("dkv", hd),
-                    dk, dv, dout, q, k, v, lse, D.ptr(), T, scale);
-        }
+        launch("attention", "attention_backward_dot_f32", (rows + 7) / 8, 1, 1, BLOCK, 0, D, dout, out, rows, hd);
+        launch("attention", "attention_backward_dq_hd" + hd, grid, 1, 1, ATT_THREADS, attentionSmem("dq", hd),
+                dq, dout, q, k, v, lse, D, T, scale);
+        launch("attention", "attention_backward_dkv_hd" + hd, grid, 1, 1, ATT_THREADS, attentionSmem("dkv", hd),
+                dk, dv, dout, q, k, v, lse, D, T, scale);
     }
 
     // -------------------------------------------------------------------------------------------------- adamw
@@ -358,7 +408,7 @@ public final class CudaKernels {
         float stepSize = lr / bc1;
         float bc2Sqrt = (float) Math.sqrt(bc2);
         float decay = 1 - lr * wd;
-        k("adamw", "adamw_step_f32").launch(Cuda.gridFor(n, BLOCK), 1, 1, BLOCK, 0, p, g, m, v, n,
+        launch("adamw", "adamw_step_f32", gridFor(n, BLOCK), 1, 1, BLOCK, 0, p, g, m, v, n,
                 beta1, beta2, eps, stepSize, bc2Sqrt, decay);
     }
 
@@ -375,7 +425,7 @@ public final class CudaKernels {
         gatherArgs("gather", outer, S, J, inner, idxInner);
         long n = (long) outer * J * inner;
         if (n == 0) return;
-        k("gather", "gather_f32").launch(Cuda.gridFor(n, BLOCK), 1, 1, BLOCK, 0, out, x, idx,
+        launch("gather", "gather_f32", gridFor(n, BLOCK), 1, 1, BLOCK, 0, out, x, idx,
                 outer, S, J, inner, idxInner);
     }
 
@@ -384,7 +434,7 @@ public final class CudaKernels {
         gatherArgs("scatterAdd", outer, S, J, inner, idxInner);
         long n = (long) outer * J * inner;
         if (n == 0) return;
-        k("gather", "scatter_add_f32").launch(Cuda.gridFor(n, BLOCK), 1, 1, BLOCK, 0, dx, dout, idx,
+        launch("gather", "scatter_add_f32", gridFor(n, BLOCK), 1, 1, BLOCK, 0, dx, dout, idx,
                 outer, S, J, inner, idxInner);
     }
 
@@ -409,13 +459,13 @@ public final class CudaKernels {
         if (precision == Precision.FP32) {
             int gy = (M + 63) / 64;
             if (gy > 65535) throw new IllegalArgumentException("matmul: M too large for the FP32 kernel" + shapes);
-            k("matmul", "matmul_f32_simt").launch((N + 63) / 64, gy, batch, BLOCK, 0, transA, transB, M, N, K, alpha,
+            launch("matmul", "matmul_f32_simt", (N + 63) / 64, gy, batch, BLOCK, 0, transA, transB, M, N, K, alpha,
                     A, lda, strideA, B, ldb, strideB, beta, C, ldc, strideC);
             return;
         }
         int gy = (M + 127) / 128;
         if (gy > 65535) throw new IllegalArgumentException("matmul: M too large" + shapes);
-        k("matmul", matmulKernel(precision, transA, transB)).launch((N + 127) / 128, gy, batch, BLOCK, 0, M, N, K, alpha,
+        launch("matmul", matmulKernel(precision, transA, transB), (N + 127) / 128, gy, batch, BLOCK, 0, M, N, K, alpha,
                 A, lda, strideA, B, ldb, strideB, beta, C, ldc, strideC);
     }
 

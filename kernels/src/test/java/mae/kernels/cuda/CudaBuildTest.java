@@ -33,9 +33,9 @@ import static org.junit.jupiter.api.Assertions.*;
 class CudaBuildTest {
     static final String RES = "/mae/kernels/cuda/";
 
-    /** kernels/src/main/cuda, from the module (surefire) or the repository root; null when not in a checkout. */
+    /** kernels/src/main/cuda, from the module (surefire), the repository root or a sibling module (PIT runs in tests/); null when not in a checkout. */
     static Path sourceDir() {
-        for (String p : new String[]{"src/main/cuda", "kernels/src/main/cuda"}) {
+        for (String p : new String[]{"src/main/cuda", "kernels/src/main/cuda", "../kernels/src/main/cuda"}) {
             Path d = Paths.get(p);
             if (Files.isRegularFile(d.resolve("build.sh"))) return d.toAbsolutePath();
         }
