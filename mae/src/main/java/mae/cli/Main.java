@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** The `mae` command line. Each subcommand prints what it did; errors are one clear line and exit 1. */
 @Command(name = "mae", mixinStandardHelpOptions = true, version = "mae 0.1.0",
         description = "A Masked Autoencoder on a from-scratch Java engine.",
-        subcommands = {PretrainCommand.class, ProbeCommand.class, FinetuneCommand.class, ReconstructCommand.class, ExplainCommand.class, ForwardCommand.class})
+        subcommands = {PretrainCommand.class, ProbeCommand.class, FinetuneCommand.class, StudyCommand.class, ReconstructCommand.class, ExplainCommand.class, ForwardCommand.class})
 public final class Main implements Runnable {
     public static void main(String[] args) {
         System.setProperty("java.awt.headless", "true");

@@ -2,6 +2,7 @@ package mae.eval;
 
 import mae.autograd.F;
 import mae.autograd.Grad;
+import mae.autograd.Trace;
 import mae.autograd.Var;
 import mae.data.Augment;
 import mae.data.Dataset;
@@ -160,6 +161,21 @@ public final class Finetune {
         }
         double acc = head.accuracy(test, aug);
         return new Result(acc, total, (long) total * B, lastLoss, (System.nanoTime() - t0) / 1e9);
+    }
+
+    /**
+     * Multiply-adds of one image through the fine-tuning forward pass (the encoder on every patch, then the head),
+     * counted by a {@link Trace}; the backward pass costs about twice as much.
+     */
+    public static long macsPerImage(VisionTransformer enc, int classes) {
+        Head h = new Head(enc, classes, new Rng(0));
+        Trace t = Trace.start();
+        try (Grad.Scope g = Grad.off()) {
+            h.logits(Tensor.zeros(1, enc.inChans, enc.imgSize, enc.imgSize), 0, null);
+        } finally {
+            t.stop();
+        }
+        return t.macs();
     }
 
     /** Warmup (linear from 0) then a half cosine to 0 at the last step, on the fractional epoch e. */
