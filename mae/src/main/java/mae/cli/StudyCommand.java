@@ -19,10 +19,11 @@ import java.util.concurrent.Callable;
 
 /** bin/mae study: the paper's claims measured, a grid of short pretraining runs with the same budget each. */
 @Command(name = "study", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Measure the MAE paper's claims: a grid of pretraining runs with the same step budget each (mask ratio, decoder depth,",
-                "targets, masking), each scored by fine-tuning, linear probe and kNN on the same held-out images, a from-scratch baseline",
-                "with the same total compute, and the speed of encoding only the visible patches. Writes tables (markdown, JSON), charts",
-                "and OUT/index.html. Runs that exist are reused, a killed run resumes from its checkpoint: run the same command again."})
+        description = {"Measure the MAE paper's claims: a grid of pretraining runs with the same step budget each (mask ratio, decoder depth,"
+                + " targets, masking), each scored by fine-tuning, linear probe and kNN on the same held-out images, a from-scratch baseline"
+                + " with the same total compute, and the speed of encoding only the visible patches.",
+                "Writes tables (markdown, JSON), charts and OUT/index.html. Runs that exist are reused and a killed run resumes from its"
+                        + " checkpoint: to continue a study, run the same command again."})
 public final class StudyCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 

@@ -123,6 +123,14 @@ public final class Finetune {
         if (train.n() < s.batch()) throw new IllegalArgumentException("fine-tune batch " + s.batch() + " exceeds the " + train.n() + " training images");
         long t0 = System.nanoTime();
         Head head = new Head(enc, classes, new Rng(s.seed()));
+        double lastLoss = train(head, train, aug, s, log);     // its buffers are released before the evaluation
+        double acc = head.accuracy(test, aug);
+        return new Result(acc, s.steps(train.n()), (long) s.steps(train.n()) * s.batch(), lastLoss, (System.nanoTime() - t0) / 1e9);
+    }
+
+    /** The training loop; returns the last step's loss. */
+    private static double train(Head head, Dataset train, Augment aug, Settings s, PrintStream log) {
+        VisionTransformer enc = head.enc;
         Rng rng = new Rng(s.seed() * 31 + 1), drop = new Rng(s.seed() * 31 + 2);
         Augment crops = new Augment(train.h(), train.w(), s.minScale(), 1.0, 3.0 / 4.0, 4.0 / 3.0, s.flip() ? 0.5 : 0.0, aug.normalization());
         LinkedHashMap<String, Var> all = new LinkedHashMap<>(enc.params.trainable());
@@ -159,8 +167,7 @@ public final class Finetune {
             if (log != null && ((step + 1) % Math.max(1, total / 5) == 0 || step + 1 == total))
                 log.printf(Locale.ROOT, "  finetune step %d/%d loss %.4f (running mean %.4f)%n", step + 1, total, lastLoss, avg);
         }
-        double acc = head.accuracy(test, aug);
-        return new Result(acc, total, (long) total * B, lastLoss, (System.nanoTime() - t0) / 1e9);
+        return lastLoss;
     }
 
     /**
@@ -215,7 +222,7 @@ public final class Finetune {
         }
 
         double accuracy(Dataset test, Augment aug) {
-            int correct = 0, B = 256;
+            int correct = 0, B = 128;
             Workspace ws = new Workspace();
             float[] x = new float[B * test.imageSize()];
             try (Grad.Scope g = Grad.off()) {

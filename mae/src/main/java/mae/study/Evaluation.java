@@ -47,8 +47,8 @@ final class Evaluation {
 
     static Frozen frozen(VisionTransformer enc, Data d, Augment aug, StudyOptions o, long seed) {
         long t0 = System.nanoTime();
-        Dataset train = d.first(Math.max(o.probeTrainLimit(), o.knnBank()) == 0 || o.probeTrainLimit() == 0 || o.knnBank() == 0
-                ? 0 : Math.max(o.probeTrainLimit(), o.knnBank()));
+        int need = o.probeTrainLimit() == 0 || o.knnBank() == 0 ? 0 : Math.max(o.probeTrainLimit(), o.knnBank()); // 0 = all
+        Dataset train = d.first(need);
         float[][] ft = features(enc, train, aug), fe = features(enc, d.eval(), aug);
         int D = enc.dim;
         int nProbe = o.probeTrainLimit() > 0 ? Math.min(o.probeTrainLimit(), train.n()) : train.n();

@@ -153,7 +153,8 @@ public final class Study {
         if (Files.isRegularFile(dir.resolve("run.json"))) {
             RunOptions have = RunOptions.read(dir);
             if (!have.equals(want))
-                throw new IllegalArgumentException(dir + " holds a run with other options than this study's (" + have + "); remove it or choose another --out");
+                throw new IllegalArgumentException(dir + " holds a run with other options than this study's (" + differences(have, want)
+                        + "); remove it or choose another --out");
             if (Files.isRegularFile(dir.resolve("result.json")) && new Checkpoints(dir).latest() != null) {
                 log.printf(Locale.ROOT, "%s: pretrained before, reused (%s)%n", what, dir);
                 return;
@@ -168,6 +169,20 @@ public final class Study {
         log.printf(Locale.ROOT, "%s: %s (%d steps) in %s%n", what, resume ? "resuming pretraining" : "pretraining", o.budget(), dir);
         Pretrainer.Result r = new Pretrainer(want, dir, home, log, false).run(resume);
         log.printf(Locale.ROOT, "%s: pretrained, final loss %.4f, %.0f s%n", what, r.finalLoss(), r.seconds());
+    }
+
+    /** The record components in which two run options differ, e.g. "max_steps 6, not 7". */
+    static String differences(RunOptions have, RunOptions want) {
+        List<String> d = new ArrayList<>();
+        try {
+            for (java.lang.reflect.RecordComponent c : RunOptions.class.getRecordComponents()) {
+                Object a = c.getAccessor().invoke(have), b = c.getAccessor().invoke(want);
+                if (!java.util.Objects.equals(a, b)) d.add(c.getName() + " " + a + ", not " + b);
+            }
+        } catch (ReflectiveOperationException e) {
+            return have.toString();
+        }
+        return String.join("; ", d);
     }
 
     /** Removes a run folder the study made (one holding run.json) that has no checkpoint yet. */
