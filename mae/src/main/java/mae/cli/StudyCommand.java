@@ -29,6 +29,8 @@ public final class StudyCommand implements Callable<Integer> {
 
     @Option(names = "--out", description = "study folder (default: runs/study); its runs are under OUT/runs")
     Path out;
+    @Option(names = "--publish", description = "also copy the results (page, tables, charts, pictures; not the run folders) into this folder, e.g. docs/study")
+    Path publish;
     @Option(names = "--config", defaultValue = "fmnist", description = "model config of every run (default: ${DEFAULT-VALUE})")
     String config;
     @Option(names = "--data", description = "dataset folder; default: /usr/share/datasets/fashion-mnist if present, else the embedded copy")
@@ -84,7 +86,7 @@ public final class StudyCommand implements Callable<Integer> {
         Path home = Main.home();
         StudyOptions o = new StudyOptions(config, data, out != null ? out : home.resolve("runs/study"), budget, batch, blr, seeds,
                 maskRatios, decoderDepths, np, maskings, cs, ft, ftTrainLimit, probeEpochs, probeTrainLimit, knnBank, evalLimit, speedSteps);
-        new Study(o, home, System.out, spec.commandLine().getParseResult().originalArgs()).run();
+        new Study(o, home, System.out, spec.commandLine().getParseResult().originalArgs()).run(publish);
         return 0;
     }
 }

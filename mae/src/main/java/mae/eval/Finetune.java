@@ -87,8 +87,9 @@ public final class Finetune {
 
         /** One line for logs and result files. */
         public String describe() {
-            return String.format(Locale.ROOT, "%s epochs of batch %d, blr %s (lr %.3g), layer decay %s, warmup %s epochs, label smoothing %s, crop scale %s-1%s, drop path %s, mixup %s, weight decay %s",
-                    num(epochs), batch, num(blr), lr(), num(layerDecay), num(warmupEpochs), num(smoothing), num(minScale), flip ? " + flip" : "", num(dropPath), mixup > 0 ? num(mixup) : "off", num(weightDecay));
+            String aug = (minScale < 1 ? "crops of scale " + num(minScale) + "-1" : "no crops") + (flip ? " + flips" : ", no flips");
+            return String.format(Locale.ROOT, "%s epochs of batch %d, blr %s (lr %.3g), layer decay %s, warmup %s epochs, label smoothing %s, %s, drop path %s, mixup %s, weight decay %s",
+                    num(epochs), batch, num(blr), lr(), num(layerDecay), num(warmupEpochs), num(smoothing), aug, num(dropPath), mixup > 0 ? num(mixup) : "off", num(weightDecay));
         }
 
         /** The settings as a JSON object's entries. */

@@ -61,7 +61,10 @@ public final class Study {
     }
 
     /** Runs (or reuses) everything, writes the report; returns OUT/index.html. */
-    public Path run() throws IOException {
+    public Path run() throws IOException { return run(null); }
+
+    /** {@link #run()}, then copies the results (not the run folders) into publish when it is not null. */
+    public Path run(Path publish) throws IOException {
         if (Files.isRegularFile(o.out())) throw new IllegalArgumentException("--out " + o.out() + " is a file, not a directory");
         Files.createDirectories(o.out().resolve("runs"));
         Evaluation.Data data = Evaluation.load(o, home);
@@ -80,6 +83,7 @@ public final class Study {
         Path index = StudyReport.write(new Results(o, data, runs, scratch, speed, command));
         log.println("tables: " + o.out().resolve("study.md") + " (and tables/*.md, *.json)");
         log.println("page:   " + index);
+        if (publish != null) log.println("copied: " + StudyReport.publish(o.out(), publish) + " (with the tables, charts and pictures)");
         return index;
     }
 

@@ -509,6 +509,26 @@ final class StudyReport {
         return m;
     }
 
+    /**
+     * Copies what a study's results are (the page, study.md/json, tables, charts, reconstructions; not the run folders
+     * with their checkpoints) into dir, e.g. a folder of the repository to commit; returns dir/index.html.
+     */
+    static Path publish(Path out, Path dir) throws IOException {
+        Files.createDirectories(dir.resolve("tables"));
+        Files.createDirectories(dir.resolve("pictures"));
+        try (java.util.stream.Stream<Path> s = Files.walk(out)) {
+            for (Path p : (Iterable<Path>) s::iterator) {
+                Path rel = out.relativize(p);
+                String first = rel.getNameCount() > 0 ? rel.getName(0).toString() : "";
+                boolean top = rel.getNameCount() == 1 && (p.toString().endsWith(".png") || p.toString().endsWith(".html") || p.toString().endsWith(".md")
+                        || p.toString().endsWith(".json"));
+                if (Files.isRegularFile(p) && (top || (rel.getNameCount() == 2 && (first.equals("tables") || first.equals("pictures")))))
+                    Files.copy(p, dir.resolve(rel.toString()), StandardCopyOption.REPLACE_EXISTING);
+            }
+        }
+        return dir.resolve("index.html");
+    }
+
     // accessors for the page
     Study.Results results() { return r; }
     List<Table> tables() { return tables; }

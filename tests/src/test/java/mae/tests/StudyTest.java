@@ -65,16 +65,21 @@ class StudyTest {
         assertTrue(StudyFixture.first().out().contains("page:   " + out.resolve("index.html")), StudyFixture.first().out());
     }
 
-    @Test void running_the_same_study_again_reuses_every_run_and_gives_the_same_tables() throws Exception {
-        Path out = StudyFixture.out();
+    @Test void running_the_same_study_again_reuses_every_run_and_gives_the_same_tables(@TempDir Path tmp) throws Exception {
+        Path out = StudyFixture.out(), pub = tmp.resolve("docs/study");
         String before = Files.readString(out.resolve("tables/mask-ratio.json"));
-        ExplainFixture.Result r = ExplainFixture.run(StudyFixture.home(), StudyFixture.args(out).toArray(new String[0]));
+        ExplainFixture.Result r = ExplainFixture.run(StudyFixture.home(), StudyFixture.args(out, "--publish", pub.toString()).toArray(new String[0]));
         assertEquals(0, r.rc(), r.err());
         for (String run : RUNS) assertTrue(r.out().contains(run) && r.out().contains("evaluated before, reused"), r.out());
         assertTrue(r.out().contains("from scratch, seed 0: trained before, reused"), r.out());
         assertTrue(r.out().contains("speed: measured before, reused"), r.out());
         assertFalse(r.out().contains("pretraining ("), "no run pretrained again: " + r.out());
         assertEquals(before, Files.readString(out.resolve("tables/mask-ratio.json")));
+        // --publish: the results without the run folders (checkpoints), ready to commit.
+        for (String f : List.of("index.html", "study.md", "study.json", "mask-ratio.png", "speed.png", "tables/masking.md", "tables/speed.json",
+                "pictures/" + RUNS.get(0) + ".png"))
+            assertTrue(Files.exists(pub.resolve(f)), "published " + f);
+        assertFalse(Files.exists(pub.resolve("runs")), "no run folders published");
     }
 
     @Test void a_killed_study_resumes_runs_from_their_checkpoints_and_restarts_ones_without(@TempDir Path tmp) throws Exception {
@@ -112,7 +117,7 @@ class StudyTest {
         copyTree(StudyFixture.out(), out);
         r = ExplainFixture.run(StudyFixture.home(), StudyFixture.args(out, "--budget", "7").toArray(new String[0]));
         assertEquals(1, r.rc());
-        assertTrue(r.err().contains("holds a run with other options"), r.err());
+        assertTrue(r.err().contains("holds a run with other options than this study's (maxSteps 6, not 7)"), r.err());
         assertEquals(1, r.err().strip().lines().count(), r.err());
     }
 
