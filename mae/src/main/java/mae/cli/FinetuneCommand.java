@@ -25,36 +25,53 @@ public final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--config", description = "for weights without config metadata: a config name, or a JSON file of config keys (e.g. a Hugging Face config.json)") String config;
     @Range(min = 0, max = Integer.MAX_VALUE, note = "0 = all")
     @Option(names = "--train-limit", defaultValue = "10000", description = "training images used (0 = all; default: ${DEFAULT-VALUE})") int trainLimit;
-    @Range(min = 1, max = 100_000)
-    @Option(names = "--epochs", defaultValue = "2", description = "default: ${DEFAULT-VALUE}") int epochs;
+    @Range(min = 0, minOpen = true, max = 100_000)
+    @Option(names = "--epochs", defaultValue = "" + Finetune.RECIPE_EPOCHS, description = "epochs, may be fractional (default: ${DEFAULT-VALUE})") double epochs;
     @Range(min = 1, max = 65_536)
-    @Option(names = "--batch", defaultValue = "128", description = "default: ${DEFAULT-VALUE}") int batch;
+    @Option(names = "--batch", defaultValue = "" + Finetune.RECIPE_BATCH, description = "default: ${DEFAULT-VALUE}") int batch;
     @Range(min = 0, minOpen = true, max = Double.MAX_VALUE)
-    @Option(names = "--blr", defaultValue = "1e-3", description = "base lr, lr = blr x batch / 256 (default: ${DEFAULT-VALUE})") double blr;
+    @Option(names = "--blr", defaultValue = "" + Finetune.RECIPE_BLR, description = "base lr, lr = blr x batch / 256 (default: ${DEFAULT-VALUE})") double blr;
     @Range(min = 0, minOpen = true, max = 1)
-    @Option(names = "--layer-decay", defaultValue = "0.75", description = "layer-wise lr decay (default: ${DEFAULT-VALUE})") double layerDecay;
+    @Option(names = "--layer-decay", defaultValue = "" + Finetune.RECIPE_LAYER_DECAY, description = "layer-wise lr decay of the pretrained encoder (default: ${DEFAULT-VALUE}; the random-init baseline gets 1, none)") double layerDecay;
+    @Range(min = 0, max = 100_000)
+    @Option(names = "--warmup-epochs", defaultValue = "" + Finetune.RECIPE_WARMUP_EPOCHS, description = "linear warmup (default: ${DEFAULT-VALUE})") double warmupEpochs;
     @Range(min = 0, max = 1, maxOpen = true)
-    @Option(names = "--smoothing", defaultValue = "0.1", description = "label smoothing (default: ${DEFAULT-VALUE})") float smoothing;
+    @Option(names = "--smoothing", defaultValue = "" + Finetune.RECIPE_SMOOTHING, description = "label smoothing (default: ${DEFAULT-VALUE})") float smoothing;
+    @Range(min = 0, minOpen = true, max = 1)
+    @Option(names = "--min-scale", defaultValue = "" + Finetune.RECIPE_MIN_SCALE, description = "RandomResizedCrop's smallest area fraction, 1 = no crop (default: ${DEFAULT-VALUE})") double minScale;
+    @Option(names = "--flip", negatable = true, defaultValue = "true", fallbackValue = "true", description = "random horizontal flips (default: on)") boolean flip;
+    @Range(min = 0, max = 1, maxOpen = true)
+    @Option(names = "--drop-path", defaultValue = "" + Finetune.RECIPE_DROP_PATH, description = "stochastic depth of the last block (default: ${DEFAULT-VALUE})") double dropPath;
+    @Range(min = 0, max = 100)
+    @Option(names = "--mixup", defaultValue = "" + Finetune.RECIPE_MIXUP, description = "mixup Beta(a, a), 0 = off (default: ${DEFAULT-VALUE})") double mixup;
+    @Range(min = 0, max = 10)
+    @Option(names = "--weight-decay", defaultValue = "" + Finetune.RECIPE_WEIGHT_DECAY, description = "default: ${DEFAULT-VALUE}") double weightDecay;
+    @Option(names = "--baseline", negatable = true, defaultValue = "true", fallbackValue = "true", description = "also fine-tune a random-init encoder the same way (default: on)") boolean baseline;
     @Range(min = Long.MIN_VALUE, max = Long.MAX_VALUE)
     @Option(names = "--seed", defaultValue = "0") long seed;
 
     @Override public Integer call() throws Exception {
         EvalSetup s = new EvalSetup(checkpoint, data, config, trainLimit);
         if (s.train.n() < batch) throw new IllegalArgumentException("--batch " + batch + " exceeds the " + s.train.n() + " training images");
-        System.out.printf("finetune: %s (%s); train %d, test %d images, %d epochs%n", s.weights, s.loaded.config().name(), s.train.n(), s.test.n(), epochs);
-        Finetune.Settings st = new Finetune.Settings(epochs, batch, blr, layerDecay, smoothing, Math.min(1, epochs / 5.0), seed);
+        Finetune.Settings st = new Finetune.Settings(epochs, batch, blr, layerDecay, smoothing, warmupEpochs, seed, minScale, flip, dropPath, mixup, weightDecay);
+        System.out.printf(Locale.ROOT, "finetune: %s (%s); train %d, test %d images; %s%n", s.weights, s.loaded.config().name(), s.train.n(), s.test.n(), st.describe());
         long t0 = System.nanoTime();
-        System.out.println("random-init encoder:");
-        double random = Finetune.run(Encoders.create(s.loaded.config(), seed + 777), s.train, s.test, s.aug, s.classes, st, System.out);
+        Double random = null;
+        if (baseline) {
+            System.out.println("random-init encoder (layer decay 1):");
+            random = Finetune.run(Encoders.create(s.loaded.config(), seed + 777), s.train, s.test, s.aug, s.classes, st.withLayerDecay(1.0), System.out);
+        }
         System.out.println("pretrained encoder:");
         double acc = Finetune.run(s.loaded.encoder(), s.train, s.test, s.aug, s.classes, st, System.out);
         Map<String, Object> r = new LinkedHashMap<>();
-        r.put("checkpoint", s.weights.toString()); r.put("accuracy", acc); r.put("random_init_accuracy", random);
+        r.put("checkpoint", s.weights.toString()); r.put("accuracy", acc); r.put("random_init_accuracy", random == null ? Json.NULL : random);
         r.put("epochs", epochs); r.put("train_images", s.train.n()); r.put("test_images", s.test.n());
+        r.put("recipe", st.toJson());
         r.put("seconds", Json.number("%.1f", (System.nanoTime() - t0) / 1e9));
         Path out = s.resultDir.resolve("finetune.json");
         JsonFile.write(out, r);
-        System.out.printf(Locale.ROOT, "random-init encoder: %.4f%npretrained encoder:  %.4f   (result: %s)%naccuracy: %.4f%n", random, acc, out, acc);
+        if (random != null) System.out.printf(Locale.ROOT, "random-init encoder: %.4f%n", random);
+        System.out.printf(Locale.ROOT, "pretrained encoder:  %.4f   (result: %s)%naccuracy: %.4f%n", acc, out, acc);
         return 0;
     }
 }

@@ -18,7 +18,7 @@ import java.nio.file.NotDirectoryException;
  */
 @Command(name = "mae", mixinStandardHelpOptions = true, version = "mae 0.1.0",
         description = "A Masked Autoencoder on a from-scratch Java engine.",
-        subcommands = {PretrainCommand.class, ProbeCommand.class, FinetuneCommand.class, ReconstructCommand.class, ExplainCommand.class, ConvertCommand.class, ForwardCommand.class})
+        subcommands = {PretrainCommand.class, ProbeCommand.class, FinetuneCommand.class, StudyCommand.class, ReconstructCommand.class, ExplainCommand.class, ConvertCommand.class, ForwardCommand.class})
 public final class Main implements Runnable {
     /** Longest error line printed; the rest is cut (a file name can be long). */
     static final int MAX_MESSAGE = 2000;

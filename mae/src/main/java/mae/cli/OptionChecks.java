@@ -39,6 +39,10 @@ final class OptionChecks {
         Object v = o.getValue();
         if (v == null) return null;                                   // not given, no default: the command's own meaning
         Range r = f.getAnnotation(Range.class);
+        if (r != null && v instanceof Collection<?> c) {                // a list of numbers: each element
+            for (Object e : c) { String p = e instanceof Number n ? range(o.longestName(), n, r) : null; if (p != null) return p; }
+            return null;
+        }
         if (r != null) return v instanceof Number n ? range(o.longestName(), n, r) : null;
         OneOf one = f.getAnnotation(OneOf.class);
         if (one != null) {

@@ -33,6 +33,9 @@ public final class Augment {
         this.norm = norm;
     }
 
+    /** The per-channel normalization applied after the crop. */
+    public Normalization normalization() { return norm; }
+
     /** A crop rectangle of an image: rows [top, top + height), columns [left, left + width). */
     public record Crop(int top, int left, int height, int width) {}
 

@@ -81,7 +81,9 @@ public record MaeConfig(String name, int imgSize, int patchSize, int inChans, in
 
     public static MaeConfig named(String n) {
         MaeConfig c = NAMED.get(n);
-        if (c == null) throw new IllegalArgumentException("unknown config '" + n + "' (known: " + String.join(", ", NAMED.keySet()) + ")");
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(.+)-dec(\\d{1,2})").matcher(n);
+        if (c == null && m.matches() && NAMED.containsKey(m.group(1))) return NAMED.get(m.group(1)).withDecoderDepth(Integer.parseInt(m.group(2)));
+        if (c == null) throw new IllegalArgumentException("unknown config '" + n + "' (known: " + String.join(", ", NAMED.keySet()) + "; NAME-decN for another decoder depth)");
         return c;
     }
 
@@ -180,6 +182,13 @@ public record MaeConfig(String name, int imgSize, int patchSize, int inChans, in
 
     /** Tokens kept at a mask ratio: int(L * (1 - ratio)) in double, as the reference computes it. */
     public int lenKeep(double maskRatio) { return (int) (numPatches() * (1 - maskRatio)); }
+
+    /** This config with another decoder depth, named BASE-decN ({@link #named} reads such a name back). */
+    public MaeConfig withDecoderDepth(int d) {
+        String base = name.replaceFirst("-dec\\d+$", "");
+        return new MaeConfig(NAMED.containsKey(base) && NAMED.get(base).decoderDepth == d ? base : base + "-dec" + d, imgSize, patchSize, inChans,
+                embedDim, depth, numHeads, decoderEmbedDim, d, decoderNumHeads, mlpRatio, normPixLoss);
+    }
 
     public MaeConfig withNormPix(boolean on) {
         return new MaeConfig(name, imgSize, patchSize, inChans, embedDim, depth, numHeads, decoderEmbedDim, decoderDepth, decoderNumHeads, mlpRatio, on);

@@ -68,9 +68,10 @@ class CommandLineChecksTest {
                 boolean range = f.isAnnotationPresent(Range.class), oneOf = f.isAnnotationPresent(OneOf.class);
                 String where = c.getCommandSpec().qualifiedName() + " " + o.longestName();
                 if (NUMERIC.contains(t)) { if (!range) unchecked.add(where + " (a number without @Range)"); else checked++; }
+                else if (Collection.class.isAssignableFrom(t) && range) checked++;       // a list of numbers, each in range
                 else if (t == String.class || Collection.class.isAssignableFrom(t)) { if (!oneOf) unchecked.add(where + " (text without @OneOf)"); else checked++; }
                 else if (t != boolean.class && t != Boolean.class && t != Path.class) unchecked.add(where + " (type " + t.getSimpleName() + " has no check)");
-                assertFalse(range && !NUMERIC.contains(t), where + ": @Range on a " + t);
+                assertFalse(range && !NUMERIC.contains(t) && !Collection.class.isAssignableFrom(t), where + ": @Range on a " + t);
             }
         }
         assertEquals(List.of(), unchecked);
@@ -127,7 +128,7 @@ class CommandLineChecksTest {
         // The checkpoint does not exist: the flag's message proves the check came first.
         refused("--k must be an integer from 1 to 100000, got 0", "probe", "--method", "knn", "--k", "0", "--checkpoint", "/nonexistent");
         refused("--batch must be an integer from 1 to 65536, got 0", "probe", "--batch", "0", "--checkpoint", "/nonexistent");
-        refused("--epochs must be an integer from 1 to 100000, got -1", "finetune", "--epochs", "-1", "--checkpoint", "/nonexistent");
+        refused("--epochs must be a number in (0, 100000], got -1.0", "finetune", "--epochs", "-1", "--checkpoint", "/nonexistent");
         refused("--steps must be an integer from 1 to 100000, got 0", "bench", "step", "--steps", "0");
         refused("--batch must be an integer from 1 to 65536, got 0", "bench", "step", "--batch", "0");
         refused("--m must be an integer from 1 to 8192, got 0", "bench", "gemm", "--m", "0");
