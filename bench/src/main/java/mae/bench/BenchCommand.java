@@ -57,7 +57,7 @@ public final class BenchCommand implements Runnable {
                 Gemm.gemm(ta, tb, m, n, k, 1f, a, 0, lda, b, 0, ldb, 0f, c, 0, n);
                 g[i] = flops / (System.nanoTime() - t);
             }
-            System.out.printf(Locale.ROOT, "gemm %dx%dx%d %s, %d runs, threads %d%n", m, n, k, trans, runs, mae.kernels.Parallel.THREADS);
+            System.out.printf(Locale.ROOT, "gemm %dx%dx%d %s, %d runs, threads %d%n", m, n, k, trans, runs, mae.kernels.Parallel.threads());
             System.out.printf(Locale.ROOT, "GFLOP/s: %.2f%n", median(g));
             return 0;
         }
@@ -109,7 +109,7 @@ public final class BenchCommand implements Runnable {
             }
             long bytes = Allocation.bytes() - bytes0, gcs = Allocation.gcCount() - gcs0, gcMillis = Allocation.gcMillis() - gcMillis0;
             System.out.printf(Locale.ROOT, "step %s batch %d mask %.2f: %d steps, threads %d, workspace %s, device %s%n", config, batch, maskRatio, steps,
-                    mae.kernels.Parallel.THREADS, workspace ? "on" : "off", dev == Device.CPU ? "cpu" : "cuda (" + Device.CUDA.describe() + ")");
+                    mae.kernels.Parallel.threads(), workspace ? "on" : "off", dev == Device.CPU ? "cpu" : "cuda (" + Device.CUDA.describe() + ")");
             if (gpu) {
                 CudaAllocator.Stats m = CudaAllocator.shared().stats();
                 System.out.printf(Locale.ROOT, "device memory: peak %.2f GB in use, %.2f GB cached; cuMemAlloc calls during the timed steps: %d%n",
@@ -168,7 +168,7 @@ public final class BenchCommand implements Runnable {
         @Range(min = 1, max = 1000) @Option(names = "--runs", defaultValue = "7") int runs;
 
         @Override public Integer call() {
-            int threads = mae.kernels.Parallel.THREADS;
+            int threads = mae.kernels.Parallel.threads();
             long iters = 20_000_000;
             for (int i = 0; i < 3; i++) Peak.gflops(iters / 4, threads);      // JIT warmup
             double[] one = new double[runs], all = new double[runs];

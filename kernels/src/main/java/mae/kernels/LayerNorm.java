@@ -70,7 +70,7 @@ public final class LayerNorm {
                                 float[] mean, float[] rstd, int rows, int C) {
         if (KernelMode.reference()) { backwardRef(dx, dw, db, dout, x, w, mean, rstd, rows, C); return; }
         // Rows split over threads; each thread sums its own dw, db, added in thread order afterwards.
-        int chunks = Math.min(Parallel.THREADS, Math.max(1, rows / 64));
+        int chunks = Math.min(Parallel.threads(), Math.max(1, rows / 64));
         float[][] pw = new float[chunks][C], pb = new float[chunks][C];
         Parallel.forRange(chunks, 1, (c0, c1) -> {
             for (int c = c0; c < c1; c++) {

@@ -19,7 +19,7 @@ public final class Reduce {
         }
         for (int o = 0; o < outer; o++) {
             int ob = o * inner, base = xOff + o * n * inner;
-            Parallel.forRange(inner, Math.max(64, inner / Parallel.THREADS), (i0, i1) -> {
+            Parallel.forRange(inner, Math.max(64, inner / Parallel.threads()), (i0, i1) -> {
                 java.util.Arrays.fill(out, ob + i0, ob + i1, 0f);
                 for (int j = 0; j < n; j++) Vec.add(x, base + j * inner + i0, out, ob + i0, i1 - i0);
             });
