@@ -42,6 +42,7 @@ public final class Finetune {
         int[] perm = new int[train.n()];
         for (int i = 0; i < perm.length; i++) perm[i] = i;
         float[] buf = new float[B * train.imageSize()];
+        mae.io.Progress progress = mae.io.Progress.start("finetune (" + s.epochs() + " epochs)", total, "steps", log);
         for (int step = 0; step < total; step++) {
             if (step % spe == 0) LinearProbe.shuffle(perm, rng);
             int[] idx = java.util.Arrays.copyOfRange(perm, (step % spe) * B, (step % spe + 1) * B);
@@ -57,9 +58,9 @@ public final class Finetune {
             opt.step((float) l, scale);
             enc.params.zeroGrad();
             head.zeroGrad();
-            if (log != null && ((step + 1) % Math.max(1, total / 5) == 0 || step + 1 == total))
-                log.printf(java.util.Locale.ROOT, "  finetune step %d/%d loss %.4f%n", step + 1, total, loss.value().item());
+            progress.step(step + 1, String.format(java.util.Locale.ROOT, "loss %.4f", loss.value().item()));
         }
+        progress.close();
         return accuracy(enc, fcNorm, fc, test, aug);
     }
 

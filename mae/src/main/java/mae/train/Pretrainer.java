@@ -9,6 +9,7 @@ import mae.data.Normalization;
 import mae.eval.Features;
 import mae.eval.Knn;
 import mae.io.JsonFile;
+import mae.io.Progress;
 import mae.model.MaeConfig;
 import mae.model.MaeModel;
 import mae.model.MaskNoise;
@@ -87,7 +88,7 @@ public final class Pretrainer {
 
     public Result run(boolean resume) throws IOException {
         prepare(resume);
-        Progress bar = new Progress(progressBar, total, start, log);
+        Progress bar = Progress.steps(progressBar, total, start, log);
         long t0 = System.nanoTime();
         double loss = Double.NaN;
         for (long step = start; step < total; step++) {
@@ -100,7 +101,7 @@ public final class Pretrainer {
             double secs = (System.nanoTime() - t0) / 1e9, ips = (step - start + 1) * (double) perStep / secs;
             curve.add(new double[]{step + 1, loss});
             Metrics.append(run.metrics(), step + 1, (double) (step + 1) / stepsPerEpoch, loss, lr, ips);
-            bar.step(step + 1, loss, lr, ips);
+            bar.step(step + 1, String.format(java.util.Locale.ROOT, "loss %.4f lr %.2e %.0f img/s", loss, lr, ips));
 
             boolean epochEnd = (step + 1) % stepsPerEpoch == 0, last = step + 1 == total;
             if (epochEnd || last || (o.checkpointEvery() > 0 && (step + 1) % o.checkpointEvery() == 0))
