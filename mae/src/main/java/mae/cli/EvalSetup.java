@@ -45,6 +45,17 @@ final class EvalSetup {
                 ? parent.getParent().getParent() : parent;
     }
 
+    /**
+     * --input-size (the official --input_size) names the image side the encoder takes: the checkpoint's own. Another
+     * would need the position embeddings interpolated, which probe and finetune do not do.
+     */
+    static void requireInputSize(Integer inputSize, EvalSetup s) {
+        int own = s.loaded.config().imgSize();
+        if (inputSize != null && inputSize != own)
+            throw new IllegalArgumentException("--input-size " + inputSize + ": the checkpoint's encoder takes " + own + " px images (its position embeddings are "
+                    + own + " px's); evaluating at another size is not supported, omit --input-size or give " + own);
+    }
+
     static Path latestRun(Path home) throws IOException {
         Path latest = home.resolve("runs/latest");
         if (!Files.exists(latest))

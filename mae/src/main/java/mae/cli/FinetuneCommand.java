@@ -18,31 +18,37 @@ import java.util.concurrent.Callable;
         description = {"Fine-tune the pretrained encoder end to end (AdamW, layer-wise lr decay, label smoothing).",
                 "Prints the random-init baseline beside it; the last line is 'accuracy: X'."})
 public final class FinetuneCommand implements Callable<Integer> {
-    @Option(names = "--checkpoint", description = "weights file, checkpoint folder or run folder (default: the run in runs/latest)")
+    // Options also answer to the official main_finetune.py names (--batch_size, --finetune, ...), with the same meaning and units.
+    @Option(names = {"--checkpoint", "--finetune"}, description = "weights file, checkpoint folder or run folder (default: the run in runs/latest)")
     Path checkpoint;
-    @Option(names = "--data", description = "dataset folder (default: as pretraining)") Path data;
+    @Option(names = {"--data", "--data_path"}, description = "dataset folder (default: as pretraining)") Path data;
     @OneOf(configs = true)
-    @Option(names = "--config", description = "config name for weights without config metadata") String config;
+    @Option(names = {"--config", "--model"}, converter = Configs.Name.class, description = "config of weights without config metadata: " + Configs.KNOWN + " (default: the checkpoint's own)") String config;
     @Range(min = 0, max = Integer.MAX_VALUE, note = "0 = all")
     @Option(names = "--train-limit", defaultValue = "10000", description = "training images used (0 = all; default: ${DEFAULT-VALUE})") int trainLimit;
     @Range(min = 1, max = 100_000)
-    @Option(names = "--epochs", defaultValue = "2", description = "default: ${DEFAULT-VALUE}") int epochs;
+    @Option(names = "--epochs", defaultValue = "2", description = "epochs of fine-tuning (default: ${DEFAULT-VALUE})") int epochs;
     @Range(min = 1, max = 65_536)
-    @Option(names = "--batch", defaultValue = "128", description = "default: ${DEFAULT-VALUE}") int batch;
+    @Option(names = {"--batch", "--batch_size"}, defaultValue = "128", description = "images per step (default: ${DEFAULT-VALUE})") int batch;
     @Range(min = 0, minOpen = true, max = Double.MAX_VALUE)
     @Option(names = "--blr", defaultValue = "1e-3", description = "base lr, lr = blr x batch / 256 (default: ${DEFAULT-VALUE})") double blr;
+    @Range(min = 0, minOpen = true, max = Double.MAX_VALUE)
+    @Option(names = "--lr", description = "absolute peak lr; overrides --blr (default: from --blr)") Double lr;
+    @Range(min = 1, max = mae.model.MaeConfig.MAX_IMG_SIZE)
+    @Option(names = {"--input-size", "--input_size"}, description = "image side the encoder takes; must be the checkpoint's (default: the checkpoint's)") Integer inputSize;
     @Range(min = 0, minOpen = true, max = 1)
-    @Option(names = "--layer-decay", defaultValue = "0.75", description = "layer-wise lr decay (default: ${DEFAULT-VALUE})") double layerDecay;
+    @Option(names = {"--layer-decay", "--layer_decay"}, defaultValue = "0.75", description = "layer-wise lr decay (default: ${DEFAULT-VALUE})") double layerDecay;
     @Range(min = 0, max = 1, maxOpen = true)
     @Option(names = "--smoothing", defaultValue = "0.1", description = "label smoothing (default: ${DEFAULT-VALUE})") float smoothing;
     @Range(min = Long.MIN_VALUE, max = Long.MAX_VALUE)
-    @Option(names = "--seed", defaultValue = "0") long seed;
+    @Option(names = "--seed", defaultValue = "0", description = "seed of the head, the batch order and the augmentation (default: ${DEFAULT-VALUE})") long seed;
 
     @Override public Integer call() throws Exception {
         EvalSetup s = new EvalSetup(checkpoint, data, config, trainLimit);
         if (s.train.n() < batch) throw new IllegalArgumentException("--batch " + batch + " exceeds the " + s.train.n() + " training images");
         System.out.printf("finetune: %s (%s); train %d, test %d images, %d epochs%n", s.weights, s.loaded.config().name(), s.train.n(), s.test.n(), epochs);
-        Finetune.Settings st = new Finetune.Settings(epochs, batch, blr, layerDecay, smoothing, Math.min(1, epochs / 5.0), seed);
+        EvalSetup.requireInputSize(inputSize, s);
+        Finetune.Settings st = new Finetune.Settings(epochs, batch, lr != null ? lr * 256 / batch : blr, layerDecay, smoothing, Math.min(1, epochs / 5.0), seed);
         long t0 = System.nanoTime();
         System.out.println("random-init encoder:");
         double random = Finetune.run(Encoders.create(s.loaded.config(), seed + 777), s.train, s.test, s.aug, s.classes, st, System.out);

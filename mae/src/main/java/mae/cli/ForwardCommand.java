@@ -29,10 +29,10 @@ public final class ForwardCommand implements Callable<Integer> {
     Path inputs;
     @Option(names = "--out", required = true, description = "safetensors to write (atomically; nothing on error)")
     Path out;
-    @Option(names = "--grads", description = "also write grad.<name> for every trainable parameter")
+    @Option(names = "--grads", description = "also write grad.<name> for every trainable parameter (default: off)")
     boolean grads;
     @OneOf(configs = true)
-    @Option(names = "--config", description = "config name when the weights carry no config metadata (${COMPLETION-CANDIDATES})")
+    @Option(names = "--config", description = "config name when the weights carry no config metadata (default: the weights' own)")
     String config;
 
     @Override public Integer call() throws Exception {

@@ -21,15 +21,16 @@ import java.util.concurrent.Callable;
         description = {"Evaluate a pretrained encoder on frozen features: linear probe (the paper's protocol) or kNN.",
                 "Prints the random-init baseline beside it; the last line is 'accuracy: X'."})
 public final class ProbeCommand implements Callable<Integer> {
-    @Option(names = "--checkpoint", description = "weights file, checkpoint folder or run folder (default: the run in runs/latest)")
+    // Options also answer to the official main_linprobe.py names (--batch_size, --finetune, ...), with the same meaning and units.
+    @Option(names = {"--checkpoint", "--finetune"}, description = "weights file, checkpoint folder or run folder (default: the run in runs/latest)")
     Path checkpoint;
     @OneOf(value = {"linear", "knn"}, what = "method")
     @Option(names = "--method", defaultValue = "linear", description = "linear or knn (default: ${DEFAULT-VALUE})")
     String method;
-    @Option(names = "--data", description = "dataset folder (default: as pretraining)")
+    @Option(names = {"--data", "--data_path"}, description = "dataset folder (default: as pretraining)")
     Path data;
     @OneOf(configs = true)
-    @Option(names = "--config", description = "config name for weights without config metadata")
+    @Option(names = {"--config", "--model"}, converter = Configs.Name.class, description = "config of weights without config metadata: " + Configs.KNOWN + " (default: the checkpoint's own)")
     String config;
     @Range(min = 0, max = Integer.MAX_VALUE, note = "0 = all")
     @Option(names = "--train-limit", defaultValue = "10000", description = "training images used (0 = all; default: ${DEFAULT-VALUE})")
@@ -40,12 +41,27 @@ public final class ProbeCommand implements Callable<Integer> {
     @Range(min = 0, minOpen = true, max = Double.MAX_VALUE)
     @Option(names = "--blr", defaultValue = "1.0", description = "linear probe base lr, lr = blr x batch / 256 (default: ${DEFAULT-VALUE}; plain SGD needs more than the paper's LARS blr 0.1: at 0.1 the head underfits)")
     double blr;
+    @Range(min = 0, minOpen = true, max = Double.MAX_VALUE)
+    @Option(names = "--lr", description = "absolute linear probe lr; overrides --blr (default: from --blr)")
+    Double lr;
+    @Range(min = 0, max = Double.MAX_VALUE)
+    @Option(names = {"--min-lr", "--min_lr"}, defaultValue = "0", description = "lr the cosine decays to (default: ${DEFAULT-VALUE})")
+    double minLr;
+    @Range(min = 0, max = Double.MAX_VALUE)
+    @Option(names = {"--weight-decay", "--weight_decay"}, defaultValue = "0", description = "weight decay of the linear head (default: ${DEFAULT-VALUE}, as the paper's probe)")
+    double weightDecay;
+    @Range(min = 0, max = 100_000)
+    @Option(names = {"--warmup-epochs", "--warmup_epochs"}, description = "linear warmup in epochs (default: a tenth of --epochs, at least 1)")
+    Integer warmupEpochs;
+    @Range(min = 1, max = mae.model.MaeConfig.MAX_IMG_SIZE)
+    @Option(names = {"--input-size", "--input_size"}, description = "image side the encoder takes; must be the checkpoint's (default: the checkpoint's)")
+    Integer inputSize;
     @Range(min = 1, max = 65_536)
-    @Option(names = "--batch", defaultValue = "256") int batch;
+    @Option(names = {"--batch", "--batch_size"}, defaultValue = "256", description = "linear probe batch (default: ${DEFAULT-VALUE})") int batch;
     @Range(min = 1, max = 100_000)
     @Option(names = "--k", defaultValue = "20", description = "kNN neighbours (default: ${DEFAULT-VALUE})") int k;
     @Range(min = Long.MIN_VALUE, max = Long.MAX_VALUE)
-    @Option(names = "--seed", defaultValue = "0") long seed;
+    @Option(names = "--seed", defaultValue = "0", description = "seed of the head's initialization and the batch order (default: ${DEFAULT-VALUE})") long seed;
     @OneOf(value = {"cls", "mean"}, what = "feature")
     @Option(names = "--feature", description = "cls or mean (of the patch tokens); default: cls for linear (the paper's), mean for knn")
     String feature;
@@ -53,6 +69,7 @@ public final class ProbeCommand implements Callable<Integer> {
     @Override public Integer call() throws Exception {
         method = method.toLowerCase(java.util.Locale.ROOT);         // checked by @OneOf before call()
         EvalSetup s = new EvalSetup(checkpoint, data, config, trainLimit);
+        EvalSetup.requireInputSize(inputSize, s);
         if (method.equals("knn") && k > s.train.n())                  // needs the data, still before any work
             throw new IllegalArgumentException("--k " + k + " is more than the " + s.train.n() + " training images (the kNN memory bank)");
         System.out.printf("probe %s: %s (%s); train %d, test %d images%n", method, s.weights, s.loaded.config().name(), s.train.n(), s.test.n());
@@ -74,9 +91,12 @@ public final class ProbeCommand implements Callable<Integer> {
     private double evaluate(EvalSetup s, VisionTransformer enc) {
         int D = enc.dim;
         Features.Kind kind = feature != null ? Features.Kind.parse(feature) : method.equals("knn") ? Features.Kind.MEAN : Features.Kind.CLS;
-        float[] ftrain = Features.of(kind, enc, s.train, s.aug, 256), ftest = Features.of(kind, enc, s.test, s.aug, 256);
+        String which = enc == s.loaded.encoder() ? "pretrained encoder" : "random-init encoder";
+        float[] ftrain = Features.of(kind, enc, s.train, s.aug, 256, "features, " + which + ", training images"),
+                ftest = Features.of(kind, enc, s.test, s.aug, 256, "features, " + which + ", test images");
         if (method.equals("knn")) return Knn.accuracy(ftrain, s.train.labels(), ftest, s.test.labels(), D, k, 0.07, s.classes);
         return LinearProbe.run(ftrain, s.train.labels(), ftest, s.test.labels(), D, s.classes,
-                new LinearProbe.Settings(epochs, Math.min(batch, s.train.n()), blr * batch / 256, Math.max(1, epochs / 10), seed));
+                new LinearProbe.Settings(epochs, Math.min(batch, s.train.n()), lr != null ? lr : blr * batch / 256,
+                        warmupEpochs != null ? warmupEpochs : Math.max(1, epochs / 10), seed, weightDecay, minLr));
     }
 }

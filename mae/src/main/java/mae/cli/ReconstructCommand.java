@@ -28,7 +28,7 @@ public final class ReconstructCommand implements Callable<Integer> {
     @OneOf(value = {"random", "block", "grid"}, what = "strategy")
     @Option(names = "--masking", defaultValue = "random", description = "random, block or grid (default: ${DEFAULT-VALUE})") String masking;
     @Range(min = Long.MIN_VALUE, max = Long.MAX_VALUE)
-    @Option(names = "--seed", defaultValue = "0") long seed;
+    @Option(names = "--seed", defaultValue = "0", description = "seed of the masking noise (default: ${DEFAULT-VALUE})") long seed;
     @Option(names = "--out", description = "PNG to write (default: <image name>-reconstruction.png beside the image)") Path out;
 
     @Override public Integer call() throws Exception {

@@ -164,7 +164,7 @@ public final class Pretrainer {
     private void prepare(boolean resume) throws IOException {
         RunOptions recorded = resume ? RunOptions.read(run.dir) : null;
         try {
-            cfg = MaeConfig.named(o.config()).withNormPix(o.normPix());
+            cfg = o.model();
             o.validate(cfg);
         } catch (IllegalArgumentException e) {                 // a resumed run's values come from its run.json
             throw resume && o.changesFrom(recorded).isEmpty() ? new IllegalArgumentException(run.runJson() + ": " + e.getMessage(), e) : e;
@@ -181,13 +181,13 @@ public final class Pretrainer {
         total = o.maxSteps() > 0 ? Math.min((long) o.epochs() * stepsPerEpoch, o.maxSteps()) : (long) o.epochs() * stepsPerEpoch;
         double epochs = (double) total / stepsPerEpoch;
         double warmup = o.warmupEpochs() >= 0 ? o.warmupEpochs() : 0.05 * epochs;
-        sched = new Schedule(Schedule.scaled(o.blr(), perStep), 0, warmup, epochs);
+        sched = new Schedule(o.peakLr(), o.minLr(), warmup, epochs);
         masking = MaskNoise.parse(o.masking());
 
         device = Device.parse(o.device());
         model = new MaeModel(cfg, o.seed()).to(device);      // parameters, gradients and AdamW moments live there
         evalModel = device == Device.CPU ? model : new MaeModel(cfg, o.seed());   // pictures and kNN: on the CPU
-        opt = new AdamW(model.params.trainable(), 0.9f, 0.95f, 1e-8f, 0.05f);
+        opt = new AdamW(model.params.trainable(), 0.9f, 0.95f, 1e-8f, (float) o.weightDecay());
         rng = new Rng(o.seed() * 31 + 7);
         start = 0;
         Path ck = null;
@@ -300,7 +300,9 @@ public final class Pretrainer {
     }
 
     private double knn(MaeModel model, Dataset bank, Dataset eval) {
-        float[] fb = Features.of(Features.Kind.MEAN, model.encoder, bank, aug, 256), fq = Features.of(Features.Kind.MEAN, model.encoder, eval, aug, 256);
+        String which = model == evalModel || model == this.model ? "pretrained encoder" : "random-init encoder";
+        float[] fb = Features.of(Features.Kind.MEAN, model.encoder, bank, aug, 256, "features, " + which + ", kNN bank"),
+                fq = Features.of(Features.Kind.MEAN, model.encoder, eval, aug, 256, "features, " + which + ", held-out images");
         int classes = Math.max(max(bank.labels()), max(eval.labels())) + 1;
         return Knn.accuracy(fb, bank.labels(), fq, eval.labels(), model.cfg.embedDim(), 20, 0.07, classes);
     }
