@@ -208,9 +208,11 @@ public final class PretrainCommand implements Callable<Integer> {
     static final class PrintSummary {
         static void pretrain(Pretrainer.Result r) {
             System.out.printf(Locale.ROOT, "%ndone: %d steps in %.0f s (%.0f images/s), final loss %.4f%n", r.steps(), r.seconds(), r.imagesPerSecond(), r.finalLoss());
-            System.out.println("pictures:   " + r.runDir().resolve("reconstruction.png") + "  (original | masked | reconstruction | + visible)");
-            System.out.println("            " + r.runDir().resolve("loss.png") + ", one grid per epoch in " + r.runDir().resolve("recon"));
-            System.out.println("checkpoint: " + r.checkpoint());
+            // Only what this run wrote: recon/ holds a grid per finished epoch, none when the run ended inside its first.
+            Path recon = r.runDir().resolve("recon"), loss = r.runDir().resolve("loss.png"), grid = r.runDir().resolve("reconstruction.png");
+            if (Files.exists(grid)) System.out.println("pictures:   " + grid + "  (original | masked | reconstruction | + visible)");
+            if (Files.exists(loss)) System.out.println("            " + loss + (Files.isDirectory(recon) ? ", one grid per epoch in " + recon : ""));
+            System.out.println("checkpoint: " + (r.checkpoint() != null ? r.checkpoint() : "none written"));
             System.out.println("metrics:    " + r.runDir().resolve("metrics.jsonl"));
             System.out.printf(Locale.ROOT, "kNN accuracy (k=20, cosine on mean-pooled patch features, %d held-out images): pretrained %.4f vs random-init encoder %.4f%n", r.knnQueries(), r.knnAccuracy(), r.knnRandomInit());
             System.out.println("next:       bin/mae probe --method linear   (reads runs/latest)");

@@ -45,7 +45,9 @@ public final class ReconstructCommand implements Callable<Integer> {
         Tensor noise = MaskNoise.parse(masking).noise(new Rng(seed), 1, model.cfg.grid(), maskRatio);
         Reconstruction.Pictures p = Reconstruction.of(model, Tensor.of(px, 1, C, S, S), noise, maskRatio, norm);
         Path o = out != null ? out : image.toAbsolutePath().resolveSibling(image.getFileName().toString().replaceFirst("\\.[^.]*$", "") + "-reconstruction.png");
-        Reconstruction.write(o, p);
+        String step = weights.getParent() != null && weights.getParent().getFileName() != null
+                && weights.getParent().getFileName().toString().matches("step-\\d+") ? " at " + weights.getParent().getFileName() : "";
+        Reconstruction.write(o, p, Reconstruction.caption(image.getFileName() + ", " + model.cfg.name() + step, maskRatio, masking, p.loss(), model.cfg.normPixLoss()));
         System.out.printf("loss on removed patches: %.4f%nwrote %s%n", p.loss(), o);
         return 0;
     }

@@ -98,7 +98,9 @@ final class Figures {
         String[] titles = new String[heads + 1];
         for (int h = 0; h < heads; h++) titles[h] = "head " + h;
         titles[heads] = "mean";
-        ImageGrid grid = new ImageGrid(overlays.length, heads + 1, 3, S, S, Math.max(1, 112 / S)).border(3).titles(titles);
+        String[] blocks = new String[overlays.length];
+        for (int b = 0; b < blocks.length; b++) blocks[b] = "block " + b;
+        ImageGrid grid = new ImageGrid(overlays.length, heads + 1, 3, S, S, Math.max(1, 112 / S)).border(3).titles(titles).rowLabels(blocks);
         for (int b = 0; b < overlays.length; b++)
             for (int h = 0; h <= heads; h++) grid.set(b, h, overlays[b][h], 0);
         return grid;

@@ -68,7 +68,7 @@ public final class Pretrainer {
     private Rng rng;                        // crops, flips and masks; saved in every checkpoint
     private int perStep, stepsPerEpoch;
     private long start, total;
-    private List<double[]> curve = new ArrayList<>();   // (step, loss) for loss.png
+    private List<double[]> curve = new ArrayList<>();   // (step, loss, lr) for loss.png
     private Tensor showImgs, showNoise;     // the fixed pictures: the first 8 evaluation images under fixed noise
 
     // The input pipeline's buffers.
@@ -99,14 +99,14 @@ public final class Pretrainer {
             model.params.zeroGrad();
 
             double secs = (System.nanoTime() - t0) / 1e9, ips = (step - start + 1) * (double) perStep / secs;
-            curve.add(new double[]{step + 1, loss});
+            curve.add(new double[]{step + 1, loss, lr});
             Metrics.append(run.metrics(), step + 1, (double) (step + 1) / stepsPerEpoch, loss, lr, ips);
             bar.step(step + 1, String.format(java.util.Locale.ROOT, "loss %.4f lr %.2e %.0f img/s", loss, lr, ips));
 
             boolean epochEnd = (step + 1) % stepsPerEpoch == 0, last = step + 1 == total;
             if (epochEnd || last || (o.checkpointEvery() > 0 && (step + 1) % o.checkpointEvery() == 0))
                 checkpoints.save(step + 1, epoch, model, opt, rng, norm);
-            if (epochEnd || last) pictures(epochEnd ? epoch + 1 : -1);
+            if (epochEnd || last) pictures(epochEnd ? epoch + 1 : -1, step + 1);
         }
         bar.close();
         return evaluate(loss, (System.nanoTime() - t0) / 1e9);
@@ -264,16 +264,22 @@ public final class Pretrainer {
     }
 
     /** reconstruction.png (and recon/epoch-NNN.png at an epoch's end) and loss.png. */
-    private void pictures(int epoch) throws IOException {
+    private void pictures(int epoch, long step) throws IOException {
         Reconstruction.Pictures p = Reconstruction.of(cpuModel(), showImgs, showNoise, o.maskRatio(), norm);
+        String caption = Reconstruction.caption(String.format(java.util.Locale.ROOT, "%s after step %,d of %,d (batch %d%s)", cfg.name(), step, total,
+                o.batch(), o.accum() > 1 ? " x accum " + o.accum() : ""), o.maskRatio(), o.masking(), p.loss(), cfg.normPixLoss());
         if (epoch > 0) {
             Files.createDirectories(run.dir.resolve("recon"));
-            Reconstruction.write(run.dir.resolve(String.format("recon/epoch-%03d.png", epoch)), p);
+            Reconstruction.write(run.dir.resolve(String.format("recon/epoch-%03d.png", epoch)), p, caption);
         }
-        Reconstruction.write(run.dir.resolve("reconstruction.png"), p);
-        double[] x = new double[curve.size()], y = new double[curve.size()];
-        for (int i = 0; i < x.length; i++) { x[i] = curve.get(i)[0]; y[i] = curve.get(i)[1]; }
-        LineChart.write(run.dir.resolve("loss.png"), "MAE pretraining loss (" + o.config() + ", mask " + o.maskRatio() + ")", "step", "loss", x, y);
+        Reconstruction.write(run.dir.resolve("reconstruction.png"), p, caption);
+        double[] x = new double[curve.size()], y = new double[curve.size()], lr = new double[curve.size()];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = curve.get(i)[0]; y[i] = curve.get(i)[1];
+            lr[i] = curve.get(i).length > 2 ? curve.get(i)[2] : sched.at((x[i] - 1) / stepsPerEpoch);
+        }
+        LineChart.training(run.dir.resolve("loss.png"), String.format(java.util.Locale.ROOT, "MAE pretraining, %s, mask ratio %s, batch %d", o.config(),
+                o.maskRatio(), o.batch() * o.accum()), x, y, lr);
     }
 
     /** What it learned: kNN on frozen features, beside the same protocol on a random-init encoder; writes result.json. */
