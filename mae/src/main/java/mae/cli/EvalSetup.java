@@ -56,6 +56,24 @@ final class EvalSetup {
                     + own + " px's); evaluating at another size is not supported, omit --input-size or give " + own);
     }
 
+    /**
+     * What the checkpoint was pretrained with, from the run.json and state.json beside it ("fmnist, step 1400:
+     * batch 64 x accum 1, blr 0.0015, mask 0.75 random, norm-pix"), or "not a run of this project".
+     */
+    static String pretraining(Path weights) {
+        try {
+            Path ck = weights.toAbsolutePath().getParent(), run = ck.getParent() != null ? ck.getParent().getParent() : null;
+            if (run == null || !Files.exists(run.resolve("run.json"))) return "not a pretraining run of this project";
+            mae.train.RunOptions o = mae.train.RunOptions.read(run);
+            String step = ck.getFileName().toString().startsWith("step-") ? ", step " + Long.parseLong(ck.getFileName().toString().substring(5)) : "";
+            return String.format(java.util.Locale.ROOT, "%s%s of %s: batch %d x accum %d, lr %.3g, mask %s %s, %s targets; run %s", o.config(), step,
+                    o.maxSteps() > 0 ? o.maxSteps() + " steps" : o.epochs() + " epochs", o.batch(), o.accum(), o.peakLr(), o.maskRatio(), o.masking(),
+                    o.normPix() ? "norm-pix" : "raw pixel", run.getFileName());
+        } catch (IOException | RuntimeException e) {
+            return "unknown (" + e.getMessage() + ")";
+        }
+    }
+
     static Path latestRun(Path home) throws IOException {
         Path latest = home.resolve("runs/latest");
         if (!Files.exists(latest))

@@ -60,6 +60,13 @@ public final class FinetuneCommand implements Callable<Integer> {
         r.put("seconds", Json.number("%.1f", (System.nanoTime() - t0) / 1e9));
         Path out = s.resultDir.resolve("finetune.json");
         JsonFile.write(out, r);
+        Results.Entry e = new Results.Entry("finetune", String.format(Locale.ROOT, "finetune: accuracy %.4f, random-init encoder %.4f", acc, random));
+        e.number("accuracy", "accuracy, pretrained encoder", acc).number("random_init_accuracy", "accuracy, random-init encoder (same recipe)", random);
+        e.wallSeconds = (System.nanoTime() - t0) / 1e9;
+        e.setting("checkpoint", s.weights.toString()).setting("config", s.loaded.config().name()).setting("pretraining", EvalSetup.pretraining(s.weights))
+                .setting("epochs", epochs).setting("batch", batch).setting("blr", st.blr()).setting("layer_decay", layerDecay).setting("smoothing", smoothing)
+                .setting("train_images", s.train.n()).setting("test_images", s.test.n()).setting("data", s.dataDescription).setting("seed", seed);
+        System.out.println("results:             " + Results.write(Main.home(), e));
         System.out.printf(Locale.ROOT, "random-init encoder: %.4f%npretrained encoder:  %.4f   (result: %s)%naccuracy: %.4f%n", random, acc, out, acc);
         return 0;
     }

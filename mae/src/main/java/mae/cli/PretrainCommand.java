@@ -114,11 +114,30 @@ public final class PretrainCommand implements Callable<Integer> {
             dir = out != null ? out : home.resolve("runs").resolve(config + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         }
         boolean live = mae.io.Progress.live();
-        Pretrainer.Result r = new Pretrainer(o, dir, home, System.out, live).run(resuming);
+        long t0 = System.nanoTime();
+        Pretrainer trainer = new Pretrainer(o, dir, home, System.out, live);
+        Pretrainer.Result r = trainer.run(resuming);
         Files.createDirectories(home.resolve("runs"));
         AtomicFiles.writeString(home.resolve("runs/latest"), dir.toAbsolutePath() + "\n");
-        PrintSummary.pretrain(r);
+        PrintSummary.pretrain(r, Results.write(home, results(o, r, trainer.dataDescription(), (System.nanoTime() - t0) / 1e9)));
         return 0;
+    }
+
+    /** The results file: loss, kNN against the random-init encoder, speed, and the run's options. */
+    static Results.Entry results(RunOptions o, Pretrainer.Result r, String data, double seconds) {
+        Results.Entry e = new Results.Entry("pretrain-" + o.config(), String.format(Locale.ROOT, "pretrain %s: %,d steps of batch %d, final loss %.4f, kNN %.4f (random-init encoder %.4f)",
+                o.config(), r.steps(), o.batch() * o.accum(), r.finalLoss(), r.knnAccuracy(), r.knnRandomInit()));
+        e.number("final_loss", "final loss (mean over the removed patches)", r.finalLoss())
+                .number("knn_accuracy", "kNN accuracy, pretrained encoder (k=20, cosine, mean-pooled patch features)", r.knnAccuracy())
+                .number("knn_random_init", "kNN accuracy, random-init encoder (same protocol)", r.knnRandomInit())
+                .number("knn_queries", "held-out images classified", r.knnQueries())
+                .number("train_seconds", "training time, s", Math.round(r.seconds() * 10) / 10.0)
+                .number("images_per_s", "training images/s", Math.round(r.imagesPerSecond() * 10) / 10.0);
+        e.wallSeconds = seconds;
+        e.setting("run", r.runDir().toString()).setting("data", data);
+        o.toJson().forEach(e::setting);
+        e.setting("peak_lr", o.peakLr());
+        return e;
     }
 
     /**
@@ -206,7 +225,7 @@ public final class PretrainCommand implements Callable<Integer> {
 
     /** The end-of-run report. */
     static final class PrintSummary {
-        static void pretrain(Pretrainer.Result r) {
+        static void pretrain(Pretrainer.Result r, Path results) {
             System.out.printf(Locale.ROOT, "%ndone: %d steps in %.0f s (%.0f images/s), final loss %.4f%n", r.steps(), r.seconds(), r.imagesPerSecond(), r.finalLoss());
             // Only what this run wrote: recon/ holds a grid per finished epoch, none when the run ended inside its first.
             Path recon = r.runDir().resolve("recon"), loss = r.runDir().resolve("loss.png"), grid = r.runDir().resolve("reconstruction.png");
@@ -215,6 +234,7 @@ public final class PretrainCommand implements Callable<Integer> {
             System.out.println("checkpoint: " + (r.checkpoint() != null ? r.checkpoint() : "none written"));
             System.out.println("metrics:    " + r.runDir().resolve("metrics.jsonl"));
             System.out.printf(Locale.ROOT, "kNN accuracy (k=20, cosine on mean-pooled patch features, %d held-out images): pretrained %.4f vs random-init encoder %.4f%n", r.knnQueries(), r.knnAccuracy(), r.knnRandomInit());
+            System.out.println("results:    " + results);
             System.out.println("next:       bin/mae probe --method linear   (reads runs/latest)");
         }
     }

@@ -82,6 +82,7 @@ public final class ProbeCommand implements Callable<Integer> {
         r.put("data", s.dataDescription); r.put("seconds", Json.number("%.1f", (System.nanoTime() - t0) / 1e9));
         Path out = s.resultDir.resolve("probe-" + method + ".json");
         JsonFile.write(out, r);
+        System.out.println("results:             " + Results.write(Main.home(), results(s, acc, random, (System.nanoTime() - t0) / 1e9)));
         System.out.printf(Locale.ROOT, "random-init encoder: %.4f%n", random);
         System.out.printf(Locale.ROOT, "pretrained encoder:  %.4f   (result: %s)%n", acc, out);
         System.out.printf(Locale.ROOT, "accuracy: %.4f%n", acc);
@@ -98,5 +99,18 @@ public final class ProbeCommand implements Callable<Integer> {
         return LinearProbe.run(ftrain, s.train.labels(), ftest, s.test.labels(), D, s.classes,
                 new LinearProbe.Settings(epochs, Math.min(batch, s.train.n()), lr != null ? lr : blr * batch / 256,
                         warmupEpochs != null ? warmupEpochs : Math.max(1, epochs / 10), seed, weightDecay, minLr));
+    }
+
+    /** The results file's content: both accuracies, the protocol, and what the checkpoint was pretrained with. */
+    private Results.Entry results(EvalSetup s, double acc, double random, double seconds) {
+        Results.Entry e = new Results.Entry("probe-" + method, String.format(Locale.ROOT, "probe %s: accuracy %.4f, random-init encoder %.4f", method, acc, random));
+        e.number("accuracy", "accuracy, pretrained encoder", acc).number("random_init_accuracy", "accuracy, random-init encoder (same protocol)", random);
+        e.wallSeconds = seconds;
+        e.setting("checkpoint", s.weights.toString()).setting("config", s.loaded.config().name()).setting("pretraining", EvalSetup.pretraining(s.weights))
+                .setting("method", method).setting("feature", feature != null ? feature : method.equals("knn") ? "mean" : "cls");
+        if (method.equals("knn")) e.setting("k", k).setting("temperature", 0.07);
+        else e.setting("epochs", epochs).setting("batch", Math.min(batch, s.train.n())).setting("lr", lr != null ? lr : blr * batch / 256)
+                .setting("warmup_epochs", warmupEpochs != null ? warmupEpochs : Math.max(1, epochs / 10)).setting("weight_decay", weightDecay).setting("min_lr", minLr);
+        return e.setting("train_images", s.train.n()).setting("test_images", s.test.n()).setting("data", s.dataDescription).setting("seed", seed);
     }
 }

@@ -86,6 +86,9 @@ public final class Pretrainer {
         this.progressBar = progressBar;
     }
 
+    /** The data the run trained on, as its header line names it (after {@link #run}). */
+    public String dataDescription() { return split == null ? "(not loaded)" : split.description(); }
+
     public Result run(boolean resume) throws IOException {
         prepare(resume);
         Progress bar = Progress.steps(progressBar, total, start, log);
