@@ -131,11 +131,15 @@ public final class PretrainCommand implements Callable<Integer> {
                 .number("knn_accuracy", "kNN accuracy, pretrained encoder (k=20, cosine, mean-pooled patch features)", r.knnAccuracy())
                 .number("knn_random_init", "kNN accuracy, random-init encoder (same protocol)", r.knnRandomInit())
                 .number("knn_queries", "held-out images classified", r.knnQueries())
-                .number("train_seconds", "training time, s", Math.round(r.seconds() * 10) / 10.0)
-                .number("images_per_s", "training images/s", Math.round(r.imagesPerSecond() * 10) / 10.0);
+                .number("train_seconds", "training time, s", r.seconds(), "%.1f")
+                .number("images_per_s", "training images/s", r.imagesPerSecond(), "%.1f");
         e.wallSeconds = seconds;
-        e.setting("run", r.runDir().toString()).setting("data", data);
+        e.setting("run", r.runDir().toAbsolutePath().toString());
         o.toJson().forEach(e::setting);
+        e.setting("data", data);                                   // what was loaded, not only the --data given
+        if (o.epochs() == RunOptions.ALL_EPOCHS) e.setting("epochs", "as --max-steps allows");
+        if (o.maxSteps() == RunOptions.NO_STEP_LIMIT) e.setting("max_steps", "as --epochs gives");
+        if (o.warmupEpochs() < 0) e.setting("warmup_epochs", "5% of the run");
         e.setting("peak_lr", o.peakLr());
         return e;
     }

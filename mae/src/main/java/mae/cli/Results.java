@@ -35,13 +35,23 @@ final class Results {
 
         Entry(String what, String title) { this.what = what; this.title = title; }
 
-        Entry number(String key, String label, Object value) {
-            numbers.put(key, value);
-            rows.add(new String[]{label, value instanceof Double d ? String.format(Locale.ROOT, "%.4f", d) : String.valueOf(value)});
+        /** A number shown with four decimals (accuracies, losses); integers as they are. */
+        Entry number(String key, String label, Object value) { return number(key, label, value, "%.4f"); }
+
+        /** A number shown in the table with {@code format} (e.g. "%.1f"), stored as shown. */
+        Entry number(String key, String label, Object value, String format) {
+            boolean real = value instanceof Double || value instanceof Float;
+            numbers.put(key, real ? mae.tensor.io.Json.number(format, ((Number) value).doubleValue()) : value);
+            rows.add(new String[]{label, real ? String.format(Locale.ROOT, format, ((Number) value).doubleValue()) : String.valueOf(value)});
             return this;
         }
 
-        Entry setting(String key, Object value) { settings.put(key, value == null ? mae.tensor.io.Json.NULL : value); return this; }
+        /** A setting; paths under the project root are shown relative to it. */
+        Entry setting(String key, Object value) {
+            if (value instanceof String s) value = s.replace(Main.home() + "/", "");
+            settings.put(key, value == null ? mae.tensor.io.Json.NULL : value);
+            return this;
+        }
     }
 
     /** Writes the two files under home/results; returns the .md. */
@@ -96,7 +106,8 @@ final class Results {
         m.put("java", System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"));
         m.put("kernel_threads", mae.kernels.Parallel.threads());
         m.put("host", host());
-        m.put("load_average", firstLine("/proc/loadavg", "unknown"));
+        String load = firstLine("/proc/loadavg", "unknown");                // 1, 5 and 15 minutes
+        m.put("load_average", String.join(" ", java.util.Arrays.asList(load.split("\\s+")).subList(0, Math.min(3, load.split("\\s+").length))));
         return m;
     }
 
@@ -130,12 +141,19 @@ final class Results {
         return fallback;
     }
 
-    /** "7cec5c1" (and " with uncommitted changes"), from git in the project root; "unknown" without git. */
+    /**
+     * "7cec5c1", or "7cec5c1 with uncommitted changes to README.md, docs/mae.md" (the first five), from git in the
+     * project root; "unknown (no git)" without git.
+     */
     static String commit(Path home) {
         String head = git(home, "rev-parse", "--short", "HEAD");
         if (head == null) return "unknown (no git)";
         String dirty = git(home, "status", "--porcelain", "--untracked-files=no");
-        return head + (dirty != null && !dirty.isBlank() ? " with uncommitted changes" : "");
+        if (dirty == null || dirty.isBlank()) return head;
+        List<String> files = new ArrayList<>();
+        for (String line : dirty.split("\n")) if (line.length() > 3) files.add(line.substring(3).trim());
+        return head + " with uncommitted changes to " + String.join(", ", files.subList(0, Math.min(5, files.size())))
+                + (files.size() > 5 ? " and " + (files.size() - 5) + " more" : "");
     }
 
     private static String git(Path home, String... args) {
