@@ -163,7 +163,7 @@ final class Results {
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
             byte[] out = p.getInputStream().readAllBytes();
             if (!p.waitFor(10, TimeUnit.SECONDS) || p.exitValue() != 0) { p.destroy(); return null; }
-            return new String(out, StandardCharsets.UTF_8).trim();
+            return new String(out, StandardCharsets.UTF_8).stripTrailing();   // porcelain lines start with a space
         } catch (IOException e) {
             return null;
         } catch (InterruptedException e) {
