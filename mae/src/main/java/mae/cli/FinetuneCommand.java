@@ -46,8 +46,8 @@ public final class FinetuneCommand implements Callable<Integer> {
     @Override public Integer call() throws Exception {
         EvalSetup s = new EvalSetup(checkpoint, data, config, trainLimit);
         if (s.train.n() < batch) throw new IllegalArgumentException("--batch " + batch + " exceeds the " + s.train.n() + " training images");
-        System.out.printf("finetune: %s (%s); train %d, test %d images, %d epochs%n", s.weights, s.loaded.config().name(), s.train.n(), s.test.n(), epochs);
         EvalSetup.requireInputSize(inputSize, s);
+        System.out.printf("finetune: %s (%s); train %d, test %d images, %d epochs%n", s.weights, s.loaded.config().name(), s.train.n(), s.test.n(), epochs);
         Finetune.Settings st = new Finetune.Settings(epochs, batch, lr != null ? lr * 256 / batch : blr, layerDecay, smoothing, Math.min(1, epochs / 5.0), seed);
         long t0 = System.nanoTime();
         System.out.println("random-init encoder:");
