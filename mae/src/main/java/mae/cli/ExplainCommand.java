@@ -37,7 +37,7 @@ public final class ExplainCommand implements Callable<Integer> {
     @Range(min = 0, max = MaeConfig.MAX_WIDTH - 1)
     @Option(names = "--head", defaultValue = "0", description = "attention head shown alone (default: ${DEFAULT-VALUE})") int head;
     @OneOf(configs = true)
-    @Option(names = "--config", description = "config name for a checkpoint without config metadata (default: the checkpoint's own)") String config;
+    @Option(names = "--config", description = "config of a checkpoint without config metadata: " + Configs.KNOWN + " (default: the checkpoint's own)") String config;
     @Option(names = "--out", required = true, description = "report folder (index.html and PNGs)") Path out;
 
     @Override public Integer call() throws Exception {

@@ -32,7 +32,7 @@ public final class ForwardCommand implements Callable<Integer> {
     @Option(names = "--grads", description = "also write grad.<name> for every trainable parameter (default: off)")
     boolean grads;
     @OneOf(configs = true)
-    @Option(names = "--config", description = "config name when the weights carry no config metadata (default: the weights' own)")
+    @Option(names = "--config", description = "config of weights without config metadata: " + Configs.KNOWN + " (default: the weights' own)")
     String config;
 
     @Override public Integer call() throws Exception {

@@ -50,6 +50,15 @@ class CommandLineHelpTest {
 
     @Test void config_help_lists_every_known_config() {
         for (String name : MaeConfig.NAMED.keySet()) assertTrue(Configs.KNOWN.contains(name), name + " in " + Configs.KNOWN);
+        int configOptions = 0;
+        for (CommandLine c : CommandLineChecksTest.allCommands()) {
+            OptionSpec o = c.getCommandSpec().findOption("--config");
+            if (o == null) continue;
+            configOptions++;
+            String d = String.join(" ", o.description());
+            for (String name : MaeConfig.NAMED.keySet()) assertTrue(d.contains(name), c.getCommandSpec().qualifiedName() + " --config lists " + name + ": " + d);
+        }
+        assertTrue(configOptions >= 6, "commands with --config: " + configOptions);
         String help = out("pretrain", "--help");
         for (String name : MaeConfig.NAMED.keySet()) assertTrue(help.replaceAll("\\s+", " ").contains(name), name + " in pretrain --help:\n" + help);
     }
