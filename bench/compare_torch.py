@@ -25,7 +25,7 @@ sum(per_patch * mask) / sum(mask) is 0/0 (PyTorch gives NaN; ours then averages 
 49 patches (len_keep = int(49 * 0.99)), the same work within one token. Pass --low-mask 0.0 to try it.
 
 Both sides use the same thread count: torch.set_num_threads(N), OMP/OPENBLAS_NUM_THREADS=N (set before
-torch is imported), and -Dmae.threads=N for ours (through MAE_JAVA_OPTS, with -Xmx6g).
+torch is imported), and --threads N for ours (with MAE_JAVA_OPTS=-Xmx6g).
 
 Writes bench/results/<date>-<host>-<cpu>.md (-smoke added with --smoke) with the table, the machine, the
 targets, and the exact commands. Needs nothing but Debian's python3-torch (1.13) and numpy.
@@ -331,7 +331,8 @@ COMMANDS = []
 
 
 def ours(args, pattern):
-    env = dict(os.environ, MAE_JAVA_OPTS=f"-Xmx6g -Dmae.threads={ARGS.threads}")
+    env = dict(os.environ, MAE_JAVA_OPTS="-Xmx6g")
+    args = list(args) + ["--threads", str(ARGS.threads)]
     cmd = [MAE] + args
     COMMANDS.append(f"MAE_JAVA_OPTS='{env['MAE_JAVA_OPTS']}' bin/mae " + " ".join(shlex.quote(a) for a in args))
     time.sleep(1.0)  # let PyTorch's spinning BLAS/OpenMP threads go idle first

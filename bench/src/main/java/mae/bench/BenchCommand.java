@@ -34,9 +34,9 @@ public final class BenchCommand implements Runnable {
 
     @Command(name = "gemm", mixinStandardHelpOptions = true, description = "C = A B for row-major A (M, K), B (K, N); prints GFLOP/s (median of runs).")
     static final class GemmCommand implements Callable<Integer> {
-        @Range(min = 1, max = 8192) @Option(names = "--m", defaultValue = "1024") int m;
-        @Range(min = 1, max = 8192) @Option(names = "--n", defaultValue = "1024") int n;
-        @Range(min = 1, max = 8192) @Option(names = "--k", defaultValue = "1024") int k;
+        @Range(min = 1, max = 8192) @Option(names = "--m", defaultValue = "1024", description = "rows of A and C (default: ${DEFAULT-VALUE})") int m;
+        @Range(min = 1, max = 8192) @Option(names = "--n", defaultValue = "1024", description = "columns of B and C (default: ${DEFAULT-VALUE})") int n;
+        @Range(min = 1, max = 8192) @Option(names = "--k", defaultValue = "1024", description = "columns of A, rows of B (default: ${DEFAULT-VALUE})") int k;
         @Range(min = 1, max = 10_000)
         @Option(names = "--runs", defaultValue = "21", description = "timed runs after 3 s of warmup (default: ${DEFAULT-VALUE})") int runs;
         @OneOf(value = {"NN", "NT", "TN", "TT"}, what = "transposes")
@@ -57,7 +57,7 @@ public final class BenchCommand implements Runnable {
                 Gemm.gemm(ta, tb, m, n, k, 1f, a, 0, lda, b, 0, ldb, 0f, c, 0, n);
                 g[i] = flops / (System.nanoTime() - t);
             }
-            System.out.printf(Locale.ROOT, "gemm %dx%dx%d %s, %d runs, threads %d%n", m, n, k, trans, runs, mae.kernels.Parallel.THREADS);
+            System.out.printf(Locale.ROOT, "gemm %dx%dx%d %s, %d runs, threads %d%n", m, n, k, trans, runs, mae.kernels.Parallel.threads());
             System.out.printf(Locale.ROOT, "GFLOP/s: %.2f%n", median(g));
             return 0;
         }
@@ -65,18 +65,18 @@ public final class BenchCommand implements Runnable {
 
     @Command(name = "step", mixinStandardHelpOptions = true, description = "Forward, backward and AdamW on random data; prints images/s (median over steps).")
     static final class StepCommand implements Callable<Integer> {
-        @OneOf(configs = true) @Option(names = "--config", defaultValue = "fmnist") String config;
-        @Range(min = 1, max = 65_536) @Option(names = "--batch", defaultValue = "128") int batch;
-        @Range(min = 1, max = 100_000) @Option(names = "--steps", defaultValue = "10") int steps;
+        @OneOf(configs = true) @Option(names = "--config", defaultValue = "fmnist", description = "model config: " + mae.cli.Configs.KNOWN + " (default: ${DEFAULT-VALUE})") String config;
+        @Range(min = 1, max = 65_536) @Option(names = "--batch", defaultValue = "128", description = "images per step (default: ${DEFAULT-VALUE})") int batch;
+        @Range(min = 1, max = 100_000) @Option(names = "--steps", defaultValue = "10", description = "timed steps (default: ${DEFAULT-VALUE})") int steps;
         @Range(min = 0, max = 100_000)
         @Option(names = "--warmup", defaultValue = "3", description = "untimed steps first (default: ${DEFAULT-VALUE})") int warmup;
-        @Range(min = 0, max = 1, maxOpen = true) @Option(names = "--mask-ratio", defaultValue = "0.75") double maskRatio;
+        @Range(min = 0, max = 1, maxOpen = true) @Option(names = "--mask-ratio", defaultValue = "0.75", description = "fraction of patches removed (default: ${DEFAULT-VALUE})") double maskRatio;
         @Option(names = "--workspace", negatable = true, defaultValue = "true", fallbackValue = "true",
                 description = "run each step in a Workspace that reuses its buffers, as pretraining does (default: ${DEFAULT-VALUE})") boolean workspace;
         @OneOf(value = {"cpu", "cuda"}, what = "device")
         @Option(names = "--device", defaultValue = "cpu", description = "cpu or cuda (default: ${DEFAULT-VALUE})") String device;
         @Option(names = "--profile", description = "after the timed steps, run as many again with every op timed and print "
-                + "where a step's time goes (share, GFLOP/s, GB/s per op)") boolean profile;
+                + "where a step's time goes (share, GFLOP/s, GB/s per op; default: off)") boolean profile;
 
         @Override public Integer call() {
             Device dev = Device.parse(device);
@@ -109,7 +109,7 @@ public final class BenchCommand implements Runnable {
             }
             long bytes = Allocation.bytes() - bytes0, gcs = Allocation.gcCount() - gcs0, gcMillis = Allocation.gcMillis() - gcMillis0;
             System.out.printf(Locale.ROOT, "step %s batch %d mask %.2f: %d steps, threads %d, workspace %s, device %s%n", config, batch, maskRatio, steps,
-                    mae.kernels.Parallel.THREADS, workspace ? "on" : "off", dev == Device.CPU ? "cpu" : "cuda (" + Device.CUDA.describe() + ")");
+                    mae.kernels.Parallel.threads(), workspace ? "on" : "off", dev == Device.CPU ? "cpu" : "cuda (" + Device.CUDA.describe() + ")");
             if (gpu) {
                 CudaAllocator.Stats m = CudaAllocator.shared().stats();
                 System.out.printf(Locale.ROOT, "device memory: peak %.2f GB in use, %.2f GB cached; cuMemAlloc calls during the timed steps: %d%n",
@@ -165,10 +165,10 @@ public final class BenchCommand implements Runnable {
 
     @Command(name = "peak", mixinStandardHelpOptions = true, description = "This CPU's measured FP32 FMA peak (all kernel threads); prints GFLOP/s (median of runs).")
     static final class PeakCommand implements Callable<Integer> {
-        @Range(min = 1, max = 1000) @Option(names = "--runs", defaultValue = "7") int runs;
+        @Range(min = 1, max = 1000) @Option(names = "--runs", defaultValue = "7", description = "timed runs, the median is reported (default: ${DEFAULT-VALUE})") int runs;
 
         @Override public Integer call() {
-            int threads = mae.kernels.Parallel.THREADS;
+            int threads = mae.kernels.Parallel.threads();
             long iters = 20_000_000;
             for (int i = 0; i < 3; i++) Peak.gflops(iters / 4, threads);      // JIT warmup
             double[] one = new double[runs], all = new double[runs];

@@ -45,7 +45,7 @@ public final class BenchReport implements Callable<Integer> {
     @Override public Integer call() throws IOException {
         if (!Files.isRegularFile(file)) throw new IllegalArgumentException(file + ": no such file (expected a JMH -rf json result)");
         List<Row> rows = rows(Files.readString(file, StandardCharsets.UTF_8), file.toString());
-        int threads = Parallel.THREADS;
+        int threads = Parallel.threads();
         double pk = peak != null ? peak : measuredPeak(threads), bw = bandwidth != null ? bandwidth : Peak.bandwidth(BANDWIDTH_FLOATS, 5, threads);
         String md = table(rows, pk, peak == null, bw, bandwidth == null, machine != null ? machine : cpuModel(), file.getFileName().toString());
         System.out.print(md);
@@ -100,7 +100,7 @@ public final class BenchReport implements Callable<Integer> {
             for (Object a : (List<?>) jvmArgs)
                 if (a instanceof String && ((String) a).startsWith("-Dmae.threads="))
                     return Integer.parseInt(((String) a).substring("-Dmae.threads=".length()));
-        return Parallel.THREADS;
+        return Parallel.threads();
     }
 
     private static String params(Object p) {
@@ -127,7 +127,7 @@ public final class BenchReport implements Callable<Integer> {
         StringBuilder sb = new StringBuilder();
         sb.append("# JMH results: ").append(source).append("\n\n");
         sb.append(String.format(Locale.ROOT, "- machine: %s%n", machine));
-        sb.append(String.format(Locale.ROOT, "- FMA peak: %.1f GFLOP/s (%s, %d threads)%n", peak, peakMeasured ? "measured now by the report" : "given", Parallel.THREADS));
+        sb.append(String.format(Locale.ROOT, "- FMA peak: %.1f GFLOP/s (%s, %d threads)%n", peak, peakMeasured ? "measured now by the report" : "given", Parallel.threads()));
         sb.append(String.format(Locale.ROOT, "- memory bandwidth: %.1f GB/s (%s, STREAM triad)%n%n", bw, bwMeasured ? "measured now by the report" : "given"));
         sb.append("| benchmark | parameters | kernel threads | rate | unit | ± (99.9%) | % of limit |\n|---|---|---:|---:|---|---:|---:|\n");
         for (Row r : rows) {

@@ -30,7 +30,7 @@ public final class CpuBackend implements Backend {
     @Override public String device() { return "cpu"; }
 
     @Override public String describe() {
-        return (KernelMode.reference() ? "reference" : "fast") + " kernels, " + Parallel.THREADS + " threads, "
+        return (KernelMode.reference() ? "reference" : "fast") + " kernels, " + Parallel.threads() + " threads, "
                 + Gelu.S.length() + " float lanes";
     }
 

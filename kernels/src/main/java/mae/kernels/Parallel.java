@@ -5,12 +5,15 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.Future;
+import java.util.concurrent.FutureTask;
+import java.util.concurrent.RejectedExecutionException;
 
 /**
  * Splits a range of independent work items over the cores: the calling thread runs the first chunk itself
- * and THREADS - 1 daemon workers run the others. (The common fork-join pool has cores - 1 workers and an
- * external caller that only waits, which on a 2-core machine leaves one core idle.) The partition depends
- * only on n, minChunk and THREADS, so results are the same run to run. Idle workers and a waiting caller poll
+ * and threads() - 1 daemon workers run the others (threads(): bin/mae --threads N, else the core count). (The
+ * common fork-join pool has cores - 1 workers and an external caller that only waits, which on a 2-core machine
+ * leaves one core idle.) The partition depends
+ * only on n, minChunk and threads(), so results are the same run to run. Idle workers and a waiting caller poll
  * for 50 us before sleeping: an fmnist training step (batch 128) makes about 210 calls, and waking a sleeping thread cost
  * about 60 us per call on the 2-core VM, against about 1 us now (a loop of 20,000 calls of forRange(2, 1, no-op)).
  */
@@ -19,16 +22,30 @@ public final class Parallel {
 
     public interface Range { void run(int from, int to); }
 
-    /** Threads used; -Dmae.threads=N overrides the core count. */
-    public static final int THREADS = Math.max(1, Integer.getInteger("mae.threads", Runtime.getRuntime().availableProcessors()));
+    /**
+     * The kernel threads and their workers (threads - 1 daemon threads; none for one thread). Replaced as a whole
+     * by {@link #setThreads}, so a kernel call sees one consistent pair.
+     */
+    private record Pool(int threads, ExecutorService workers) {}
+
+    private static final ThreadLocal<Boolean> WORKER = ThreadLocal.withInitial(() -> false);
+    private static volatile Pool pool = pool(defaultThreads());
+
+    /** The default thread count: -Dmae.threads=N where set (JMH forks), else the cores this JVM may use. */
+    static int defaultThreads() {
+        return Math.max(1, Integer.getInteger("mae.threads", Runtime.getRuntime().availableProcessors()));
+    }
+
+    /** Most threads {@link #setThreads} accepts (bin/mae --threads declares the same range). */
+    public static final int MAX_THREADS = 1024;
 
     /**
-     * The thread count the splits are made for: {@link #THREADS}, or on a thread inside {@link #splitAs} the count
-     * it forces. Kernels that size their own chunks use this, never THREADS, so that tests reach their splits too.
+     * The threads a kernel call splits its work over: the pool's, or on a thread inside {@link #splitAs} the count
+     * it forces. Kernels that size their own chunks use this, so that tests reach their splits too.
      */
     public static int threads() {
         Integer forced = FORCED.get();
-        return forced != null ? forced : THREADS;
+        return forced != null ? forced : pool.threads();
     }
 
     /** The count {@link #splitAs} forces on its thread; null outside it (always, in a program). */
@@ -37,7 +54,7 @@ public final class Parallel {
     /**
      * For tests, so that every split is exercised whatever the machine: runs body with each forRange started on
      * this thread partitioned as if there were {@code threads} threads, the chunks run one after another on this
-     * thread (the same chunks and offsets as THREADS = threads would give; in a program they run concurrently).
+     * thread (the same chunks and offsets as that many threads would give; in a program they run concurrently).
      * Package-private: only tests in this package can reach it; nothing changes for other threads or after it returns.
      */
     static void splitAs(int threads, Runnable body) {
@@ -51,13 +68,27 @@ public final class Parallel {
         }
     }
 
-    private static final ThreadLocal<Boolean> WORKER = ThreadLocal.withInitial(() -> false);
-    private static final ExecutorService POOL = THREADS <= 1 ? null : new ThreadPoolExecutor(THREADS - 1, THREADS - 1,
-            0L, TimeUnit.MILLISECONDS, new SpinningQueue(), r -> {
-        Thread t = new Thread(() -> { WORKER.set(true); r.run(); }, "mae-kernel-worker");
-        t.setDaemon(true);
-        return t;
-    });
+    /**
+     * Sets the kernel thread count (bin/mae --threads N). Meant for the start of a program, before kernels run:
+     * the old workers finish what they hold and stop; a call already splitting its work with them runs the chunks
+     * they refuse on its own thread, so no work is lost.
+     */
+    public static synchronized void setThreads(int n) {
+        if (n < 1 || n > MAX_THREADS) throw new IllegalArgumentException("kernel threads must be from 1 to " + MAX_THREADS + ", got " + n);
+        Pool old = pool;
+        if (old.threads() == n) return;
+        pool = pool(n);
+        if (old.workers() != null) old.workers().shutdown();
+    }
+
+    private static Pool pool(int threads) {
+        return new Pool(threads, threads <= 1 ? null : new ThreadPoolExecutor(threads - 1, threads - 1,
+                0L, TimeUnit.MILLISECONDS, new SpinningQueue(), r -> {
+            Thread t = new Thread(() -> { WORKER.set(true); r.run(); }, "mae-kernel-worker");
+            t.setDaemon(true);
+            return t;
+        }));
+    }
 
     /** How long an idle worker, or a caller waiting for one, polls before it sleeps: waking a sleeping thread costs tens of microseconds. */
     private static final long SPIN_NANOS = 50_000;
@@ -76,17 +107,24 @@ public final class Parallel {
     }
 
     /**
-     * Runs body over [0, n) in up to THREADS contiguous chunks of at least minChunk items. Calls made from inside
+     * Runs body over [0, n) in up to threads() contiguous chunks of at least minChunk items. Calls made from inside
      * a chunk (nested parallelism, on a worker or on the caller) run serially: every thread is already busy.
      */
     public static void forRange(int n, int minChunk, Range body) {
+        Pool p = pool;
         int chunks = Math.min(threads(), Math.max(1, n / Math.max(1, minChunk)));
         if (chunks <= 1 || WORKER.get()) { body.run(0, n); return; }
-        if (POOL == null || FORCED.get() != null) { inTurn(n, chunks, body); return; }   // only under splitAs
+        if (p.workers() == null || FORCED.get() != null) { inTurn(n, chunks, body); return; }   // only under splitAs
         @SuppressWarnings("unchecked") Future<?>[] fs = new Future<?>[chunks - 1];
         for (int c = 1; c < chunks; c++) {
             int from = bound(n, chunks, c), to = bound(n, chunks, c + 1);
-            fs[c - 1] = POOL.submit(() -> body.run(from, to));
+            try {
+                fs[c - 1] = p.workers().submit(() -> body.run(from, to));
+            } catch (RejectedExecutionException e) {             // setThreads replaced the pool meanwhile
+                FutureTask<Void> here = new FutureTask<>(() -> body.run(from, to), null);
+                fs[c - 1] = here;
+                inline(here);
+            }
         }
         RuntimeException failure = null;
         WORKER.set(true);                       // the caller's own chunk counts as a worker: nested calls stay serial
@@ -109,6 +147,13 @@ public final class Parallel {
             }
         }
         if (failure != null) throw failure;
+    }
+
+    /** Runs a refused chunk on the calling thread, marked as a worker so that its nested calls stay serial. */
+    private static void inline(FutureTask<Void> task) {
+        boolean was = WORKER.get();
+        WORKER.set(true);
+        try { task.run(); } finally { WORKER.set(was); }
     }
 
     /** The chunks of a forced split, one after another on this thread (nested calls serial, as on a worker). */

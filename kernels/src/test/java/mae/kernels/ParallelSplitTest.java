@@ -64,13 +64,13 @@ class ParallelSplitTest {
             Parallel.forRange(8, 1, (a, b) -> Parallel.forRange(100, 1, (c, d) -> inner.add(d - c)));
             assertEquals(List.of(100, 100, 100, 100), inner, "inside a chunk every range runs whole");
         });
-        assertEquals(Parallel.THREADS, Parallel.threads());
+        assertEquals(Parallel.defaultThreads(), Parallel.threads());   // the pool's own count again
         assertThrows(IllegalArgumentException.class, () -> Parallel.splitAs(0, () -> {}));
         RuntimeException boom = new IllegalStateException("chunk failed");
         assertSame(boom, assertThrows(IllegalStateException.class, () -> Parallel.splitAs(3, () -> Parallel.forRange(9, 1, (a, b) -> {
             if (a > 0) throw boom;
         }))));
-        assertEquals(Parallel.THREADS, Parallel.threads(), "undone after a failure too");
+        assertEquals(Parallel.defaultThreads(), Parallel.threads(), "undone after a failure too");
     }
 
     /**

@@ -25,7 +25,7 @@ public final class ConvertCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "IN", description = "the file to convert, or a downloaded Hugging Face / timm model folder") Path in;
     @Parameters(index = "1", paramLabel = "OUT.safetensors", description = "the file to write (atomically)") Path out;
     @OneOf(configs = true)
-    @Option(names = "--config", description = "a config name that replaces the inferred one, or a JSON file of config keys (e.g. a Hugging Face config.json)") String config;
+    @Option(names = "--config", description = "a config that replaces the inferred one: " + Configs.KNOWN + ", or a JSON file of config keys (e.g. a Hugging Face config.json); default: inferred from the file") String config;
     @Option(names = "--norm-pix", negatable = true, description = "the decoder predicts per-patch normalized pixels (default: what the file says, else its family's released value)") Boolean normPix;
 
     @Override public Integer call() throws Exception {

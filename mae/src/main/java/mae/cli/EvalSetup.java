@@ -55,6 +55,35 @@ final class EvalSetup {
         loaded = new Encoders.Loaded(null, loaded.config(), loaded.normalization(), loaded.preprocess());
     }
 
+    /**
+     * --input-size (the official --input_size) names the image side the encoder takes: the checkpoint's own. Another
+     * would need the position embeddings interpolated, which probe and finetune do not do.
+     */
+    static void requireInputSize(Integer inputSize, EvalSetup s) {
+        int own = s.loaded.config().imgSize();
+        if (inputSize != null && inputSize != own)
+            throw new IllegalArgumentException("--input-size " + inputSize + ": the checkpoint's encoder takes " + own + " px images (its position embeddings are "
+                    + own + " px's); evaluating at another size is not supported, omit --input-size or give " + own);
+    }
+
+    /**
+     * What the checkpoint was pretrained with, from the run.json and state.json beside it ("fmnist, step 1400:
+     * batch 64 x accum 1, blr 0.0015, mask 0.75 random, norm-pix"), or "not a run of this project".
+     */
+    static String pretraining(Path weights) {
+        try {
+            Path ck = weights.toAbsolutePath().getParent(), run = ck.getParent() != null ? ck.getParent().getParent() : null;
+            if (run == null || !Files.exists(run.resolve("run.json"))) return "not a pretraining run of this project";
+            mae.train.RunOptions o = mae.train.RunOptions.read(run);
+            String step = ck.getFileName().toString().startsWith("step-") ? ", step " + Long.parseLong(ck.getFileName().toString().substring(5)) : "";
+            return String.format(java.util.Locale.ROOT, "%s%s of %s: batch %d x accum %d, lr %.3g, mask %s %s, %s targets; run %s", o.config(), step,
+                    o.maxSteps() > 0 ? o.maxSteps() + " steps" : o.epochs() + " epochs", o.batch(), o.accum(), o.peakLr(), o.maskRatio(), o.masking(),
+                    o.normPix() ? "norm-pix" : "raw pixel", run.getFileName());
+        } catch (IOException | RuntimeException e) {
+            return "unknown (" + e.getMessage() + ")";
+        }
+    }
+
     static Path latestRun(Path home) throws IOException {
         Path latest = home.resolve("runs/latest");
         if (!Files.exists(latest))

@@ -24,7 +24,7 @@ import java.util.concurrent.Callable;
                 + "patches, masking, each stage's shape and multiply-adds, attention maps, reconstruction, per-patch loss, several mask ratios.")
 public final class ExplainCommand implements Callable<Integer> {
     @Option(names = "--checkpoint", description = "weights file, checkpoint folder or run folder (default: the run in runs/latest)") Path checkpoint;
-    @Option(names = "--image", description = "PNG or JPEG; resized to the model's input size (with a note)") Path image;
+    @Option(names = "--image", description = "PNG or JPEG; resized to the model's input size (with a note) (default: --index)") Path image;
     @Range(min = 0, max = Integer.MAX_VALUE)
     @Option(names = "--index", description = "the K-th image of the evaluation split instead of --image (default: 0)") Integer index;
     @Option(names = "--data", description = "data folder for --index (default: the Fashion-MNIST the other commands use)") Path data;
@@ -39,7 +39,7 @@ public final class ExplainCommand implements Callable<Integer> {
     @Range(min = 0, max = MaeConfig.MAX_WIDTH - 1)
     @Option(names = "--head", defaultValue = "0", description = "attention head shown alone (default: ${DEFAULT-VALUE})") int head;
     @OneOf(configs = true)
-    @Option(names = "--config", description = "for a checkpoint without config metadata: a config name, or a JSON file of config keys (e.g. a Hugging Face config.json)") String config;
+    @Option(names = "--config", description = "config of a checkpoint without config metadata: " + Configs.KNOWN + ", or a JSON file of config keys (e.g. a Hugging Face config.json); default: the checkpoint's own") String config;
     @Option(names = "--norm-pix", negatable = true, description = "the decoder predicts per-patch normalized pixels (default: what the file says, else its family's released value)") Boolean normPix;
     @Option(names = "--out", required = true, description = "report folder (index.html and PNGs)") Path out;
 

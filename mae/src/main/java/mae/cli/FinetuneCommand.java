@@ -18,23 +18,28 @@ import java.util.concurrent.Callable;
         description = {"Fine-tune the pretrained encoder end to end (AdamW, layer-wise lr decay, label smoothing).",
                 "Prints the random-init baseline beside it; the last line is 'accuracy: X'."})
 public final class FinetuneCommand implements Callable<Integer> {
-    @Option(names = "--checkpoint", description = "weights file, checkpoint folder or run folder (default: the run in runs/latest)")
+    // Options also answer to the official main_finetune.py names (--batch_size, --finetune, ...), with the same meaning and units.
+    @Option(names = {"--checkpoint", "--finetune"}, description = "weights file, checkpoint folder or run folder (default: the run in runs/latest)")
     Path checkpoint;
-    @Option(names = "--data", description = "dataset folder (default: as pretraining)") Path data;
+    @Option(names = {"--data", "--data_path"}, description = "dataset folder (default: as pretraining)") Path data;
     @OneOf(configs = true)
-    @Option(names = "--config", description = "for weights without config metadata: a config name, or a JSON file of config keys (e.g. a Hugging Face config.json)") String config;
+    @Option(names = {"--config", "--model"}, converter = Configs.Name.class, description = "config of weights without config metadata: " + Configs.KNOWN + ", or a JSON file of config keys (e.g. a Hugging Face config.json); default: the checkpoint's own") String config;
     @Range(min = 0, max = Integer.MAX_VALUE, note = "0 = all")
     @Option(names = "--train-limit", defaultValue = "10000", description = "training images used (0 = all; default: ${DEFAULT-VALUE})") int trainLimit;
     @Range(min = 0, minOpen = true, max = 100_000)
     @Option(names = "--epochs", defaultValue = "" + Finetune.RECIPE_EPOCHS, description = "epochs, may be fractional (default: ${DEFAULT-VALUE})") double epochs;
     @Range(min = 1, max = 65_536)
-    @Option(names = "--batch", defaultValue = "" + Finetune.RECIPE_BATCH, description = "default: ${DEFAULT-VALUE}") int batch;
+    @Option(names = {"--batch", "--batch_size"}, defaultValue = "" + Finetune.RECIPE_BATCH, description = "images per step (default: ${DEFAULT-VALUE})") int batch;
     @Range(min = 0, minOpen = true, max = Double.MAX_VALUE)
     @Option(names = "--blr", defaultValue = "" + Finetune.RECIPE_BLR, description = "base lr, lr = blr x batch / 256 (default: ${DEFAULT-VALUE})") double blr;
+    @Range(min = 0, minOpen = true, max = Double.MAX_VALUE)
+    @Option(names = "--lr", description = "absolute peak lr; overrides --blr (default: from --blr)") Double lr;
+    @Range(min = 1, max = mae.model.MaeConfig.MAX_IMG_SIZE)
+    @Option(names = {"--input-size", "--input_size"}, description = "image side the encoder takes; must be the checkpoint's (default: the checkpoint's)") Integer inputSize;
     @Range(min = 0, minOpen = true, max = 1)
-    @Option(names = "--layer-decay", defaultValue = "" + Finetune.RECIPE_LAYER_DECAY, description = "layer-wise lr decay of the pretrained encoder (default: ${DEFAULT-VALUE}; the random-init baseline gets 1, none)") double layerDecay;
+    @Option(names = {"--layer-decay", "--layer_decay"}, defaultValue = "" + Finetune.RECIPE_LAYER_DECAY, description = "layer-wise lr decay of the pretrained encoder (default: ${DEFAULT-VALUE}; the random-init baseline gets 1, none)") double layerDecay;
     @Range(min = 0, max = 100_000)
-    @Option(names = "--warmup-epochs", defaultValue = "" + Finetune.RECIPE_WARMUP_EPOCHS, description = "linear warmup (default: ${DEFAULT-VALUE})") double warmupEpochs;
+    @Option(names = {"--warmup-epochs", "--warmup_epochs"}, defaultValue = "" + Finetune.RECIPE_WARMUP_EPOCHS, description = "linear warmup (default: ${DEFAULT-VALUE})") double warmupEpochs;
     @Range(min = 0, max = 1, maxOpen = true)
     @Option(names = "--smoothing", defaultValue = "" + Finetune.RECIPE_SMOOTHING, description = "label smoothing (default: ${DEFAULT-VALUE})") float smoothing;
     @Range(min = 0, minOpen = true, max = 1)
@@ -48,12 +53,13 @@ public final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--weight-decay", defaultValue = "" + Finetune.RECIPE_WEIGHT_DECAY, description = "default: ${DEFAULT-VALUE}") double weightDecay;
     @Option(names = "--baseline", negatable = true, defaultValue = "true", fallbackValue = "true", description = "also fine-tune a random-init encoder the same way (default: on)") boolean baseline;
     @Range(min = Long.MIN_VALUE, max = Long.MAX_VALUE)
-    @Option(names = "--seed", defaultValue = "0") long seed;
+    @Option(names = "--seed", defaultValue = "0", description = "seed of the head, the batch order and the augmentation (default: ${DEFAULT-VALUE})") long seed;
 
     @Override public Integer call() throws Exception {
         EvalSetup s = new EvalSetup(checkpoint, data, config, trainLimit);
         if (s.train.n() < batch) throw new IllegalArgumentException("--batch " + batch + " exceeds the " + s.train.n() + " training images");
-        Finetune.Settings st = new Finetune.Settings(epochs, batch, blr, layerDecay, smoothing, warmupEpochs, seed, minScale, flip, dropPath, mixup, weightDecay);
+        EvalSetup.requireInputSize(inputSize, s);
+        Finetune.Settings st = new Finetune.Settings(epochs, batch, lr != null ? lr * 256 / batch : blr, layerDecay, smoothing, warmupEpochs, seed, minScale, flip, dropPath, mixup, weightDecay);
         System.out.printf(Locale.ROOT, "finetune: %s (%s); train %d, test %d images; %s%n", s.weights, s.loaded.config().name(), s.train.n(), s.test.n(), st.describe());
         long t0 = System.nanoTime();
         Double random = null;
@@ -70,6 +76,16 @@ public final class FinetuneCommand implements Callable<Integer> {
         r.put("seconds", Json.number("%.1f", (System.nanoTime() - t0) / 1e9));
         Path out = s.resultDir.resolve("finetune.json");
         JsonFile.write(out, r);
+        Results.Entry e = new Results.Entry("finetune", random != null
+                ? String.format(Locale.ROOT, "finetune: accuracy %.4f, random-init encoder %.4f", acc, random)
+                : String.format(Locale.ROOT, "finetune: accuracy %.4f", acc));
+        e.number("accuracy", "accuracy, pretrained encoder", acc);
+        if (random != null) e.number("random_init_accuracy", "accuracy, random-init encoder (same recipe)", random);
+        e.wallSeconds = (System.nanoTime() - t0) / 1e9;
+        e.setting("checkpoint", s.weights.toString()).setting("config", s.loaded.config().name()).setting("pretraining", EvalSetup.pretraining(s.weights))
+                .setting("epochs", epochs).setting("batch", batch).setting("blr", st.blr()).setting("layer_decay", layerDecay).setting("smoothing", smoothing)
+                .setting("train_images", s.train.n()).setting("test_images", s.test.n()).setting("data", s.dataDescription).setting("seed", seed);
+        System.out.println("results:             " + Results.write(Main.home(), e));
         if (random != null) System.out.printf(Locale.ROOT, "random-init encoder: %.4f%n", random);
         System.out.printf(Locale.ROOT, "pretrained encoder:  %.4f   (result: %s)%naccuracy: %.4f%n", acc, out, acc);
         return 0;

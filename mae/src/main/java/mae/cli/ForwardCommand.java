@@ -30,10 +30,10 @@ public final class ForwardCommand implements Callable<Integer> {
     Path inputs;
     @Option(names = "--out", required = true, description = "safetensors to write (atomically; nothing on error)")
     Path out;
-    @Option(names = "--grads", description = "also write grad.<name> for every trainable parameter")
+    @Option(names = "--grads", description = "also write grad.<name> for every trainable parameter (default: off)")
     boolean grads;
     @OneOf(configs = true)
-    @Option(names = "--config", description = "when the weights carry no config metadata: a config name, or a JSON file of config keys (e.g. a Hugging Face config.json)")
+    @Option(names = "--config", description = "config of weights without config metadata: " + Configs.KNOWN + ", or a JSON file of config keys (e.g. a Hugging Face config.json); default: the weights' own")
     String config;
     @Option(names = "--norm-pix", negatable = true, description = "norm-pix targets (default: what the file says, else its family's released value)")
     Boolean normPix;

@@ -2,6 +2,7 @@ package mae.cli;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryNotEmptyException;
@@ -18,8 +19,24 @@ import java.nio.file.NotDirectoryException;
  */
 @Command(name = "mae", mixinStandardHelpOptions = true, version = "mae 0.1.0",
         description = "A Masked Autoencoder on a from-scratch Java engine.",
-        subcommands = {PretrainCommand.class, ProbeCommand.class, FinetuneCommand.class, StudyCommand.class, ReconstructCommand.class, ExplainCommand.class, ConvertCommand.class, ForwardCommand.class})
+        subcommands = {PretrainCommand.class, ProbeCommand.class, FinetuneCommand.class, StudyCommand.class, ReconstructCommand.class, ExplainCommand.class, ConvertCommand.class, ForwardCommand.class},
+        footer = {"", "First steps (each command reads the run the one before wrote):",
+                "  bin/mae pretrain                  pretrain the fmnist MAE (~8 min, 2 cores)",
+                "  bin/mae probe                     its linear-probe accuracy vs random init",
+                "  bin/mae explain --index 0 --out explain     then open explain/index.html"})
 public final class Main implements Runnable {
+    /** Kernel threads: applied before the command runs; every command inherits the option. */
+    @Range(min = 1, max = mae.kernels.Parallel.MAX_THREADS)
+    @Option(names = "--threads", scope = CommandLine.ScopeType.INHERIT, paramLabel = "N",
+            description = "kernel threads (default: one per core the JVM may use)")
+    Integer threads;
+    @Option(names = "--no-progress", scope = CommandLine.ScopeType.INHERIT,
+            description = "plain progress lines instead of a live bar, also on a terminal (default: a bar on a terminal, lines otherwise)")
+    boolean noProgress;
+
+    /** The command line of this run, as the user would type it ("bin/mae probe --method knn"), for results files. */
+    private static volatile String invocation = "bin/mae";
+
     /** Longest error line printed; the rest is cut (a file name can be long). */
     static final int MAX_MESSAGE = 2000;
 
@@ -30,6 +47,7 @@ public final class Main implements Runnable {
 
     /** Runs a command line and returns its exit code (for tests). */
     public static int run(String... args) {
+        invocation = invocation(args);
         CommandLine cl = commandLine();
         cl.setExecutionStrategy(parsed -> {
             try {
@@ -37,12 +55,23 @@ public final class Main implements Runnable {
             } catch (IllegalArgumentException e) {
                 throw new CommandLine.ExecutionException(parsed.asCommandLineList().get(parsed.asCommandLineList().size() - 1), e.getMessage(), e);
             }
-            return new CommandLine.RunLast().execute(parsed);
+            Main main = parsed.commandSpec().commandLine().getCommand();
+            int threadsBefore = mae.kernels.Parallel.threads();
+            if (main.threads != null) mae.kernels.Parallel.setThreads(main.threads);
+            mae.io.Progress.allowBars(!main.noProgress);
+            try {
+                return new CommandLine.RunLast().execute(parsed);
+            } finally {                                       // in-process callers (tests) get the count they had
+                mae.kernels.Parallel.setThreads(threadsBefore);
+            }
         });
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> fail(cmd.getErr(), ex));
         cl.setParameterExceptionHandler((ex, arguments) -> {
             CommandLine c = ex.getCommandLine();
-            c.getErr().println("error: " + oneLine(message(ex)) + " (bin/" + c.getCommandSpec().qualifiedName() + " --help lists the options)");
+            String m = message(ex);
+            if (ex.getArgSpec() instanceof picocli.CommandLine.Model.OptionSpec o)   // picocli names an option by its longest name
+                m = m.replace("'" + o.longestName() + "'", "'" + OptionChecks.typedName(o) + "'");
+            c.getErr().println("error: " + oneLine(m) + " (bin/" + c.getCommandSpec().qualifiedName() + " --help lists the options)");
             if (System.getenv("MAE_DEBUG") != null) ex.printStackTrace(c.getErr());
             return c.getCommandSpec().exitCodeOnInvalidInput();
         });
@@ -52,6 +81,16 @@ public final class Main implements Runnable {
             return fail(cl.getErr(), t);
         }
     }
+
+    /** "bin/mae probe --method knn": the arguments as typed, each quoted where the shell needs it. */
+    static String invocation(String... args) {
+        StringBuilder b = new StringBuilder("bin/mae");
+        for (String a : args) b.append(' ').append(a.matches("[A-Za-z0-9_./:=,+@%-]+") ? a : "'" + a.replace("'", "'\\''") + "'");
+        return b.toString();
+    }
+
+    /** The command line of the running command (bin/mae and its arguments). */
+    public static String invocation() { return invocation; }
 
     /** Every command, the bench command included where its module is on the class path (for run and for tests). */
     static CommandLine commandLine() {

@@ -38,21 +38,38 @@ final class OptionChecks {
         if (f == null) return null;
         Object v = o.getValue();
         if (v == null) return null;                                   // not given, no default: the command's own meaning
+        String flag = typedName(o);
         Range r = f.getAnnotation(Range.class);
         if (r != null && v instanceof Collection<?> c) {                // a list of numbers: each element
-            for (Object e : c) { String p = e instanceof Number n ? range(o.longestName(), n, r) : null; if (p != null) return p; }
+            for (Object e : c) { String p = e instanceof Number n ? range(flag, n, r) : null; if (p != null) return p; }
             return null;
         }
-        if (r != null) return v instanceof Number n ? range(o.longestName(), n, r) : null;
+        if (r != null) return v instanceof Number n ? range(flag, n, r) : null;
         OneOf one = f.getAnnotation(OneOf.class);
         if (one != null) {
             if (v instanceof Collection<?> c) {
-                for (Object e : c) { String p = oneOf(o.longestName(), String.valueOf(e).trim(), one); if (p != null) return p; }
+                for (Object e : c) { String p = oneOf(flag, String.valueOf(e).trim(), one); if (p != null) return p; }
                 return null;
             }
-            return oneOf(o.longestName(), String.valueOf(v), one);
+            return oneOf(flag, String.valueOf(v), one);
         }
         return null;
+    }
+
+    /**
+     * The name of the option as the user typed it (--batch_size, the official alias, or --batch), for messages;
+     * its first name when it was not typed (a default value).
+     */
+    static String typedName(OptionSpec o) {
+        CommandLine cl = o.command() == null ? null : o.command().commandLine();
+        for (CommandLine c = cl; c != null; c = c.getParent()) {
+            CommandLine.ParseResult p = c.getParseResult();
+            if (p == null) continue;
+            for (String arg : p.originalArgs())
+                for (String name : o.names())
+                    if (arg.equals(name) || arg.startsWith(name + "=")) return name;
+        }
+        return o.names()[0];
     }
 
     /** The annotated field behind an option; null for picocli's own (--help, --version). */

@@ -29,10 +29,10 @@ public final class ReconstructCommand implements Callable<Integer> {
     @OneOf(value = {"random", "block", "grid"}, what = "strategy")
     @Option(names = "--masking", defaultValue = "random", description = "random, block or grid (default: ${DEFAULT-VALUE})") String masking;
     @Range(min = Long.MIN_VALUE, max = Long.MAX_VALUE)
-    @Option(names = "--seed", defaultValue = "0") long seed;
+    @Option(names = "--seed", defaultValue = "0", description = "seed of the masking noise (default: ${DEFAULT-VALUE})") long seed;
     @Option(names = "--out", description = "PNG to write (default: <image name>-reconstruction.png beside the image)") Path out;
     @OneOf(configs = true)
-    @Option(names = "--config", description = "for a file without a config: a config name, or a JSON file of config keys (e.g. a Hugging Face config.json)") String config;
+    @Option(names = "--config", description = "for a file without a config: " + Configs.KNOWN + ", or a JSON file of config keys (e.g. a Hugging Face config.json); default: the file's own") String config;
     @Option(names = "--norm-pix", negatable = true, description = "the decoder predicts per-patch normalized pixels (default: what the file says, else its family's released value)") Boolean normPix;
 
     @Override public Integer call() throws Exception {
@@ -58,7 +58,9 @@ public final class ReconstructCommand implements Callable<Integer> {
         Reconstruction.Pictures p = Reconstruction.of(model, Tensor.of(px, 1, C, S, S), noise, maskRatio, norm);
         long t3 = System.nanoTime();
         Path o = out != null ? out : image.toAbsolutePath().resolveSibling(image.getFileName().toString().replaceFirst("\\.[^.]*$", "") + "-reconstruction.png");
-        Reconstruction.write(o, p);
+        String step = weights.getParent() != null && weights.getParent().getFileName() != null
+                && weights.getParent().getFileName().toString().matches("step-\\d+") ? " at " + weights.getParent().getFileName() : "";
+        Reconstruction.write(o, p, Reconstruction.caption(image.getFileName() + ", " + model.cfg.name() + step, maskRatio, masking, p.loss(), model.cfg.normPixLoss()));
         System.out.printf(Locale.ROOT, "loss on removed patches: %.4f%n", p.loss());
         System.out.printf(Locale.ROOT, "time: load %.1f s, image %.1f s, forward %.1f s, picture %.1f s%n", (t1 - t0) / 1e9, (t2 - t1) / 1e9,
                 (t3 - t2) / 1e9, (System.nanoTime() - t3) / 1e9);

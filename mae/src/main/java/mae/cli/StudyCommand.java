@@ -29,10 +29,10 @@ public final class StudyCommand implements Callable<Integer> {
 
     @Option(names = "--out", description = "study folder (default: runs/study); its runs are under OUT/runs")
     Path out;
-    @Option(names = "--publish", description = "also copy the results (page, tables, charts, pictures; not the run folders) into this folder, e.g. docs/study")
+    @Option(names = "--publish", description = "also copy the results (page, tables, charts, pictures; not the run folders) into this folder, e.g. docs/study (default: none)")
     Path publish;
     @OneOf(configs = true)
-    @Option(names = "--config", defaultValue = "fmnist", description = "model config of every run (default: ${DEFAULT-VALUE})")
+    @Option(names = "--config", defaultValue = "fmnist", description = "model config of every run: " + Configs.KNOWN + " (default: ${DEFAULT-VALUE})")
     String config;
     @Option(names = "--data", description = "dataset folder; default: /usr/share/datasets/fashion-mnist if present, else the embedded copy")
     Path data;

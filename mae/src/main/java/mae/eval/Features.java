@@ -4,6 +4,7 @@ import mae.autograd.Grad;
 import mae.autograd.Var;
 import mae.data.Augment;
 import mae.data.Dataset;
+import mae.io.Progress;
 import mae.tensor.Tensor;
 import mae.vit.VisionTransformer;
 
@@ -40,11 +41,16 @@ public final class Features {
     }
 
     public static float[] of(Kind kind, VisionTransformer enc, Dataset d, Augment eval, int batch) {
+        return of(kind, enc, d, eval, batch, "features");
+    }
+
+    /** As above, with progress (a bar on a terminal, a few lines otherwise) under the name {@code task}. */
+    public static float[] of(Kind kind, VisionTransformer enc, Dataset d, Augment eval, int batch, String task) {
         batch = batchFor(enc, batch);
         int D = enc.dim, n = d.n(), size = d.imageSize();
         float[] out = new float[n * D];
         float[] buf = new float[batch * size];
-        try (Grad.Scope s = Grad.off()) {
+        try (Grad.Scope s = Grad.off(); Progress progress = Progress.start(task, n, "images")) {
             for (int i = 0; i < n; i += batch) {
                 int b = Math.min(batch, n - i);
                 int[] idx = new int[b];
@@ -54,6 +60,7 @@ public final class Features {
                 Var imgs = Var.constant(Tensor.of(x, b, d.c(), d.h(), d.w()));
                 Var f = kind == Kind.CLS ? enc.clsFeature(imgs) : enc.meanFeature(imgs);
                 System.arraycopy(f.value().toArray(), 0, out, i * D, b * D);
+                progress.step(i + b);
             }
         }
         return out;

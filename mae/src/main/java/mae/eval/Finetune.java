@@ -145,6 +145,7 @@ public final class Finetune {
         int[] labels = new int[B], mixed = new int[B];
         Workspace ws = new Workspace();
         double lastLoss = Double.NaN, avg = 0;
+        mae.io.Progress progress = mae.io.Progress.start("finetune (" + s.epochs() + " epochs)", total, "steps", log);
         for (int step = 0; step < total; step++) {
             if (step % spe == 0) LinearProbe.shuffle(perm, rng);
             int[] idx = Arrays.copyOfRange(perm, (step % spe) * B, (step % spe + 1) * B);
@@ -165,9 +166,9 @@ public final class Finetune {
             opt.step((float) lrAt(s, (double) step / spe), scale);
             enc.params.zeroGrad();
             head.params.zeroGrad();
-            if (log != null && ((step + 1) % Math.max(1, total / 5) == 0 || step + 1 == total))
-                log.printf(Locale.ROOT, "  finetune step %d/%d loss %.4f (running mean %.4f)%n", step + 1, total, lastLoss, avg);
+            progress.step(step + 1, String.format(Locale.ROOT, "loss %.4f (running mean %.4f)", lastLoss, avg));
         }
+        progress.close();
         return lastLoss;
     }
 

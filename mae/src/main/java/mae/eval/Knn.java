@@ -1,5 +1,7 @@
 package mae.eval;
 
+import mae.io.Progress;
+
 /**
  * k-nearest-neighbour classification on L2-normalized features (cosine similarity), each neighbour's vote
  * weighted by exp(similarity / T) as in the DINO/InstDisc protocol.
@@ -14,6 +16,7 @@ public final class Knn {
         int correct = 0;
         float[] sims = new float[nb];
         int[] top = new int[k];
+        Progress progress = Progress.start("kNN (k=" + k + ", bank " + nb + ")", nq, "queries");
         for (int i = 0; i < nq; i++) {
             for (int j = 0; j < nb; j++) sims[j] = mae.kernels.Gemm.dot(q, i * D, b, j * D, D);
             int kk = topK(sims, Math.min(k, nb), top);
@@ -22,7 +25,9 @@ public final class Knn {
             int best = 0;
             for (int c = 1; c < classes; c++) if (votes[c] > votes[best]) best = c;
             if (best == queryLabels[i]) correct++;
+            if ((i + 1) % 64 == 0 || i + 1 == nq) progress.step(i + 1);
         }
+        progress.close();
         return (double) correct / nq;
     }
 

@@ -1,5 +1,6 @@
 package mae.eval;
 
+import mae.io.Progress;
 import mae.tensor.Rng;
 
 /**
@@ -11,7 +12,11 @@ import mae.tensor.Rng;
 public final class LinearProbe {
     private LinearProbe() {}
 
-    public record Settings(int epochs, int batch, double lr, int warmupEpochs, long seed) {}
+    /** weightDecay: L2 decay of the head's weights (not the bias); minLr: where the cosine ends. */
+    public record Settings(int epochs, int batch, double lr, int warmupEpochs, long seed, double weightDecay, double minLr) {
+        /** No weight decay, the cosine down to 0 (the paper's probe). */
+        public Settings(int epochs, int batch, double lr, int warmupEpochs, long seed) { this(epochs, batch, lr, warmupEpochs, seed, 0, 0); }
+    }
 
     /** Trains on (n, D) features and returns top-1 accuracy on the test features. */
     public static double run(float[] train, int[] trainLabels, float[] test, int[] testLabels, int D, int classes, Settings s) {
@@ -25,6 +30,7 @@ public final class LinearProbe {
         int[] perm = new int[n];
         for (int i = 0; i < n; i++) perm[i] = i;
         float[] xhat = new float[s.batch() * D], logits = new float[classes];
+        Progress progress = Progress.start("linear probe (" + s.epochs() + " epochs)", total, "steps");
         for (int step = 0; step < total; step++) {
             if (step % stepsPerEpoch == 0) shuffle(perm, rng);
             int off = (step % stepsPerEpoch) * s.batch(), B = s.batch();
@@ -51,10 +57,13 @@ public final class LinearProbe {
             }
             double e = (double) step / stepsPerEpoch;
             double lr = e < s.warmupEpochs() ? s.lr() * e / s.warmupEpochs()
-                    : s.lr() * 0.5 * (1 + Math.cos(Math.PI * (e - s.warmupEpochs()) / Math.max(1e-9, s.epochs() - s.warmupEpochs())));
-            for (int i = 0; i < W.length; i++) { vW[i] = 0.9f * vW[i] + gW[i]; W[i] -= (float) lr * vW[i]; }
+                    : s.minLr() + (s.lr() - s.minLr()) * 0.5 * (1 + Math.cos(Math.PI * (e - s.warmupEpochs()) / Math.max(1e-9, s.epochs() - s.warmupEpochs())));
+            float wd = (float) s.weightDecay();                            // SGD's coupled decay, as torch.optim.SGD
+            for (int i = 0; i < W.length; i++) { vW[i] = 0.9f * vW[i] + gW[i] + wd * W[i]; W[i] -= (float) lr * vW[i]; }
             for (int k = 0; k < classes; k++) { vb[k] = 0.9f * vb[k] + gb[k]; b[k] -= (float) lr * vb[k]; }
+            progress.step(step + 1);
         }
+        progress.close();
         int correct = 0, m = testLabels.length;
         float[] x = new float[D];
         for (int i = 0; i < m; i++) {

@@ -169,10 +169,16 @@ public final class Explainer {
         Request req = new Request(r.maskRatio(), r.strategies(), r.seed(), block, r.head());
         List<String> notes = new ArrayList<>(s.notes());
         List<Pass> strategies = new ArrayList<>();
-        for (MaskNoise m : r.strategies()) strategies.add(pass(ck, s, norm, m, r.maskRatio(), r.seed()));
+        mae.io.Progress progress = mae.io.Progress.start("explain", r.strategies().size() + SWEEP.length + 3L, "passes");
+        for (MaskNoise m : r.strategies()) { strategies.add(pass(ck, s, norm, m, r.maskRatio(), r.seed())); progress.step(strategies.size()); }
         List<Pass> sweep = sweep(ck, s, norm, req, notes);
+        progress.step(r.strategies().size() + SWEEP.length + 1L);
         Trace all = encoderAlone(ck.model(), s.input(), r.seed());
-        return new Explanation(ck, s, norm, req, strategies, all, sweep, attention(ck.model(), strategies.get(0).trace()), notes);
+        progress.step(r.strategies().size() + SWEEP.length + 2L);
+        List<AttentionMaps.Maps> attention = attention(ck.model(), strategies.get(0).trace());
+        progress.step(r.strategies().size() + SWEEP.length + 3L);
+        progress.close();
+        return new Explanation(ck, s, norm, req, strategies, all, sweep, attention, notes);
     }
 
     /** One pass through the engine's forward (Reconstruction.of runs MaeModel.forward), traced. */

@@ -107,7 +107,9 @@ final class Figures {
         for (int h = 0; h < heads; h++) titles[h] = "head " + h;
         titles[heads] = "mean";
         int shrink = Math.max(1, (S + 111) / 112), side = S / shrink;
-        ImageGrid grid = new ImageGrid(overlays.length, heads + 1, 3, side, side, Math.max(1, 112 / side)).border(3).titles(titles);
+        String[] blocks = new String[overlays.length];
+        for (int b = 0; b < blocks.length; b++) blocks[b] = "block " + b;
+        ImageGrid grid = new ImageGrid(overlays.length, heads + 1, 3, side, side, Math.max(1, 112 / side)).border(3).titles(titles).rowLabels(blocks);
         for (int b = 0; b < overlays.length; b++)
             for (int h = 0; h <= heads; h++) grid.set(b, h, shrink == 1 ? overlays[b][h] : shrink(overlays[b][h], shrink), 0);
         return grid;

@@ -265,7 +265,7 @@ public final class Report {
     private void reconstructionOf(Explainer.Pass p) throws IOException {
         String s = name(p);
         Path png = dir.resolve("reconstruction-" + s + ".png");
-        Reconstruction.write(png, p.pictures());
+        Reconstruction.write(png, p.pictures(), Reconstruction.caption(e.subject().source(), p.ratio(), s, p.pictures().loss(), cfg.normPixLoss()));
         h.append("<h3>").append(s).append(" masking</h3>\n");
         image(png.getFileName().toString(), "original | masked | reconstruction | reconstruction with the visible patches pasted back");
         boolean[] removed = kept(p.mask());

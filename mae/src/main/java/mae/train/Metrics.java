@@ -37,7 +37,7 @@ public final class Metrics {
      * Drops the lines after a checkpoint's step (a resumed run redoes those steps) and a torn last line (the run
      * was killed while appending it), rewriting the file atomically; returns (step, loss) of the kept lines for the
      * loss curve. Every other line must be a metrics record with a step above the one before: anything else is an
-     * error naming the file and the line, and then the file is left as it was.
+     * error naming the file and the line, and then the file is left as it was. Returns (step, loss, lr) per line.
      */
     public static List<double[]> truncate(Path file, long upToStep) throws IOException {
         List<double[]> curve = new ArrayList<>();
@@ -69,7 +69,7 @@ public final class Metrics {
             if (step <= last) throw new IllegalArgumentException(where + ": step " + step + " does not follow step " + last);
             last = step;
             if (step > upToStep) continue;
-            curve.add(new double[]{step, number(m, "loss")});
+            curve.add(new double[]{step, number(m, "loss"), number(m, "lr")});
             kept.append(line).append('\n');
         }
         AtomicFiles.writeString(file, kept.toString());

@@ -9,6 +9,7 @@ import mae.data.Normalization;
 import mae.eval.Features;
 import mae.eval.Knn;
 import mae.io.JsonFile;
+import mae.io.Progress;
 import mae.model.MaeConfig;
 import mae.model.MaeModel;
 import mae.model.MaskNoise;
@@ -67,7 +68,7 @@ public final class Pretrainer {
     private Rng rng;                        // crops, flips and masks; saved in every checkpoint
     private int perStep, stepsPerEpoch;
     private long start, total;
-    private List<double[]> curve = new ArrayList<>();   // (step, loss) for loss.png
+    private List<double[]> curve = new ArrayList<>();   // (step, loss, lr) for loss.png
     private Tensor showImgs, showNoise;     // the fixed pictures: the first 8 evaluation images under fixed noise
 
     // The input pipeline's buffers.
@@ -85,9 +86,12 @@ public final class Pretrainer {
         this.progressBar = progressBar;
     }
 
+    /** The data the run trained on, as its header line names it (after {@link #run}). */
+    public String dataDescription() { return split == null ? "(not loaded)" : split.description(); }
+
     public Result run(boolean resume) throws IOException {
         prepare(resume);
-        Progress bar = new Progress(progressBar, total, start, log);
+        Progress bar = Progress.steps(progressBar, total, start, log);
         long t0 = System.nanoTime();
         double loss = Double.NaN;
         for (long step = start; step < total; step++) {
@@ -98,14 +102,14 @@ public final class Pretrainer {
             model.params.zeroGrad();
 
             double secs = (System.nanoTime() - t0) / 1e9, ips = (step - start + 1) * (double) perStep / secs;
-            curve.add(new double[]{step + 1, loss});
+            curve.add(new double[]{step + 1, loss, lr});
             Metrics.append(run.metrics(), step + 1, (double) (step + 1) / stepsPerEpoch, loss, lr, ips);
-            bar.step(step + 1, loss, lr, ips);
+            bar.step(step + 1, String.format(java.util.Locale.ROOT, "loss %.4f lr %.2e %.0f img/s", loss, lr, ips));
 
             boolean epochEnd = (step + 1) % stepsPerEpoch == 0, last = step + 1 == total;
             if (epochEnd || last || (o.checkpointEvery() > 0 && (step + 1) % o.checkpointEvery() == 0))
                 checkpoints.save(step + 1, epoch, model, opt, rng, norm);
-            if (epochEnd || last) pictures(epochEnd ? epoch + 1 : -1);
+            if (epochEnd || last) pictures(epochEnd ? epoch + 1 : -1, step + 1);
         }
         bar.close();
         return evaluate(loss, (System.nanoTime() - t0) / 1e9);
@@ -163,7 +167,7 @@ public final class Pretrainer {
     private void prepare(boolean resume) throws IOException {
         RunOptions recorded = resume ? RunOptions.read(run.dir) : null;
         try {
-            cfg = MaeConfig.named(o.config()).withNormPix(o.normPix());
+            cfg = o.model();
             o.validate(cfg);
         } catch (IllegalArgumentException e) {                 // a resumed run's values come from its run.json
             throw resume && o.changesFrom(recorded).isEmpty() ? new IllegalArgumentException(run.runJson() + ": " + e.getMessage(), e) : e;
@@ -180,13 +184,13 @@ public final class Pretrainer {
         total = o.maxSteps() > 0 ? Math.min((long) o.epochs() * stepsPerEpoch, o.maxSteps()) : (long) o.epochs() * stepsPerEpoch;
         double epochs = (double) total / stepsPerEpoch;
         double warmup = o.warmupEpochs() >= 0 ? o.warmupEpochs() : 0.05 * epochs;
-        sched = new Schedule(Schedule.scaled(o.blr(), perStep), 0, warmup, epochs);
+        sched = new Schedule(o.peakLr(), o.minLr(), warmup, epochs);
         masking = MaskNoise.parse(o.masking());
 
         device = Device.parse(o.device());
         model = new MaeModel(cfg, o.seed()).to(device);      // parameters, gradients and AdamW moments live there
         evalModel = device == Device.CPU ? model : new MaeModel(cfg, o.seed());   // pictures and kNN: on the CPU
-        opt = new AdamW(model.params.trainable(), 0.9f, 0.95f, 1e-8f, 0.05f);
+        opt = new AdamW(model.params.trainable(), 0.9f, 0.95f, 1e-8f, (float) o.weightDecay());
         rng = new Rng(o.seed() * 31 + 7);
         start = 0;
         Path ck = null;
@@ -263,16 +267,22 @@ public final class Pretrainer {
     }
 
     /** reconstruction.png (and recon/epoch-NNN.png at an epoch's end) and loss.png. */
-    private void pictures(int epoch) throws IOException {
+    private void pictures(int epoch, long step) throws IOException {
         Reconstruction.Pictures p = Reconstruction.of(cpuModel(), showImgs, showNoise, o.maskRatio(), norm);
+        String caption = Reconstruction.caption(String.format(java.util.Locale.ROOT, "%s after step %,d of %,d (batch %d%s)", cfg.name(), step, total,
+                o.batch(), o.accum() > 1 ? " x accum " + o.accum() : ""), o.maskRatio(), o.masking(), p.loss(), cfg.normPixLoss());
         if (epoch > 0) {
             Files.createDirectories(run.dir.resolve("recon"));
-            Reconstruction.write(run.dir.resolve(String.format("recon/epoch-%03d.png", epoch)), p);
+            Reconstruction.write(run.dir.resolve(String.format("recon/epoch-%03d.png", epoch)), p, caption);
         }
-        Reconstruction.write(run.dir.resolve("reconstruction.png"), p);
-        double[] x = new double[curve.size()], y = new double[curve.size()];
-        for (int i = 0; i < x.length; i++) { x[i] = curve.get(i)[0]; y[i] = curve.get(i)[1]; }
-        LineChart.write(run.dir.resolve("loss.png"), "MAE pretraining loss (" + o.config() + ", mask " + o.maskRatio() + ")", "step", "loss", x, y);
+        Reconstruction.write(run.dir.resolve("reconstruction.png"), p, caption);
+        double[] x = new double[curve.size()], y = new double[curve.size()], lr = new double[curve.size()];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = curve.get(i)[0]; y[i] = curve.get(i)[1];
+            lr[i] = curve.get(i).length > 2 ? curve.get(i)[2] : sched.at((x[i] - 1) / stepsPerEpoch);
+        }
+        LineChart.training(run.dir.resolve("loss.png"), String.format(java.util.Locale.ROOT, "MAE pretraining, %s, mask ratio %s, batch %d", o.config(),
+                o.maskRatio(), o.batch() * o.accum()), x, y, lr);
     }
 
     /** What it learned: kNN on frozen features, beside the same protocol on a random-init encoder; writes result.json. */
@@ -299,7 +309,9 @@ public final class Pretrainer {
     }
 
     private double knn(MaeModel model, Dataset bank, Dataset eval) {
-        float[] fb = Features.of(Features.Kind.MEAN, model.encoder, bank, aug, 256), fq = Features.of(Features.Kind.MEAN, model.encoder, eval, aug, 256);
+        String which = model == evalModel || model == this.model ? "pretrained encoder" : "random-init encoder";
+        float[] fb = Features.of(Features.Kind.MEAN, model.encoder, bank, aug, 256, "features, " + which + ", kNN bank"),
+                fq = Features.of(Features.Kind.MEAN, model.encoder, eval, aug, 256, "features, " + which + ", held-out images");
         int classes = Math.max(max(bank.labels()), max(eval.labels())) + 1;
         return Knn.accuracy(fb, bank.labels(), fq, eval.labels(), model.cfg.embedDim(), 20, 0.07, classes);
     }

@@ -14,11 +14,28 @@ import java.util.Map;
 
 /**
  * Everything that defines a pretraining run; stored in the run's run.json and restored on --resume. device is
- * "cpu" or "cuda" (a run.json from before the key existed reads as cpu).
+ * "cpu" or "cuda" (a run.json from before the key existed reads as cpu). The knobs added later are written to
+ * run.json only when they differ from their defaults, so the run.json of a run that does not use them reads as
+ * before, and older run.json files read with the defaults: weightDecay (AdamW, default 0.05), lr (the absolute
+ * peak learning rate, NaN = blr x batch x accum / 256), minLr (where the cosine ends, default 0) and inputSize
+ * (the image side, 0 = the config's).
  */
 public record RunOptions(String config, String data, int epochs, int maxSteps, int batch, int accum, double blr,
                          double warmupEpochs, double maskRatio, String masking, boolean normPix, long seed,
-                         int checkpointEvery, int knnBank, String device) {
+                         int checkpointEvery, int knnBank, String device, double weightDecay, double lr, double minLr, int inputSize) {
+
+    public static final double DEFAULT_WEIGHT_DECAY = 0.05, DEFAULT_MIN_LR = 0;
+    /** lr when the peak learning rate comes from blr; inputSize when it is the config's. */
+    public static final double LR_FROM_BLR = Double.NaN;
+    public static final int CONFIG_INPUT_SIZE = 0;
+
+    /** A run with the default weight decay, lr from blr, min lr 0 and the config's input size. */
+    public RunOptions(String config, String data, int epochs, int maxSteps, int batch, int accum, double blr,
+                      double warmupEpochs, double maskRatio, String masking, boolean normPix, long seed,
+                      int checkpointEvery, int knnBank, String device) {
+        this(config, data, epochs, maxSteps, batch, accum, blr, warmupEpochs, maskRatio, masking, normPix, seed,
+                checkpointEvery, knnBank, device, DEFAULT_WEIGHT_DECAY, LR_FROM_BLR, DEFAULT_MIN_LR, CONFIG_INPUT_SIZE);
+    }
 
     /** A run on the CPU. */
     public RunOptions(String config, String data, int epochs, int maxSteps, int batch, int accum, double blr,
@@ -31,7 +48,21 @@ public record RunOptions(String config, String data, int epochs, int maxSteps, i
     /** The same run on another device (e.g. resuming a GPU run on the CPU). */
     public RunOptions withDevice(String d) {
         return new RunOptions(config, data, epochs, maxSteps, batch, accum, blr, warmupEpochs, maskRatio, masking, normPix,
-                seed, checkpointEvery, knnBank, d);
+                seed, checkpointEvery, knnBank, d, weightDecay, lr, minLr, inputSize);
+    }
+
+    /** The peak learning rate: lr when given, else blr x batch x accum / 256 (the paper's linear scaling rule). */
+    public double peakLr() { return Double.isNaN(lr) ? Schedule.scaled(blr, batch * accum) : lr; }
+
+    /** The model: the named config with this run's norm-pix setting and input size. */
+    public MaeConfig model() {
+        MaeConfig c = MaeConfig.named(config).withNormPix(normPix);
+        if (inputSize == CONFIG_INPUT_SIZE || inputSize == c.imgSize()) return c;
+        if (inputSize < 1 || inputSize > MaeConfig.MAX_IMG_SIZE || inputSize % c.patchSize() != 0)
+            throw new IllegalArgumentException("--input-size " + inputSize + " must be a multiple of the " + config + " config's patch size " + c.patchSize()
+                    + ", from " + c.patchSize() + " to " + MaeConfig.MAX_IMG_SIZE);
+        return new MaeConfig(c.name(), inputSize, c.patchSize(), c.inChans(), c.embedDim(), c.depth(), c.numHeads(), c.decoderEmbedDim(),
+                c.decoderDepth(), c.decoderNumHeads(), c.mlpRatio(), c.normPixLoss());
     }
 
     /** The ranges of the options (the pretrain command declares the same on its flags). */
@@ -56,6 +87,10 @@ public record RunOptions(String config, String data, int epochs, int maxSteps, i
         if (maxSteps != NO_STEP_LIMIT) within("--max-steps", maxSteps, 1, MAX_STEPS);
         if (epochs == ALL_EPOCHS && maxSteps == NO_STEP_LIMIT) throw new IllegalArgumentException("neither --epochs nor --max-steps bounds the run");
         if (!(blr > 0) || !Double.isFinite(blr)) throw new IllegalArgumentException("--blr must be a finite number above 0, got " + blr);
+        if (!Double.isNaN(lr) && !(lr > 0 && Double.isFinite(lr))) throw new IllegalArgumentException("--lr must be a finite number above 0, got " + lr);
+        if (!(minLr >= 0 && Double.isFinite(minLr))) throw new IllegalArgumentException("--min-lr must be a finite number of at least 0, got " + minLr);
+        if (minLr > peakLr()) throw new IllegalArgumentException("--min-lr " + minLr + " is above the peak learning rate " + peakLr() + " (--lr, or --blr x batch x accum / 256)");
+        if (!(weightDecay >= 0 && Double.isFinite(weightDecay))) throw new IllegalArgumentException("--weight-decay must be a finite number of at least 0, got " + weightDecay);
         if (warmupEpochs != -1 && !(warmupEpochs >= 0 && warmupEpochs <= MAX_EPOCHS))
             throw new IllegalArgumentException("--warmup-epochs must be a number in [0, " + MAX_EPOCHS + "], got " + warmupEpochs);
         if (!(maskRatio >= 0 && maskRatio < 1)) throw new IllegalArgumentException("--mask-ratio must be a number in [0, 1), got " + maskRatio);
@@ -77,7 +112,7 @@ public record RunOptions(String config, String data, int epochs, int maxSteps, i
     }
 
     /** run.json keys of the options that may change when a run is resumed; the others define the run. */
-    public static final java.util.List<String> RESUMABLE = java.util.List.of("epochs", "max_steps", "blr", "checkpoint_every", "knn_bank");
+    public static final java.util.List<String> RESUMABLE = java.util.List.of("epochs", "max_steps", "blr", "lr", "checkpoint_every", "knn_bank");
 
     /** The run.json keys whose values differ between before and these options (device aside: it is where, not what). */
     public Map<String, Object> changesFrom(RunOptions before) {
@@ -128,6 +163,10 @@ public record RunOptions(String config, String data, int epochs, int maxSteps, i
         m.put("masking", masking); m.put("norm_pix", normPix); m.put("seed", seed);
         m.put("checkpoint_every", checkpointEvery); m.put("knn_bank", knnBank);
         m.put("device", device);
+        if (weightDecay != DEFAULT_WEIGHT_DECAY) m.put("weight_decay", weightDecay);   // the later knobs: only when set
+        if (!Double.isNaN(lr)) m.put("lr", lr);
+        if (minLr != DEFAULT_MIN_LR) m.put("min_lr", minLr);
+        if (inputSize != CONFIG_INPUT_SIZE) m.put("input_size", inputSize);
         return m;
     }
 
@@ -138,7 +177,11 @@ public record RunOptions(String config, String data, int epochs, int maxSteps, i
                     f.doubleValue("blr"), f.doubleValue("warmup_epochs"), f.doubleValue("mask_ratio"),
                     f.string("masking"), f.booleanValue("norm_pix"), f.longValue("seed"),
                     f.intValue("checkpoint_every"), f.intValue("knn_bank"),
-                    f.stringOr("device", "cpu"));
+                    f.stringOr("device", "cpu"),
+                    f.has("weight_decay") ? f.doubleValue("weight_decay") : DEFAULT_WEIGHT_DECAY,
+                    f.has("lr") ? f.doubleValue("lr") : LR_FROM_BLR,
+                    f.has("min_lr") ? f.doubleValue("min_lr") : DEFAULT_MIN_LR,
+                    f.has("input_size") ? f.intValue("input_size") : CONFIG_INPUT_SIZE);
         } catch (RuntimeException e) {
             String prefix = f.file() + ": ", why = e.getMessage() != null && e.getMessage().startsWith(prefix) ? e.getMessage().substring(prefix.length()) : e.toString();
             throw new IllegalArgumentException(prefix + "cannot read the run options (" + why + ")");

@@ -53,9 +53,62 @@ public final class LineChart {
         Png.write(png, img);
     }
 
+    /**
+     * The training chart: the raw loss per step (thin, light), the loss smoothed by an exponential moving average
+     * (the span in its legend), and the learning rate on a second axis on the right (dashed).
+     */
+    public static void training(Path png, String title, double[] step, double[] loss, double[] lr) throws IOException {
+        Png.write(png, renderTraining(title, step, loss, lr).createBufferedImage(DEFAULT_WIDTH, DEFAULT_HEIGHT));
+    }
+
+    /** Steps averaged by the smoothed loss's moving average: a 25th of the run, from 1 to 100. */
+    static int smoothingSpan(int n) { return Math.max(1, Math.min(100, n / 25)); }
+
+    /**
+     * Exponential moving average with weight 1 - 1/span per step, bias-corrected at the start (as TensorBoard's
+     * smoothing); non-finite values are skipped and stay NaN.
+     */
+    static double[] smooth(double[] y, int span) {
+        double w = 1 - 1.0 / span, acc = 0, norm = 0;
+        double[] out = new double[y.length];
+        for (int i = 0; i < y.length; i++) {
+            if (!Double.isFinite(y[i])) { out[i] = Double.NaN; continue; }
+            acc = w * acc + (1 - w) * y[i];
+            norm = w * norm + (1 - w);
+            out[i] = acc / norm;
+        }
+        return out;
+    }
+
+    static JFreeChart renderTraining(String title, double[] step, double[] loss, double[] lr) {
+        int span = smoothingSpan(loss.length);
+        List<Series> losses = List.of(new Series("loss", step, loss),
+                new Series(span > 1 ? "loss, smoothed (moving average over ~" + span + " steps)" : "loss, smoothed (none: a short run)", step, smooth(loss, span)));
+        JFreeChart chart = render(title, "step", "loss", losses, false);
+        XYPlot plot = chart.getXYPlot();
+        XYLineAndShapeRenderer r0 = (XYLineAndShapeRenderer) plot.getRenderer();
+        r0.setSeriesPaint(0, new Color(0x9DBBD9));
+        r0.setSeriesStroke(0, new BasicStroke(1f));
+        r0.setSeriesPaint(1, new Color(0x1F4E89));
+        r0.setSeriesStroke(1, new BasicStroke(2.5f));
+        NumberAxis lrAxis = new NumberAxis("learning rate");
+        lrAxis.setAutoRangeIncludesZero(true);
+        lrAxis.setNumberFormatOverride(new java.text.DecimalFormat("0.0##E0"));
+        plot.setRangeAxis(1, lrAxis);
+        plot.setDataset(1, collection(List.of(new Series("learning rate (right axis)", step, lr)), false));
+        plot.mapDatasetToRangeAxis(1, 1);
+        XYLineAndShapeRenderer r1 = new XYLineAndShapeRenderer(true, false);
+        r1.setSeriesPaint(0, new Color(0xE8772E));
+        r1.setSeriesStroke(0, new BasicStroke(1.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[]{6f, 4f}, 0f));
+        plot.setRenderer(1, r1);
+        chart.getLegend().setBackgroundPaint(Color.WHITE);
+        return chart;
+    }
+
     static JFreeChart render(String title, String xLabel, String yLabel, List<Series> series, boolean logY) {
         JFreeChart chart = ChartFactory.createXYLineChart(title, xLabel, yLabel, collection(series, logY),
                 PlotOrientation.VERTICAL, series.size() > 1, false, false);
+        if (chart.getLegend() != null) chart.getLegend().setBackgroundPaint(Color.WHITE);
         chart.setBackgroundPaint(Color.WHITE);
         XYPlot plot = chart.getXYPlot();
         plot.setBackgroundPaint(Color.WHITE);

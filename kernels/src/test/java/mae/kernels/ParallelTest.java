@@ -1,0 +1,75 @@
+package mae.kernels;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** The kernel thread count is set at run time (bin/mae --threads N), after kernel classes have loaded. */
+class ParallelTest {
+    /** The threads that ran the chunks of one call over n items, and the number of chunks. */
+    static Set<Thread> threadsOf(int n, AtomicInteger chunks) {
+        Set<Thread> seen = ConcurrentHashMap.newKeySet();
+        int[] hits = new int[n];
+        Parallel.forRange(n, 1, (from, to) -> {
+            chunks.incrementAndGet();
+            seen.add(Thread.currentThread());
+            for (int i = from; i < to; i++) hits[i]++;
+            long end = System.nanoTime() + 2_000_000;              // long enough that each chunk needs its own thread
+            while (System.nanoTime() < end) Thread.onSpinWait();
+        });
+        for (int i = 0; i < n; i++) assertEquals(1, hits[i], "item " + i + " ran once");
+        return seen;
+    }
+
+    @Test void the_thread_count_changes_after_the_kernels_have_loaded() {
+        int before = Parallel.threads();
+        try {
+            Gemm.dot(new float[4], 0, new float[4], 0, 4);        // kernel classes loaded and used
+            Parallel.setThreads(3);
+            assertEquals(3, Parallel.threads());
+            AtomicInteger chunks = new AtomicInteger();
+            Set<Thread> t = threadsOf(300, chunks);
+            assertEquals(3, chunks.get(), "three chunks");
+            assertEquals(3, t.size(), "on three threads: " + t);
+            assertTrue(t.contains(Thread.currentThread()), "the caller runs one chunk itself");
+
+            Parallel.setThreads(1);
+            chunks.set(0);
+            assertEquals(Set.of(Thread.currentThread()), threadsOf(300, chunks), "one thread: the caller alone");
+            assertEquals(1, chunks.get());
+        } finally {
+            Parallel.setThreads(before);
+        }
+        assertEquals(before, Parallel.threads());
+    }
+
+    @Test void out_of_range_counts_are_refused() {
+        int before = Parallel.threads();
+        assertThrows(IllegalArgumentException.class, () -> Parallel.setThreads(0));
+        assertThrows(IllegalArgumentException.class, () -> Parallel.setThreads(Parallel.MAX_THREADS + 1));
+        assertEquals(before, Parallel.threads());
+    }
+
+    @Test void a_call_running_while_the_pool_is_replaced_loses_no_work() throws Exception {
+        int before = Parallel.threads();
+        try {
+            Parallel.setThreads(2);
+            Thread other = new Thread(() -> {
+                for (int r = 0; r < 200; r++) Parallel.setThreads(r % 2 == 0 ? 3 : 2);
+            });
+            other.start();
+            for (int r = 0; r < 200; r++) {
+                AtomicInteger sum = new AtomicInteger();
+                Parallel.forRange(64, 1, (from, to) -> { for (int i = from; i < to; i++) sum.addAndGet(i); });
+                assertEquals(64 * 63 / 2, sum.get(), "round " + r);
+            }
+            other.join();
+        } finally {
+            Parallel.setThreads(before);
+        }
+    }
+}
