@@ -11,15 +11,6 @@ public final class Vec {
 
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
 
-    /** y[yo..yo+n) += a * x[xo..xo+n). */
-    public static void axpy(float a, float[] x, int xo, float[] y, int yo, int n) {
-        int i = 0, end = S.loopBound(n);
-        FloatVector va = FloatVector.broadcast(S, a);
-        for (; i < end; i += S.length())
-            FloatVector.fromArray(S, x, xo + i).fma(va, FloatVector.fromArray(S, y, yo + i)).intoArray(y, yo + i);
-        for (; i < n; i++) y[yo + i] += a * x[xo + i];
-    }
-
     /** y[yo..yo+n) += x[xo..xo+n). */
     public static void add(float[] x, int xo, float[] y, int yo, int n) {
         int i = 0, end = S.loopBound(n);

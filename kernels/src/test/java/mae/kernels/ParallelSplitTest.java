@@ -74,6 +74,49 @@ class ParallelSplitTest {
     }
 
     /**
+     * Without a forced split, on this machine's threads: every index once, a failure in any chunk (the caller's
+     * own or a worker's) reaches the caller, and ranges started inside a chunk of a split run whole on its thread
+     * (a range that did not split leaves every thread free for the ranges inside it).
+     */
+    @Test void for_range_on_the_pool_covers_every_index_once_and_reports_failures() {
+        for (int n : new int[]{1, 2, 7, 1000}) {
+            java.util.concurrent.atomic.AtomicIntegerArray hits = new java.util.concurrent.atomic.AtomicIntegerArray(n);
+            java.util.Set<String> nested = java.util.concurrent.ConcurrentHashMap.newKeySet();
+            Parallel.forRange(n, 1, (a, b) -> {
+                for (int i = a; i < b; i++) hits.incrementAndGet(i);
+                Parallel.forRange(50, 1, (c, d) -> nested.add(c + "-" + d));
+            });
+            for (int i = 0; i < n; i++) assertEquals(1, hits.get(i), "index " + i + " of " + n);
+            if (Math.min(n, Parallel.THREADS) > 1) assertEquals(java.util.Set.of("0-50"), nested, "inside a split range, ranges run whole");
+        }
+        int chunks = Math.min(Parallel.THREADS, 1000);
+        for (int c = 0; c < chunks; c++) {
+            int failing = c;
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> Parallel.forRange(1000, 1, (a, b) -> {
+                if (a == Parallel.bound(1000, chunks, failing)) throw new IllegalStateException("chunk " + failing);
+            }));
+            assertEquals("chunk " + failing, e.getMessage());
+        }
+        List<Integer> after = new ArrayList<>();
+        Parallel.forRange(10, 1, (a, b) -> { if (a == 0) Parallel.forRange(4, 1, (c, d) -> after.add(d - c)); });
+        assertEquals(List.of(4), after, "the caller's chunk is serial inside, and the caller is not left marked as a worker:");
+        List<int[]> outside = java.util.Collections.synchronizedList(new ArrayList<>());
+        Parallel.forRange(1000, 1, (a, b) -> outside.add(new int[]{a, b}));
+        assertEquals(Math.min(Parallel.THREADS, 1000), outside.size(), "a range started after it splits again");
+    }
+
+    /** A caller interrupted while it waits for the workers stops with a clear error and keeps its interrupt flag. */
+    @Test void an_interrupted_wait_for_the_workers_is_reported() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Parallel.THREADS > 1, "one thread: nothing to wait for");
+        Thread.currentThread().interrupt();
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> Parallel.forRange(1000, 1, (a, b) -> {
+            if (a > 0) try { Thread.sleep(200); } catch (InterruptedException x) { throw new AssertionError(x); }
+        }));
+        assertTrue(Thread.interrupted(), "the interrupt is kept (and cleared here)");
+        assertTrue(e.getMessage().contains("interrupted while waiting for kernel workers"), e.getMessage());
+    }
+
+    /**
      * GEMM: row split (N < 512) and column split (N >= 512, whole slivers), every transpose, alpha 1 (A read in place
      * where a chunk is narrow) and 0.75, beta 0 and 0.5, padded strides and offsets.
      */

@@ -55,6 +55,10 @@ public final class EmulatedCudaBackend extends CudaBackend {
         private final Backend backend;
         private final float[] data;
         private volatile boolean released;
+        private static final java.util.concurrent.atomic.AtomicLong LIVE = new java.util.concurrent.atomic.AtomicLong();
+
+        /** Emulated buffers made and not yet released (for tests of what gives memory back). */
+        static long live() { return LIVE.get(); }
 
         /** An emulated device buffer holding a copy of values (for tests of the launchers themselves). */
         static Emulated of(float[] values) {
@@ -67,6 +71,7 @@ public final class EmulatedCudaBackend extends CudaBackend {
             this.backend = backend;
             data = new float[Math.toIntExact(n)];
             Arrays.fill(data, Float.NaN);
+            LIVE.incrementAndGet();
         }
 
         float[] data() {
@@ -77,6 +82,7 @@ public final class EmulatedCudaBackend extends CudaBackend {
         void close() {
             if (released) return;
             released = true;
+            LIVE.decrementAndGet();
             Arrays.fill(data, Float.NaN);
         }
 

@@ -20,12 +20,13 @@ public final class TorchCheckpointException extends IOException {
 
     static String oneLine(String s) {
         StringBuilder sb = new StringBuilder(Math.min(s.length(), MAX_MESSAGE + 8));
-        for (int i = 0; i < s.length() && sb.length() < MAX_MESSAGE; i++) {
+        int i = 0;
+        for (; i < s.length() && sb.length() < MAX_MESSAGE; i++) {
             char c = s.charAt(i);
             if (c < 0x20 || (c >= 0x7F && c < 0xA0) || c == '\u2028' || c == '\u2029') sb.append(String.format("\\u%04x", (int) c));
             else sb.append(c);
         }
-        if (sb.length() >= MAX_MESSAGE) {
+        if (i < s.length() || sb.length() > MAX_MESSAGE) {   // cut: text left over, or an escape ran past the limit
             sb.setLength(MAX_MESSAGE);
             sb.append("...");
         }
