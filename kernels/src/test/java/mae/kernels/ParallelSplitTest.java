@@ -87,9 +87,9 @@ class ParallelSplitTest {
                 Parallel.forRange(50, 1, (c, d) -> nested.add(c + "-" + d));
             });
             for (int i = 0; i < n; i++) assertEquals(1, hits.get(i), "index " + i + " of " + n);
-            if (Math.min(n, Parallel.THREADS) > 1) assertEquals(java.util.Set.of("0-50"), nested, "inside a split range, ranges run whole");
+            if (Math.min(n, Parallel.threads()) > 1) assertEquals(java.util.Set.of("0-50"), nested, "inside a split range, ranges run whole");
         }
-        int chunks = Math.min(Parallel.THREADS, 1000);
+        int chunks = Math.min(Parallel.threads(), 1000);
         for (int c = 0; c < chunks; c++) {
             int failing = c;
             IllegalStateException e = assertThrows(IllegalStateException.class, () -> Parallel.forRange(1000, 1, (a, b) -> {
@@ -102,12 +102,12 @@ class ParallelSplitTest {
         assertEquals(List.of(4), after, "the caller's chunk is serial inside, and the caller is not left marked as a worker:");
         List<int[]> outside = java.util.Collections.synchronizedList(new ArrayList<>());
         Parallel.forRange(1000, 1, (a, b) -> outside.add(new int[]{a, b}));
-        assertEquals(Math.min(Parallel.THREADS, 1000), outside.size(), "a range started after it splits again");
+        assertEquals(Math.min(Parallel.threads(), 1000), outside.size(), "a range started after it splits again");
     }
 
     /** A caller interrupted while it waits for the workers stops with a clear error and keeps its interrupt flag. */
     @Test void an_interrupted_wait_for_the_workers_is_reported() {
-        org.junit.jupiter.api.Assumptions.assumeTrue(Parallel.THREADS > 1, "one thread: nothing to wait for");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Parallel.threads() > 1, "one thread: nothing to wait for");
         Thread.currentThread().interrupt();
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> Parallel.forRange(1000, 1, (a, b) -> {
             if (a > 0) try { Thread.sleep(200); } catch (InterruptedException x) { throw new AssertionError(x); }

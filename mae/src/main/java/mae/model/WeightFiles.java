@@ -95,10 +95,19 @@ public final class WeightFiles {
 
     // ---------------------------------------------------------------- reading
 
-    /** Reads any supported file; every problem is one line naming the file. */
+    /**
+     * Reads any supported file; every problem is one line naming the file. While a large file is read, a
+     * {@link Warmup} gets the kernels compiled on the other core.
+     */
     public static Loaded read(Path file, Options o) throws IOException {
         if (Files.isDirectory(file)) throw new IllegalArgumentException(file + ": is a directory, not a checkpoint file (.safetensors, .pth or .bin)");
         if (!Files.isRegularFile(file)) throw new IllegalArgumentException(file + ": no such file");
+        try (Warmup w = Warmup.ENABLED && Files.size(file) >= Warmup.MIN_FILE_BYTES ? Warmup.start() : null) {
+            return readFile(file, o);
+        }
+    }
+
+    private static Loaded readFile(Path file, Options o) throws IOException {
         Options opt = o == null ? Options.NONE : o;
         boolean zip = isZip(file);
         Map<String, String> meta;
