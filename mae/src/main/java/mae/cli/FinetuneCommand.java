@@ -30,7 +30,7 @@ public final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--warmup-epochs", defaultValue = "" + Finetune.RECIPE_WARMUP_EPOCHS, description = "linear warmup (default: ${DEFAULT-VALUE})") double warmupEpochs;
     @Option(names = "--smoothing", defaultValue = "" + Finetune.RECIPE_SMOOTHING, description = "label smoothing (default: ${DEFAULT-VALUE})") float smoothing;
     @Option(names = "--min-scale", defaultValue = "" + Finetune.RECIPE_MIN_SCALE, description = "RandomResizedCrop's smallest area fraction, 1 = no crop (default: ${DEFAULT-VALUE})") double minScale;
-    @Option(names = "--flip", negatable = true, defaultValue = "true", fallbackValue = "true", description = "random horizontal flips (default: on)") boolean flip;
+    @Option(names = "--flip", negatable = true, defaultValue = "" + Finetune.RECIPE_FLIP, fallbackValue = "true", description = "random horizontal flips (default: off: Fashion-MNIST's shoes all face one way)") boolean flip;
     @Option(names = "--drop-path", defaultValue = "" + Finetune.RECIPE_DROP_PATH, description = "stochastic depth of the last block (default: ${DEFAULT-VALUE})") double dropPath;
     @Option(names = "--mixup", defaultValue = "" + Finetune.RECIPE_MIXUP, description = "mixup Beta(a, a), 0 = off (default: ${DEFAULT-VALUE})") double mixup;
     @Option(names = "--weight-decay", defaultValue = "" + Finetune.RECIPE_WEIGHT_DECAY, description = "default: ${DEFAULT-VALUE}") double weightDecay;

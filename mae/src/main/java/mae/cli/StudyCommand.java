@@ -61,6 +61,7 @@ public final class StudyCommand implements Callable<Integer> {
     @Option(names = "--ft-layer-decay", defaultValue = "" + Finetune.RECIPE_LAYER_DECAY, description = "default: ${DEFAULT-VALUE} (from scratch: 1)") double ftLayerDecay;
     @Option(names = "--ft-warmup-epochs", defaultValue = "" + Finetune.RECIPE_WARMUP_EPOCHS, description = "default: ${DEFAULT-VALUE}") double ftWarmup;
     @Option(names = "--ft-min-scale", defaultValue = "" + Finetune.RECIPE_MIN_SCALE, description = "crop scale lower bound (default: ${DEFAULT-VALUE})") double ftMinScale;
+    @Option(names = "--ft-flip", negatable = true, defaultValue = "" + Finetune.RECIPE_FLIP, fallbackValue = "true", description = "random flips (default: off)") boolean ftFlip;
     @Option(names = "--ft-drop-path", defaultValue = "" + Finetune.RECIPE_DROP_PATH, description = "default: ${DEFAULT-VALUE}") double ftDropPath;
     @Option(names = "--ft-mixup", defaultValue = "" + Finetune.RECIPE_MIXUP, description = "default: ${DEFAULT-VALUE}") double ftMixup;
     @Option(names = "--ft-train-limit", defaultValue = "10000", description = "fine-tuning training images, 0 = all (default: ${DEFAULT-VALUE})") int ftTrainLimit;
@@ -82,7 +83,7 @@ public final class StudyCommand implements Callable<Integer> {
             }
         }
         Finetune.Settings ft = Finetune.Settings.pretrained().withEpochs(ftEpochs).withBatch(ftBatch).withBlr(ftBlr).withLayerDecay(ftLayerDecay)
-                .withWarmupEpochs(ftWarmup).withMinScale(ftMinScale).withDropPath(ftDropPath).withMixup(ftMixup);
+                .withWarmupEpochs(ftWarmup).withMinScale(ftMinScale).withFlip(ftFlip).withDropPath(ftDropPath).withMixup(ftMixup);
         Path home = Main.home();
         StudyOptions o = new StudyOptions(config, data, out != null ? out : home.resolve("runs/study"), budget, batch, blr, seeds,
                 maskRatios, decoderDepths, np, maskings, cs, ft, ftTrainLimit, probeEpochs, probeTrainLimit, knnBank, evalLimit, speedSteps);
