@@ -44,7 +44,7 @@ public final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--smoothing", defaultValue = "" + Finetune.RECIPE_SMOOTHING, description = "label smoothing (default: ${DEFAULT-VALUE})") float smoothing;
     @Range(min = 0, minOpen = true, max = 1)
     @Option(names = "--min-scale", defaultValue = "" + Finetune.RECIPE_MIN_SCALE, description = "RandomResizedCrop's smallest area fraction, 1 = no crop (default: ${DEFAULT-VALUE})") double minScale;
-    @Option(names = "--flip", negatable = true, defaultValue = "true", fallbackValue = "true", description = "random horizontal flips (default: on)") boolean flip;
+    @Option(names = "--flip", negatable = true, defaultValue = "" + Finetune.RECIPE_FLIP, fallbackValue = "true", description = "random horizontal flips (default: off: Fashion-MNIST's shoes all face one way)") boolean flip;
     @Range(min = 0, max = 1, maxOpen = true)
     @Option(names = "--drop-path", defaultValue = "" + Finetune.RECIPE_DROP_PATH, description = "stochastic depth of the last block (default: ${DEFAULT-VALUE})") double dropPath;
     @Range(min = 0, max = 100)

@@ -77,6 +77,7 @@ public final class StudyCommand implements Callable<Integer> {
     @Option(names = "--ft-warmup-epochs", defaultValue = "" + Finetune.RECIPE_WARMUP_EPOCHS, description = "default: ${DEFAULT-VALUE}") double ftWarmup;
     @Range(min = 0, minOpen = true, max = 1)
     @Option(names = "--ft-min-scale", defaultValue = "" + Finetune.RECIPE_MIN_SCALE, description = "crop scale lower bound (default: ${DEFAULT-VALUE})") double ftMinScale;
+    @Option(names = "--ft-flip", negatable = true, defaultValue = "" + Finetune.RECIPE_FLIP, fallbackValue = "true", description = "random flips (default: off)") boolean ftFlip;
     @Range(min = 0, max = 1, maxOpen = true)
     @Option(names = "--ft-drop-path", defaultValue = "" + Finetune.RECIPE_DROP_PATH, description = "default: ${DEFAULT-VALUE}") double ftDropPath;
     @Range(min = 0, max = 100)
@@ -106,7 +107,7 @@ public final class StudyCommand implements Callable<Integer> {
             }
         }
         Finetune.Settings ft = Finetune.Settings.pretrained().withEpochs(ftEpochs).withBatch(ftBatch).withBlr(ftBlr).withLayerDecay(ftLayerDecay)
-                .withWarmupEpochs(ftWarmup).withMinScale(ftMinScale).withDropPath(ftDropPath).withMixup(ftMixup);
+                .withWarmupEpochs(ftWarmup).withMinScale(ftMinScale).withFlip(ftFlip).withDropPath(ftDropPath).withMixup(ftMixup);
         Path home = Main.home();
         StudyOptions o = new StudyOptions(config, data, out != null ? out : home.resolve("runs/study"), budget, batch, blr, seeds,
                 maskRatios, decoderDepths, np, maskings, cs, ft, ftTrainLimit, probeEpochs, probeTrainLimit, knnBank, evalLimit, speedSteps);
