@@ -115,6 +115,7 @@ class KernelContractsTest {
         }
         float[] dst = {5f};
         Elementwise.copyStrided(dst, 0, new int[]{1, 1}, new int[]{0, 3}, new float[]{1f}, 0, new int[]{1, 1});
+        Elementwise.copyStrided(dst, 0, new int[]{1, 1}, new int[]{3, 0}, new float[]{1f}, 0, new int[]{1, 1});
         assertEquals(5f, dst[0], "an empty copy writes nothing");
     }
 
@@ -260,6 +261,11 @@ class KernelContractsTest {
         float[] C = {Float.NaN, Float.NaN};
         Gemm.ref(false, false, 1, 2, 1, 1f, new float[]{2}, 0, 1, new float[]{3, 4}, 0, 2, 0f, C, 0, 2);
         assertArrayEquals(new float[]{6, 8}, C, "ref: beta 0 ignores NaN too");
+        float[] nanA = new float[600 * 40], bb = new float[40 * 600], cc = new float[600 * 600];
+        java.util.Arrays.fill(nanA, Float.NaN);
+        java.util.Arrays.fill(cc, 2f);
+        Gemm.gemm(false, false, 600, 600, 40, 0f, nanA, 0, 40, bb, 0, 600, 0.5f, cc, 0, 600);
+        for (float v : cc) assertEquals(1f, v, "alpha 0: A is not read (BLAS), even when it holds NaN");
     }
 
     @Test void dot_products_of_any_length_and_offset() {
@@ -292,6 +298,30 @@ class KernelContractsTest {
         assertEquals(0.0, Erf.erf(0.0));
         assertEquals(1.0, Erf.erf(Double.POSITIVE_INFINITY));
         assertEquals(-1.0, Erf.erf(Double.NEGATIVE_INFINITY));
+    }
+
+    /** Pooled buffers: from MIN_POOLED floats up, counted in the stats with their bytes. */
+    @Test void the_workspace_pools_from_its_minimum_size_and_counts_bytes() {
+        Workspace ws = new Workspace();
+        try (Workspace.Scope s = ws.open()) {
+            Workspace.floats(Workspace.MIN_POOLED - 1);
+            assertEquals(0, ws.stats().created(), "smaller buffers come from the JVM");
+            Workspace.floats(Workspace.MIN_POOLED);
+            Workspace.floats(1000);
+            s.close();
+            s.close();                                                   // idempotent
+        }
+        assertEquals(2, ws.stats().created());
+        assertEquals(4L * (Workspace.MIN_POOLED + 1000), ws.stats().createdBytes());
+        try (Workspace.Scope s = ws.open()) {
+            assertArrayEquals(new float[1000], Workspace.floats(1000), "a reused buffer comes back zeroed");
+        }
+        assertEquals(1, ws.stats().reused());
+        assertFalse(Workspace.isOpen());
+        HostStorage h = new HostStorage(new float[3]);
+        assertEquals(3, h.length());
+        assertEquals("cpu storage of 3 elements", h.toString());
+        assertSame(CpuBackend.INSTANCE, h.backend());
     }
 
     // ---------------------------------------------------------------- reference mode
@@ -348,6 +378,10 @@ class KernelContractsTest {
         }
         assertFalse(KernelMode.setReference(false));
         assertFalse(KernelMode.reference());
+        assertFalse(KernelMode.setReference(true));
+        assertTrue(CpuBackend.INSTANCE.describe().startsWith("reference kernels"), CpuBackend.INSTANCE.describe());
+        assertTrue(KernelMode.setReference(false), "the previous mode, true");
+        assertTrue(CpuBackend.INSTANCE.describe().startsWith("fast kernels"), CpuBackend.INSTANCE.describe());
     }
 
     private static void check(boolean ref, String what, float[] reference, float[] got) {

@@ -68,6 +68,8 @@ class CudaLaunchersTest {
         CudaKernels.attentionForward(P, P, P, P, P, 2, 0, 64, 1f);
         CudaKernels.attentionBackward(P, P, P, P, P, P, P, P, P, P, 0, 5, 64, 1f);
         CudaKernels.attentionBackward(P, P, P, P, P, P, P, P, P, 2, 0, 64, 1f);   // without D: nothing allocated either
+        CudaKernels.attentionBackward(P, P, P, P, P, P, P, P, P, 0, 5, 64, 1f);
+        CudaKernels.attentionBackward(P, P, P, P, P, P, P, P, P, P, 2, 0, 64, 1f);
         CudaKernels.adamwStep(P, P, P, P, 0, 1, 1e-3f, 0.9f, 0.95f, 1e-8f, 0f);
         CudaKernels.gather(P, P, P, 0, 3, 4, 5, 1);
         CudaKernels.gather(P, P, P, 2, 3, 0, 5, 1);
@@ -298,5 +300,20 @@ class CudaLaunchersTest {
         assertEquals(CudaKernels.attentionSmem("dq", 64), only("attention/attention_backward_dq_hd64").smem());
         assertEquals(CudaKernels.attentionSmem("dkv", 64), only("attention/attention_backward_dkv_hd64").smem());
         assertEquals(9, only("attention/attention_backward_dkv_hd64").gridX());
+        rec.launches.clear();
+        CudaKernels.attentionForward(P, P, P, P, P, 3, 32, 64, 0.125f);
+        assertEquals(3 * 2, only("attention/attention_forward_hd64").gridX(), "32 rows: exactly 2 tiles of 16");
+        refused("huge attention", () -> CudaKernels.attentionForward(P, P, P, P, P, 1 << 20, 1 << 20, 64, 1f), "too large");
+    }
+
+    @Test void precision_names_and_the_diverted_launcher() {
+        assertEquals(Precision.FP32, CudaBackend.precision("FP32"));
+        assertEquals(Precision.TF32, CudaBackend.precision("tf32"));
+        assertEquals(Precision.BF16, CudaBackend.precision("bf16"));
+        refused("precision", () -> CudaBackend.precision("fp16"), "-Dmae.cuda.matmul=fp16", "fp32, tf32 or bf16");
+        assertEquals(Precision.TF32, CudaBackend.PRECISION, "TF32 unless -Dmae.cuda.matmul says otherwise");
+        Recorder other = new Recorder();
+        assertSame(rec, CudaKernels.divert(other), "divert returns the launcher it replaces");
+        assertSame(other, CudaKernels.divert(rec));
     }
 }
