@@ -304,6 +304,9 @@ class CudaLaunchersTest {
         CudaKernels.attentionForward(P, P, P, P, P, 3, 32, 64, 0.125f);
         assertEquals(3 * 2, only("attention/attention_forward_hd64").gridX(), "32 rows: exactly 2 tiles of 16");
         refused("huge attention", () -> CudaKernels.attentionForward(P, P, P, P, P, 1 << 20, 1 << 20, 64, 1f), "too large");
+        rec.launches.clear();
+        CudaKernels.attentionForward(P, P, P, P, P, Integer.MAX_VALUE, 16, 64, 1f);
+        assertEquals(Integer.MAX_VALUE, only("attention/attention_forward_hd64").gridX(), "the largest grid the driver takes");
     }
 
     @Test void precision_names_and_the_diverted_launcher() {

@@ -1,0 +1,126 @@
+package mae.eval;
+
+import mae.autograd.Var;
+import mae.data.Augment;
+import mae.data.Dataset;
+import mae.data.Normalization;
+import mae.model.MaeConfig;
+import mae.model.MaeModel;
+import mae.tensor.Rng;
+import mae.tensor.Tensor;
+import mae.vit.Layers;
+import mae.vit.Params;
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** Frozen features and fine-tuning: what each computes, checked against the encoder run by hand. */
+class EvalContractsTest {
+    static final Normalization ID = new Normalization(new float[]{0.5f}, new float[]{0.25f});
+
+    /** n 28 x 28 images: class k is a bright square in quadrant k, on noise. */
+    static Dataset quadrants(int n, long seed) {
+        Rng r = new Rng(seed);
+        float[] px = new float[n * 28 * 28];
+        int[] y = new int[n];
+        for (int i = 0; i < n; i++) {
+            y[i] = i % 4;
+            int oy = y[i] / 2 * 14, ox = y[i] % 2 * 14;
+            for (int p = 0; p < 784; p++) px[i * 784 + p] = 0.2f * r.nextFloat();
+            for (int a = 2; a < 12; a++) for (int b = 2; b < 12; b++) px[i * 784 + (oy + a) * 28 + ox + b] = 0.9f;
+        }
+        return new Dataset(px, y, n, 1, 28, 28, List.of("a", "b", "c", "d"), "quadrants");
+    }
+
+    @Test void features_are_the_cls_token_or_the_mean_patch_token_in_any_batching() {
+        MaeModel m = new MaeModel(MaeConfig.named("tiny"), 3);
+        Dataset d = quadrants(7, 1);
+        Augment aug = new Augment(28, ID);
+        float[] x = new float[7 * 784];
+        aug.evalBatch(d, new int[]{0, 1, 2, 3, 4, 5, 6}, x);
+        Var tokens = m.encoder.forwardFeatures(Var.constant(Tensor.of(x, 7, 1, 28, 28)));        // (7, 17, 32)
+        float[] t = tokens.value().toArray();
+        int D = 32, T = 17;
+        float[] cls = new float[7 * D], mean = new float[7 * D];
+        for (int i = 0; i < 7; i++)
+            for (int dd = 0; dd < D; dd++) {
+                cls[i * D + dd] = t[(i * T) * D + dd];
+                double s = 0;
+                for (int k = 1; k < T; k++) s += t[(i * T + k) * D + dd];
+                mean[i * D + dd] = (float) (s / 16);
+            }
+        for (int batch : new int[]{7, 3, 256}) {
+            assertArrayEquals(cls, Features.of(Features.Kind.CLS, m.encoder, d, aug, batch), 1e-5f, "cls, batch " + batch);
+            assertArrayEquals(mean, Features.of(Features.Kind.MEAN, m.encoder, d, aug, batch), 1e-5f, "mean, batch " + batch);
+        }
+        assertArrayEquals(cls, Features.cls(m.encoder, d, aug, 2), 1e-5f);
+        assertEquals(Features.Kind.CLS, Features.Kind.parse("CLS"));
+        assertEquals(Features.Kind.MEAN, Features.Kind.parse("mean"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Features.Kind.parse("max"));
+        assertEquals("--feature must be cls or mean, got 'max'", e.getMessage());
+    }
+
+    /** BEiT/MAE layer decay: decay^(depth + 1 - layer), embeddings layer 0, block i layer i + 1, the rest depth + 1. */
+    @Test void layer_decay_scales_each_parameter_by_its_depth() {
+        Map<String, Var> ps = new LinkedHashMap<>();
+        for (String n : List.of("cls_token", "pos_embed", "patch_embed.proj.weight", "blocks.0.attn.qkv.weight", "blocks.1.norm1.bias",
+                "blocks.11.mlp.fc1.weight", "norm.weight", "fc_norm.bias", "head.weight"))
+            ps.put(n, Var.param(Tensor.zeros(1)));
+        Map<String, Float> s = Finetune.layerScales(ps, 12, 0.5);
+        assertEquals((float) Math.pow(0.5, 13), s.get("cls_token"));
+        assertEquals((float) Math.pow(0.5, 13), s.get("pos_embed"));
+        assertEquals((float) Math.pow(0.5, 13), s.get("patch_embed.proj.weight"));
+        assertEquals((float) Math.pow(0.5, 12), s.get("blocks.0.attn.qkv.weight"));
+        assertEquals((float) Math.pow(0.5, 11), s.get("blocks.1.norm1.bias"));
+        assertEquals(0.5f, s.get("blocks.11.mlp.fc1.weight"));
+        assertEquals(1f, s.get("norm.weight"));
+        assertEquals(1f, s.get("fc_norm.bias"));
+        assertEquals(1f, s.get("head.weight"));
+        assertEquals(ps.keySet(), s.keySet());
+    }
+
+    /** The head reads the mean patch token (cls excluded) through fc_norm; accuracy is the argmax's. */
+    @Test void the_finetune_head_pools_the_patch_tokens_and_accuracy_counts_argmax_hits() {
+        MaeModel m = new MaeModel(MaeConfig.named("tiny"), 4);
+        Params head = new Params();
+        Layers.LayerNorm fcNorm = new Layers.LayerNorm(head, "fc_norm", 32);
+        Layers.Linear fc = new Layers.Linear(head, "head", 32, 4, new Rng(1));
+        Dataset d = quadrants(300, 2);
+        Augment aug = new Augment(28, ID);
+        float[] x = new float[5 * 784];
+        aug.evalBatch(d, new int[]{0, 1, 2, 3, 4}, x);
+        Tensor imgs = Tensor.of(x, 5, 1, 28, 28);
+        Var tokens = m.encoder.forwardFeatures(Var.constant(imgs));
+        Var pooled = mae.autograd.F.mean(mae.autograd.F.narrow(tokens, 1, 1, 16), new int[]{1}, false);
+        assertArrayEquals(fc.forward(fcNorm.forward(pooled)).value().toArray(), Finetune.logits(m.encoder, fcNorm, fc, imgs).value().toArray(), 1e-5f);
+
+        // a head that predicts class 0 for everything: right on a quarter of the images (the test spans 256-image batches)
+        fc.weight.setValue(Tensor.zeros(4, 32));
+        fc.bias.setValue(Tensor.of(new float[]{1, 0, 0, 0}, 4));
+        assertEquals(75 / 300.0, Finetune.accuracy(m.encoder, fcNorm, fc, d, aug), 1e-12);
+        fc.bias.setValue(Tensor.of(new float[]{0, 0, 0, 1}, 4));
+        assertEquals(75 / 300.0, Finetune.accuracy(m.encoder, fcNorm, fc, d, aug), 1e-12);
+    }
+
+    /** A short fine-tuning of the tiny encoder learns the quadrants well above chance, and logs five progress lines. */
+    @Test void fine_tuning_learns_an_easy_problem_and_reports_progress() {
+        MaeModel m = new MaeModel(MaeConfig.named("tiny"), 5);
+        Dataset train = quadrants(160, 3), test = quadrants(80, 4);
+        Augment aug = new Augment(28, 28, 0.9, 1.0, 0.9, 1.1, 0.0, ID);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        double acc = Finetune.run(m.encoder, train, test, aug, 4, new Finetune.Settings(5, 16, 4e-2, 0.75, 0.1f, 1, 7),
+                new PrintStream(out, true, StandardCharsets.UTF_8));
+        assertTrue(acc > 0.6, "fine-tuned accuracy " + acc + " (chance 0.25)");
+        String[] lines = out.toString(StandardCharsets.UTF_8).trim().split("\n");
+        assertEquals(5, lines.length, out.toString(StandardCharsets.UTF_8));
+        assertTrue(lines[4].startsWith("  finetune step 50/50 loss "), lines[4]);
+        assertTrue(lines[0].startsWith("finetune step 10/50 loss "), lines[0]);
+    }
+}

@@ -1,0 +1,113 @@
+package mae.train;
+
+import mae.data.Normalization;
+import mae.model.MaeConfig;
+import mae.model.MaeModel;
+import mae.optim.AdamW;
+import mae.tensor.Rng;
+import mae.tensor.Tensor;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** Run options refused at their edges, checkpoints found, written, replaced and refused, and the schedule's edges. */
+class TrainContractsTest {
+    static RunOptions opts(int epochs, int maxSteps, int batch, int accum, double blr, double mask, String masking) {
+        return new RunOptions("tiny", null, epochs, maxSteps, batch, accum, blr, -1, mask, masking, true, 1, 0, 100);
+    }
+
+    static void refused(Executable e, String... words) {
+        IllegalArgumentException x = assertThrows(IllegalArgumentException.class, e);
+        for (String w : words) assertTrue(x.getMessage().contains(w), "'" + x.getMessage() + "' should say " + w);
+    }
+
+    @Test void options_are_refused_just_past_their_edges() {
+        MaeConfig c = MaeConfig.named("tiny");
+        opts(1, 0, 1, 1, 1e-9, 0, "random").validate(c);                  // the edges themselves
+        opts(0, 1, 1, 1, 1e-3, 0.9375 - 1e-9, "grid").validate(c);        // one patch of 16 kept
+        refused(() -> opts(1, 0, 0, 1, 1e-3, 0.75, "random").validate(c), "--batch must be at least 1, got 0");
+        refused(() -> opts(1, 0, 1, 0, 1e-3, 0.75, "random").validate(c), "--accum must be at least 1, got 0");
+        refused(() -> opts(0, 0, 1, 1, 1e-3, 0.75, "random").validate(c), "--epochs or --max-steps must be positive");
+        refused(() -> opts(1, 0, 1, 1, 1e-3, -0.01, "random").validate(c), "--mask-ratio -0.01 is outside [0, 1)");
+        refused(() -> opts(1, 0, 1, 1, 1e-3, 1.0, "random").validate(c), "--mask-ratio 1.0 is outside");
+        refused(() -> opts(1, 0, 1, 1, 1e-3, 0.95, "random").validate(c), "--mask-ratio 0.95 keeps no patch of 16");
+        refused(() -> opts(1, 0, 1, 1, 0, 0.75, "random").validate(c), "--blr must be positive, got 0.0");
+        refused(() -> opts(1, 0, 1, 1, Double.NaN, 0.75, "random").validate(c), "--blr must be positive");
+        refused(() -> opts(1, 0, 1, 1, 1e-3, 0.75, "spiral").validate(c), "--masking");
+        if (!mae.tensor.Device.CUDA.available())
+            refused(() -> opts(1, 0, 1, 1, 1e-3, 0.75, "random").withDevice("cuda").validate(c), "--device cuda: CUDA is not available here");
+    }
+
+    @Test void the_schedule_at_its_edges() {
+        Schedule s = new Schedule(1.0, 0.1, 2, 10);
+        assertEquals(1.0, s.at(2), 1e-15, "the end of the warmup is the peak");
+        assertEquals(0.1, s.at(10), 1e-15, "the last epoch is the minimum");
+        assertEquals(0.1, s.at(12), 1e-15, "and it stays there");
+        assertEquals(0.1 + 0.9 * 0.5 * (1 + Math.cos(Math.PI * 0.25)), s.at(4), 1e-12);
+        assertEquals(1.0, new Schedule(1.0, 0, 0, 0).at(0), 1e-12, "no warmup and nothing to decay over: the peak");
+    }
+
+    static MaeModel tiny() { return new MaeModel(MaeConfig.named("tiny"), 0); }
+
+    @Test void checkpoints_are_written_named_latest_pruned_and_found(@TempDir Path run) throws IOException {
+        Checkpoints ck = new Checkpoints(run);
+        assertNull(ck.latest());
+        assertNull(ck.lastGood());
+        MaeModel m = tiny();
+        AdamW opt = new AdamW(m.params.trainable(), 0.9f, 0.95f, 1e-8f, 0.05f);
+        Normalization norm = new Normalization(new float[]{0.5f}, new float[]{0.25f});
+        Files.createDirectories(run.resolve("checkpoints/step-0000001.tmp/junk"));          // a leftover of an interrupted write
+        Path one = ck.save(1, 0, m, opt, new Rng(1), norm);
+        assertEquals(run.resolve("checkpoints/step-0000001"), one);
+        assertEquals(one, ck.latest());
+        assertEquals(one, ck.lastGood());
+        assertTrue(Files.isRegularFile(one.resolve("weights.safetensors")) && Files.isRegularFile(one.resolve("optimizer.safetensors"))
+                && Files.isRegularFile(one.resolve("state.json")));
+        Path two = ck.save(2, 0, m, opt, new Rng(1), norm);
+        assertEquals(List.of("latest", "step-0000002"), list(run.resolve("checkpoints")), "only the latest is kept, leftovers removed");
+        Path again = ck.save(2, 0, m, opt, new Rng(2), norm);
+        assertEquals(two, again, "a checkpoint of the same step replaces the old one");
+        assertEquals(two, new Checkpoints(run).latest(), "another process finds it through latest");
+        assertEquals(two, new Checkpoints(run).lastGood());
+
+        assertEquals(two.resolve("weights.safetensors"), Checkpoints.resolveWeights(run));
+        assertEquals(two.resolve("weights.safetensors"), Checkpoints.resolveWeights(two));
+        assertEquals(two.resolve("weights.safetensors"), Checkpoints.resolveWeights(two.resolve("weights.safetensors")));
+        refused(() -> Checkpoints.resolveWeights(run.resolve("nope")), "does not exist");
+        Path empty = Files.createDirectories(run.resolve("empty"));
+        refused(() -> Checkpoints.resolveWeights(empty), "holds no checkpoint");
+
+        Files.writeString(run.resolve("checkpoints/latest"), "step-0000009\n");
+        IOException e = assertThrows(IOException.class, () -> new Checkpoints(run).latest());
+        assertTrue(e.getMessage().contains("names step-0000009, which is missing"), e.getMessage());
+    }
+
+    @Test void non_finite_weights_are_never_checkpointed(@TempDir Path run) throws IOException {
+        Checkpoints ck = new Checkpoints(run);
+        MaeModel m = tiny();
+        AdamW opt = new AdamW(m.params.trainable(), 0.9f, 0.95f, 1e-8f, 0.05f);
+        Normalization norm = new Normalization(new float[]{0.5f}, new float[]{0.25f});
+        Path good = ck.save(3, 0, m, opt, new Rng(1), norm);
+        float[] w = m.params.get("norm.weight").value().toArray();
+        w[5] = Float.POSITIVE_INFINITY;
+        m.params.set("norm.weight", Tensor.of(w, w.length));
+        IllegalStateException x = assertThrows(IllegalStateException.class, () -> ck.save(4, 0, m, opt, new Rng(1), norm));
+        assertTrue(x.getMessage().contains("parameter norm.weight became Infinity after step 4"), x.getMessage());
+        assertTrue(x.getMessage().contains("The last good checkpoint is " + good), x.getMessage());
+        assertEquals(good, ck.latest(), "nothing written");
+        Checkpoints fresh = new Checkpoints(run.resolve("other"));
+        x = assertThrows(IllegalStateException.class, () -> fresh.save(1, 0, m, opt, new Rng(1), norm));
+        assertTrue(x.getMessage().contains("The last good checkpoint is none"), x.getMessage());
+    }
+
+    static List<String> list(Path d) throws IOException {
+        try (var s = Files.list(d)) { return s.map(p -> p.getFileName().toString()).sorted().toList(); }
+    }
+}
