@@ -64,6 +64,7 @@ public final class StudyCommand implements Callable<Integer> {
     @Option(names = "--ft-flip", negatable = true, defaultValue = "" + Finetune.RECIPE_FLIP, fallbackValue = "true", description = "random flips (default: off)") boolean ftFlip;
     @Option(names = "--ft-drop-path", defaultValue = "" + Finetune.RECIPE_DROP_PATH, description = "default: ${DEFAULT-VALUE}") double ftDropPath;
     @Option(names = "--ft-mixup", defaultValue = "" + Finetune.RECIPE_MIXUP, description = "default: ${DEFAULT-VALUE}") double ftMixup;
+    @Option(names = "--scratch-blr", defaultValue = "" + Finetune.RECIPE_SCRATCH_BLR, description = "base lr of the from-scratch baseline (default: ${DEFAULT-VALUE}; no layer decay)") double scratchBlr;
     @Option(names = "--ft-train-limit", defaultValue = "10000", description = "fine-tuning training images, 0 = all (default: ${DEFAULT-VALUE})") int ftTrainLimit;
     @Option(names = "--probe-epochs", defaultValue = "30", description = "linear probe epochs (default: ${DEFAULT-VALUE})") int probeEpochs;
     @Option(names = "--probe-train-limit", defaultValue = "10000", description = "linear probe training images, 0 = all (default: ${DEFAULT-VALUE})") int probeTrainLimit;
@@ -86,7 +87,7 @@ public final class StudyCommand implements Callable<Integer> {
                 .withWarmupEpochs(ftWarmup).withMinScale(ftMinScale).withFlip(ftFlip).withDropPath(ftDropPath).withMixup(ftMixup);
         Path home = Main.home();
         StudyOptions o = new StudyOptions(config, data, out != null ? out : home.resolve("runs/study"), budget, batch, blr, seeds,
-                maskRatios, decoderDepths, np, maskings, cs, ft, ftTrainLimit, probeEpochs, probeTrainLimit, knnBank, evalLimit, speedSteps);
+                maskRatios, decoderDepths, np, maskings, cs, ft, ft.forScratch(scratchBlr), ftTrainLimit, probeEpochs, probeTrainLimit, knnBank, evalLimit, speedSteps);
         new Study(o, home, System.out, spec.commandLine().getParseResult().originalArgs()).run(publish);
         return 0;
     }
