@@ -51,6 +51,8 @@ public final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--mixup", defaultValue = "" + Finetune.RECIPE_MIXUP, description = "mixup Beta(a, a), 0 = off (default: ${DEFAULT-VALUE})") double mixup;
     @Range(min = 0, max = 10)
     @Option(names = "--weight-decay", defaultValue = "" + Finetune.RECIPE_WEIGHT_DECAY, description = "default: ${DEFAULT-VALUE}") double weightDecay;
+    @Range(min = 0, minOpen = true, max = Double.MAX_VALUE)
+    @Option(names = "--baseline-blr", defaultValue = "" + Finetune.RECIPE_SCRATCH_BLR, description = "base lr of the random-init baseline (default: ${DEFAULT-VALUE})") double baselineBlr;
     @Option(names = "--baseline", negatable = true, defaultValue = "true", fallbackValue = "true", description = "also fine-tune a random-init encoder the same way (default: on)") boolean baseline;
     @Range(min = Long.MIN_VALUE, max = Long.MAX_VALUE)
     @Option(names = "--seed", defaultValue = "0", description = "seed of the head, the batch order and the augmentation (default: ${DEFAULT-VALUE})") long seed;
@@ -64,8 +66,8 @@ public final class FinetuneCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         Double random = null;
         if (baseline) {
-            System.out.println("random-init encoder (layer decay 1):");
-            random = Finetune.run(Encoders.create(s.loaded.config(), seed + 777), s.train, s.test, s.aug, s.classes, st.withLayerDecay(1.0), System.out);
+            System.out.printf(Locale.ROOT, "random-init encoder (blr %s, no layer decay):%n", baselineBlr);
+            random = Finetune.run(Encoders.create(s.loaded.config(), seed + 777), s.train, s.test, s.aug, s.classes, st.forScratch(baselineBlr), System.out);
         }
         System.out.println("pretrained encoder:");
         double acc = Finetune.run(s.loaded.encoder(), s.train, s.test, s.aug, s.classes, st, System.out);
@@ -73,6 +75,7 @@ public final class FinetuneCommand implements Callable<Integer> {
         r.put("checkpoint", s.weights.toString()); r.put("accuracy", acc); r.put("random_init_accuracy", random == null ? Json.NULL : random);
         r.put("epochs", epochs); r.put("train_images", s.train.n()); r.put("test_images", s.test.n());
         r.put("recipe", st.toJson());
+        if (baseline) r.put("baseline_recipe", st.forScratch(baselineBlr).toJson());
         r.put("seconds", Json.number("%.1f", (System.nanoTime() - t0) / 1e9));
         Path out = s.resultDir.resolve("finetune.json");
         JsonFile.write(out, r);

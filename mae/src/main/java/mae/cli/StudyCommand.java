@@ -82,6 +82,8 @@ public final class StudyCommand implements Callable<Integer> {
     @Option(names = "--ft-drop-path", defaultValue = "" + Finetune.RECIPE_DROP_PATH, description = "default: ${DEFAULT-VALUE}") double ftDropPath;
     @Range(min = 0, max = 100)
     @Option(names = "--ft-mixup", defaultValue = "" + Finetune.RECIPE_MIXUP, description = "default: ${DEFAULT-VALUE}") double ftMixup;
+    @Range(min = 0, minOpen = true, max = Double.MAX_VALUE)
+    @Option(names = "--scratch-blr", defaultValue = "" + Finetune.RECIPE_SCRATCH_BLR, description = "base lr of the from-scratch baseline (default: ${DEFAULT-VALUE}; no layer decay)") double scratchBlr;
     @Range(min = 0, max = Integer.MAX_VALUE, note = "0 = all")
     @Option(names = "--ft-train-limit", defaultValue = "10000", description = "fine-tuning training images, 0 = all (default: ${DEFAULT-VALUE})") int ftTrainLimit;
     @Range(min = 1, max = 100_000)
@@ -110,7 +112,7 @@ public final class StudyCommand implements Callable<Integer> {
                 .withWarmupEpochs(ftWarmup).withMinScale(ftMinScale).withFlip(ftFlip).withDropPath(ftDropPath).withMixup(ftMixup);
         Path home = Main.home();
         StudyOptions o = new StudyOptions(config, data, out != null ? out : home.resolve("runs/study"), budget, batch, blr, seeds,
-                maskRatios, decoderDepths, np, maskings, cs, ft, ftTrainLimit, probeEpochs, probeTrainLimit, knnBank, evalLimit, speedSteps);
+                maskRatios, decoderDepths, np, maskings, cs, ft, ft.forScratch(scratchBlr), ftTrainLimit, probeEpochs, probeTrainLimit, knnBank, evalLimit, speedSteps);
         new Study(o, home, System.out, spec.commandLine().getParseResult().originalArgs()).run(publish);
         return 0;
     }

@@ -64,8 +64,11 @@ public final class Finetune {
                     RECIPE_MIN_SCALE, RECIPE_FLIP, RECIPE_DROP_PATH, RECIPE_MIXUP, RECIPE_WEIGHT_DECAY);
         }
 
-        /** The same budget for a random-init encoder: no layer decay (nothing pretrained to protect). */
-        public static Settings scratch() { return pretrained().withLayerDecay(1.0); }
+        /**
+         * This recipe for a random-init encoder (the from-scratch baseline): the same schedule and augmentation, no
+         * layer decay (nothing pretrained to protect) and its own base lr (measured: from scratch wants a lower one).
+         */
+        public Settings forScratch(double scratchBlr) { return withLayerDecay(1.0).withBlr(scratchBlr); }
 
         public Settings withEpochs(double e) { return new Settings(e, batch, blr, layerDecay, smoothing, warmupEpochs, seed, minScale, flip, dropPath, mixup, weightDecay); }
         public Settings withBatch(int b) { return new Settings(epochs, b, blr, layerDecay, smoothing, warmupEpochs, seed, minScale, flip, dropPath, mixup, weightDecay); }
@@ -114,6 +117,8 @@ public final class Finetune {
             RECIPE_MIN_SCALE = 1, RECIPE_DROP_PATH = 0, RECIPE_MIXUP = 0, RECIPE_WEIGHT_DECAY = 0.05;
     public static final int RECIPE_BATCH = 64;
     public static final boolean RECIPE_FLIP = false;
+    /** The from-scratch baseline's base lr (lr 5e-4 at batch 64): it trains best at half the pretrained encoder's lr. */
+    public static final double RECIPE_SCRATCH_BLR = 2e-3;
     public static final float RECIPE_SMOOTHING = 0.1f;
 
     /** What a fine-tuning run reports: top-1 on the test images, the steps, the last training loss, its time. */

@@ -37,8 +37,9 @@ public enum Claim {
                     + " the original one); MAE pre-training then fine-tuning reaches 84.9.",
             "A large ViT overfits ImageNet when trained on labels alone; pretraining on the masked-patch task gives it a start that"
                     + " labels alone do not. The comparison is only fair when the from-scratch model gets as much compute and as good"
-                    + " a recipe as pretraining plus fine-tuning: here it gets the same fine-tuning recipe (without layer-wise decay, which"
-                    + " only protects pretrained layers) and, in a second row, as many extra epochs as pretraining cost in multiply-adds."),
+                    + " a recipe as pretraining plus fine-tuning: here it gets the same schedule and augmentation, the learning rate at which it"
+                    + " trains best (lower than the pretrained encoder's) and no layer-wise decay (which only protects pretrained layers),"
+                    + " and, in a second row, as many extra epochs as pretraining cost in multiply-adds."),
     SPEED("speed", "Encoding only the visible patches makes pre-training several times cheaper",
             "Table 1c: an encoder without mask tokens is both better (84.9 vs 84.2) and needs 3.3x fewer FLOPs than one that also"
                     + " encodes the mask tokens; Table 2: 2.8x to 4.1x faster pre-training in wall-clock time.",

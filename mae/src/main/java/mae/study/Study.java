@@ -221,7 +221,7 @@ public final class Study {
         double epochs = o.finetune().epochs() + pretrainImages * macsPre / macsSup / n;
         log.printf(Locale.ROOT, "%s: random-init features (kNN, linear probe)%n", what);
         Evaluation.Frozen fz = Evaluation.frozen(Encoders.create(cfg, seed + 777), data, aug, o, seed);
-        Finetune.Settings same = o.finetune().withSeed(seed).withLayerDecay(1.0);
+        Finetune.Settings same = o.scratchFinetune().withSeed(seed);
         log.printf(Locale.ROOT, "%s: the fine-tuning schedule (%s epochs)%n", what, Variant.ratio(same.epochs()));
         Finetune.Result a = Finetune.runDetailed(Encoders.create(cfg, seed + 777), data.first(o.ftTrainLimit()), data.eval(), aug, data.classes(), same, log);
         log.printf(Locale.ROOT, "%s: the same total compute as pretraining + fine-tuning (%.2f epochs)%n", what, epochs);

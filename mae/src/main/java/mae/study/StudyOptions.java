@@ -16,6 +16,8 @@ import java.util.Set;
  * What a study runs: the grid (one list per claim), the pretraining budget of every run, the seeds, and the one
  * evaluation protocol every run gets (fine-tuning recipe, linear probe, kNN), all on the same held-out images.
  *
+ * @param finetune     the fine-tuning recipe of the pretrained encoders; scratchFinetune that of the from-scratch baseline
+ *                     (the same schedule, its own lr, no layer decay; the same-compute row lengthens it)
  * @param budget       optimizer steps of every pretraining run (the same compute budget for each variant)
  * @param seeds        runs per variant, seeds 0 .. seeds - 1
  * @param ftTrainLimit training images for fine-tuning (0 = all); probeTrainLimit likewise for the linear probe,
@@ -24,7 +26,7 @@ import java.util.Set;
  */
 public record StudyOptions(String config, Path data, Path out, int budget, int batch, double blr, int seeds,
                            List<Double> maskRatios, List<Integer> decoderDepths, List<Boolean> normPix, List<String> maskings,
-                           Set<Claim> claims, Finetune.Settings finetune, int ftTrainLimit, int probeEpochs, int probeTrainLimit,
+                           Set<Claim> claims, Finetune.Settings finetune, Finetune.Settings scratchFinetune, int ftTrainLimit, int probeEpochs, int probeTrainLimit,
                            int knnBank, int evalLimit, int speedSteps) {
     /** The base of every ablation: mask 0.75, the config's decoder depth, norm-pix targets, random masking. */
     public static final double BASE_RATIO = 0.75;
@@ -90,6 +92,7 @@ public record StudyOptions(String config, Path data, Path out, int budget, int b
     public Map<String, Object> protocol() {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("finetune", finetune.toJson());
+        m.put("finetune_from_scratch", scratchFinetune.toJson());
         m.put("finetune_train_images", ftTrainLimit);
         m.put("linear_probe", ordered("feature", "cls", "epochs", probeEpochs, "lr", LINEAR_LR, "batch", 256, "train_images", probeTrainLimit));
         m.put("knn", ordered("feature", "mean", "k", KNN_K, "temperature", KNN_T, "bank", knnBank));

@@ -469,8 +469,9 @@ final class StudyReport {
     }
 
     String evalLine() {
-        return String.format(Locale.ROOT, "fine-tuning: %s, on %s training images; linear probe: cls feature, %d epochs of SGD on %s; kNN: k = %d, cosine,"
-                        + " mean-pooled patch features, bank of %s", o.finetune().describe(), count(r.data().first(o.ftTrainLimit()).n()), o.probeEpochs(),
+        return String.format(Locale.ROOT, "fine-tuning: %s, on %s training images (from scratch: blr %s, no layer decay); linear probe: cls feature, %d epochs of SGD on %s; kNN: k = %d, cosine,"
+                        + " mean-pooled patch features, bank of %s", o.finetune().describe(), count(r.data().first(o.ftTrainLimit()).n()),
+                Double.toString(o.scratchFinetune().blr()), o.probeEpochs(),
                 count(r.data().first(o.probeTrainLimit()).n()), StudyOptions.KNN_K, count(r.data().first(o.knnBank()).n()));
     }
 

@@ -89,9 +89,7 @@ class EvalContractsTest {
     /** The head reads the mean patch token (cls excluded) through fc_norm; accuracy is the argmax's. */
     @Test void the_finetune_head_pools_the_patch_tokens_and_accuracy_counts_argmax_hits() {
         MaeModel m = new MaeModel(MaeConfig.named("tiny"), 4);
-        Params head = new Params();
-        Layers.LayerNorm fcNorm = new Layers.LayerNorm(head, "fc_norm", 32);
-        Layers.Linear fc = new Layers.Linear(head, "head", 32, 4, new Rng(1));
+        Finetune.Head head = new Finetune.Head(m.encoder, 4, new Rng(1));
         Dataset d = quadrants(300, 2);
         Augment aug = new Augment(28, ID);
         float[] x = new float[5 * 784];
@@ -99,14 +97,14 @@ class EvalContractsTest {
         Tensor imgs = Tensor.of(x, 5, 1, 28, 28);
         Var tokens = m.encoder.forwardFeatures(Var.constant(imgs));
         Var pooled = mae.autograd.F.mean(mae.autograd.F.narrow(tokens, 1, 1, 16), new int[]{1}, false);
-        assertArrayEquals(fc.forward(fcNorm.forward(pooled)).value().toArray(), Finetune.logits(m.encoder, fcNorm, fc, imgs).value().toArray(), 1e-5f);
+        assertArrayEquals(head.fc.forward(head.fcNorm.forward(pooled)).value().toArray(), head.logits(imgs, 0, null).value().toArray(), 1e-5f);
 
         // a head that predicts class 0 for everything: right on a quarter of the images (the test spans 256-image batches)
-        fc.weight.setValue(Tensor.zeros(4, 32));
-        fc.bias.setValue(Tensor.of(new float[]{1, 0, 0, 0}, 4));
-        assertEquals(75 / 300.0, Finetune.accuracy(m.encoder, fcNorm, fc, d, aug), 1e-12);
-        fc.bias.setValue(Tensor.of(new float[]{0, 0, 0, 1}, 4));
-        assertEquals(75 / 300.0, Finetune.accuracy(m.encoder, fcNorm, fc, d, aug), 1e-12);
+        head.fc.weight.setValue(Tensor.zeros(4, 32));
+        head.fc.bias.setValue(Tensor.of(new float[]{1, 0, 0, 0}, 4));
+        assertEquals(75 / 300.0, head.accuracy(d, aug), 1e-12);
+        head.fc.bias.setValue(Tensor.of(new float[]{0, 0, 0, 1}, 4));
+        assertEquals(75 / 300.0, head.accuracy(d, aug), 1e-12);
     }
 
     /** A short fine-tuning of the tiny encoder learns the quadrants well above chance, and logs five progress lines. */

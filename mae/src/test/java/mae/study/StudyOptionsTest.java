@@ -14,7 +14,8 @@ import static org.junit.jupiter.api.Assertions.*;
 class StudyOptionsTest {
     static StudyOptions defaults(Set<Claim> claims) {
         return new StudyOptions("fmnist", null, Path.of("out"), 1400, 64, 1.5e-3, 1, List.of(0.25, 0.5, 0.75, 0.9), List.of(1, 2, 4),
-                List.of(true, false), List.of("random", "block", "grid"), claims, Finetune.Settings.pretrained(), 10000, 30, 10000, 10000, 0, 10);
+                List.of(true, false), List.of("random", "block", "grid"), claims, Finetune.Settings.pretrained(),
+                Finetune.Settings.pretrained().forScratch(2e-3), 10000, 30, 10000, 10000, 0, 10);
     }
 
     @Test void the_default_grid_is_nine_runs_sharing_the_base_variant() {
@@ -45,12 +46,12 @@ class StudyOptionsTest {
 
     @Test void bad_grids_are_refused_before_anything_runs() {
         assertTrue(assertThrows(IllegalArgumentException.class, () -> new StudyOptions("fmnist", null, Path.of("o"), 10, 8, 1e-3, 1, List.of(0.5, 0.99),
-                List.of(2), List.of(true), List.of("random"), EnumSet.of(Claim.MASK_RATIO), Finetune.Settings.pretrained(), 0, 1, 0, 0, 0, 1))
+                List.of(2), List.of(true), List.of("random"), EnumSet.of(Claim.MASK_RATIO), Finetune.Settings.pretrained(), Finetune.Settings.pretrained(), 0, 1, 0, 0, 0, 1))
                 .getMessage().contains("keeps 0 of 49"));
         assertThrows(IllegalArgumentException.class, () -> new StudyOptions("fmnist", null, Path.of("o"), 0, 8, 1e-3, 1, List.of(0.5),
-                List.of(2), List.of(true), List.of("random"), EnumSet.of(Claim.MASK_RATIO), Finetune.Settings.pretrained(), 0, 1, 0, 0, 0, 1));
+                List.of(2), List.of(true), List.of("random"), EnumSet.of(Claim.MASK_RATIO), Finetune.Settings.pretrained(), Finetune.Settings.pretrained(), 0, 1, 0, 0, 0, 1));
         assertThrows(IllegalArgumentException.class, () -> new StudyOptions("fmnist", null, Path.of("o"), 10, 8, 1e-3, 1, List.of(0.5),
-                List.of(2), List.of(true), List.of("diagonal"), EnumSet.of(Claim.MASKING), Finetune.Settings.pretrained(), 0, 1, 0, 0, 0, 1));
+                List.of(2), List.of(true), List.of("diagonal"), EnumSet.of(Claim.MASKING), Finetune.Settings.pretrained(), Finetune.Settings.pretrained(), 0, 1, 0, 0, 0, 1));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> Claim.parse("speedup")).getMessage().contains("known: mask-ratio"));
     }
 
