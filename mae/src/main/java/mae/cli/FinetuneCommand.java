@@ -31,7 +31,7 @@ public final class FinetuneCommand implements Callable<Integer> {
     @Range(min = 1, max = 65_536)
     @Option(names = {"--batch", "--batch_size"}, defaultValue = "" + Finetune.RECIPE_BATCH, description = "images per step (default: ${DEFAULT-VALUE})") int batch;
     @Range(min = 0, minOpen = true, max = Double.MAX_VALUE)
-    @Option(names = "--blr", defaultValue = "" + Finetune.RECIPE_BLR, description = "base lr, lr = blr x batch / 256 (default: ${DEFAULT-VALUE})") double blr;
+    @Option(names = "--blr", defaultValue = "" + Finetune.RECIPE_BLR, description = "base lr, lr = blr x batch x accum / 256 (default: ${DEFAULT-VALUE})") double blr;
     @Range(min = 0, minOpen = true, max = Double.MAX_VALUE)
     @Option(names = "--lr", description = "absolute peak lr; overrides --blr (default: from --blr)") Double lr;
     @Range(min = 1, max = mae.model.MaeConfig.MAX_IMG_SIZE)
@@ -46,11 +46,15 @@ public final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--min-scale", defaultValue = "" + Finetune.RECIPE_MIN_SCALE, description = "RandomResizedCrop's smallest area fraction, 1 = no crop (default: ${DEFAULT-VALUE})") double minScale;
     @Option(names = "--flip", negatable = true, defaultValue = "" + Finetune.RECIPE_FLIP, fallbackValue = "true", description = "random horizontal flips (default: off: Fashion-MNIST's shoes all face one way)") boolean flip;
     @Range(min = 0, max = 1, maxOpen = true)
-    @Option(names = "--drop-path", defaultValue = "" + Finetune.RECIPE_DROP_PATH, description = "stochastic depth of the last block (default: ${DEFAULT-VALUE})") double dropPath;
+    @Option(names = {"--drop-path", "--drop_path"}, defaultValue = "" + Finetune.RECIPE_DROP_PATH, description = "stochastic depth of the last block (default: ${DEFAULT-VALUE})") double dropPath;
     @Range(min = 0, max = 100)
     @Option(names = "--mixup", defaultValue = "" + Finetune.RECIPE_MIXUP, description = "mixup Beta(a, a), 0 = off (default: ${DEFAULT-VALUE})") double mixup;
     @Range(min = 0, max = 10)
-    @Option(names = "--weight-decay", defaultValue = "" + Finetune.RECIPE_WEIGHT_DECAY, description = "default: ${DEFAULT-VALUE}") double weightDecay;
+    @Option(names = {"--weight-decay", "--weight_decay"}, defaultValue = "" + Finetune.RECIPE_WEIGHT_DECAY, description = "AdamW weight decay, not on biases and 1-D parameters (default: ${DEFAULT-VALUE})") double weightDecay;
+    @Range(min = 0, max = Double.MAX_VALUE)
+    @Option(names = {"--min-lr", "--min_lr"}, defaultValue = "0", description = "lr the cosine decays to at the last step (default: ${DEFAULT-VALUE})") double minLr;
+    @Range(min = 1, max = 65_536)
+    @Option(names = {"--accum", "--accum_iter"}, defaultValue = "1", description = "micro-batches per optimizer step; the effective batch is batch x accum (default: ${DEFAULT-VALUE})") int accum;
     @Range(min = 0, minOpen = true, max = Double.MAX_VALUE)
     @Option(names = "--baseline-blr", defaultValue = "" + Finetune.RECIPE_SCRATCH_BLR, description = "base lr of the random-init baseline (default: ${DEFAULT-VALUE})") double baselineBlr;
     @Option(names = "--baseline", negatable = true, defaultValue = "true", fallbackValue = "true", description = "also fine-tune a random-init encoder the same way (default: on)") boolean baseline;
@@ -59,9 +63,11 @@ public final class FinetuneCommand implements Callable<Integer> {
 
     @Override public Integer call() throws Exception {
         EvalSetup s = new EvalSetup(checkpoint, data, config, trainLimit);
-        if (s.train.n() < batch) throw new IllegalArgumentException("--batch " + batch + " exceeds the " + s.train.n() + " training images");
+        if (s.train.n() < (long) batch * accum)
+            throw new IllegalArgumentException("--batch " + batch + " x --accum " + accum + " exceeds the " + s.train.n() + " training images");
         EvalSetup.requireInputSize(inputSize, s);
-        Finetune.Settings st = new Finetune.Settings(epochs, batch, lr != null ? lr * 256 / batch : blr, layerDecay, smoothing, warmupEpochs, seed, minScale, flip, dropPath, mixup, weightDecay);
+        Finetune.Settings st = new Finetune.Settings(epochs, batch, lr != null ? lr * 256 / ((double) batch * accum) : blr, layerDecay, smoothing, warmupEpochs, seed,
+                minScale, flip, dropPath, mixup, weightDecay, minLr, accum);
         System.out.printf(Locale.ROOT, "finetune: %s (%s); train %d, test %d images; %s%n", s.weights, s.loaded.config().name(), s.train.n(), s.test.n(), st.describe());
         long t0 = System.nanoTime();
         Double random = null;
@@ -86,7 +92,7 @@ public final class FinetuneCommand implements Callable<Integer> {
         if (random != null) e.number("random_init_accuracy", "accuracy, random-init encoder (same recipe)", random);
         e.wallSeconds = (System.nanoTime() - t0) / 1e9;
         e.setting("checkpoint", s.weights.toString()).setting("config", s.loaded.config().name()).setting("pretraining", EvalSetup.pretraining(s.weights))
-                .setting("epochs", epochs).setting("batch", batch).setting("blr", st.blr()).setting("layer_decay", layerDecay).setting("smoothing", smoothing)
+                .setting("epochs", epochs).setting("batch", batch).setting("accum", accum).setting("blr", st.blr()).setting("min_lr", minLr).setting("layer_decay", layerDecay).setting("smoothing", smoothing)
                 .setting("train_images", s.train.n()).setting("test_images", s.test.n()).setting("data", s.dataDescription).setting("seed", seed);
         System.out.println("results:             " + Results.write(Main.home(), e));
         if (random != null) System.out.printf(Locale.ROOT, "random-init encoder: %.4f%n", random);

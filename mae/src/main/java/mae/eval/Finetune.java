@@ -39,7 +39,7 @@ public final class Finetune {
      * block's drop probability; mixup the Beta(a, a) parameter (0 = off).
      */
     public record Settings(double epochs, int batch, double blr, double layerDecay, float smoothing, double warmupEpochs, long seed,
-                           double minScale, boolean flip, double dropPath, double mixup, double weightDecay) {
+                           double minScale, boolean flip, double dropPath, double mixup, double weightDecay, double minLr, int accum) {
         public Settings {
             if (!(epochs > 0)) throw new IllegalArgumentException("fine-tune epochs must be positive, got " + epochs);
             if (batch < 1) throw new IllegalArgumentException("fine-tune batch must be at least 1, got " + batch);
@@ -51,6 +51,14 @@ public final class Finetune {
             if (!(dropPath >= 0 && dropPath < 1)) throw new IllegalArgumentException("drop path must lie in [0, 1), got " + dropPath);
             if (!(mixup >= 0)) throw new IllegalArgumentException("mixup must not be negative, got " + mixup);
             if (!(weightDecay >= 0)) throw new IllegalArgumentException("weight decay must not be negative, got " + weightDecay);
+            if (!(minLr >= 0)) throw new IllegalArgumentException("fine-tune min lr must not be negative, got " + minLr);
+            if (accum < 1) throw new IllegalArgumentException("fine-tune accum must be at least 1, got " + accum);
+        }
+
+        /** Without a floor on the cosine and without gradient accumulation (min lr 0, accum 1). */
+        public Settings(double epochs, int batch, double blr, double layerDecay, float smoothing, double warmupEpochs, long seed,
+                        double minScale, boolean flip, double dropPath, double mixup, double weightDecay) {
+            this(epochs, batch, blr, layerDecay, smoothing, warmupEpochs, seed, minScale, flip, dropPath, mixup, weightDecay, 0, 1);
         }
 
         /** The recipe before issue 16 (crops 0.2-1 + flip, no drop path, no mixup, weight decay 0.05). */
@@ -70,29 +78,33 @@ public final class Finetune {
          */
         public Settings forScratch(double scratchBlr) { return withLayerDecay(1.0).withBlr(scratchBlr); }
 
-        public Settings withEpochs(double e) { return new Settings(e, batch, blr, layerDecay, smoothing, warmupEpochs, seed, minScale, flip, dropPath, mixup, weightDecay); }
-        public Settings withBatch(int b) { return new Settings(epochs, b, blr, layerDecay, smoothing, warmupEpochs, seed, minScale, flip, dropPath, mixup, weightDecay); }
-        public Settings withBlr(double v) { return new Settings(epochs, batch, v, layerDecay, smoothing, warmupEpochs, seed, minScale, flip, dropPath, mixup, weightDecay); }
-        public Settings withLayerDecay(double v) { return new Settings(epochs, batch, blr, v, smoothing, warmupEpochs, seed, minScale, flip, dropPath, mixup, weightDecay); }
-        public Settings withSmoothing(float v) { return new Settings(epochs, batch, blr, layerDecay, v, warmupEpochs, seed, minScale, flip, dropPath, mixup, weightDecay); }
-        public Settings withWarmupEpochs(double v) { return new Settings(epochs, batch, blr, layerDecay, smoothing, v, seed, minScale, flip, dropPath, mixup, weightDecay); }
-        public Settings withSeed(long v) { return new Settings(epochs, batch, blr, layerDecay, smoothing, warmupEpochs, v, minScale, flip, dropPath, mixup, weightDecay); }
-        public Settings withMinScale(double v) { return new Settings(epochs, batch, blr, layerDecay, smoothing, warmupEpochs, seed, v, flip, dropPath, mixup, weightDecay); }
-        public Settings withFlip(boolean v) { return new Settings(epochs, batch, blr, layerDecay, smoothing, warmupEpochs, seed, minScale, v, dropPath, mixup, weightDecay); }
-        public Settings withDropPath(double v) { return new Settings(epochs, batch, blr, layerDecay, smoothing, warmupEpochs, seed, minScale, flip, v, mixup, weightDecay); }
-        public Settings withMixup(double v) { return new Settings(epochs, batch, blr, layerDecay, smoothing, warmupEpochs, seed, minScale, flip, dropPath, v, weightDecay); }
-        public Settings withWeightDecay(double v) { return new Settings(epochs, batch, blr, layerDecay, smoothing, warmupEpochs, seed, minScale, flip, dropPath, mixup, v); }
+        public Settings withEpochs(double e) { return new Settings(e, batch, blr, layerDecay, smoothing, warmupEpochs, seed, minScale, flip, dropPath, mixup, weightDecay, minLr, accum); }
+        public Settings withBatch(int b) { return new Settings(epochs, b, blr, layerDecay, smoothing, warmupEpochs, seed, minScale, flip, dropPath, mixup, weightDecay, minLr, accum); }
+        public Settings withBlr(double v) { return new Settings(epochs, batch, v, layerDecay, smoothing, warmupEpochs, seed, minScale, flip, dropPath, mixup, weightDecay, minLr, accum); }
+        public Settings withLayerDecay(double v) { return new Settings(epochs, batch, blr, v, smoothing, warmupEpochs, seed, minScale, flip, dropPath, mixup, weightDecay, minLr, accum); }
+        public Settings withSmoothing(float v) { return new Settings(epochs, batch, blr, layerDecay, v, warmupEpochs, seed, minScale, flip, dropPath, mixup, weightDecay, minLr, accum); }
+        public Settings withWarmupEpochs(double v) { return new Settings(epochs, batch, blr, layerDecay, smoothing, v, seed, minScale, flip, dropPath, mixup, weightDecay, minLr, accum); }
+        public Settings withSeed(long v) { return new Settings(epochs, batch, blr, layerDecay, smoothing, warmupEpochs, v, minScale, flip, dropPath, mixup, weightDecay, minLr, accum); }
+        public Settings withMinScale(double v) { return new Settings(epochs, batch, blr, layerDecay, smoothing, warmupEpochs, seed, v, flip, dropPath, mixup, weightDecay, minLr, accum); }
+        public Settings withFlip(boolean v) { return new Settings(epochs, batch, blr, layerDecay, smoothing, warmupEpochs, seed, minScale, v, dropPath, mixup, weightDecay, minLr, accum); }
+        public Settings withDropPath(double v) { return new Settings(epochs, batch, blr, layerDecay, smoothing, warmupEpochs, seed, minScale, flip, v, mixup, weightDecay, minLr, accum); }
+        public Settings withMixup(double v) { return new Settings(epochs, batch, blr, layerDecay, smoothing, warmupEpochs, seed, minScale, flip, dropPath, v, weightDecay, minLr, accum); }
+        public Settings withMinLr(double v) { return new Settings(epochs, batch, blr, layerDecay, smoothing, warmupEpochs, seed, minScale, flip, dropPath, mixup, weightDecay, v, accum); }
+        public Settings withAccum(int v) { return new Settings(epochs, batch, blr, layerDecay, smoothing, warmupEpochs, seed, minScale, flip, dropPath, mixup, weightDecay, minLr, v); }
+        public Settings withWeightDecay(double v) { return new Settings(epochs, batch, blr, layerDecay, smoothing, warmupEpochs, seed, minScale, flip, dropPath, mixup, v, minLr, accum); }
 
-        /** Optimizer steps on n training images. */
+        /** Optimizer steps on n training images; each takes accum micro-batches of batch images. */
         public int steps(int n) { return Math.max(1, (int) Math.round(epochs * stepsPerEpoch(n))); }
-        public int stepsPerEpoch(int n) { return Math.max(1, n / batch); }
-        public double lr() { return blr * batch / 256; }
+        public int stepsPerEpoch(int n) { return Math.max(1, n / (batch * accum)); }
+        /** The peak lr: blr x effective batch / 256, the effective batch being batch x accum (as main_finetune.py). */
+        public double lr() { return blr * batch * accum / 256; }
 
         /** One line for logs and result files. */
         public String describe() {
             String aug = (minScale < 1 ? "crops of scale " + num(minScale) + "-1" : "no crops") + (flip ? " + flips" : ", no flips");
-            return String.format(Locale.ROOT, "%s epochs of batch %d, blr %s (lr %.3g), layer decay %s, warmup %s epochs, label smoothing %s, %s, drop path %s, mixup %s, weight decay %s",
-                    num(epochs), batch, num(blr), lr(), num(layerDecay), num(warmupEpochs), num(smoothing), aug, num(dropPath), mixup > 0 ? num(mixup) : "off", num(weightDecay));
+            return String.format(Locale.ROOT, "%s epochs of batch %d%s, blr %s (lr %.3g, cosine to %s), layer decay %s, warmup %s epochs, label smoothing %s, %s, drop path %s, mixup %s, weight decay %s",
+                    num(epochs), batch, accum > 1 ? " x " + accum + " accumulated" : "", num(blr), lr(), num(minLr), num(layerDecay), num(warmupEpochs), num(smoothing), aug,
+                    num(dropPath), mixup > 0 ? num(mixup) : "off", num(weightDecay));
         }
 
         /** The settings as a JSON object's entries. */
@@ -101,7 +113,7 @@ public final class Finetune {
             m.put("epochs", epochs); m.put("batch", batch); m.put("blr", blr); m.put("layer_decay", layerDecay);
             m.put("smoothing", (double) smoothing); m.put("warmup_epochs", warmupEpochs); m.put("seed", seed);
             m.put("min_scale", minScale); m.put("flip", flip); m.put("drop_path", dropPath); m.put("mixup", mixup);
-            m.put("weight_decay", weightDecay);
+            m.put("weight_decay", weightDecay); m.put("min_lr", minLr); m.put("accum", accum);
             return m;
         }
     }
@@ -133,12 +145,13 @@ public final class Finetune {
      * gives the normalization and the evaluation transform; the training crops come from the settings.
      */
     public static Result runDetailed(VisionTransformer enc, Dataset train, Dataset test, Augment aug, int classes, Settings s, PrintStream log) {
-        if (train.n() < s.batch()) throw new IllegalArgumentException("fine-tune batch " + s.batch() + " exceeds the " + train.n() + " training images");
+        if (train.n() < s.batch() * s.accum())
+            throw new IllegalArgumentException("fine-tune batch " + s.batch() + " x accum " + s.accum() + " exceeds the " + train.n() + " training images");
         long t0 = System.nanoTime();
         Head head = new Head(enc, classes, new Rng(s.seed()));
         double lastLoss = train(head, train, aug, s, log);     // its buffers are released before the evaluation
         double acc = head.accuracy(test, aug);
-        return new Result(acc, s.steps(train.n()), (long) s.steps(train.n()) * s.batch(), lastLoss, (System.nanoTime() - t0) / 1e9);
+        return new Result(acc, s.steps(train.n()), (long) s.steps(train.n()) * s.batch() * s.accum(), lastLoss, (System.nanoTime() - t0) / 1e9);
     }
 
     /** The training loop; returns the last step's loss. */
@@ -150,7 +163,7 @@ public final class Finetune {
         all.putAll(head.params.trainable());
         AdamW opt = new AdamW(all, 0.9f, 0.999f, 1e-8f, (float) s.weightDecay());
         Map<String, Float> scale = layerScales(all, enc.depth, s.layerDecay());
-        int B = s.batch(), spe = s.stepsPerEpoch(train.n()), total = s.steps(train.n());
+        int B = s.batch(), A = s.accum(), spe = s.stepsPerEpoch(train.n()), total = s.steps(train.n());
         int[] perm = new int[train.n()];
         for (int i = 0; i < perm.length; i++) perm[i] = i;
         float[] buf = new float[B * train.imageSize()];
@@ -160,20 +173,13 @@ public final class Finetune {
         mae.io.Progress progress = mae.io.Progress.start("finetune (" + s.epochs() + " epochs)", total, "steps", log);
         for (int step = 0; step < total; step++) {
             if (step % spe == 0) LinearProbe.shuffle(perm, rng);
-            int[] idx = Arrays.copyOfRange(perm, (step % spe) * B, (step % spe + 1) * B);
-            crops.batch(train, idx, buf, rng);
-            for (int i = 0; i < B; i++) labels[i] = train.labels()[idx[i]];
-            double lam = s.mixup() > 0 ? beta(rng, s.mixup()) : 1;
-            if (lam < 1) mixup(buf, B, train.imageSize(), lam, labels, mixed);
-            try (Workspace.Scope scope = ws.open()) {
-                Var logits = head.logits(Tensor.of(buf, B, train.c(), train.h(), train.w()), s.dropPath(), drop);
-                Var loss = F.crossEntropy(logits, labels, s.smoothing());
-                if (lam < 1) loss = F.add(F.mul(loss, (float) lam), F.mul(F.crossEntropy(logits, mixed, s.smoothing()), (float) (1 - lam)));
-                lastLoss = loss.value().item();
-                if (!Double.isFinite(lastLoss))
-                    throw new IllegalStateException("fine-tuning loss is " + lastLoss + " at step " + step + "; try a lower blr");
-                loss.backward();
+            double stepLoss = 0;
+            for (int a = 0; a < A; a++) {                                                // accum micro-batches, one optimizer step
+                int first = ((step % spe) * A + a) * B;
+                int[] idx = Arrays.copyOfRange(perm, first, first + B);
+                stepLoss += microStep(head, train, idx, crops, rng, drop, s, buf, labels, mixed, ws, step) / A;
             }
+            lastLoss = stepLoss;
             avg = step == 0 ? lastLoss : 0.98 * avg + 0.02 * lastLoss;
             opt.step((float) lrAt(s, (double) step / spe), scale);
             enc.params.zeroGrad();
@@ -182,6 +188,26 @@ public final class Finetune {
         }
         progress.close();
         return lastLoss;
+    }
+
+    /** Forward and backward of one micro-batch (its loss scaled by 1 / accum, so the gradients add up to the mean); returns its loss. */
+    private static double microStep(Head head, Dataset train, int[] idx, Augment crops, Rng rng, Rng drop, Settings s,
+                                    float[] buf, int[] labels, int[] mixed, Workspace ws, int step) {
+        int B = idx.length;
+        crops.batch(train, idx, buf, rng);
+        for (int i = 0; i < B; i++) labels[i] = train.labels()[idx[i]];
+        double lam = s.mixup() > 0 ? beta(rng, s.mixup()) : 1;
+        if (lam < 1) mixup(buf, B, train.imageSize(), lam, labels, mixed);
+        try (Workspace.Scope scope = ws.open()) {
+            Var logits = head.logits(Tensor.of(buf, B, train.c(), train.h(), train.w()), s.dropPath(), drop);
+            Var loss = F.crossEntropy(logits, labels, s.smoothing());
+            if (lam < 1) loss = F.add(F.mul(loss, (float) lam), F.mul(F.crossEntropy(logits, mixed, s.smoothing()), (float) (1 - lam)));
+            double value = loss.value().item();
+            if (!Double.isFinite(value))
+                throw new IllegalStateException("fine-tuning loss is " + value + " at step " + step + "; try a lower blr");
+            (s.accum() > 1 ? F.mul(loss, 1f / s.accum()) : loss).backward();
+            return value;
+        }
     }
 
     /**
@@ -199,11 +225,12 @@ public final class Finetune {
         return t.macs();
     }
 
-    /** Warmup (linear from 0) then a half cosine to 0 at the last step, on the fractional epoch e. */
+    /** Warmup (linear from 0) then a half cosine down to min lr at the last step, on the fractional epoch e (lr_sched.py). */
     static double lrAt(Settings s, double e) {
         double lr = s.lr();
         if (e < s.warmupEpochs()) return lr * e / s.warmupEpochs();
-        return lr * 0.5 * (1 + Math.cos(Math.PI * Math.min(1, (e - s.warmupEpochs()) / Math.max(1e-9, s.epochs() - s.warmupEpochs()))));
+        double t = Math.min(1, (e - s.warmupEpochs()) / Math.max(1e-9, s.epochs() - s.warmupEpochs()));
+        return s.minLr() + (lr - s.minLr()) * 0.5 * (1 + Math.cos(Math.PI * t));
     }
 
     /** The classification head on an encoder: mean of the patch tokens (cls excluded), fc_norm, linear. */

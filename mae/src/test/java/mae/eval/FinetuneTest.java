@@ -101,4 +101,50 @@ class FinetuneTest {
         assertTrue(assertThrows(IllegalArgumentException.class, () -> s.withDropPath(1)).getMessage().contains("drop path"));
         assertEquals(Math.round(2.5 * 125), s.withEpochs(2.5).withBatch(64).steps(8000));
     }
+
+    @Test void the_schedule_warms_up_linearly_then_decays_by_a_half_cosine_to_min_lr() {
+        Finetune.Settings s = Finetune.Settings.pretrained().withEpochs(10).withBatch(64).withBlr(4e-3).withWarmupEpochs(2).withMinLr(1e-5);
+        assertEquals(1e-3, s.lr(), 1e-15);
+        assertEquals(0, Finetune.lrAt(s, 0), 1e-15);
+        assertEquals(0.25e-3, Finetune.lrAt(s, 0.5), 1e-15);                       // warmup: lr x e / warmup
+        assertEquals(1e-3, Finetune.lrAt(s, 2), 1e-15);
+        assertEquals(1e-5 + (1e-3 - 1e-5) * 0.5, Finetune.lrAt(s, 6), 1e-15);      // half way down the cosine
+        assertEquals(1e-5, Finetune.lrAt(s, 10), 1e-15);                           // ends at min lr, not 0
+        assertEquals(0, Finetune.lrAt(s.withMinLr(0), 10), 1e-15);
+        assertEquals(2e-3, s.withAccum(2).lr(), 1e-15);                            // the effective batch sets the lr
+    }
+
+    @Test void accumulation_counts_steps_per_effective_batch_and_refuses_nonsense() {
+        Finetune.Settings s = Finetune.Settings.pretrained().withEpochs(2).withBatch(16);
+        assertEquals(2 * 500, s.steps(8000));
+        assertEquals(2 * 125, s.withAccum(4).steps(8000));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> s.withAccum(0)).getMessage().contains("accum"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> s.withMinLr(-1e-6)).getMessage().contains("min lr"));
+    }
+
+    /** Two micro-batches of 8 accumulated are one step on the same 16 images: the same weights after it, to rounding. */
+    @Test void two_micro_batches_of_8_update_the_weights_as_one_batch_of_16() {
+        Dataset train = halves(32, 1), test = halves(16, 2);
+        Augment aug = new Augment(28, Normalization.of(train));
+        Finetune.Settings one = Finetune.Settings.pretrained().withEpochs(2).withBatch(16).withBlr(1e-2).withWarmupEpochs(0).withMinLr(1e-3);
+        Finetune.Settings two = one.withBatch(8).withAccum(2).withBlr(1e-2);
+        assertEquals(one.lr(), two.lr(), 1e-15);
+        var a = Encoders.create(MaeConfig.named("tiny"), 3);
+        var b = Encoders.create(MaeConfig.named("tiny"), 3);
+        var untrained = Encoders.create(MaeConfig.named("tiny"), 3);
+        assertEquals(4, Finetune.runDetailed(a, train, test, aug, 2, one, null).steps());
+        assertEquals(4, Finetune.runDetailed(b, train, test, aug, 2, two, null).steps());
+        for (var e : a.params.trainable().entrySet()) {
+            float[] x = e.getValue().value().toArray(), y = b.params.trainable().get(e.getKey()).value().toArray();
+            float[] x0 = untrained.params.trainable().get(e.getKey()).value().toArray();
+            double moved = 0, diff = 0;
+            for (int i = 0; i < x.length; i++) { moved = Math.max(moved, Math.abs(x[i] - x0[i])); diff = Math.max(diff, Math.abs(x[i] - y[i])); }
+            assertTrue(moved > 1e-4, e.getKey() + " did not move");
+            assertTrue(diff < 1e-3 * moved + 1e-6, e.getKey() + ": accumulated differs by " + diff + " (moved " + moved + ")");
+        }
+        var c = Encoders.create(MaeConfig.named("tiny"), 3);                       // and a different batch split is not the same step
+        Finetune.runDetailed(c, train, test, aug, 2, one.withBatch(8).withBlr(2e-2), null);
+        assertNotEquals(a.params.trainable().get("blocks.0.attn.qkv.weight").value().toArray()[0],
+                c.params.trainable().get("blocks.0.attn.qkv.weight").value().toArray()[0]);
+    }
 }
