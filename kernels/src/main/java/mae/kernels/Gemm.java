@@ -40,19 +40,26 @@ public final class Gemm {
     public static void gemm(boolean transA, boolean transB, int M, int N, int K, float alpha,
                             float[] A, int aOff, int lda, float[] B, int bOff, int ldb,
                             float beta, float[] C, int cOff, int ldc) {
+        gemm((long) M * N * K < (1 << 18) ? SMALL : GemmBlocking.current(), transA, transB, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
+    }
+
+    /** gemm with a given blocking (the autotune, tests). */
+    static void gemm(GemmBlocking g, boolean transA, boolean transB, int M, int N, int K, float alpha,
+                     float[] A, int aOff, int lda, float[] B, int bOff, int ldb,
+                     float beta, float[] C, int cOff, int ldc) {
         if (!FAST || KernelMode.reference()) { ref(transA, transB, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc); return; }
         if (M == 0 || N == 0) return;
         scale(C, cOff, ldc, M, N, beta);
         if (K == 0 || alpha == 0) return;
         if ((long) M * N * K < (1 << 18)) {     // tiny products stay on the calling thread
-            blocked(transA, transB, 0, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, C, cOff, ldc);
+            blocked(g, transA, transB, 0, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, C, cOff, ldc);
         } else if (N >= WIDE) {                 // columns split over the threads, in whole slivers
             Parallel.forRange((N + NR - 1) / NR, 4, (s0, s1) -> {
                 int n0 = s0 * NR, n1 = Math.min(N, s1 * NR);
-                blocked(transA, transB, 0, M, n1 - n0, K, alpha, A, aOff, lda, B, transB ? bOff + n0 * ldb : bOff + n0, ldb, C, cOff + n0, ldc);
+                blocked(g, transA, transB, 0, M, n1 - n0, K, alpha, A, aOff, lda, B, transB ? bOff + n0 * ldb : bOff + n0, ldb, C, cOff + n0, ldc);
             });
         } else {                                // rows split over the threads, at least 4 slivers each
-            Parallel.forRange(M, 4 * MR, (m0, m1) -> blocked(transA, transB, m0, m1, N, K, alpha, A, aOff, lda, B, bOff, ldb, C, cOff, ldc));
+            Parallel.forRange(M, 4 * MR, (m0, m1) -> blocked(g, transA, transB, m0, m1, N, K, alpha, A, aOff, lda, B, bOff, ldb, C, cOff, ldc));
         }
     }
 
@@ -71,13 +78,21 @@ public final class Gemm {
 
     static final int L = S.length();
     static final int MR = 6, NR = 2 * L;
-    static final int KC = 512, MC = 96, NC = 1024;   // KC 512 vs 256, paired in one JVM: 1024^3 +5-8%, 2048^3 +7%
+    /** The blocking of tiny products (under 2^18 multiply-adds), which need no autotune to start. */
+    static final GemmBlocking SMALL = new GemmBlocking(512, 96, 1024, "tiny products");
+    // MR x NR = 6 x 2 vectors: 12 accumulators + 2 B vectors + 1 broadcast A value = 15 vector registers, within the
+    // 16 of AVX2 (and the 32 of AVX-512), so the same kernel holds its tile in registers on any x86-64 with FMA; the
+    // vector width sets NR (32 floats with AVX-512, 16 with AVX2). KC, MC, NC come from GemmBlocking.
 
-    private static final ThreadLocal<float[][]> PACKS = ThreadLocal.withInitial(() -> new float[][]{new float[MC * KC], new float[KC * NC], new float[MR * NR]});
+    /** Per thread: the packed A block, the packed B panel, the edge tile; regrown when a blocking needs more. */
+    private static final ThreadLocal<float[][]> PACKS = ThreadLocal.withInitial(() -> new float[][]{new float[0], new float[0], new float[MR * NR]});
 
-    private static void blocked(boolean ta, boolean tb, int m0, int m1, int N, int K, float alpha,
+    private static void blocked(GemmBlocking g, boolean ta, boolean tb, int m0, int m1, int N, int K, float alpha,
                                 float[] A, int aOff, int lda, float[] B, int bOff, int ldb, float[] C, int cOff, int ldc) {
+        final int KC = g.kc(), MC = g.mc(), NC = g.nc();
         float[][] packs = PACKS.get();
+        if (packs[0].length < MC * KC) packs[0] = new float[MC * KC];
+        if (packs[1].length < KC * NC) packs[1] = new float[KC * NC];
         float[] ap = packs[0], bp = packs[1], tile = packs[2];
         // With few columns (N <= 256) a row-major A with alpha 1 is read in place (6 row streams): packing it would
         // cost about as much as the multiply (e.g. the 16 outputs of a 4 x 4 x 1 patch). Wider products pack A,

@@ -33,6 +33,9 @@ public final class Main implements Runnable {
     @Option(names = "--no-progress", scope = CommandLine.ScopeType.INHERIT,
             description = "plain progress lines instead of a live bar, also on a terminal (default: a bar on a terminal, lines otherwise)")
     boolean noProgress;
+    @Option(names = "--no-autotune", scope = CommandLine.ScopeType.INHERIT,
+            description = "GEMM block sizes from the cache sizes alone, without the one-time measurement on first use (default: measured once per machine and cached)")
+    boolean noAutotune;
 
     /** The command line of this run, as the user would type it ("bin/mae probe --method knn"), for results files. */
     private static volatile String invocation = "bin/mae";
@@ -59,6 +62,7 @@ public final class Main implements Runnable {
             int threadsBefore = mae.kernels.Parallel.threads();
             if (main.threads != null) mae.kernels.Parallel.setThreads(main.threads);
             mae.io.Progress.allowBars(!main.noProgress);
+            if (main.noAutotune) System.setProperty("mae.gemm.autotune", "false");   // read on the first GEMM
             try {
                 return new CommandLine.RunLast().execute(parsed);
             } finally {                                       // in-process callers (tests) get the count they had

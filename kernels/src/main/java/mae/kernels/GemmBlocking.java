@@ -1,0 +1,184 @@
+package mae.kernels;
+
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Properties;
+import java.util.function.Function;
+
+/**
+ * The block sizes of {@link Gemm}'s loop nest, for the machine it runs on: KC (the depth of one packed panel), MC
+ * (rows of op(A) packed together) and NC (columns of op(B) packed together).
+ *
+ * <p>Where they come from, in this order: {@code -Dmae.gemm.blocking=KC,MC,NC} (or {@code MAE_GEMM_BLOCKING}), else
+ * the cache file of an earlier autotune on this machine and JVM, else a short autotune (about a second; off with
+ * {@code -Dmae.gemm.autotune=false}, which {@code bin/mae --no-autotune} sets, and in the unit tests, which want one
+ * blocking on every machine), else the analytic blocking from the cache sizes the OS reports. The choice is logged
+ * once to the System.Logger "mae.gemm".
+ *
+ * <p>Why a model and a measurement: the textbook model (keep op(B)'s KC x NR sliver in L1, op(A)'s MC x KC block in
+ * L2, the KC x NC panel in L3) gives KC 192 on a 48 KiB L1d with 16-float vectors, but on the 2-core AMD EPYC (Zen 5)
+ * VM this project grew on, KC 512 was measured 5-8% faster at 1024^3 than KC 256 (paired in one JVM): that core
+ * streams the B sliver from its L2 fast enough that a longer panel (fewer loads and stores of each C tile) wins. On a
+ * 2-core Xeon with the same L1d the same code reached 0.62x of OpenBLAS. No one constant is right for both, so the
+ * model gives the candidates' range and a measurement on the machine at hand picks among them.
+ */
+public record GemmBlocking(int kc, int mc, int nc, String source) {
+    private static final System.Logger LOG = System.getLogger("mae.gemm");
+
+    public GemmBlocking {
+        if (kc < 16 || kc > 4096) throw new IllegalArgumentException("GEMM blocking: KC " + kc + " outside 16..4096");
+        if (mc < Gemm.MR || mc % Gemm.MR != 0 || mc > 4096) throw new IllegalArgumentException("GEMM blocking: MC " + mc + " must be a multiple of MR " + Gemm.MR + " up to 4096");
+        if (nc < Gemm.NR || nc % Gemm.NR != 0 || nc > 16384) throw new IllegalArgumentException("GEMM blocking: NC " + nc + " must be a multiple of NR " + Gemm.NR + " up to 16384");
+    }
+
+    /** The blocking every GEMM uses, decided on first use. */
+    public static GemmBlocking current() {
+        GemmBlocking b = current;
+        if (b == null) synchronized (GemmBlocking.class) {
+            if ((b = current) == null) current = b = decide();
+        }
+        return b;
+    }
+
+    private static volatile GemmBlocking current;
+
+    /** Replaces the blocking (tests, the bench command's --blocking); null decides it again on next use. */
+    public static synchronized void set(GemmBlocking b) { current = b; }
+
+    /**
+     * The analytic blocking. KC: the B sliver (KC x NR floats) in half of L1d, rounded down to a multiple of 64 and
+     * at least 128 (below that the C tile's loads and stores cost more than the panel saves). MC: the packed A block
+     * (MC x KC) in half of L2, whole MR slivers, at most 16 slivers (96 rows) of them: more rows per block than that
+     * bought nothing measurable and cost the row split its balance on the MAE shapes (1664 rows on 2 threads). NC:
+     * the packed B panel (KC x NC) in half of the L3 share of one core, whole NR slivers, 256..4096.
+     */
+    public static GemmBlocking analytic(CacheSizes c) {
+        int kc = (int) Math.max(128, Math.min(1024, c.l1d() / 2 / (4L * Gemm.NR) / 64 * 64));
+        int mc = (int) Math.max(Gemm.MR, Math.min(16 * Gemm.MR, c.l2() / 2 / (4L * kc) / Gemm.MR * Gemm.MR));
+        int nc = (int) Math.max(256, Math.min(4096, c.l3PerCore() / 2 / (4L * kc) / Gemm.NR * Gemm.NR));
+        nc = Math.max(Gemm.NR, nc / Gemm.NR * Gemm.NR);
+        return new GemmBlocking(kc, mc, nc, "analytic from " + c);
+    }
+
+    /** What the autotune tries: the analytic blocking and KC 256, 384, 512 with MC 48 and 96 (NC from the model). */
+    static List<GemmBlocking> candidates(CacheSizes c) {
+        GemmBlocking a = analytic(c);
+        LinkedHashSet<List<Integer>> seen = new LinkedHashSet<>();
+        seen.add(List.of(a.kc, a.mc, a.nc));
+        for (int kc : new int[]{256, 384, 512})
+            for (int mc : new int[]{8 * Gemm.MR, 16 * Gemm.MR}) {
+                int nc = Math.max(256, Math.min(4096, (int) (c.l3PerCore() / 2 / (4L * kc)) / Gemm.NR * Gemm.NR));
+                seen.add(List.of(kc, mc, Math.max(Gemm.NR, nc / Gemm.NR * Gemm.NR)));
+            }
+        List<GemmBlocking> out = new ArrayList<>();
+        for (List<Integer> k : seen) out.add(new GemmBlocking(k.get(0), k.get(1), k.get(2), "candidate"));
+        return out;
+    }
+
+    private static GemmBlocking decide() {
+        GemmBlocking b = fromSetting(System.getProperty("mae.gemm.blocking", System.getenv("MAE_GEMM_BLOCKING")));
+        if (b == null) {
+            CacheSizes caches = CacheSizes.machine();
+            if (!Boolean.parseBoolean(System.getProperty("mae.gemm.autotune", "true"))) b = analytic(caches);
+            else b = cachedOrTuned(caches, cacheFile(), machineKey(caches), c -> GemmTune.best(c, 5));
+        }
+        LOG.log(Level.INFO, "GEMM blocking {0}", b);
+        return b;
+    }
+
+    /** "KC,MC,NC" as given by a user; null when not given. */
+    static GemmBlocking fromSetting(String s) {
+        if (s == null || s.isBlank()) return null;
+        String[] p = s.trim().split("\\s*,\\s*");
+        if (p.length != 3) throw new IllegalArgumentException("mae.gemm.blocking / MAE_GEMM_BLOCKING: expected KC,MC,NC (e.g. 512,96,1024), got '" + s + "'");
+        try {
+            return new GemmBlocking(Integer.parseInt(p[0]), Integer.parseInt(p[1]), Integer.parseInt(p[2]), "set by mae.gemm.blocking");
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("mae.gemm.blocking / MAE_GEMM_BLOCKING: expected three integers KC,MC,NC, got '" + s + "'");
+        }
+    }
+
+    /** The blocking cached under key in file, else an autotune's, written back to the file (atomically) when it can be. */
+    static GemmBlocking cachedOrTuned(CacheSizes caches, Path file, String key, Function<List<GemmBlocking>, GemmBlocking> tune) {
+        Properties p = load(file);
+        String hit = p.getProperty(key);
+        if (hit != null) {
+            try {
+                GemmBlocking b = fromSetting(hit);
+                return new GemmBlocking(b.kc, b.mc, b.nc, "autotuned earlier, cached in " + file);
+            } catch (IllegalArgumentException e) {
+                LOG.log(Level.WARNING, "ignoring GEMM blocking cache entry {0} = {1} in {2}: {3}", key, hit, file, e.getMessage());
+            }
+        }
+        long t0 = System.nanoTime();
+        GemmBlocking best = tune.apply(candidates(caches));
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        p.setProperty(key, best.kc + "," + best.mc + "," + best.nc);
+        String where = store(file, p) ? "cached in " + file : "not cached: " + file + " is not writable";
+        return new GemmBlocking(best.kc, best.mc, best.nc, String.format(Locale.ROOT, "autotuned in %.1f s, %s; skip with --no-autotune", seconds, where));
+    }
+
+    /** $MAE_CACHE_DIR, else $XDG_CACHE_HOME/mae, else ~/.cache/mae; gemm-blocking.properties in it. */
+    static Path cacheFile() {
+        String dir = System.getenv("MAE_CACHE_DIR");
+        if (dir == null || dir.isBlank()) {
+            String xdg = System.getenv("XDG_CACHE_HOME");
+            dir = (xdg != null && !xdg.isBlank() ? xdg : System.getProperty("user.home") + "/.cache") + "/mae";
+        }
+        return Path.of(dir, "gemm-blocking.properties");
+    }
+
+    /** One entry per CPU model, caches, vector width, thread count and JVM: a blocking tuned on one is not reused on another. */
+    static String machineKey(CacheSizes c) {
+        String key = String.join("|", cpuModel(), c.toString(), "vector " + Gemm.L + " floats", Parallel.threads() + " threads",
+                System.getProperty("java.vm.name") + " " + System.getProperty("java.vm.version"));
+        return Integer.toHexString(key.hashCode()) + "." + key.replaceAll("[^A-Za-z0-9.]+", "_");
+    }
+
+    private static String cpuModel() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo")))
+                if (line.startsWith("model name")) return line.substring(line.indexOf(':') + 1).trim();
+        } catch (IOException | RuntimeException e) {
+            // not Linux: the OS name and architecture below stand in
+        }
+        return System.getProperty("os.name") + " " + System.getProperty("os.arch");
+    }
+
+    private static Properties load(Path file) {
+        Properties p = new Properties();
+        if (Files.isRegularFile(file)) {
+            try (var in = Files.newBufferedReader(file)) {
+                p.load(in);
+            } catch (IOException | IllegalArgumentException e) {
+                LOG.log(Level.WARNING, "ignoring unreadable GEMM blocking cache {0}: {1}", file, e.getMessage());
+                p.clear();
+            }
+        }
+        return p;
+    }
+
+    /** Written to a temporary file in the same folder, then renamed over the old one; false if that fails. */
+    private static boolean store(Path file, Properties p) {
+        try {
+            Files.createDirectories(file.getParent());
+            Path tmp = Files.createTempFile(file.getParent(), file.getFileName().toString(), ".tmp");
+            try (var out = Files.newBufferedWriter(tmp)) {
+                p.store(out, "GEMM blocking (KC,MC,NC) per machine and JVM, chosen by mae.kernels.GemmBlocking's autotune");
+            }
+            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            return true;
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
+    @Override public String toString() { return "KC " + kc + " MC " + mc + " NC " + nc + " (" + source + ")"; }
+}

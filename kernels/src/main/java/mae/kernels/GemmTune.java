@@ -1,0 +1,64 @@
+package mae.kernels;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * The autotune behind {@link GemmBlocking}: every candidate blocking times the same three products, the ones a
+ * training step is made of, in interleaved rounds (so that a slow moment of the machine hits every candidate alike),
+ * and the one with the best geometric mean of the median rates wins.
+ */
+final class GemmTune {
+    private GemmTune() {}
+
+    /** (transA, transB, M, N, K): 1024^3; a linear layer's forward x W^T (1664 = 128 x 13 tokens, 192 -> 768); its weight gradient dY^T x. */
+    static final int[][] SHAPES = {{0, 0, 1024, 1024, 1024}, {0, 1, 1664, 768, 192}, {1, 0, 768, 192, 1664}};
+
+    static GemmBlocking best(List<GemmBlocking> candidates, int rounds) {
+        return best(candidates, rounds, SHAPES);
+    }
+
+    static GemmBlocking best(List<GemmBlocking> candidates, int rounds, int[][] shapes) {
+        if (candidates.isEmpty()) throw new IllegalArgumentException("GEMM autotune: no candidates");
+        Random r = new Random(1);
+        float[][] a = new float[shapes.length][], b = new float[shapes.length][], c = new float[shapes.length][];
+        for (int s = 0; s < shapes.length; s++) {
+            a[s] = random(r, shapes[s][2] * shapes[s][4]);
+            b[s] = random(r, shapes[s][4] * shapes[s][3]);
+            c[s] = new float[shapes[s][2] * shapes[s][3]];
+        }
+        double[][][] seconds = new double[candidates.size()][shapes.length][rounds];
+        for (int round = -1; round < rounds; round++)            // round -1 warms the JIT up and is not counted
+            for (int i = 0; i < candidates.size(); i++)
+                for (int s = 0; s < shapes.length; s++) {
+                    long t0 = System.nanoTime();
+                    run(candidates.get(i), shapes[s], a[s], b[s], c[s]);
+                    if (round >= 0) seconds[i][s][round] = (System.nanoTime() - t0) / 1e9;
+                }
+        int best = 0;
+        double bestScore = Double.NEGATIVE_INFINITY;
+        for (int i = 0; i < candidates.size(); i++) {
+            double logSum = 0;
+            for (int s = 0; s < shapes.length; s++) {
+                double[] t = seconds[i][s].clone();
+                Arrays.sort(t);
+                logSum += Math.log(2.0 * shapes[s][2] * shapes[s][3] * shapes[s][4] / t[t.length / 2]);
+            }
+            if (logSum > bestScore) { bestScore = logSum; best = i; }
+        }
+        return candidates.get(best);
+    }
+
+    private static void run(GemmBlocking g, int[] sh, float[] a, float[] b, float[] c) {
+        boolean ta = sh[0] == 1, tb = sh[1] == 1;
+        int M = sh[2], N = sh[3], K = sh[4];
+        Gemm.gemm(g, ta, tb, M, N, K, 1f, a, 0, ta ? M : K, b, 0, tb ? K : N, 0f, c, 0, N);
+    }
+
+    private static float[] random(Random r, int n) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) x[i] = (float) r.nextGaussian();
+        return x;
+    }
+}
