@@ -128,11 +128,13 @@ public final class BenchReport implements Callable<Integer> {
         sb.append("# JMH results: ").append(source).append("\n\n");
         sb.append(String.format(Locale.ROOT, "- machine: %s%n", machine));
         sb.append(String.format(Locale.ROOT, "- FMA peak: %.1f GFLOP/s (%s, %d threads)%n", peak, peakMeasured ? "measured now by the report" : "given", Parallel.threads()));
-        sb.append(String.format(Locale.ROOT, "- memory bandwidth: %.1f GB/s (%s, STREAM triad)%n%n", bw, bwMeasured ? "measured now by the report" : "given"));
+        sb.append(String.format(Locale.ROOT, "- memory bandwidth: %.1f GB/s (%s, STREAM triad)%n", bw, bwMeasured ? "measured now by the report" : "given"));
+        sb.append("- a memory-bound rate above 100% of the bandwidth (marked \"in cache\") is a working set that fits in the L2 or L3 cache,\n"
+                + "  which is faster than main memory; its bound is then the cache's bandwidth, which this report does not measure\n\n");
         sb.append("| benchmark | parameters | kernel threads | rate | unit | ± (99.9%) | % of limit |\n|---|---|---:|---:|---|---:|---:|\n");
         for (Row r : rows) {
             String pct = r.kind.equals("compute") ? String.format(Locale.ROOT, "%.0f%% of FMA peak", 100 * r.score / peak)
-                    : r.kind.equals("memory") ? String.format(Locale.ROOT, "%.0f%% of bandwidth", 100 * r.score / bw) : "";
+                    : r.kind.equals("memory") ? String.format(Locale.ROOT, "%.0f%% of bandwidth%s", 100 * r.score / bw, r.score > bw ? " (in cache)" : "") : "";
             sb.append(String.format(Locale.ROOT, "| %s | %s | %d | %.1f | %s | %s | %s |%n", shortName(r.benchmark), r.params, r.threads,
                     r.score, r.unit, Double.isNaN(r.error) ? "n/a" : String.format(Locale.ROOT, "%.1f", r.error), pct));
         }

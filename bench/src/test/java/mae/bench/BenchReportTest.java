@@ -36,6 +36,8 @@ class BenchReportTest {
         assertTrue(md.contains("| GemmBench.gemm | shape=1024x1024x1024, trans=NN | 2 | 419.4 | GFLOP/s | 13.4 | 84% of FMA peak |"), md);
         assertTrue(md.contains("| LayerNormBench.forward | shape=6400x192 | "), md);
         assertTrue(md.contains("| 49.2 | GB/s | n/a | 77% of bandwidth |"), md);   // 49.152 / 64
+        String cached = BenchReport.table(BenchReport.rows(sample(), "s"), 500.0, false, 40.0, false, "test machine", "jmh-sample.json");
+        assertTrue(cached.contains("| 49.2 | GB/s | n/a | 123% of bandwidth (in cache) |"), cached);
         assertTrue(md.contains("| 448.0 | images/s | 32.0 |  |"), md);
         assertTrue(md.contains("- FMA peak: 500.0 GFLOP/s (given"), md);
         assertTrue(md.contains("- machine: test machine"), md);
