@@ -81,7 +81,7 @@ def java_heap():
 def parse_args():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--threads", type=int, default=2, help="threads for both sides (default 2)")
-    p.add_argument("--batch", type=int, default=128)
+    p.add_argument("--batch", type=int, default=None, help="default 128 (1 with --forward)")
     p.add_argument("--steps", type=int, default=10)
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--runs", type=int, default=21, help="timed GEMM calls (median; default 21)")
@@ -90,13 +90,21 @@ def parse_args():
                         "the target compares the medians over rounds (default 5)")
     p.add_argument("--mask", type=float, default=0.75)
     p.add_argument("--low-mask", type=float, default=0.01, help="stands for mask 0 (see above)")
-    p.add_argument("--config", default="fmnist")
+    p.add_argument("--config", default=None, help="default fmnist (mae_vit_large_patch16 with --forward)")
     p.add_argument("--quick", action="store_true", help="3 GEMM shapes (1024^3, the encoder qkv, the decoder fc1) instead of 9")
     p.add_argument("--smoke", action="store_true", help="label the results as a smoke run (noisy machine)")
     p.add_argument("--note", default="", help="a line written at the top of the results file")
     p.add_argument("--out", help="results file (default bench/results/<date>-<host>-<cpu>[-smoke].md)")
     p.add_argument("--no-write", action="store_true", help="print only")
-    return p.parse_args()
+    p.add_argument("--forward", action="store_true",
+                   help="time the encoder's forward pass over every patch, without gradients (batch default 1, config "
+                        "mae_vit_large_patch16), instead of GEMMs and training steps")
+    a = p.parse_args()
+    if a.batch is None:
+        a.batch = 1 if a.forward else 128
+    if a.config is None:
+        a.config = "mae_vit_large_patch16" if a.forward else "fmnist"
+    return a
 
 
 ARGS = parse_args()
@@ -338,6 +346,30 @@ def step_flops(cfg, batch, mask_ratio):
     return 3 * f
 
 
+def torch_forward(cfg, batch, runs, warmup):
+    """Median images/s of the encoder's forward pass over every patch (len_keep = all), under torch.no_grad()."""
+    model = torch_model(cfg)
+    g = torch.Generator().manual_seed(2)
+    imgs = torch.randn(batch, cfg.in_chans, cfg.img_size, cfg.img_size, generator=g)
+    noise = torch.rand(batch, cfg.num_patches, generator=g)
+    ips = []
+    with torch.no_grad():
+        for i in range(warmup + runs):
+            t = time.perf_counter()
+            model.forward_encoder(imgs, noise, cfg.num_patches)
+            if i >= warmup:
+                ips.append(batch / (time.perf_counter() - t))
+    return median(ips)
+
+
+def forward_flops(cfg, batch):
+    """Matmul + attention FLOPs of the encoder's forward over all L patches and the cls token."""
+    L, D, r = cfg.num_patches, cfg.embed_dim, cfg.mlp_ratio
+    pc = cfg.patch_size ** 2 * cfg.in_chans
+    t = L + 1
+    return 2 * batch * L * pc * D + cfg.depth * batch * t * (2 * D * D * (4 + 2 * r) + 4 * t * D)
+
+
 # ----------------------------------------------------------------------------- ours
 
 COMMANDS = []
@@ -373,6 +405,97 @@ def verdict(x, target):
     return "n/a" if x is None else ("MET" if x >= target else "NOT MET")
 
 
+def header(mach, peak_text, loads, what):
+    """The report's title, notes and machine section."""
+    L = []
+    title = f"# Ours vs PyTorch, {ARGS.config} {what}, {ARGS.threads} thread(s): {datetime.date.today().isoformat()}"
+    L.append(title)
+    L.append("")
+    if ARGS.smoke:
+        L.append("**SMOKE RUN**: taken on a shared, loaded machine to check that the script works end to end. "
+                 "The numbers are noisy and are not the measurement; rerun at a quiet moment.")
+        L.append("")
+    if ARGS.note:
+        L.append(ARGS.note)
+        L.append("")
+    L.append("## Machine")
+    L.append("")
+    for k in ("cpu", "caches", "host", "kernel", "java", "torch", "torch_config", "blas_libs", "openblas", "packages"):
+        L.append(f"- {k}: {mach[k]}")
+    L.append(f"- /proc/loadavg before / after: {mach['load']} / {sh('cat /proc/loadavg')}; "
+             f"1-minute load at the start of each phase: {'; '.join(loads)} (this script itself adds up to {ARGS.threads}; much more means others were running and the numbers are noise)")
+    L.append(f"- peak FP32 estimate: {peak_text}")
+    L.append("")
+    return L
+
+
+def write_report(L, started, suffix):
+    L.append("")
+    L.append("## Commands")
+    L.append("")
+    L.append("```")
+    L.append(f"cd {ROOT}")
+    L.append("/usr/bin/python3 " + " ".join(shlex.quote(a) for a in [os.path.relpath(os.path.abspath(sys.argv[0]), ROOT)] + sys.argv[1:]))
+    L.append(f"# PyTorch, in that process: OMP_NUM_THREADS=OPENBLAS_NUM_THREADS={ARGS.threads}, torch.set_num_threads({ARGS.threads}); "
+             "torch.mm(a, b, out=c); AdamW(lr 1e-4, betas (0.9, 0.95), eps 1e-8, weight_decay 0.05)")
+    L.append("# ours, one at a time:")
+    L.extend(COMMANDS)
+    L.append("```")
+    L.append(f"\nTotal wall time {time.time() - started:.0f} s.")
+    report = "\n".join(L) + "\n"
+    print("\n" + report)
+    if not ARGS.no_write:
+        out = ARGS.out
+        if not out:
+            date = sh("date +%F") or datetime.date.today().isoformat()
+            cpu = re.sub(r"[^a-z0-9]+", "-", lscpu().get("Model name", "cpu").lower()).strip("-")
+            host = re.sub(r"[^A-Za-z0-9]+", "-", socket.gethostname()).strip("-")
+            out = os.path.join(ROOT, "bench", "results", f"{date}-{host}-{cpu}{suffix}{'-smoke' if ARGS.smoke else ''}.md")
+        os.makedirs(os.path.dirname(out), exist_ok=True)
+        with open(out, "w") as f:
+            f.write(report)
+        print(f"wrote {out}")
+
+
+def forward_main(started, mach, peak, peak_text, cfg):
+    """--forward: the encoder's forward pass, PyTorch (reference and fused) then ours, and the ViT targets."""
+    loads = [f"PyTorch forward: {sh('cat /proc/loadavg').split(' ')[0]}"]
+    tf = {"reference": torch_forward(cfg, ARGS.batch, ARGS.steps, ARGS.warmup)}
+    with Fused():
+        tf["fused"] = torch_forward(cfg, ARGS.batch, ARGS.steps, ARGS.warmup)
+    print(f"torch forward: reference {tf['reference']:.2f}, fused {tf['fused']:.2f} images/s", flush=True)
+    loads.append(f"ours forward: {sh('cat /proc/loadavg').split(' ')[0]}")
+    o = ours(["bench", "forward", "--config", ARGS.config, "--batch", str(ARGS.batch), "--runs", str(ARGS.steps),
+              "--warmup", str(ARGS.warmup)], r"images/s:\s*([0-9.eE+-]+)")
+    print(f"ours  forward: {fmt(o, '.2f')} images/s", flush=True)
+    gp, fl = peak / 1e9, forward_flops(cfg, 1) / 1e9
+    best = max(tf.values())
+    L = header(mach, peak_text, loads, "encoder forward")
+    L.append(f"## Encoder forward, {ARGS.config}, batch {ARGS.batch}, all {cfg.num_patches} patches + cls, no gradients: "
+             f"median images/s of {ARGS.steps} passes after {ARGS.warmup}")
+    L.append("")
+    L.append(f"PyTorch 'reference' = tests/reference/mae_reference.py's forward_encoder as written, float32, under torch.no_grad(); "
+             f"'fused' = the same with F.layer_norm, F.gelu, F.linear, torch.softmax. GFLOP/s counts matmul and attention FLOPs "
+             f"({fl:.1f} GFLOP per image).")
+    L.append("")
+    L.append("| | ours | PyTorch reference | PyTorch fused | ours / best PyTorch | ours GFLOP/s (% peak) | best PyTorch GFLOP/s (% peak) |")
+    L.append("|---|---:|---:|---:|---:|---:|---:|")
+    og_ = None if o is None else o * fl
+    L.append(f"| images/s | {fmt(o, '.2f')} | {tf['reference']:.2f} | {tf['fused']:.2f} | {fmt(ratio(o, best), '.2f')} | "
+             f"{fmt(og_)} ({fmt(None if og_ is None else 100 * og_ / gp, '.0f')}%) | {best * fl:.1f} ({100 * best * fl / gp:.0f}%) |")
+    L.append("")
+    L.append("## Targets")
+    L.append("")
+    t_step, t_peak = TARGET_STEP.get(ARGS.config, TARGET_STEP_DEFAULT)
+    L.append("| target | measured | verdict |")
+    L.append("|---|---:|---|")
+    r = ratio(o, best)
+    pk = None if og_ is None else og_ / gp
+    L.append(f"| forward: ours >= {t_step}x PyTorch images/s | {fmt(r, '.2f')}x | {verdict(r, t_step)} |")
+    L.append(f"| forward: model arithmetic >= {t_peak:.0%} of the measured FMA peak | {fmt(None if pk is None else 100 * pk, '.0f')}% | {verdict(pk, t_peak)} |")
+    write_report(L, started, f"-{ARGS.config}-forward")
+
+
 def main():
     started = time.time()
     mach = machine(ARGS.threads)
@@ -393,6 +516,8 @@ def main():
                      f"{ARGS.threads} threads); spec-sheet estimate for comparison: {peak_text}")
         peak = measured * 1e9
     print(f"peak used for %: {peak_text}", flush=True)
+    if ARGS.forward:
+        return forward_main(started, mach, peak, peak_text, cfg)
 
     loads = []
 
@@ -442,25 +567,7 @@ def main():
     # ---- the report
     best = {mr: max(ts[("reference", mr)], ts[("fused", mr)]) for mr in masks}
     gp = peak / 1e9
-    L = []
-    title = f"# Ours vs PyTorch, {ARGS.config} MAE, {ARGS.threads} thread(s): {datetime.date.today().isoformat()}"
-    L.append(title)
-    L.append("")
-    if ARGS.smoke:
-        L.append("**SMOKE RUN**: taken on a shared, loaded machine to check that the script works end to end. "
-                 "The numbers are noisy and are not the measurement; rerun at a quiet moment.")
-        L.append("")
-    if ARGS.note:
-        L.append(ARGS.note)
-        L.append("")
-    L.append("## Machine")
-    L.append("")
-    for k in ("cpu", "caches", "host", "kernel", "java", "torch", "torch_config", "blas_libs", "openblas", "packages"):
-        L.append(f"- {k}: {mach[k]}")
-    L.append(f"- /proc/loadavg before / after: {mach['load']} / {sh('cat /proc/loadavg')}; "
-             f"1-minute load at the start of each phase: {'; '.join(loads)} (this script itself adds up to {ARGS.threads}; much more means others were running and the numbers are noise)")
-    L.append(f"- peak FP32 estimate: {peak_text}")
-    L.append("")
+    L = header(mach, peak_text, loads, "MAE")
     L.append(f"## SGEMM, C (M,N) = A (M,K) B (K,N), float32: median GFLOP/s of {ARGS.runs} calls after warmup")
     L.append("")
     L.append("| shape MxNxK | ours | PyTorch (OpenBLAS) | ours / PyTorch | ours % peak | PyTorch % peak |")
@@ -518,31 +625,7 @@ def main():
     L.append(f"| step, batch {ARGS.batch}, mask {masks[0]}: ours >= {t_step}x PyTorch images/s | {fmt(st, '.2f')}x | {verdict(st, t_step)} |")
     L.append(f"| step, batch {ARGS.batch}, mask {masks[0]}: model arithmetic >= {t_peak:.0%} of the measured FMA peak | {fmt(None if speak is None else 100 * speak, '.0f')}% | {verdict(speak, t_peak)} |")
     L.append(f"| ours at mask {masks[0]} >= {TARGET_ASYM}x faster than at mask {masks[1]} | {fmt(asym_o, '.2f')}x | {verdict(asym_o, TARGET_ASYM)} |")
-    L.append("")
-    L.append("## Commands")
-    L.append("")
-    L.append("```")
-    L.append(f"cd {ROOT}")
-    L.append("/usr/bin/python3 " + " ".join(shlex.quote(a) for a in [os.path.relpath(os.path.abspath(sys.argv[0]), ROOT)] + sys.argv[1:]))
-    L.append(f"# PyTorch, in that process: OMP_NUM_THREADS=OPENBLAS_NUM_THREADS={ARGS.threads}, torch.set_num_threads({ARGS.threads}); "
-             "torch.mm(a, b, out=c); AdamW(lr 1e-4, betas (0.9, 0.95), eps 1e-8, weight_decay 0.05)")
-    L.append("# ours, one at a time:")
-    L.extend(COMMANDS)
-    L.append("```")
-    L.append(f"\nTotal wall time {time.time() - started:.0f} s.")
-    report = "\n".join(L) + "\n"
-    print("\n" + report)
-    if not ARGS.no_write:
-        out = ARGS.out
-        if not out:
-            date = sh("date +%F") or datetime.date.today().isoformat()
-            cpu = re.sub(r"[^a-z0-9]+", "-", lscpu().get("Model name", "cpu").lower()).strip("-")
-            host = re.sub(r"[^A-Za-z0-9]+", "-", socket.gethostname()).strip("-")
-            out = os.path.join(ROOT, "bench", "results", f"{date}-{host}-{cpu}{'' if ARGS.config == 'fmnist' else '-' + ARGS.config}{'-smoke' if ARGS.smoke else ''}.md")
-        os.makedirs(os.path.dirname(out), exist_ok=True)
-        with open(out, "w") as f:
-            f.write(report)
-        print(f"wrote {out}")
+    write_report(L, started, "" if ARGS.config == "fmnist" else "-" + ARGS.config)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ import java.util.concurrent.Callable;
 
 /** Quick measurements whose last printed line is the figure. JMH benchmarks live in the bench module. */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Measure the engine: a GEMM or a whole training step.",
-        subcommands = {BenchCommand.GemmCommand.class, BenchCommand.StepCommand.class, BenchCommand.PeakCommand.class, BenchReport.class})
+        subcommands = {BenchCommand.GemmCommand.class, BenchCommand.StepCommand.class, BenchCommand.ForwardCommand.class, BenchCommand.PeakCommand.class, BenchReport.class})
 public final class BenchCommand implements Runnable {
     @Override public void run() { new picocli.CommandLine(this).usage(System.out); }
 
@@ -144,6 +144,43 @@ public final class BenchCommand implements Runnable {
                 p.stop();
             }
             return new Object[]{p, wall};
+        }
+    }
+
+    @Command(name = "forward", mixinStandardHelpOptions = true, description = "The encoder's forward pass over every patch of random images, without gradients "
+            + "(what reconstruct, explain and feature extraction run); prints images/s (median of runs).")
+    static final class ForwardCommand implements Callable<Integer> {
+        @OneOf(configs = true) @Option(names = "--config", defaultValue = "mae_vit_large_patch16", description = "model config: " + mae.cli.Configs.KNOWN + " (default: ${DEFAULT-VALUE})") String config;
+        @Range(min = 1, max = 65_536) @Option(names = "--batch", defaultValue = "1", description = "images per pass (default: ${DEFAULT-VALUE})") int batch;
+        @Range(min = 1, max = 100_000) @Option(names = "--runs", defaultValue = "7", description = "timed passes, the median is reported (default: ${DEFAULT-VALUE})") int runs;
+        @Range(min = 0, max = 100_000)
+        @Option(names = "--warmup", defaultValue = "3", description = "untimed passes first (default: ${DEFAULT-VALUE})") int warmup;
+
+        @Override public Integer call() {
+            MaeConfig cfg = MaeConfig.named(config);
+            mae.vit.VisionTransformer enc = new MaeModel(cfg, 0).encoder;
+            Tensor imgs = Tensor.randn(new Rng(2), batch, cfg.inChans(), cfg.imgSize(), cfg.imgSize());
+            Workspace ws = new Workspace();
+            long macs;
+            mae.autograd.Trace trace = mae.autograd.Trace.start();       // one untimed pass counts the multiply-adds
+            try (mae.autograd.Grad.Scope g = mae.autograd.Grad.off(); Workspace.Scope s = ws.open()) {
+                enc.forwardFeatures(mae.autograd.Var.constant(imgs)).value();
+            } finally {
+                macs = trace.stop().macs();
+            }
+            double[] ips = new double[runs];
+            for (int i = 0; i < warmup + runs; i++) {
+                long t = System.nanoTime();
+                try (mae.autograd.Grad.Scope g = mae.autograd.Grad.off(); Workspace.Scope s = ws.open()) {
+                    enc.forwardFeatures(mae.autograd.Var.constant(imgs)).value();
+                }
+                if (i >= warmup) ips[i - warmup] = batch / ((System.nanoTime() - t) / 1e9);
+            }
+            double m = median(ips);
+            System.out.printf(Locale.ROOT, "forward %s encoder, batch %d, %d patches + cls, %d runs, threads %d: %.1f ms per pass, %.2f GFLOP per image (2 x %d multiply-adds), %.1f GFLOP/s%n",
+                    config, batch, cfg.numPatches(), runs, mae.kernels.Parallel.threads(), 1e3 * batch / m, 2.0 * macs / batch / 1e9, macs / batch, 2.0 * macs / batch * m / 1e9);
+            System.out.printf(Locale.ROOT, "images/s: %.2f%n", m);
+            return 0;
         }
     }
 
