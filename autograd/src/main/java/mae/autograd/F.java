@@ -213,6 +213,21 @@ public final class F {
     }
 
     /** Fused softmax(q k^T * scale) v over (B, H, T, hd); saves only the row log-sum-exp. */
+    /**
+     * Attention on the heads of a fused projection qkv (B, T, 3 D), laid out (B, T, 3, H, hd): (B, H, T, hd). The same
+     * values as narrowing q, k and v out of qkv and calling {@link #attention}, but its backward writes dq, dk and dv
+     * into one (B, T, 3 D) gradient, where three narrows would each make a zeroed gradient of qkv's full size, to be
+     * added up and then copied back out of the heads' layout.
+     */
+    public static Var attentionHeads(Var qkv, int heads, float scale) {
+        Tensor[] h = Ops.splitHeads(qkv.value(), heads);
+        Ops.AttentionOut r = Ops.attention(h[0], h[1], h[2], scale);
+        return record("attention", r.out(), g -> {
+            Tensor[] d = Ops.attentionBackward(g, h[0], h[1], h[2], r.out(), r.lse(), scale);
+            return new Tensor[]{Ops.mergeHeads(d[0], d[1], d[2])};
+        }, qkv);
+    }
+
     public static Var attention(Var q, Var k, Var v, float scale) {
         Tensor qv = q.value().contiguous(), kv = k.value().contiguous(), vv = v.value().contiguous();
         Ops.AttentionOut r = Ops.attention(qv, kv, vv, scale);

@@ -121,10 +121,8 @@ public final class Trace {
             case "linear":
             case "matmul":   // (..., M, K) x (..., K, N): each output element is a K-long dot product
                 return (long) y.numel() * in[0].size(-1);
-            case "attention": { // q (B, H, T, hd), k (B, H, S, hd): q k^T and p v, T*S*hd each
-                long bh = (long) in[0].size(0) * in[0].size(1);
-                return 2 * bh * in[0].size(2) * in[1].size(2) * in[0].size(3);
-            }
+            case "attention":   // out (B, H, T, hd) of self-attention: q k^T and p v, T x T x hd each per head
+                return 2L * y.numel() * y.size(2);
             default:
                 return 0;
         }

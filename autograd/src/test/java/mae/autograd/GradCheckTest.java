@@ -8,6 +8,7 @@ import org.junit.jupiter.api.Test;
 import java.util.function.Function;
 
 import static mae.autograd.GradCheck.assertOk;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -85,6 +86,8 @@ class GradCheckTest {
         assertOk("layerNorm C=3", v -> F.layerNorm(v[0], v[1], v[2], 1e-6f), randn(5, 3), randn(3), randn(3));
         assertOk("attention", v -> F.attention(v[0], v[1], v[2], 0.5f), randn(2, 3, 5, 4), randn(2, 3, 5, 4), randn(2, 3, 5, 4));
         assertOk("attention T=1", v -> F.attention(v[0], v[1], v[2], 0.3f), randn(1, 2, 1, 3), randn(1, 2, 1, 3), randn(1, 2, 1, 3));
+        assertOk("attentionHeads", v -> F.attentionHeads(v[0], 2, 0.5f), randn(2, 5, 3 * 2 * 3));     // B 2, T 5, 2 heads of 3
+        assertOk("attentionHeads T=1", v -> F.attentionHeads(v[0], 3, 0.4f), randn(1, 1, 3 * 3 * 2));
         assertOk("patchEmbed", v -> F.patchEmbed(v[0], v[1], v[2]), randn(2, 3, 6, 4), randn(5, 3, 2, 2), randn(5));
     }
 
@@ -142,5 +145,20 @@ class GradCheckTest {
         assertTrue(o.getMessage().contains("dim 2"), o.getMessage());
         o = assertThrows(IndexOutOfBoundsException.class, () -> F.gather(a, 1, new Index(new int[]{0, 3}, 2, 1)));
         assertTrue(o.getMessage().contains("3"), o.getMessage());
+    }
+
+    /** attentionHeads is attention on q, k, v narrowed out of qkv: the same output and the same qkv gradient, to the bit. */
+    @Test void attention_on_packed_heads_is_attention_on_the_narrowed_heads() {
+        int B = 3, T = 7, H = 2, hd = 4;
+        Tensor x = randn(B, T, 3 * H * hd), dy = randn(B, H, T, hd);
+        Var a = Var.param(x.copy()), b = Var.param(x.copy());
+        Var heads = F.permute(F.reshape(b, B, T, 3, H, hd), 2, 0, 3, 1, 4);
+        Var narrowed = F.attention(F.squeeze(F.narrow(heads, 0, 0, 1), 0), F.squeeze(F.narrow(heads, 0, 1, 1), 0), F.squeeze(F.narrow(heads, 0, 2, 1), 0), 0.35f);
+        Var packed = F.attentionHeads(a, H, 0.35f);
+        assertArrayEquals(narrowed.value().toArray(), packed.value().toArray());
+        F.sum(F.mul(packed, Var.constant(dy))).backward();
+        F.sum(F.mul(narrowed, Var.constant(dy))).backward();
+        assertArrayEquals(b.grad().toArray(), a.grad().toArray());
+        assertThrows(IllegalArgumentException.class, () -> F.attentionHeads(Var.constant(randn(2, 3, 10)), 2, 1f));   // 10 is not 3 x 2 x hd
     }
 }

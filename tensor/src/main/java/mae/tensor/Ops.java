@@ -104,6 +104,32 @@ public final class Ops {
         return new AttentionOut(out, lse);
     }
 
+    /**
+     * The heads of a fused projection: qkv (B, T, 3 D) read as (B, T, 3, H, hd) gives q, k and v, each (B, H, T, hd)
+     * and contiguous, as the attention kernels take them.
+     */
+    public static Tensor[] splitHeads(Tensor qkv, int heads) {
+        int[] s = qkv.shape();
+        if (s.length != 3 || heads < 1 || s[2] % (3 * heads) != 0)
+            throw new IllegalArgumentException("splitHeads: qkv must be (B, T, 3 x " + heads + " heads x hd), got " + Shapes.str(s));
+        Tensor split = qkv.reshape(s[0], s[1], 3, heads, s[2] / (3 * heads)).permute(2, 0, 3, 1, 4);   // (3, B, H, T, hd), a view
+        return new Tensor[]{split.select(0, 0).contiguous(), split.select(0, 1).contiguous(), split.select(0, 2).contiguous()};
+    }
+
+    /** splitHeads backwards: dq, dk, dv (B, H, T, hd) written into one (B, T, 3 D) gradient, each value once. */
+    public static Tensor mergeHeads(Tensor dq, Tensor dk, Tensor dv) {
+        int[] s = dq.shape();
+        if (s.length != 4) throw new IllegalArgumentException("mergeHeads: dq must be (B, H, T, hd), got " + Shapes.str(s));
+        requireShape("mergeHeads", "dk", dk, s);
+        requireShape("mergeHeads", "dv", dv, s);
+        Tensor d = out(Tensor.backend("mergeHeads", dq, dk, dv), s[0], s[2], 3 * s[1] * s[3]);
+        Tensor split = d.view(s[0], s[2], 3, s[1], s[3]).permute(2, 0, 3, 1, 4);                     // (3, B, H, T, hd), a view
+        split.narrowInto(0, 0, dq.unsqueeze(0));
+        split.narrowInto(0, 1, dk.unsqueeze(0));
+        split.narrowInto(0, 2, dv.unsqueeze(0));
+        return d;
+    }
+
     /** dq, dk, dv. */
     public static Tensor[] attentionBackward(Tensor dout, Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse, float scale) {
         int[] s = q.shape();

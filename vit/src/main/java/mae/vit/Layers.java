@@ -63,11 +63,7 @@ public final class Layers {
 
         public Var forward(Var x) {
             int B = x.size(0), T = x.size(1), D = x.size(2), hd = D / heads;
-            Var qkvHeads = F.permute(F.reshape(qkv.forward(x), B, T, 3, heads, hd), 2, 0, 3, 1, 4); // (3, B, H, T, hd)
-            Var q = F.squeeze(F.narrow(qkvHeads, 0, 0, 1), 0);
-            Var k = F.squeeze(F.narrow(qkvHeads, 0, 1, 1), 0);
-            Var v = F.squeeze(F.narrow(qkvHeads, 0, 2, 1), 0);
-            Var o = F.attention(q, k, v, (float) Math.pow(hd, -0.5));                             // (B, H, T, hd)
+            Var o = F.attentionHeads(qkv.forward(x), heads, (float) Math.pow(hd, -0.5));        // (B, T, 3D) as (B, T, 3, H, hd) -> (B, H, T, hd)
             return proj.forward(F.reshape(F.transpose(o, 1, 2), B, T, D));                        // (B, T, D)
         }
     }
