@@ -107,18 +107,27 @@ class EvalContractsTest {
         assertEquals(75 / 300.0, head.accuracy(d, aug), 1e-12);
     }
 
-    /** A short fine-tuning of the tiny encoder learns the quadrants well above chance, and logs five progress lines. */
+    /**
+     * A short fine-tuning of the tiny encoder learns the quadrants well above chance (no flips: a flip moves the
+     * square to the other quadrant, i.e. changes the label), and its result counts the steps and images; any
+     * progress lines (printed only once the task has run 2 s) name the task and count steps.
+     */
     @Test void fine_tuning_learns_an_easy_problem_and_reports_progress() {
         MaeModel m = new MaeModel(MaeConfig.named("tiny"), 5);
         Dataset train = quadrants(160, 3), test = quadrants(80, 4);
-        Augment aug = new Augment(28, 28, 0.9, 1.0, 0.9, 1.1, 0.0, ID);
+        Augment aug = new Augment(28, ID);
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        double acc = Finetune.run(m.encoder, train, test, aug, 4, new Finetune.Settings(5, 16, 4e-2, 0.75, 0.1f, 1, 7),
-                new PrintStream(out, true, StandardCharsets.UTF_8));
-        assertTrue(acc > 0.6, "fine-tuned accuracy " + acc + " (chance 0.25)");
-        String[] lines = out.toString(StandardCharsets.UTF_8).trim().split("\n");
-        assertEquals(5, lines.length, out.toString(StandardCharsets.UTF_8));
-        assertTrue(lines[4].startsWith("  finetune step 50/50 loss "), lines[4]);
-        assertTrue(lines[0].startsWith("finetune step 10/50 loss "), lines[0]);
+        Finetune.Settings s = new Finetune.Settings(5, 16, 4e-2, 0.75, 0.1f, 1, 7).withMinScale(0.9).withFlip(false);
+        Finetune.Result r = Finetune.runDetailed(m.encoder, train, test, aug, 4, s, new PrintStream(out, true, StandardCharsets.UTF_8));
+        assertTrue(r.accuracy() > 0.6, "fine-tuned accuracy " + r.accuracy() + " (chance 0.25)");
+        assertEquals(50, r.steps(), "5 epochs of 160 / 16");
+        assertEquals(800, r.images());
+        assertTrue(r.finalLoss() < Math.log(4), "the last loss " + r.finalLoss() + " is below chance's ln 4");
+        String text = out.toString(StandardCharsets.UTF_8).trim();
+        if (!text.isEmpty())
+            for (String line : text.split("\n"))
+                assertTrue(line.matches("finetune \\(5\\.0 epochs\\): \\d+/50 steps  loss \\d\\.\\d{4} \\(running mean \\d\\.\\d{4}\\)  (ETA|done in) .*"), line);
+        assertThrows(IllegalArgumentException.class, () -> Finetune.run(m.encoder, quadrants(8, 1), test, aug, 4, s, null),
+                "a batch of 16 from 8 training images");
     }
 }

@@ -54,7 +54,7 @@ class ModelContractsTest {
         python.put("depth", " 2 ");
         assertEquals(2, MaeConfig.fromMetadata(python, "f").depth(), "spaces around a number are fine");
         python.put("mlp_ratio", "four");
-        refused(() -> MaeConfig.fromMetadata(python, "f"), "metadata value is not a number");
+        refused(() -> MaeConfig.fromMetadata(python, "f.st"), "f.st: metadata mlp_ratio = 'four' is not a number");
         python.remove("patch_size");
         refused(() -> MaeConfig.fromMetadata(python, "f"), "lacks the config key 'patch_size'");
         refused(() -> MaeConfig.named("huge"), "unknown config 'huge'", "tiny");
@@ -164,14 +164,18 @@ class ModelContractsTest {
         Normalization back = Normalization.fromMetadata(m);
         assertArrayEquals(n.mean(), back.mean());
         assertArrayEquals(n.std(), back.std());
-        assertNull(Normalization.fromMetadata(Map.of("norm_mean", "0.5")));
-        assertNull(Normalization.fromMetadata(Map.of("norm_std", "0.5")));
+        assertNull(Normalization.fromMetadata(Map.of("other", "0.5")), "no normalization in the metadata");
+        refused(() -> Normalization.fromMetadata(Map.of("norm_mean", "0.5"), "f.st", 1), "f.st: metadata has norm_mean but no norm_std");
+        refused(() -> Normalization.fromMetadata(Map.of("norm_std", "0.5"), "f.st", 1), "f.st: metadata has norm_std but no norm_mean");
+        refused(() -> Normalization.fromMetadata(Map.of("norm_mean", "0.5,x", "norm_std", "1,1"), "f.st", 2), "f.st: metadata norm_mean = '0.5,x' is not a comma-separated list of numbers");
+        refused(() -> Normalization.fromMetadata(m, "f.st", 3), "norm_mean has 2 and norm_std 2 values, but the model has 3 input channels");
+        assertArrayEquals(n.std(), Normalization.fromMetadata(m, "f.st", 2).std());
         assertArrayEquals(new float[]{0.5f, 0.25f}, Normalization.fromMetadata(Map.of("norm_mean", " 0.5 , 0.25", "norm_std", "1,1")).mean());
         assertEquals("Normalization[mean [0.5, 0.25], std [0.2, 0.125]]", n.toString());
         assertEquals(2, n.channels());
     }
 
-    /** Pictures in [0, 1]: inputs mapped back, removed patches mid-gray, the reconstruction pasted over them. */
+    /** Pictures in [0, 1]: inputs mapped back, removed patches NaN (drawn hatched), the reconstruction pasted over them. */
     @Test void reconstruction_pictures(@TempDir Path tmp) throws Exception {
         for (boolean normPix : new boolean[]{false, true}) {
             MaeModel m = new MaeModel(MaeConfig.named("tiny").withNormPix(normPix), 2);
@@ -198,7 +202,8 @@ class ModelContractsTest {
                         float want = Math.max(0, Math.min(1, x[at] * 0.2f + 0.3f));
                         assertEquals(want, orig[at], 1e-6f);
                         boolean removed = (i == 0 ? patch >= 4 : patch < 12);       // image 0 keeps patches 0-3, image 1 patches 12-15
-                        assertEquals(removed ? 0.5f : want, masked[at], 1e-6f, "masked, image " + i + " patch " + patch);
+                        if (removed) assertTrue(Float.isNaN(masked[at]), "masked, image " + i + " patch " + patch + " is NaN");
+                        else assertEquals(want, masked[at], 1e-6f, "masked, image " + i + " patch " + patch);
                         assertEquals(removed ? rec[at] : want, pasted[at], 1e-6f, "pasted, image " + i + " patch " + patch);
                     }
         }

@@ -31,15 +31,23 @@ class TrainContractsTest {
     @Test void options_are_refused_just_past_their_edges() {
         MaeConfig c = MaeConfig.named("tiny");
         opts(1, 0, 1, 1, 1e-9, 0, "random").validate(c);                  // the edges themselves
-        opts(0, 1, 1, 1, 1e-3, 0.9375 - 1e-9, "grid").validate(c);        // one patch of 16 kept
-        refused(() -> opts(1, 0, 0, 1, 1e-3, 0.75, "random").validate(c), "--batch must be at least 1, got 0");
-        refused(() -> opts(1, 0, 1, 0, 1e-3, 0.75, "random").validate(c), "--accum must be at least 1, got 0");
-        refused(() -> opts(0, 0, 1, 1, 1e-3, 0.75, "random").validate(c), "--epochs or --max-steps must be positive");
-        refused(() -> opts(1, 0, 1, 1, 1e-3, -0.01, "random").validate(c), "--mask-ratio -0.01 is outside [0, 1)");
-        refused(() -> opts(1, 0, 1, 1, 1e-3, 1.0, "random").validate(c), "--mask-ratio 1.0 is outside");
+        opts(RunOptions.ALL_EPOCHS, 1, 1, 1, 1e-3, 0.9375 - 1e-9, "grid").validate(c);   // one patch of 16 kept; steps alone bound the run
+        opts(RunOptions.MAX_EPOCHS, 0, RunOptions.MAX_BATCH, 1, 1e-3, 0.5, "block").validate(c);
+        refused(() -> opts(1, 0, 0, 1, 1e-3, 0.75, "random").validate(c), "--batch must be an integer from 1 to 65536, got 0");
+        refused(() -> opts(1, 0, RunOptions.MAX_BATCH + 1, 1, 1e-3, 0.75, "random").validate(c), "--batch must be an integer from 1 to 65536, got 65537");
+        refused(() -> opts(1, 0, 1, 0, 1e-3, 0.75, "random").validate(c), "--accum must be an integer from 1 to 65536, got 0");
+        refused(() -> opts(1, 0, 4096, 4097, 1e-3, 0.75, "random").validate(c), "--batch 4096 x --accum 4097 = 16781312 images per step, more than 16777216");
+        opts(1, 0, 4096, 4096, 1e-3, 0.75, "random").validate(c);        // exactly 2^24 images per step
+        refused(() -> opts(0, 0, 1, 1, 1e-3, 0.75, "random").validate(c), "--epochs must be an integer from 1 to 1000000, got 0");
+        refused(() -> opts(RunOptions.MAX_EPOCHS + 1, 0, 1, 1, 1e-3, 0.75, "random").validate(c), "--epochs must be an integer from 1 to 1000000, got 1000001");
+        refused(() -> opts(1, -1, 1, 1, 1e-3, 0.75, "random").validate(c), "--max-steps must be an integer from 1 to 1000000000, got -1");
+        refused(() -> opts(RunOptions.ALL_EPOCHS, 0, 1, 1, 1e-3, 0.75, "random").validate(c), "neither --epochs nor --max-steps bounds the run");
+        refused(() -> opts(1, 0, 1, 1, 1e-3, -0.01, "random").validate(c), "--mask-ratio must be a number in [0, 1), got -0.01");
+        refused(() -> opts(1, 0, 1, 1, 1e-3, 1.0, "random").validate(c), "--mask-ratio must be a number in [0, 1), got 1.0");
         refused(() -> opts(1, 0, 1, 1, 1e-3, 0.95, "random").validate(c), "--mask-ratio 0.95 keeps no patch of 16");
-        refused(() -> opts(1, 0, 1, 1, 0, 0.75, "random").validate(c), "--blr must be positive, got 0.0");
-        refused(() -> opts(1, 0, 1, 1, Double.NaN, 0.75, "random").validate(c), "--blr must be positive");
+        refused(() -> opts(1, 0, 1, 1, 0, 0.75, "random").validate(c), "--blr must be a finite number above 0, got 0.0");
+        refused(() -> opts(1, 0, 1, 1, Double.NaN, 0.75, "random").validate(c), "--blr must be a finite number above 0, got NaN");
+        refused(() -> opts(1, 0, 1, 1, Double.POSITIVE_INFINITY, 0.75, "random").validate(c), "--blr must be a finite number above 0, got Infinity");
         refused(() -> opts(1, 0, 1, 1, 1e-3, 0.75, "spiral").validate(c), "--masking");
         if (!mae.tensor.Device.CUDA.available())
             refused(() -> opts(1, 0, 1, 1, 1e-3, 0.75, "random").withDevice("cuda").validate(c), "--device cuda: CUDA is not available here");
