@@ -36,7 +36,7 @@ public final class CpuBackend implements Backend {
 
     // ---------------------------------------------------------------- memory
 
-    @Override public Storage allocate(long n, boolean zeroed) { return new HostStorage(Workspace.floats(Math.toIntExact(n))); }
+    @Override public Storage allocate(long n, boolean zeroed) { return new HostStorage(Workspace.floats(Math.toIntExact(n), zeroed)); }
 
     @Override public Storage fromHost(float[] values) { return new HostStorage(values); }
 

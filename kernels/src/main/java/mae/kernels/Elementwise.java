@@ -48,8 +48,9 @@ public final class Elementwise {
     /** out (contiguous, shape) = op(x viewed with xStrides from xOff). */
     public static void unary(Unary op, float[] out, int outOff, int[] shape, float[] x, int xOff, int[] xStrides) {
         int n = numel(shape);
-        if (isContiguous(shape, xStrides)) {
-            for (int i = 0; i < n; i++) out[outOff + i] = op.apply(x[xOff + i]);
+        if (isContiguous(shape, xStrides)) {                  // split over the threads like binaryFlat: the same bits
+            if (n < 2 * PARALLEL_MIN || KernelMode.reference()) unaryRange(op, out, outOff, x, xOff, n);
+            else Parallel.forRange(n, PARALLEL_MIN, (i0, i1) -> unaryRange(op, out, outOff + i0, x, xOff + i0, i1 - i0));
             return;
         }
         int[] idx = new int[shape.length];
@@ -58,6 +59,10 @@ public final class Elementwise {
             out[outOff + i] = op.apply(x[xi]);
             xi = next(idx, shape, xStrides, xi);
         }
+    }
+
+    private static void unaryRange(Unary op, float[] out, int o, float[] x, int xo, int n) {
+        for (int i = 0; i < n; i++) out[o + i] = op.apply(x[xo + i]);
     }
 
     /** out (contiguous, shape) = op(a, b), each input a strided view over the same shape (0 strides broadcast). */

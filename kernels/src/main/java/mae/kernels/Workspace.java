@@ -66,7 +66,7 @@ public final class Workspace {
         onClose.clear();
     }
 
-    private float[] take(int n) {
+    private float[] take(int n, boolean zeroed) {
         ArrayDeque<float[]> q = free.get(n);
         float[] b = q == null ? null : q.poll();
         if (b == null) {
@@ -74,7 +74,7 @@ public final class Workspace {
             created++;
             createdBytes += 4L * n;
         } else {
-            Arrays.fill(b, 0f);
+            if (zeroed) Arrays.fill(b, 0f);        // an output written whole skips this pass (poisoned tests show one that is not)
             reused++;
         }
         lent.add(b);
@@ -82,9 +82,15 @@ public final class Workspace {
     }
 
     /** A zeroed buffer of n floats: from the open workspace when there is one on this thread, else new. */
-    public static float[] floats(int n) {
+    public static float[] floats(int n) { return floats(n, true); }
+
+    /**
+     * A buffer of n floats from the open workspace when there is one on this thread, else new (zeroed). A reused
+     * buffer is zeroed only when asked: an op's output that the op writes whole needs no clearing pass first.
+     */
+    public static float[] floats(int n, boolean zeroed) {
         Workspace ws = n >= MIN_POOLED ? CURRENT.get() : null;
-        return ws == null ? new float[n] : ws.take(n);
+        return ws == null ? new float[n] : ws.take(n, zeroed);
     }
 
     /** Runs r when the open workspace on this thread closes (e.g. to return device memory); false when none is open. */
