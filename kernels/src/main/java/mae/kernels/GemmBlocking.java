@@ -19,8 +19,8 @@ import java.util.function.Function;
  * <p>Where they come from, in this order: {@code -Dmae.gemm.blocking=KC,MC,NC} (or {@code MAE_GEMM_BLOCKING}), else
  * the cache file of an earlier autotune on this machine and JVM, else a short autotune (about a second; off with
  * {@code -Dmae.gemm.autotune=false}, which {@code bin/mae --no-autotune} sets, and in the unit tests, which want one
- * blocking on every machine), else the analytic blocking from the cache sizes the OS reports. The choice is logged
- * once to the System.Logger "mae.gemm".
+ * blocking on every machine), else the analytic blocking from the cache sizes the OS reports. The choice goes to the
+ * System.Logger "mae.gemm": at INFO when an autotune just ran (once per machine), else at DEBUG.
  *
  * <p>Why a model and a measurement: the textbook model (keep op(B)'s KC x NR sliver in L1, op(A)'s MC x KC block in
  * L2, the KC x NC panel in L3) gives KC 192 on a 48 KiB L1d with 16-float vectors, but on the 2-core AMD EPYC (Zen 5)
@@ -89,7 +89,8 @@ public record GemmBlocking(int kc, int mc, int nc, String source) {
             if (!Boolean.parseBoolean(System.getProperty("mae.gemm.autotune", "true"))) b = analytic(caches);
             else b = cachedOrTuned(caches, cacheFile(), machineKey(caches), c -> GemmTune.best(c, 5));
         }
-        LOG.log(Level.INFO, "GEMM blocking {0}", b);
+        // Shown once: when the autotune ran (its one-time second); read back from the cache or set, it is a DEBUG line.
+        LOG.log(b.source.startsWith("autotuned in") ? Level.INFO : Level.DEBUG, "GEMM blocking {0}", b);
         return b;
     }
 
