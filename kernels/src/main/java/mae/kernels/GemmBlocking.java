@@ -55,8 +55,8 @@ public record GemmBlocking(int kc, int mc, int nc, String source) {
     /**
      * The analytic blocking. KC: the B sliver (KC x NR floats) in half of L1d, rounded down to a multiple of 64 and
      * at least 128 (below that the C tile's loads and stores cost more than the panel saves). MC: the packed A block
-     * (MC x KC) in half of L2, whole MR slivers, at most 16 slivers (96 rows) of them: more rows per block than that
-     * bought nothing measurable and cost the row split its balance on the MAE shapes (1664 rows on 2 threads). NC:
+     * (MC x KC) in half of L2, whole MR slivers, at most 16 slivers (96 rows), the MC this kernel was tuned with
+     * before (larger ones were not measured; the autotune tries 48 and 96, and chose 48 on the Zen 5 VM). NC:
      * the packed B panel (KC x NC) in half of the L3 share of one core, whole NR slivers, 256..4096.
      */
     public static GemmBlocking analytic(CacheSizes c) {
