@@ -95,7 +95,7 @@ public record GemmBlocking(int kc, int mc, int nc, String source) {
     }
 
     /** "KC,MC,NC" as given by a user; null when not given. */
-    static GemmBlocking fromSetting(String s) {
+    public static GemmBlocking fromSetting(String s) {
         if (s == null || s.isBlank()) return null;
         String[] p = s.trim().split("\\s*,\\s*");
         if (p.length != 3) throw new IllegalArgumentException("mae.gemm.blocking / MAE_GEMM_BLOCKING: expected KC,MC,NC (e.g. 512,96,1024), got '" + s + "'");

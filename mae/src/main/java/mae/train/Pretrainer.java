@@ -1,5 +1,7 @@
 package mae.train;
 
+import mae.kernels.GemmBlocking;
+
 import mae.autograd.F;
 import mae.autograd.Var;
 import mae.data.Augment;
@@ -148,6 +150,31 @@ public final class Pretrainer {
         return Arrays.copyOfRange(perm, first, first + o.batch());
     }
 
+    /**
+     * The GEMM's block sizes set the order of its sums, so the bits of every product: a new run records the blocking
+     * it starts with (gemm-blocking.txt, "KC,MC,NC"), and a resumed one uses it, so that it stays bit-identical to an
+     * uninterrupted run on the same machine even when the autotune's cache was cleared or a JVM update re-tuned it.
+     */
+    private void recordGemmBlocking() throws IOException {
+        GemmBlocking b = GemmBlocking.current();
+        mae.io.AtomicFiles.writeString(run.dir.resolve(GEMM_BLOCKING), b.kc() + "," + b.mc() + "," + b.nc() + "\n");
+    }
+
+    static final String GEMM_BLOCKING = "gemm-blocking.txt";
+
+    private void useRecordedGemmBlocking() throws IOException {
+        Path f = run.dir.resolve(GEMM_BLOCKING);
+        if (!Files.isRegularFile(f)) return;                   // a run from before the file existed: the machine's blocking
+        GemmBlocking b;
+        try {
+            b = GemmBlocking.fromSetting(Files.readString(f));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(f + ": not a GEMM blocking \"KC,MC,NC\" (" + e.getMessage() + ")", e);
+        }
+        if (b == null) throw new IllegalArgumentException(f + ": empty; expected a GEMM blocking \"KC,MC,NC\"");
+        GemmBlocking.set(new GemmBlocking(b.kc(), b.mc(), b.nc(), "recorded in " + f));
+    }
+
     /** The epoch's order of training images, a function of (seed, epoch) only, so a resumed run needs no state for it. */
     static int[] permutation(int n, long seed, int epoch) {
         Rng r = new Rng(seed * 1_000_003L + epoch);
@@ -204,6 +231,7 @@ public final class Pretrainer {
                         : ck.resolve("state.json") + ": step " + start + " is beyond the " + total + " steps of " + run.runJson());
             }
             if (ck != null) curve = Metrics.truncate(run.metrics(), start);   // checked line by line before it is rewritten
+            useRecordedGemmBlocking();
         }
 
         // ------------------------------------------------ all checked: from here on, files are written
@@ -216,6 +244,7 @@ public final class Pretrainer {
             RunDir.Start how = run.prepareNew();
             try {
                 o.write(run.runJson());
+                recordGemmBlocking();
             } catch (IOException | RuntimeException e) {
                 run.discardNew(how);
                 throw e;

@@ -104,4 +104,31 @@ class ResumeOptionsTest {
         assertTrue(((String) r[1]).contains("already at step 4, beyond the 2 steps"), (String) r[1]);
         assertEquals(before, Child.snapshot(c));
     }
+
+    /** A run records its GEMM blocking; a resume uses the recorded one (and refuses a broken record in one line, changing nothing). */
+    @Test void a_resumed_run_uses_the_gemm_blocking_its_run_started_with(@TempDir Path tmp) throws Exception {
+        mae.kernels.GemmBlocking now = mae.kernels.GemmBlocking.current();
+        assertEquals(now.kc() + "," + now.mc() + "," + now.nc(), Files.readString(run4.resolve("gemm-blocking.txt")).trim());
+        try {
+            Path c = Child.copy(run4, tmp.resolve("c"));
+            int nc = 2 * now.nc();
+            Files.writeString(c.resolve("gemm-blocking.txt"), "64," + now.mc() + "," + nc + "\n");
+            Object[] r = run(resume(c, "--max-steps", "5"));
+            assertEquals(0, r[0], (String) r[1]);
+            mae.kernels.GemmBlocking used = mae.kernels.GemmBlocking.current();
+            assertEquals(List.of(64, now.mc(), nc), List.of(used.kc(), used.mc(), used.nc()));
+            assertTrue(used.source().contains("recorded in"), used.source());
+
+            Path d = Child.copy(run4, tmp.resolve("d"));
+            Files.writeString(d.resolve("gemm-blocking.txt"), "64,7\n");
+            Map<String, String> before = Child.snapshot(d);
+            Object[] bad = run(resume(d, "--max-steps", "5"));
+            String err = ((String) bad[1]).trim();
+            assertEquals(1, bad[0], err);
+            assertTrue(err.contains("gemm-blocking.txt") && err.contains("KC,MC,NC"), err);
+            assertEquals(before, Child.snapshot(d), "no file changed");
+        } finally {
+            mae.kernels.GemmBlocking.set(now);
+        }
+    }
 }
