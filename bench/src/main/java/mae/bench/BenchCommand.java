@@ -155,6 +155,7 @@ public final class BenchCommand implements Runnable {
         @Range(min = 1, max = 100_000) @Option(names = "--runs", defaultValue = "7", description = "timed passes, the median is reported (default: ${DEFAULT-VALUE})") int runs;
         @Range(min = 0, max = 100_000)
         @Option(names = "--warmup", defaultValue = "3", description = "untimed passes first (default: ${DEFAULT-VALUE})") int warmup;
+        @Option(names = "--profile", description = "after the timed passes, run as many again with every op timed and print where a pass's time goes (default: off)") boolean profile;
 
         @Override public Integer call() {
             MaeConfig cfg = MaeConfig.named(config);
@@ -177,6 +178,22 @@ public final class BenchCommand implements Runnable {
                 if (i >= warmup) ips[i - warmup] = batch / ((System.nanoTime() - t) / 1e9);
             }
             double m = median(ips);
+            if (profile) {
+                Profile p = Profile.start();
+                long wall = 0;
+                try {
+                    for (int i = 0; i < runs; i++) {
+                        long t = System.nanoTime();
+                        try (mae.autograd.Grad.Scope g = mae.autograd.Grad.off(); Workspace.Scope s = ws.open()) {
+                            enc.forwardFeatures(mae.autograd.Var.constant(imgs)).value();
+                        }
+                        wall += System.nanoTime() - t;
+                    }
+                } finally {
+                    p.stop();
+                }
+                printProfile(new Object[]{p, wall}, runs, batch);
+            }
             System.out.printf(Locale.ROOT, "forward %s encoder, batch %d, %d patches + cls, %d runs, threads %d: %.1f ms per pass, %.2f GFLOP per image (2 x %d multiply-adds), %.1f GFLOP/s%n",
                     config, batch, cfg.numPatches(), runs, mae.kernels.Parallel.threads(), 1e3 * batch / m, 2.0 * macs / batch / 1e9, macs / batch, 2.0 * macs / batch * m / 1e9);
             System.out.printf(Locale.ROOT, "images/s: %.2f%n", m);
