@@ -222,6 +222,9 @@ def machine(threads):
                f"{ls.get('Socket(s)', '?')} socket(s), {ls.get('Thread(s) per core', '?')} thread(s)/core, "
                f"hypervisor: {ls.get('Hypervisor vendor', 'none')}",
         "caches": f"L1d {ls.get('L1d cache', '?')}, L2 {ls.get('L2 cache', '?')}, L3 {ls.get('L3 cache', '?')}",
+        "simd": " ".join(f for f in ls.get("Flags", "").split()
+                         if f in ("sse4_2", "avx", "avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512_bf16",
+                                  "avx512_vnni", "avx_vnni", "amx_tile", "amx_bf16", "amx_int8")) or "?",
         "host": socket.gethostname(),
         "kernel": platform.platform(),
         "java": " / ".join(java.splitlines()),
@@ -420,7 +423,7 @@ def header(mach, peak_text, loads, what):
         L.append("")
     L.append("## Machine")
     L.append("")
-    for k in ("cpu", "caches", "host", "kernel", "java", "torch", "torch_config", "blas_libs", "openblas", "packages"):
+    for k in ("cpu", "caches", "simd", "host", "kernel", "java", "torch", "torch_config", "blas_libs", "openblas", "packages"):
         L.append(f"- {k}: {mach[k]}")
     L.append(f"- /proc/loadavg before / after: {mach['load']} / {sh('cat /proc/loadavg')}; "
              f"1-minute load at the start of each phase: {'; '.join(loads)} (this script itself adds up to {ARGS.threads}; much more means others were running and the numbers are noise)")
