@@ -22,7 +22,7 @@ import java.util.concurrent.Callable;
 
 /** Quick measurements whose last printed line is the figure. JMH benchmarks live in the bench module. */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Measure the engine: a GEMM or a whole training step.",
-        subcommands = {BenchCommand.GemmCommand.class, BenchCommand.StepCommand.class, BenchCommand.ForwardCommand.class, BenchCommand.PeakCommand.class, BenchReport.class})
+        subcommands = {BenchCommand.GemmCommand.class, BenchCommand.StepCommand.class, BenchCommand.ForwardCommand.class, BenchCommand.TuneCommand.class, BenchCommand.PeakCommand.class, BenchReport.class})
 public final class BenchCommand implements Runnable {
     @Override public void run() { new picocli.CommandLine(this).usage(System.out); }
 
@@ -215,6 +215,36 @@ public final class BenchCommand implements Runnable {
                     e.flops == 0 && e.bytes > 0 ? String.format(Locale.ROOT, "%.1f", e.bytes / secs / 1e9) : "");
         }
         System.out.printf(Locale.ROOT, "%-22s %-9s %8s %9.2f %6.1f%%%n", "(not attributed)", "", "", wallMs - counted, 100 * (wallMs - counted) / wallMs);
+    }
+
+    @Command(name = "tune", mixinStandardHelpOptions = true, description = "The GEMM autotune's measurement, shown: every candidate blocking's GFLOP/s on the "
+            + "three products it times, their geometric mean, and the winner (changes no cache); last line the winner as KC,MC,NC.")
+    static final class TuneCommand implements Callable<Integer> {
+        @Range(min = 1, max = 1000) @Option(names = "--rounds", defaultValue = "9", description = "interleaved timed rounds, the median per shape (default: ${DEFAULT-VALUE})") int rounds;
+
+        @Override public Integer call() {
+            mae.kernels.CacheSizes caches = mae.kernels.CacheSizes.machine();
+            java.util.List<mae.kernels.GemmBlocking> cands = mae.kernels.GemmBlocking.candidates(caches);
+            int[][] shapes = mae.kernels.GemmTune.SHAPES;
+            double[][] rates = mae.kernels.GemmTune.rates(cands, rounds, shapes);
+            System.out.printf(Locale.ROOT, "caches: %s; vector %d floats; threads %d; in use now: %s%n", caches, jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length(),
+                    mae.kernels.Parallel.threads(), mae.kernels.GemmBlocking.current());
+            StringBuilder head = new StringBuilder(String.format(Locale.ROOT, "%-18s", "KC,MC,NC"));
+            for (int[] sh : shapes) head.append(String.format(Locale.ROOT, " %16s", (sh[0] == 1 ? "T" : "N") + (sh[1] == 1 ? "T" : "N") + " " + sh[2] + "x" + sh[3] + "x" + sh[4]));
+            System.out.println(head.append(String.format(Locale.ROOT, " %10s", "geo mean")));
+            int best = 0;
+            for (int i = 0; i < cands.size(); i++) {
+                if (mae.kernels.GemmTune.score(rates[i]) > mae.kernels.GemmTune.score(rates[best])) best = i;
+                mae.kernels.GemmBlocking c = cands.get(i);
+                StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "%-18s", c.kc() + "," + c.mc() + "," + c.nc() + (i == 0 ? " (model)" : "")));
+                for (double r : rates[i]) row.append(String.format(Locale.ROOT, " %16.1f", r));
+                System.out.println(row.append(String.format(Locale.ROOT, " %10.1f", mae.kernels.GemmTune.score(rates[i]))));
+            }
+            mae.kernels.GemmBlocking w = cands.get(best);
+            System.out.printf(Locale.ROOT, "GFLOP/s, median of %d interleaved rounds; the model's blocking is the cache-size one (--no-autotune)%n", rounds);
+            System.out.printf(Locale.ROOT, "best: %d,%d,%d%n", w.kc(), w.mc(), w.nc());
+            return 0;
+        }
     }
 
     @Command(name = "peak", mixinStandardHelpOptions = true, description = "This CPU's measured FP32 FMA peak (all kernel threads); prints GFLOP/s (median of runs).")

@@ -68,7 +68,7 @@ public record GemmBlocking(int kc, int mc, int nc, String source) {
     }
 
     /** What the autotune tries: the analytic blocking and KC 256, 384, 512 with MC 48 and 96 (NC from the model). */
-    static List<GemmBlocking> candidates(CacheSizes c) {
+    public static List<GemmBlocking> candidates(CacheSizes c) {
         GemmBlocking a = analytic(c);
         LinkedHashSet<List<Integer>> seen = new LinkedHashSet<>();
         seen.add(List.of(a.kc, a.mc, a.nc));

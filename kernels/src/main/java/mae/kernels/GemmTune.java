@@ -9,17 +9,32 @@ import java.util.Random;
  * training step is made of, in interleaved rounds (so that a slow moment of the machine hits every candidate alike),
  * and the one with the best geometric mean of the median rates wins.
  */
-final class GemmTune {
+public final class GemmTune {
     private GemmTune() {}
 
     /** (transA, transB, M, N, K): 1024^3; a linear layer's forward x W^T (1664 = 128 x 13 tokens, 192 -> 768); its weight gradient dY^T x. */
-    static final int[][] SHAPES = {{0, 0, 1024, 1024, 1024}, {0, 1, 1664, 768, 192}, {1, 0, 768, 192, 1664}};
+    public static final int[][] SHAPES = {{0, 0, 1024, 1024, 1024}, {0, 1, 1664, 768, 192}, {1, 0, 768, 192, 1664}};
 
     static GemmBlocking best(List<GemmBlocking> candidates, int rounds) {
         return best(candidates, rounds, SHAPES);
     }
 
     static GemmBlocking best(List<GemmBlocking> candidates, int rounds, int[][] shapes) {
+        double[][] rates = rates(candidates, rounds, shapes);
+        int best = 0;
+        for (int i = 1; i < candidates.size(); i++) if (score(rates[i]) > score(rates[best])) best = i;
+        return candidates.get(best);
+    }
+
+    /** The geometric mean of a candidate's rates: no one shape decides. */
+    public static double score(double[] rates) {
+        double logSum = 0;
+        for (double r : rates) logSum += Math.log(r);
+        return Math.exp(logSum / rates.length);
+    }
+
+    /** GFLOP/s of every candidate on every shape (median of the rounds), for the autotune and `bin/mae bench tune`. */
+    public static double[][] rates(List<GemmBlocking> candidates, int rounds, int[][] shapes) {
         if (candidates.isEmpty()) throw new IllegalArgumentException("GEMM autotune: no candidates");
         Random r = new Random(1);
         float[][] a = new float[shapes.length][], b = new float[shapes.length][], c = new float[shapes.length][];
@@ -36,18 +51,14 @@ final class GemmTune {
                     run(candidates.get(i), shapes[s], a[s], b[s], c[s]);
                     if (round >= 0) seconds[i][s][round] = (System.nanoTime() - t0) / 1e9;
                 }
-        int best = 0;
-        double bestScore = Double.NEGATIVE_INFINITY;
-        for (int i = 0; i < candidates.size(); i++) {
-            double logSum = 0;
+        double[][] rates = new double[candidates.size()][shapes.length];
+        for (int i = 0; i < candidates.size(); i++)
             for (int s = 0; s < shapes.length; s++) {
                 double[] t = seconds[i][s].clone();
                 Arrays.sort(t);
-                logSum += Math.log(2.0 * shapes[s][2] * shapes[s][3] * shapes[s][4] / t[t.length / 2]);
+                rates[i][s] = 2.0 * shapes[s][2] * shapes[s][3] * shapes[s][4] / t[t.length / 2] / 1e9;
             }
-            if (logSum > bestScore) { bestScore = logSum; best = i; }
-        }
-        return candidates.get(best);
+        return rates;
     }
 
     private static void run(GemmBlocking g, int[] sh, float[] a, float[] b, float[] c) {
