@@ -101,4 +101,56 @@ class FinetuneTest {
         assertTrue(assertThrows(IllegalArgumentException.class, () -> s.withDropPath(1)).getMessage().contains("drop path"));
         assertEquals(Math.round(2.5 * 125), s.withEpochs(2.5).withBatch(64).steps(8000));
     }
+
+    /** Gamma(a) draws have mean a and variance a, below 1 (the boosted branch) and above; Beta(a, a) variance 1 / (4 (2a + 1)). */
+    @Test void gamma_and_beta_draws_have_the_right_mean_and_variance() {
+        Rng r = new Rng(11);
+        int n = 40000;
+        for (double a : new double[]{0.3, 0.7, 2.5, 6}) {
+            double m = 0, sq = 0;
+            for (int i = 0; i < n; i++) { double g = Finetune.gamma(r, a); assertTrue(g >= 0); m += g; sq += g * g; }
+            m /= n;
+            double var = sq / n - m * m;
+            assertEquals(a, m, 0.04 * Math.max(1, a), "mean of Gamma(" + a + ")");
+            assertEquals(a, var, 0.1 * Math.max(1, a), "variance of Gamma(" + a + ")");
+        }
+        for (double a : new double[]{0.4, 2}) {
+            double m = 0, sq = 0;
+            for (int i = 0; i < n; i++) { double b = Finetune.beta(r, a); m += b; sq += b * b; }
+            m /= n;
+            assertEquals(1 / (4 * (2 * a + 1)), sq / n - m * m, 0.005, "variance of Beta(" + a + ", " + a + ")");
+        }
+        // a tiny a: both gamma draws often underflow to 0; the draw is then 1/2, never 0/0
+        for (int i = 0; i < 2000; i++) {
+            double b = Finetune.beta(r, 0.001);
+            assertTrue(b >= 0 && b <= 1, "Beta(0.001) draw " + b);
+        }
+    }
+
+    /** Linear warmup from 0 to lr over warmupEpochs, then a half cosine to 0 at the last epoch. */
+    @Test void the_learning_rate_warms_up_then_follows_a_cosine() {
+        Finetune.Settings s = new Finetune.Settings(10, 64, 4e-3, 0.75, 0.1f, 2, 0);     // lr 1e-3
+        assertEquals(1e-3, s.lr(), 1e-15);
+        assertEquals(0, Finetune.lrAt(s, 0), 1e-15);
+        assertEquals(0.25e-3, Finetune.lrAt(s, 0.5), 1e-15);
+        assertEquals(0.5e-3, Finetune.lrAt(s, 1), 1e-15);
+        assertEquals(1e-3, Finetune.lrAt(s, 2), 1e-15);
+        assertEquals(0.5e-3, Finetune.lrAt(s, 6), 1e-15, "halfway down the cosine");
+        assertEquals(1e-3 * 0.5 * (1 + Math.cos(Math.PI * 0.25)), Finetune.lrAt(s, 4), 1e-15);
+        assertEquals(0, Finetune.lrAt(s, 10), 1e-15);
+        assertEquals(0, Finetune.lrAt(s, 12), 1e-15, "stays at 0 past the end");
+        Finetune.Settings none = s.withWarmupEpochs(0);
+        assertEquals(1e-3, Finetune.lrAt(none, 0), 1e-15, "no warmup: the peak at once");
+    }
+
+    @Test void settings_describe_themselves_in_one_line() {
+        Finetune.Settings s = new Finetune.Settings(5, 64, 4e-3, 0.75, 0.1f, 0.5, 0, 1.0, false, 0, 0, 0.05);
+        assertEquals("5 epochs of batch 64, blr 0.004 (lr 0.00100), layer decay 0.75, warmup 0.5 epochs, label smoothing 0.1, no crops, no flips, "
+                + "drop path 0, mixup off, weight decay 0.05", s.describe());
+        Finetune.Settings t = s.withMinScale(0.2).withFlip(true).withMixup(0.8).withDropPath(0.1).withEpochs(2.5).withBlr(1.25e-5);
+        assertEquals("2.5 epochs of batch 64, blr 1.250e-05 (lr 3.13e-06), layer decay 0.75, warmup 0.5 epochs, label smoothing 0.1, crops of scale 0.2-1 + flips, "
+                + "drop path 0.1, mixup 0.8, weight decay 0.05", t.describe());
+        assertEquals(12, s.toJson().size());
+        assertEquals(0.75, s.toJson().get("layer_decay"));
+    }
 }
