@@ -153,4 +153,42 @@ class FinetuneTest {
         assertEquals(12, s.toJson().size());
         assertEquals(0.75, s.toJson().get("layer_decay"));
     }
+
+    /** Each setting refused just outside its range and accepted at its edge. */
+    @Test void settings_at_the_edges_of_their_ranges() {
+        Finetune.Settings s = new Finetune.Settings(1, 8, 1e-3, 0.75, 0.1f, 0, 0, 1.0, false, 0, 0, 0);   // every edge that is allowed
+        java.util.function.BiConsumer<java.util.function.Supplier<Finetune.Settings>, String> bad = (f, msg) ->
+                assertEquals(msg, assertThrows(IllegalArgumentException.class, f::get).getMessage());
+        bad.accept(() -> s.withEpochs(0), "fine-tune epochs must be positive, got 0.0");
+        bad.accept(() -> s.withEpochs(Double.NaN), "fine-tune epochs must be positive, got NaN");
+        assertEquals(1e-9, s.withEpochs(1e-9).epochs());
+        bad.accept(() -> s.withBatch(0), "fine-tune batch must be at least 1, got 0");
+        assertEquals(1, s.withBatch(1).batch());
+        bad.accept(() -> s.withBlr(0), "fine-tune blr must be positive, got 0.0");
+        bad.accept(() -> s.withLayerDecay(0), "layer decay must lie in (0, 1], got 0.0");
+        bad.accept(() -> s.withLayerDecay(1.0001), "layer decay must lie in (0, 1], got 1.0001");
+        assertEquals(1.0, s.withLayerDecay(1).layerDecay());
+        bad.accept(() -> s.withSmoothing(-0.01f), "label smoothing must lie in [0, 1), got -0.01");
+        bad.accept(() -> s.withSmoothing(1f), "label smoothing must lie in [0, 1), got 1.0");
+        assertEquals(0f, s.withSmoothing(0f).smoothing());
+        bad.accept(() -> s.withWarmupEpochs(-0.01), "warmup epochs must not be negative, got -0.01");
+        bad.accept(() -> s.withMinScale(0), "crop minimum scale must lie in (0, 1], got 0.0");
+        bad.accept(() -> s.withMinScale(1.01), "crop minimum scale must lie in (0, 1], got 1.01");
+        bad.accept(() -> s.withDropPath(-0.1), "drop path must lie in [0, 1), got -0.1");
+        bad.accept(() -> s.withDropPath(1), "drop path must lie in [0, 1), got 1.0");
+        assertEquals(0.0, s.withDropPath(0).dropPath());
+        bad.accept(() -> s.withMixup(-0.5), "mixup must not be negative, got -0.5");
+        assertEquals(0.0, s.withMixup(0).mixup());
+        bad.accept(() -> s.withWeightDecay(-1e-9), "weight decay must not be negative, got -1.0E-9");
+        assertEquals(0.0, s.withWeightDecay(0).weightDecay());
+        Finetune.Settings scratch = Finetune.Settings.pretrained().forScratch(2e-3);
+        assertEquals(1.0, scratch.layerDecay(), "from scratch: no layer decay");
+        assertEquals(2e-3, scratch.blr());
+        assertEquals(Finetune.Settings.pretrained().withLayerDecay(1).withBlr(2e-3), scratch);
+        Finetune.Settings w = s.withSeed(9).withSmoothing(0.2f).withWarmupEpochs(0.5).withWeightDecay(0.1).withLayerDecay(0.5);
+        assertEquals(java.util.List.of(9L, 0.2f, 0.5, 0.1, 0.5), java.util.List.of(w.seed(), w.smoothing(), w.warmupEpochs(), w.weightDecay(), w.layerDecay()));
+        assertEquals(3, s.withBatch(8).steps(24), "24 images in batches of 8");
+        assertEquals(1, s.withEpochs(0.01).steps(24), "at least one step");
+        assertEquals(1, s.withBatch(8).stepsPerEpoch(5), "at least one step per epoch");
+    }
 }
