@@ -132,4 +132,29 @@ class KnnTest {
         mae.vit.VisionTransformer huge = new mae.vit.VisionTransformer(new mae.vit.Params(), 128, 2, 1, 8, 1, 2, 4f, new mae.tensor.Rng(1));
         assertEquals(1, Features.batchFor(huge, 64), "never below one image");
     }
+
+    /** Progress (quiet time off) is reported every 64 queries and at the last, one line per quarter passed. */
+    @Test void knn_reports_progress_every_64_queries() {
+        int nq = 130, D = 2;
+        float[] bank = {1, 0, 0, 1}, q = new float[nq * D];
+        int[] ql = new int[nq];
+        for (int i = 0; i < nq; i++) { q[i * D + (i % 2)] = 1; ql[i] = i % 2; }
+        java.io.ByteArrayOutputStream buf = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream old = System.out;
+        double acc;
+        mae.io.Progress.setTaskQuietSeconds(0);
+        System.setOut(new java.io.PrintStream(buf, true, java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            acc = Knn.accuracy(bank, new int[]{0, 1}, q, ql, D, 1, 0.07, 2);
+        } finally {
+            System.setOut(old);
+            mae.io.Progress.setTaskQuietSeconds(2);
+        }
+        assertEquals(1.0, acc);
+        String[] lines = buf.toString(java.nio.charset.StandardCharsets.UTF_8).trim().split("\n");
+        assertEquals(3, lines.length, buf.toString());
+        assertTrue(lines[0].startsWith("kNN (k=1, bank 2): 64/130 queries  ETA "), lines[0]);
+        assertTrue(lines[1].startsWith("kNN (k=1, bank 2): 128/130 queries  ETA "), lines[1]);
+        assertTrue(lines[2].startsWith("kNN (k=1, bank 2): 130/130 queries  done in "), lines[2]);
+    }
 }
