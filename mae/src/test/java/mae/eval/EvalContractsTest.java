@@ -148,6 +148,7 @@ class EvalContractsTest {
         assertTrue(lines[3].contains(String.format(java.util.Locale.ROOT, "loss %.4f ", r.finalLoss())), "the last line shows the last loss: " + lines[3]);
         assertThrows(IllegalArgumentException.class, () -> Finetune.run(m.encoder, quadrants(8, 1), test, aug, 4, s, null),
                 "a batch of 16 from 8 training images");
+        assertEquals(1, Finetune.runDetailed(m.encoder, quadrants(16, 1), test, aug, 4, s.withEpochs(1), null).steps(), "16 images, batch 16: one step");
     }
 
     /** Feature extraction in batches reports the images done after each batch (quiet time off), under the task's name. */

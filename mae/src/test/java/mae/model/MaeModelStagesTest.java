@@ -45,6 +45,7 @@ class MaeModelStagesTest {
         Tensor noise = Tensor.rand(new Rng(2), 2, 16);
         assertThrows(IllegalArgumentException.class, () -> m.forward(Tensor.zeros(2, 3, 28, 28), noise, 0.75), "3 channels into a 1-channel model");
         assertThrows(IllegalArgumentException.class, () -> m.forward(Tensor.zeros(2, 1, 32, 32), noise, 0.75), "the wrong image size");
+        assertThrows(IllegalArgumentException.class, () -> m.forward(Tensor.zeros(), noise, 0.75), "a rank-0 tensor is not a batch of images");
         assertTrue(assertThrows(IllegalArgumentException.class, () -> m.forward(Tensor.zeros(0, 1, 28, 28), Tensor.zeros(0, 16), 0.75))
                 .getMessage().contains("no images (N = 0)"));
         assertEquals("mask ratio 1.0 is outside [0, 1)", assertThrows(IllegalArgumentException.class, () -> m.randomMasking(noise, 1.0)).getMessage());
