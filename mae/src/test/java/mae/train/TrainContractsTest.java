@@ -152,4 +152,36 @@ class TrainContractsTest {
         refused(() -> full(0, 1, 1, 0.05, nan, 0, -7).model(), "--input-size -7 must be a multiple");
         assertEquals(7, full(0, 1, 1, 0.05, nan, 0, 7).model().imgSize(), "one patch");
     }
+
+    /** run.json: the later knobs only when set, a round trip through the file, older files with the defaults, changes appended. */
+    @Test void run_json_round_trips_and_records_changes(@TempDir Path dir) throws Exception {
+        RunOptions plain = full(0.5, 2, 100, RunOptions.DEFAULT_WEIGHT_DECAY, RunOptions.LR_FROM_BLR, RunOptions.DEFAULT_MIN_LR, 0);
+        java.util.Map<String, Object> j = plain.toJson();
+        for (String later : List.of("weight_decay", "lr", "min_lr", "input_size")) assertFalse(j.containsKey(later), later + " left out at its default");
+        assertEquals(mae.tensor.io.Json.NULL, j.get("data"), "no --data: null");
+        RunOptions set = full(0.5, 2, 100, 0.1, 2e-4, 1e-6, 56);
+        java.util.Map<String, Object> k = set.toJson();
+        assertEquals(List.of(0.1, 2e-4, 1e-6, 56), List.of(k.get("weight_decay"), k.get("lr"), k.get("min_lr"), k.get("input_size")));
+        Files.createDirectories(dir);
+        set.write(dir.resolve("run.json"));
+        assertEquals(set, RunOptions.read(dir));
+        plain.write(dir.resolve("run.json"));
+        assertEquals(plain, RunOptions.read(dir), "an older run.json without the later keys reads with the defaults");
+        assertEquals(0, plain.changesFrom(plain).size());
+        plain.writeChanges(dir.resolve("run.json"), plain, 3);
+        assertFalse(Files.readString(dir.resolve("run.json")).contains("changes"), "nothing changed: nothing written");
+        RunOptions more = new RunOptions("tiny", null, 2, 10, 16, 1, 1e-3, 0.5, 0.75, "random", true, 1, 2, 100, "cpu", 0.05, Double.NaN, 0, 0);
+        more.writeChanges(dir.resolve("run.json"), plain, 4);
+        RunOptions evenMore = new RunOptions("tiny", null, 2, 12, 16, 1, 1e-3, 0.5, 0.75, "random", true, 1, 2, 100, "cpu", 0.05, Double.NaN, 0, 0);
+        evenMore.writeChanges(dir.resolve("run.json"), more, 6);
+        java.util.Map<String, Object> back = mae.tensor.io.Json.readObject(dir.resolve("run.json"));
+        assertEquals(12L, back.get("max_steps"));
+        assertEquals(List.of(java.util.Map.of("step", 4L, "changed", java.util.Map.of("max_steps", java.util.Map.of("from", 0L, "to", 10L))),
+                java.util.Map.of("step", 6L, "changed", java.util.Map.of("max_steps", java.util.Map.of("from", 10L, "to", 12L)))), back.get("changes"));
+        Files.writeString(dir.resolve("run.json"), "{\"config\": \"tiny\"}");
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> RunOptions.read(dir)).getMessage()
+                .startsWith(dir.resolve("run.json") + ": cannot read the run options ("));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> RunOptions.read(dir.resolve("none"))).getMessage()
+                .startsWith("--resume " + dir.resolve("none") + ": no run.json there"));
+    }
 }
