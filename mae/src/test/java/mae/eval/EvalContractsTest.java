@@ -148,7 +148,13 @@ class EvalContractsTest {
         assertTrue(lines[3].contains(String.format(java.util.Locale.ROOT, "loss %.4f ", r.finalLoss())), "the last line shows the last loss: " + lines[3]);
         assertThrows(IllegalArgumentException.class, () -> Finetune.run(m.encoder, quadrants(8, 1), test, aug, 4, s, null),
                 "a batch of 16 from 8 training images");
-        assertEquals(1, Finetune.runDetailed(m.encoder, quadrants(16, 1), test, aug, 4, s.withEpochs(1), null).steps(), "16 images, batch 16: one step");
+        Finetune.Result one = Finetune.runDetailed(new MaeModel(MaeConfig.named("tiny"), 6).encoder, quadrants(16, 1), test, aug, 4, s.withEpochs(1), null);
+        assertEquals(1, one.steps(), "16 images, batch 16: one step");
+        assertEquals(one.accuracy(), Finetune.run(new MaeModel(MaeConfig.named("tiny"), 6).encoder, quadrants(16, 1), test, aug, 4, s.withEpochs(1), null));
+        assertTrue(one.accuracy() > 0, "accuracy " + one.accuracy());
+        IllegalStateException nan = assertThrows(IllegalStateException.class,
+                () -> Finetune.run(new MaeModel(MaeConfig.named("tiny"), 6).encoder, train, test, aug, 4, s.withBlr(1e30).withWarmupEpochs(0), null));
+        assertTrue(nan.getMessage().matches("fine-tuning loss is (NaN|Infinity) at step \\d+; try a lower blr"), nan.getMessage());
     }
 
     /** Feature extraction in batches reports the images done after each batch (quiet time off), under the task's name. */

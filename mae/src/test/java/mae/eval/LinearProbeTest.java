@@ -28,17 +28,19 @@ class LinearProbeTest {
      * initialized from trunc-normal(0.01) draws, a reshuffle at each epoch (Fisher-Yates on the same Rng), BatchNorm
      * with the batch's (biased) statistics and running ones (momentum 0.1, unbiased variance), softmax cross-entropy
      * gradients averaged over the batch, SGD with momentum 0.9 and coupled weight decay on W only, the lr warmed up
-     * linearly then a cosine to minLr. 7 images in batches of 3: two steps per epoch, one image left out each epoch.
+     * linearly then a cosine to minLr. 7 images in batches of 3: two steps per epoch, one image left out each epoch;
+     * a fourth feature with a batch variance near BatchNorm's eps.
      */
     @Test void each_step_is_batchnorm_then_sgd_with_momentum_as_the_reference() {
-        int n = 7, D = 3, K = 3, B = 3, epochs = 3, warm = 1;
+        int n = 7, D = 4, K = 3, B = 3, epochs = 4, warm = 2;
         double lr0 = 0.5, wd = 0.1, minLr = 0.05;
         Rng r = new Rng(2);
         float[] x = new float[n * D];
         int[] y = new int[n];
         for (int i = 0; i < n; i++) {
             y[i] = (i * 2) % K;
-            for (int d = 0; d < D; d++) x[i * D + d] = (float) r.nextGaussian() * (d + 1) + (d == y[i] ? 2 : 0) + 0.5f * d;
+            for (int d = 0; d < 3; d++) x[i * D + d] = (float) r.nextGaussian() * (d + 1) + (d == y[i] ? 2 : 0) + 0.5f * d;
+            x[i * D + 3] = (float) r.nextGaussian() * 1e-3f;            // a batch variance near 1e-6: BatchNorm's eps shows
         }
         LinearProbe.Probe p = LinearProbe.fit(x, y, D, K, new LinearProbe.Settings(epochs, B, lr0, warm, 11, wd, minLr));
 
@@ -121,5 +123,26 @@ class LinearProbeTest {
         }
         assertTrue(max <= 2 && max > 1.95, "max |v| " + max);
         assertEquals(0.774, sq / 20000, 0.03, "the variance of N(0, 1) truncated to [-2, 2]");
+    }
+
+    /** Progress (quiet time off): a line per quarter of the steps, under the probe's name. */
+    @Test void the_probe_reports_its_steps() {
+        float[] x = new float[40 * 2];
+        int[] y = new int[40];
+        for (int i = 0; i < 40; i++) { x[i * 2 + (i % 2)] = 1; y[i] = i % 2; }
+        java.io.ByteArrayOutputStream buf = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream old = System.out;
+        mae.io.Progress.setTaskQuietSeconds(0);
+        System.setOut(new java.io.PrintStream(buf, true, java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            LinearProbe.run(x, y, x, y, 2, 2, new LinearProbe.Settings(2, 10, 0.1, 0, 1));
+        } finally {
+            System.setOut(old);
+            mae.io.Progress.setTaskQuietSeconds(2);
+        }
+        String[] lines = buf.toString(java.nio.charset.StandardCharsets.UTF_8).trim().split("\n");
+        assertEquals(4, lines.length, buf.toString());
+        assertTrue(lines[0].startsWith("linear probe (2 epochs): 2/8 steps  ETA "), lines[0]);
+        assertTrue(lines[3].startsWith("linear probe (2 epochs): 8/8 steps  done in "), lines[3]);
     }
 }

@@ -210,4 +210,34 @@ class WeightFilesInferenceTest {
         Files.writeString(json, "{}");
         refused(() -> WeightFiles.read(f, new WeightFiles.Options(null, json, null)), "carries its own config; --config FILE.json is for files without one");
     }
+
+    @Test void norm_pix_notes_say_on_or_off() throws Exception {
+        List<String> notes = new ArrayList<>();
+        assertTrue(WeightFiles.normPix(says(11, true), true, Path.of("x.pth"), notes));
+        assertEquals(List.of("norm-pix on as cfg.json says."), notes);
+    }
+
+    @Test void own_files_switched_to_norm_pix_on(@TempDir Path tmp) throws Exception {
+        Path f = tmp.resolve("own.safetensors");
+        Weights.save(f, new MaeModel(MaeConfig.named("tiny").withNormPix(false), 1), Map.of());
+        WeightFiles.Loaded on = WeightFiles.read(f, new WeightFiles.Options(null, null, true));
+        assertTrue(on.config().normPixLoss());
+        assertEquals(List.of("norm-pix on as asked (the file says false)."), on.notes());
+        assertFalse(WeightFiles.read(f, null).config().normPixLoss(), "no options: the file's own");
+    }
+
+    /** The format is told by the first bytes: a zip's local header or end record, else safetensors. */
+    @Test void files_are_told_apart_by_their_first_bytes(@TempDir Path tmp) throws Exception {
+        assertEquals(tmp + ": is a directory, not a checkpoint file (.safetensors, .pth or .bin)", refusedMessage(() -> WeightFiles.read(tmp, null)));
+        assertEquals(tmp.resolve("none.pth") + ": no such file", refusedMessage(() -> WeightFiles.read(tmp.resolve("none.pth"), null)));
+        for (byte[] head : new byte[][]{{'P', 'K', 3, 4}, {'P', 'K', 5, 6}, {'P', 'K', 3, 6}, {'P', 'K', 5, 4}, {'P', 'K', 1, 2}, {'P', 'K', 3}, {'Q', 'K', 3, 4}, {'P', 'J', 3, 4}}) {
+            Path f = tmp.resolve("f.bin");
+            java.nio.file.Files.write(f, java.util.Arrays.copyOf(head, head.length == 3 ? 3 : 40));
+            Exception e = assertThrows(Exception.class, () -> WeightFiles.read(f, null));
+            boolean zip = head.length == 4 && head[0] == 'P' && head[1] == 'K' && (head[2] == 3 || head[2] == 5) && (head[3] == 4 || head[3] == 6);
+            assertEquals(zip ? "TorchCheckpointException" : "SafetensorsException", e.getClass().getSimpleName(), java.util.Arrays.toString(head) + ": " + e);
+        }
+    }
+
+    static String refusedMessage(Executable e) { return assertThrows(IllegalArgumentException.class, e).getMessage(); }
 }
