@@ -108,4 +108,13 @@ class MaeConfigLimitsTest {
         MaeConfig.named("tiny").requireHeap(true, 4, "pretrain");               // a few MB: fine
         h.requireHeap(false, (int) (max / 2 / (4 * h.parameterCount(false))), "forward");   // just within half the heap
     }
+
+    /** Metadata errors name the file once: a bad value as itself, a value outside the limits through the config's message. */
+    @Test void metadata_errors_name_the_file_once() {
+        java.util.Map<String, String> m = new java.util.LinkedHashMap<>(MaeConfig.named("tiny").toMetadata());
+        m.put("depth", "two");
+        assertEquals("f.st: metadata depth = 'two' is not an integer", assertThrows(IllegalArgumentException.class, () -> MaeConfig.fromMetadata(m, "f.st")).getMessage());
+        m.put("depth", "1000");
+        assertEquals("f.st: metadata: config tiny: depth 1000 is outside 0..256", assertThrows(IllegalArgumentException.class, () -> MaeConfig.fromMetadata(m, "f.st")).getMessage());
+    }
 }
