@@ -60,6 +60,9 @@ class ImageFilesTest {
         assertEquals(big + ": the image declares 8192 x 8193 pixels; at most 67108864 pixels (8192 x 8192) are read",
                 assertThrows(IOException.class, () -> ImageFolder.read(big)).getMessage());
         assertTrue(assertThrows(IOException.class, () -> ImageFolder.read(wide)).getMessage().startsWith(wide + ": the image declares 67108865 x 1 pixels"));
+        Path one = tmp.resolve("one.png");
+        Files.write(one, png(1, 1));
+        assertEquals(1, ImageFolder.read(one).getWidth(), "a 1 x 1 image is read");
         Path junk = tmp.resolve("junk.png");
         Files.write(junk, "not an image at all".getBytes(StandardCharsets.US_ASCII));
         assertEquals(junk + ": not a decodable PNG or JPEG image", assertThrows(IOException.class, () -> ImageFolder.read(junk)).getMessage());

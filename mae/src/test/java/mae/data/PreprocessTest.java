@@ -79,4 +79,22 @@ class PreprocessTest {
         float[] t = p.apply(tall, 1, 7, 4);                  // rows 2..5 (torchvision rounds (7 - 4) / 2 = 1.5 to 2)
         for (int y = 0; y < 4; y++) for (int x = 0; x < 4; x++) assertEquals(tall[(y + 2) * 4 + x], t[y * 4 + x], 0f);
     }
+
+    /** Plain preprocessing resizes (antialiased bilinear) to the size, per channel. */
+    @Test void plain_preprocessing_resizes_each_channel() {
+        float[] img = {0, 0, 1, 1,  0, 0, 1, 1,  0, 0, 1, 1,  0, 0, 1, 1,       // channel 0: left half dark
+                       1, 1, 1, 1,  1, 1, 1, 1,  0, 0, 0, 0,  0, 0, 0, 0};      // channel 1: top half light
+        float[] out = Preprocess.plain(2).apply(img, 2, 4, 4);
+        assertEquals(8, out.length);
+        assertEquals(out[0], out[2], 1e-6f);                      // channel 0: the columns differ, the rows do not
+        assertEquals(out[1], out[3], 1e-6f);
+        assertEquals(1, out[0] + out[1], 1e-6f, "symmetric about the edge");
+        assertTrue(out[0] < 0.3f, "left stays dark: " + out[0]);
+        assertEquals(out[4], out[5], 1e-6f);                      // channel 1: the rows differ, the columns do not
+        assertEquals(out[6], out[7], 1e-6f);
+        assertEquals(1, out[4] + out[6], 1e-6f);
+        assertTrue(out[4] > 0.7f, "top stays light: " + out[4]);
+        assertNull(Preprocess.plain(2).describe(2, 2));
+        assertNotNull(Preprocess.plain(2).describe(4, 4), "a resize is described");
+    }
 }

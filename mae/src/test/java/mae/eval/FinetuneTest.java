@@ -191,4 +191,12 @@ class FinetuneTest {
         assertEquals(1, s.withEpochs(0.01).steps(24), "at least one step");
         assertEquals(1, s.withBatch(8).stepsPerEpoch(5), "at least one step per epoch");
     }
+
+    /** The fine-tuning forward pass's multiply-adds per image: more for a deeper encoder, and more than its blocks alone. */
+    @Test void macs_per_image_grow_with_depth() {
+        long one = Finetune.macsPerImage(new mae.model.MaeModel(new mae.model.MaeConfig("a", 28, 7, 1, 32, 1, 2, 16, 1, 2, 4f, false), 1).encoder, 10);
+        long two = Finetune.macsPerImage(new mae.model.MaeModel(new mae.model.MaeConfig("b", 28, 7, 1, 32, 2, 2, 16, 1, 2, 4f, false), 1).encoder, 10);
+        assertTrue(one > 17L * 32 * 32 * 12, "one block of 17 tokens at width 32 (qkv, proj, MLP: 12 D^2 per token) and more: " + one);
+        assertEquals(17L * 32 * 32 * 12, two - one, 17L * 32 * 32 * 2, "a second block adds about one block's linear layers (plus attention)");
+    }
 }

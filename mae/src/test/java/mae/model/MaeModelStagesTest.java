@@ -43,7 +43,12 @@ class MaeModelStagesTest {
     @Test void bad_inputs_are_refused_before_any_work() {
         MaeModel m = new MaeModel(MaeConfig.named("tiny"), 3);
         Tensor noise = Tensor.rand(new Rng(2), 2, 16);
-        assertThrows(IllegalArgumentException.class, () -> m.forward(Tensor.zeros(2, 3, 28, 28), noise, 0.75), "3 channels into a 1-channel model");
+        assertEquals("imgs: expected shape [N,1,28,28], got [2,3,28,28]",
+                assertThrows(IllegalArgumentException.class, () -> m.forward(Tensor.zeros(2, 3, 28, 28), noise, 0.75)).getMessage(), "3 channels into a 1-channel model");
+        assertEquals("maskedMean: mask [2,16] selects nothing",
+                assertThrows(IllegalArgumentException.class, () -> MaeModel.maskedMean(mae.autograd.Var.constant(Tensor.zeros(2, 16)), Tensor.zeros(2, 16), 0)).getMessage());
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> MaeModel.maskedMean(mae.autograd.Var.constant(Tensor.zeros(2, 16)), Tensor.zeros(2, 15), 3))
+                .getMessage().startsWith("maskedMean: values [2,16] and mask [2,15] differ"));
         assertThrows(IllegalArgumentException.class, () -> m.forward(Tensor.zeros(2, 1, 32, 32), noise, 0.75), "the wrong image size");
         assertThrows(IllegalArgumentException.class, () -> m.forward(Tensor.zeros(), noise, 0.75), "a rank-0 tensor is not a batch of images");
         assertTrue(assertThrows(IllegalArgumentException.class, () -> m.forward(Tensor.zeros(0, 1, 28, 28), Tensor.zeros(0, 16), 0.75))

@@ -77,4 +77,15 @@ class MaskNoiseTest {
         assertTrue(absDiff > 1.7 && absDiff < 2.6, "rectangles of varied aspect, not squares: mean |rows - columns| " + absDiff);
         assertTrue(comps > 2.4 && comps < 3.3, "each rectangle 30-100% of what is left to mask: mean blobs " + comps);
     }
+
+    /** Random masking's noise: uniform draws in [0, 1), a fresh one for every patch of every image. */
+    @Test void random_noise_is_uniform_per_patch() {
+        float[] v = MaskNoise.RANDOM.noise(new Rng(3), 40, 5, 0.75).toArray();
+        assertEquals(40 * 25, v.length);
+        double mean = 0;
+        java.util.Set<Float> distinct = new java.util.HashSet<>();
+        for (float f : v) { assertTrue(f >= 0 && f < 1, "in [0, 1): " + f); mean += f / v.length; distinct.add(f); }
+        assertEquals(0.5, mean, 0.03);
+        assertTrue(distinct.size() > 990, "distinct draws: " + distinct.size());
+    }
 }
