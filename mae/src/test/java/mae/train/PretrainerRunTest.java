@@ -117,6 +117,8 @@ class PretrainerRunTest {
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> p.run(false));
         assertTrue(e.getMessage().matches("loss is (NaN|Infinity) at step [1-5] \\(epoch [0-2]\\); stopped\\. The last good checkpoint is .*"), e.getMessage());
         int step = Integer.parseInt(e.getMessage().replaceAll("^loss is \\S+ at step (\\d+).*", "$1"));
+        assertTrue(e.getMessage().contains(" at step " + step + " (epoch " + step / 2 + "); "), "2 steps per epoch: " + e.getMessage());
+        assertTrue(e.getMessage().contains(step < 2 ? "The last good checkpoint is none (no checkpoint was written yet)." : "checkpoints/step-0000002"), e.getMessage());
         assertEquals(step, Files.readAllLines(run.resolve("metrics.jsonl")).size(), "a metrics line for each step before it");
     }
 
