@@ -151,6 +151,10 @@ class TrainContractsTest {
         refused(() -> full(0, 1, 1, 0.05, nan, 0, 4102).model(), "--input-size 4102 must be a multiple");
         refused(() -> full(0, 1, 1, 0.05, nan, 0, -7).model(), "--input-size -7 must be a multiple");
         assertEquals(7, full(0, 1, 1, 0.05, nan, 0, 7).model().imgSize(), "one patch");
+        RunOptions big = new RunOptions("mae_vit_base_patch16", null, 1, 0, 1, 1, 1e-3, 0, 0.75, "random", true, 1, 0, 1, "cpu", 0.05, nan, 0, 4096);
+        assertEquals(4096, big.model().imgSize(), "the largest input size, a multiple of 16");
+        RunOptions past = new RunOptions("mae_vit_base_patch16", null, 1, 0, 1, 1, 1e-3, 0, 0.75, "random", true, 1, 0, 1, "cpu", 0.05, nan, 0, 4112);
+        refused(past::model, "--input-size 4112 must be a multiple");
     }
 
     /** run.json: the later knobs only when set, a round trip through the file, older files with the defaults, changes appended. */

@@ -157,4 +157,21 @@ class TrainFilesTest {
         assertEquals("--checkpoint " + empty + " holds no checkpoint (no weights.safetensors, no checkpoints/latest)", refused(() -> Checkpoints.resolveWeights(empty)));
         assertEquals("--checkpoint " + tmp.resolve("nope") + " does not exist", refused(() -> Checkpoints.resolveWeights(tmp.resolve("nope"))));
     }
+
+    @Test void a_checkpoint_of_another_config_is_refused() throws Exception {
+        Path ck = checkpoint(tmp.resolve("run"), 2, 0);
+        MaeModel other = new MaeModel(MaeConfig.named("tiny").withNormPix(false), 2);
+        String m = refused(() -> Checkpoints.restore(ck, other, new AdamW(other.params.trainable(), 0.9f, 0.95f, 1e-8f, 0.05f), new Rng(9)));
+        assertTrue(m.startsWith(ck.resolve("weights.safetensors") + ": checkpoint of another config ("), m);
+    }
+
+    @Test void long_bad_lines_are_cut_at_80_characters() throws IOException {
+        Path f = tmp.resolve("metrics.jsonl");
+        Files.writeString(f, line(1, 1, 1) + "\n" + "x".repeat(80) + "\n" + line(2, 1, 1) + "\n");
+        assertTrue(refused(() -> Metrics.truncate(f, 9)).endsWith(": \"" + "x".repeat(80) + "\""), "80 characters: shown whole");
+        Files.writeString(f, line(1, 1, 1) + "\n" + "x".repeat(81) + "\n" + line(2, 1, 1) + "\n");
+        assertTrue(refused(() -> Metrics.truncate(f, 9)).endsWith(": \"" + "x".repeat(80) + "...\""));
+        Files.writeString(f, line(1, 1, 1) + "\n" + "{\"step\": 2" + " ".repeat(4096 - 12) + "}\n");
+        assertEquals(2, Metrics.truncate(f, 9).size(), "a record of exactly 4096 characters is read");
+    }
 }
