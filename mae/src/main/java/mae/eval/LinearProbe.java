@@ -20,6 +20,34 @@ public final class LinearProbe {
 
     /** Trains on (n, D) features and returns top-1 accuracy on the test features. */
     public static double run(float[] train, int[] trainLabels, float[] test, int[] testLabels, int D, int classes, Settings s) {
+        return fit(train, trainLabels, D, classes, s).accuracy(test, testLabels);
+    }
+
+    /**
+     * A trained probe: the head (W as (classes, D) row-major, b) and the BatchNorm's running statistics, which
+     * normalize the features at evaluation.
+     */
+    record Probe(float[] W, float[] b, float[] runMean, float[] runVar, int D, int classes) {
+        /** The class of the largest logit of feature vector x[off .. off + D) (the first on ties). */
+        int predict(float[] x, int off) {
+            float[] xn = new float[D], logits = new float[classes];
+            for (int d = 0; d < D; d++) xn[d] = (float) ((x[off + d] - runMean[d]) / Math.sqrt(runVar[d] + 1e-6));
+            softmax(W, b, xn, 0, D, classes, logits);
+            int best = 0;
+            for (int k = 1; k < classes; k++) if (logits[k] > logits[best]) best = k;
+            return best;
+        }
+
+        /** Top-1 accuracy on (m, D) features. */
+        double accuracy(float[] test, int[] testLabels) {
+            int correct = 0, m = testLabels.length;
+            for (int i = 0; i < m; i++) if (predict(test, i * D) == testLabels[i]) correct++;
+            return (double) correct / m;
+        }
+    }
+
+    /** Trains the probe on (n, D) features. */
+    static Probe fit(float[] train, int[] trainLabels, int D, int classes, Settings s) {
         int n = trainLabels.length;
         Rng rng = new Rng(s.seed());
         float[] W = new float[classes * D], b = new float[classes], vW = new float[W.length], vb = new float[classes];
@@ -64,16 +92,7 @@ public final class LinearProbe {
             progress.step(step + 1);
         }
         progress.close();
-        int correct = 0, m = testLabels.length;
-        float[] x = new float[D];
-        for (int i = 0; i < m; i++) {
-            for (int d = 0; d < D; d++) x[d] = (float) ((test[i * D + d] - runMean[d]) / Math.sqrt(runVar[d] + 1e-6));
-            softmax(W, b, x, 0, D, classes, logits);
-            int best = 0;
-            for (int k = 1; k < classes; k++) if (logits[k] > logits[best]) best = k;
-            if (best == testLabels[i]) correct++;
-        }
-        return (double) correct / m;
+        return new Probe(W, b, runMean, runVar, D, classes);
     }
 
     private static void softmax(float[] W, float[] b, float[] x, int xo, int D, int K, float[] out) {

@@ -30,6 +30,13 @@ public final class Progress implements AutoCloseable {
     static final int TASK_LINES = 4;
     /** An evaluation task prints its lines only after running this long. */
     static final double TASK_QUIET_SECONDS = 2;
+    private static volatile double taskQuietSeconds = TASK_QUIET_SECONDS;
+
+    /**
+     * How long an evaluation task stays quiet before its lines (default 2 s); tests set 0 to see every task's lines
+     * whatever the machine's speed.
+     */
+    public static void setTaskQuietSeconds(double seconds) { taskQuietSeconds = seconds; }
 
     private final ProgressBar bar;
     private final PrintStream log;
@@ -51,7 +58,7 @@ public final class Progress implements AutoCloseable {
 
     /** As {@link #start(String, long, String)}, the lines to {@code log}; a null log prints nothing (bars still show on a terminal). */
     public static Progress start(String task, long total, String unit, PrintStream log) {
-        return new Progress(task + ": ", unit, live(), total, 0, log, TASK_LINES, TASK_QUIET_SECONDS, System::nanoTime);
+        return new Progress(task + ": ", unit, live(), total, 0, log, TASK_LINES, taskQuietSeconds, System::nanoTime);
     }
 
     /** Pretraining's steps from {@code start} to {@code total}: a bar when {@code live}, else a line to {@code log} every tenth. */

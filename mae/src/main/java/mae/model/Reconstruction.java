@@ -35,18 +35,11 @@ public final class Reconstruction {
         }
         Tensor removed = o.mask().unsqueeze(-1);                              // (N, L, 1), 1 = removed
         Tensor kept = removed.neg().add(1f);
-        Tensor masked = target.mul(kept).add(removed.mul(maskFill(norm, C, p)));
+        Tensor masked = target.mul(kept);                                     // removed patches: NaN below
         Tensor pasted = target.mul(kept).add(pred.mul(removed));
         return new Pictures(pixels(imgs, norm), removedAsNaN(pixels(MaeModel.unpatchify(masked, p, C), norm), o.mask(), p),
                 pixels(MaeModel.unpatchify(pred, p, C), norm), pixels(MaeModel.unpatchify(pasted, p, C), norm),
                 o.loss().value().item());
-    }
-
-    /** Removed patches are drawn mid-gray: the normalized value of pixel 0.5 per channel, laid out as a patch. */
-    private static Tensor maskFill(Normalization norm, int C, int p) {
-        float[] v = new float[p * p * C];                                     // channel fastest, as patchify lays a patch out
-        for (int i = 0; i < v.length; i++) v[i] = (0.5f - norm.mean()[i % C]) / norm.std()[i % C];
-        return Tensor.of(v, v.length);
     }
 
     /** Pixels (N, C, H, W) with the patches the mask (N, L) removes set to NaN. */

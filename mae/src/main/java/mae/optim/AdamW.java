@@ -78,15 +78,9 @@ public final class AdamW {
                                 + (kind.equals("exp_avg_sq.") ? " (expected finite, non-negative values)" : " (expected finite values)"));
             }
         }
-        for (String k : params.keySet()) {
-            for (String kind : new String[]{"exp_avg.", "exp_avg_sq."}) {
-                Entry e = s.get(kind + k);
-                Tensor dst = (kind.equals("exp_avg.") ? m : v).get(k);
-                if (e == null) throw new IllegalArgumentException(file + ": missing optimizer tensor '" + kind + k + "'");
-                if (!java.util.Arrays.equals(e.shape(), dst.shape()))
-                    throw new IllegalArgumentException(file + ": optimizer tensor '" + kind + k + "' has shape " + java.util.Arrays.toString(e.shape()) + ", expected " + java.util.Arrays.toString(dst.shape()));
-                dst.copyFrom(Tensor.of(e.floats(), e.shape()));
-            }
+        for (String k : params.keySet()) {                       // all checked above: only now is anything changed
+            m.get(k).copyFrom(Tensor.of(s.get("exp_avg." + k).floats(), m.get(k).shape()));
+            v.get(k).copyFrom(Tensor.of(s.get("exp_avg_sq." + k).floats(), v.get(k).shape()));
         }
         step = steps;
     }

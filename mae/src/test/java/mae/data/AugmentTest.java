@@ -185,4 +185,14 @@ class AugmentTest {
                 () -> new Augment(4, IDENTITY).batch(d, new int[] {0, 1}, new float[95], new Rng(1)));
         assertTrue(e.getMessage().contains("needs 96"), e.getMessage());
     }
+
+    /** A scale too small for any crop of at least one pixel: every attempt fails and the centre crop (here the whole image) is used. */
+    @Test void crops_of_no_pixel_fall_back_to_the_centre_crop() {
+        Normalization id = new Normalization(new float[]{0}, new float[]{1});
+        Augment a = new Augment(4, 4, 0.001, 0.001, 1, 1, 0, id);
+        for (int seed = 0; seed < 5; seed++)
+            assertEquals(new Augment.Crop(0, 0, 4, 4), a.sampleCrop(4, 4, new mae.tensor.Rng(seed)), "seed " + seed);
+        assertEquals(new Augment.Crop(2, 0, 4, 4), a.sampleCrop(8, 4, new mae.tensor.Rng(1)), "a tall image: its centred square");
+        assertEquals(new Augment.Crop(0, 2, 2, 2), a.sampleCrop(2, 7, new mae.tensor.Rng(1)), "a wide one: left (7 - 2) // 2 = 2, as torchvision");
+    }
 }

@@ -109,8 +109,9 @@ class EvalContractsTest {
 
     /**
      * A short fine-tuning of the tiny encoder learns the quadrants well above chance (no flips: a flip moves the
-     * square to the other quadrant, i.e. changes the label), and its result counts the steps and images; any
-     * progress lines (printed only once the task has run 2 s) name the task and count steps.
+     * square to the other quadrant, i.e. changes the label), and its result counts the steps and images; its
+     * progress lines (with the quiet time off) fall at each quarter of the steps, with the step's loss and a
+     * running mean that starts from the first loss, ln 4 for a head initialized near zero.
      */
     @Test void fine_tuning_learns_an_easy_problem_and_reports_progress() {
         MaeModel m = new MaeModel(MaeConfig.named("tiny"), 5);
@@ -118,16 +119,64 @@ class EvalContractsTest {
         Augment aug = new Augment(28, ID);
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         Finetune.Settings s = new Finetune.Settings(5, 16, 4e-2, 0.75, 0.1f, 1, 7).withMinScale(0.9).withFlip(false);
-        Finetune.Result r = Finetune.runDetailed(m.encoder, train, test, aug, 4, s, new PrintStream(out, true, StandardCharsets.UTF_8));
+        Finetune.Result r;
+        mae.io.Progress.setTaskQuietSeconds(0);
+        try {
+            r = Finetune.runDetailed(m.encoder, train, test, aug, 4, s, new PrintStream(out, true, StandardCharsets.UTF_8));
+        } finally {
+            mae.io.Progress.setTaskQuietSeconds(2);
+        }
         assertTrue(r.accuracy() > 0.6, "fine-tuned accuracy " + r.accuracy() + " (chance 0.25)");
         assertEquals(50, r.steps(), "5 epochs of 160 / 16");
         assertEquals(800, r.images());
         assertTrue(r.finalLoss() < Math.log(4), "the last loss " + r.finalLoss() + " is below chance's ln 4");
-        String text = out.toString(StandardCharsets.UTF_8).trim();
-        if (!text.isEmpty())
-            for (String line : text.split("\n"))
-                assertTrue(line.matches("finetune \\(5\\.0 epochs\\): \\d+/50 steps  loss \\d\\.\\d{4} \\(running mean \\d\\.\\d{4}\\)  (ETA|done in) .*"), line);
+        assertTrue(r.seconds() > 0 && r.seconds() < 3600, "seconds " + r.seconds());
+        String[] lines = out.toString(StandardCharsets.UTF_8).trim().split("\n");
+        assertEquals(4, lines.length, out.toString(StandardCharsets.UTF_8));
+        int[] marks = {12, 25, 37, 50};
+        java.util.regex.Pattern p = java.util.regex.Pattern.compile(
+                "finetune \\(5\\.0 epochs\\): (\\d+)/50 steps  loss (\\d\\.\\d{4}) \\(running mean (\\d\\.\\d{4})\\)  (ETA .*|done in .*)");
+        for (int i = 0; i < 4; i++) {
+            java.util.regex.Matcher mm = p.matcher(lines[i]);
+            assertTrue(mm.matches(), lines[i]);
+            assertEquals(marks[i], Integer.parseInt(mm.group(1)), lines[i]);
+            assertEquals(i == 3, mm.group(4).startsWith("done in"), lines[i]);
+            double mean = Double.parseDouble(mm.group(3));
+            if (i == 0) assertEquals(Math.log(4), mean, 0.1, "after 12 steps the running mean (0.98 / 0.02) is still near the first loss: " + lines[i]);
+            else assertTrue(mean > 0.3 && mean < 1.45, lines[i]);
+        }
+        assertTrue(lines[3].contains(String.format(java.util.Locale.ROOT, "loss %.4f ", r.finalLoss())), "the last line shows the last loss: " + lines[3]);
         assertThrows(IllegalArgumentException.class, () -> Finetune.run(m.encoder, quadrants(8, 1), test, aug, 4, s, null),
                 "a batch of 16 from 8 training images");
+        Finetune.Result one = Finetune.runDetailed(new MaeModel(MaeConfig.named("tiny"), 6).encoder, quadrants(16, 1), test, aug, 4, s.withEpochs(1), null);
+        assertEquals(1, one.steps(), "16 images, batch 16: one step");
+        assertEquals(one.accuracy(), Finetune.run(new MaeModel(MaeConfig.named("tiny"), 6).encoder, quadrants(16, 1), test, aug, 4, s.withEpochs(1), null));
+        assertTrue(one.accuracy() > 0, "accuracy " + one.accuracy());
+        IllegalStateException nan = assertThrows(IllegalStateException.class,
+                () -> Finetune.run(new MaeModel(MaeConfig.named("tiny"), 6).encoder, train, test, aug, 4, s.withBlr(1e30).withWarmupEpochs(0), null));
+        assertTrue(nan.getMessage().matches("fine-tuning loss is (NaN|Infinity) at step \\d+; try a lower blr"), nan.getMessage());
+    }
+
+    /** Feature extraction in batches reports the images done after each batch (quiet time off), under the task's name. */
+    @Test void features_report_the_images_done_after_each_batch() {
+        MaeModel m = new MaeModel(MaeConfig.named("tiny"), 3);
+        Dataset d = quadrants(5, 1);
+        java.io.ByteArrayOutputStream buf = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream old = System.out;
+        float[] f;
+        mae.io.Progress.setTaskQuietSeconds(0);
+        System.setOut(new java.io.PrintStream(buf, true, StandardCharsets.UTF_8));
+        try {
+            f = Features.of(Features.Kind.MEAN, m.encoder, d, new Augment(28, ID), 2, "features, test");
+        } finally {
+            System.setOut(old);
+            mae.io.Progress.setTaskQuietSeconds(2);
+        }
+        assertEquals(5 * 32, f.length);
+        String[] lines = buf.toString(StandardCharsets.UTF_8).trim().split("\n");
+        assertEquals(3, lines.length, buf.toString(StandardCharsets.UTF_8));
+        assertTrue(lines[0].startsWith("features, test: 2/5 images  ETA "), lines[0]);
+        assertTrue(lines[1].startsWith("features, test: 4/5 images  ETA "), lines[1]);
+        assertTrue(lines[2].startsWith("features, test: 5/5 images  done in "), lines[2]);
     }
 }

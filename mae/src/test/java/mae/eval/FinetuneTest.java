@@ -147,4 +147,105 @@ class FinetuneTest {
         assertNotEquals(a.params.trainable().get("blocks.0.attn.qkv.weight").value().toArray()[0],
                 c.params.trainable().get("blocks.0.attn.qkv.weight").value().toArray()[0]);
     }
+
+    /** Gamma(a) draws have mean a and variance a, below 1 (the boosted branch) and above; Beta(a, a) variance 1 / (4 (2a + 1)). */
+    @Test void gamma_and_beta_draws_have_the_right_mean_and_variance() {
+        Rng r = new Rng(11);
+        int n = 40000;
+        for (double a : new double[]{0.3, 0.7, 2.5, 6}) {
+            double m = 0, sq = 0;
+            for (int i = 0; i < n; i++) { double g = Finetune.gamma(r, a); assertTrue(g >= 0); m += g; sq += g * g; }
+            m /= n;
+            double var = sq / n - m * m;
+            assertEquals(a, m, 0.04 * Math.max(1, a), "mean of Gamma(" + a + ")");
+            assertEquals(a, var, 0.1 * Math.max(1, a), "variance of Gamma(" + a + ")");
+        }
+        for (double a : new double[]{0.4, 2}) {
+            double m = 0, sq = 0;
+            for (int i = 0; i < n; i++) { double b = Finetune.beta(r, a); m += b; sq += b * b; }
+            m /= n;
+            assertEquals(1 / (4 * (2 * a + 1)), sq / n - m * m, 0.005, "variance of Beta(" + a + ", " + a + ")");
+        }
+        // a tiny a: both gamma draws often underflow to 0; the draw is then 1/2, never 0/0
+        for (int i = 0; i < 2000; i++) {
+            double b = Finetune.beta(r, 0.001);
+            assertTrue(b >= 0 && b <= 1, "Beta(0.001) draw " + b);
+        }
+    }
+
+    /** Linear warmup from 0 to lr over warmupEpochs, then a half cosine to 0 at the last epoch. */
+    @Test void the_learning_rate_warms_up_then_follows_a_cosine() {
+        Finetune.Settings s = new Finetune.Settings(10, 64, 4e-3, 0.75, 0.1f, 2, 0);     // lr 1e-3
+        assertEquals(1e-3, s.lr(), 1e-15);
+        assertEquals(0, Finetune.lrAt(s, 0), 1e-15);
+        assertEquals(0.25e-3, Finetune.lrAt(s, 0.5), 1e-15);
+        assertEquals(0.5e-3, Finetune.lrAt(s, 1), 1e-15);
+        assertEquals(1e-3, Finetune.lrAt(s, 2), 1e-15);
+        assertEquals(0.5e-3, Finetune.lrAt(s, 6), 1e-15, "halfway down the cosine");
+        assertEquals(1e-3 * 0.5 * (1 + Math.cos(Math.PI * 0.25)), Finetune.lrAt(s, 4), 1e-15);
+        assertEquals(0, Finetune.lrAt(s, 10), 1e-15);
+        assertEquals(0, Finetune.lrAt(s, 12), 1e-15, "stays at 0 past the end");
+        Finetune.Settings none = s.withWarmupEpochs(0);
+        assertEquals(1e-3, Finetune.lrAt(none, 0), 1e-15, "no warmup: the peak at once");
+    }
+
+    @Test void settings_describe_themselves_in_one_line() {
+        Finetune.Settings s = new Finetune.Settings(5, 64, 4e-3, 0.75, 0.1f, 0.5, 0, 1.0, false, 0, 0, 0.05);
+        assertEquals("5 epochs of batch 64, blr 0.004 (lr 0.00100, cosine to 0), layer decay 0.75, warmup 0.5 epochs, label smoothing 0.1, no crops, no flips, "
+                + "drop path 0, mixup off, weight decay 0.05", s.describe());
+        Finetune.Settings t = s.withMinScale(0.2).withFlip(true).withMixup(0.8).withDropPath(0.1).withEpochs(2.5).withBlr(1.25e-5);
+        assertEquals("2.5 epochs of batch 64, blr 1.250e-05 (lr 3.13e-06, cosine to 0), layer decay 0.75, warmup 0.5 epochs, label smoothing 0.1, crops of scale 0.2-1 + flips, "
+                + "drop path 0.1, mixup 0.8, weight decay 0.05", t.describe());
+        assertEquals("5 epochs of batch 64 x 4 accumulated, blr 0.004 (lr 0.00400, cosine to 1.000e-05), layer decay 0.75, warmup 0.5 epochs, label smoothing 0.1, no crops, no flips, "
+                + "drop path 0, mixup off, weight decay 0.05", s.withAccum(4).withMinLr(1e-5).describe());
+        assertEquals(14, s.toJson().size());
+        assertEquals(4, s.withAccum(4).toJson().get("accum"));
+        assertEquals(0.75, s.toJson().get("layer_decay"));
+    }
+
+    /** Each setting refused just outside its range and accepted at its edge. */
+    @Test void settings_at_the_edges_of_their_ranges() {
+        Finetune.Settings s = new Finetune.Settings(1, 8, 1e-3, 0.75, 0.1f, 0, 0, 1.0, false, 0, 0, 0);   // every edge that is allowed
+        java.util.function.BiConsumer<java.util.function.Supplier<Finetune.Settings>, String> bad = (f, msg) ->
+                assertEquals(msg, assertThrows(IllegalArgumentException.class, f::get).getMessage());
+        bad.accept(() -> s.withEpochs(0), "fine-tune epochs must be positive, got 0.0");
+        bad.accept(() -> s.withEpochs(Double.NaN), "fine-tune epochs must be positive, got NaN");
+        assertEquals(1e-9, s.withEpochs(1e-9).epochs());
+        bad.accept(() -> s.withBatch(0), "fine-tune batch must be at least 1, got 0");
+        assertEquals(1, s.withBatch(1).batch());
+        bad.accept(() -> s.withBlr(0), "fine-tune blr must be positive, got 0.0");
+        bad.accept(() -> s.withLayerDecay(0), "layer decay must lie in (0, 1], got 0.0");
+        bad.accept(() -> s.withLayerDecay(1.0001), "layer decay must lie in (0, 1], got 1.0001");
+        assertEquals(1.0, s.withLayerDecay(1).layerDecay());
+        bad.accept(() -> s.withSmoothing(-0.01f), "label smoothing must lie in [0, 1), got -0.01");
+        bad.accept(() -> s.withSmoothing(1f), "label smoothing must lie in [0, 1), got 1.0");
+        assertEquals(0f, s.withSmoothing(0f).smoothing());
+        bad.accept(() -> s.withWarmupEpochs(-0.01), "warmup epochs must not be negative, got -0.01");
+        bad.accept(() -> s.withMinScale(0), "crop minimum scale must lie in (0, 1], got 0.0");
+        bad.accept(() -> s.withMinScale(1.01), "crop minimum scale must lie in (0, 1], got 1.01");
+        bad.accept(() -> s.withDropPath(-0.1), "drop path must lie in [0, 1), got -0.1");
+        bad.accept(() -> s.withDropPath(1), "drop path must lie in [0, 1), got 1.0");
+        assertEquals(0.0, s.withDropPath(0).dropPath());
+        bad.accept(() -> s.withMixup(-0.5), "mixup must not be negative, got -0.5");
+        assertEquals(0.0, s.withMixup(0).mixup());
+        bad.accept(() -> s.withWeightDecay(-1e-9), "weight decay must not be negative, got -1.0E-9");
+        assertEquals(0.0, s.withWeightDecay(0).weightDecay());
+        Finetune.Settings scratch = Finetune.Settings.pretrained().forScratch(2e-3);
+        assertEquals(1.0, scratch.layerDecay(), "from scratch: no layer decay");
+        assertEquals(2e-3, scratch.blr());
+        assertEquals(Finetune.Settings.pretrained().withLayerDecay(1).withBlr(2e-3), scratch);
+        Finetune.Settings w = s.withSeed(9).withSmoothing(0.2f).withWarmupEpochs(0.5).withWeightDecay(0.1).withLayerDecay(0.5);
+        assertEquals(java.util.List.of(9L, 0.2f, 0.5, 0.1, 0.5), java.util.List.of(w.seed(), w.smoothing(), w.warmupEpochs(), w.weightDecay(), w.layerDecay()));
+        assertEquals(3, s.withBatch(8).steps(24), "24 images in batches of 8");
+        assertEquals(1, s.withEpochs(0.01).steps(24), "at least one step");
+        assertEquals(1, s.withBatch(8).stepsPerEpoch(5), "at least one step per epoch");
+    }
+
+    /** The fine-tuning forward pass's multiply-adds per image: more for a deeper encoder, and more than its blocks alone. */
+    @Test void macs_per_image_grow_with_depth() {
+        long one = Finetune.macsPerImage(new mae.model.MaeModel(new mae.model.MaeConfig("a", 28, 7, 1, 32, 1, 2, 16, 1, 2, 4f, false), 1).encoder, 10);
+        long two = Finetune.macsPerImage(new mae.model.MaeModel(new mae.model.MaeConfig("b", 28, 7, 1, 32, 2, 2, 16, 1, 2, 4f, false), 1).encoder, 10);
+        assertTrue(one > 17L * 32 * 32 * 12, "one block of 17 tokens at width 32 (qkv, proj, MLP: 12 D^2 per token) and more: " + one);
+        assertEquals(17L * 32 * 32 * 12, two - one, 17L * 32 * 32 * 2, "a second block adds about one block's linear layers (plus attention)");
+    }
 }

@@ -113,4 +113,48 @@ class KnnTest {
         Arrays.sort(got);
         assertArrayEquals(new int[]{0, 1, 5}, got);
     }
+
+    /** Equal votes go to the lowest class index (argmax's first), and a bank smaller than k uses all of it. */
+    @Test void equal_votes_go_to_the_first_class() {
+        float[] bank = {1, 0, 1, 0}, query = {1, 0};                // two identical bank vectors, classes 1 and 0
+        assertEquals(1.0, Knn.accuracy(bank, new int[]{1, 0}, query, new int[]{0}, 2, 2, 0.07, 2), "a tie: class 0");
+        assertEquals(0.0, Knn.accuracy(bank, new int[]{1, 0}, query, new int[]{1}, 2, 2, 0.07, 2));
+        assertEquals(1.0, Knn.accuracy(bank, new int[]{1, 0}, query, new int[]{0}, 2, 20, 0.07, 3), "k 20 on a bank of 2");
+    }
+
+    /** One batch's largest activation (MLP hidden or attention scores) stays under 16M floats. */
+    @Test void the_feature_batch_is_capped_by_the_largest_activation() {
+        mae.vit.VisionTransformer small = new mae.vit.VisionTransformer(new mae.vit.Params(), 28, 7, 1, 32, 1, 2, 4f, new mae.tensor.Rng(1));
+        assertEquals(100, Features.batchFor(small, 100));
+        assertEquals(16777216 / (17 * 128), Features.batchFor(small, 1_000_000), "17 tokens x the MLP's 128");
+        mae.vit.VisionTransformer wide = new mae.vit.VisionTransformer(new mae.vit.Params(), 64, 2, 1, 8, 1, 2, 4f, new mae.tensor.Rng(1));
+        assertEquals(16777216 / (1025L * 2 * 1025), Features.batchFor(wide, 1_000_000), "1025 tokens x 2 heads x 1025 scores");
+        mae.vit.VisionTransformer huge = new mae.vit.VisionTransformer(new mae.vit.Params(), 128, 2, 1, 8, 1, 2, 4f, new mae.tensor.Rng(1));
+        assertEquals(1, Features.batchFor(huge, 64), "never below one image");
+    }
+
+    /** Progress (quiet time off) is reported every 64 queries and at the last, one line per quarter passed. */
+    @Test void knn_reports_progress_every_64_queries() {
+        int nq = 130, D = 2;
+        float[] bank = {1, 0, 0, 1}, q = new float[nq * D];
+        int[] ql = new int[nq];
+        for (int i = 0; i < nq; i++) { q[i * D + (i % 2)] = 1; ql[i] = i % 2; }
+        java.io.ByteArrayOutputStream buf = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream old = System.out;
+        double acc;
+        mae.io.Progress.setTaskQuietSeconds(0);
+        System.setOut(new java.io.PrintStream(buf, true, java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            acc = Knn.accuracy(bank, new int[]{0, 1}, q, ql, D, 1, 0.07, 2);
+        } finally {
+            System.setOut(old);
+            mae.io.Progress.setTaskQuietSeconds(2);
+        }
+        assertEquals(1.0, acc);
+        String[] lines = buf.toString(java.nio.charset.StandardCharsets.UTF_8).trim().split("\n");
+        assertEquals(3, lines.length, buf.toString());
+        assertTrue(lines[0].startsWith("kNN (k=1, bank 2): 64/130 queries  ETA "), lines[0]);
+        assertTrue(lines[1].startsWith("kNN (k=1, bank 2): 128/130 queries  ETA "), lines[1]);
+        assertTrue(lines[2].startsWith("kNN (k=1, bank 2): 130/130 queries  done in "), lines[2]);
+    }
 }

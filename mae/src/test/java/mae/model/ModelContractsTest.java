@@ -220,4 +220,33 @@ class ModelContractsTest {
         assertTrue(img.getWidth() >= 4 * 28 * 4 && img.getHeight() >= 3 * 28 * 4, "4 columns, 3 rows, 28 px scaled by 4: " + img.getWidth() + "x" + img.getHeight());
         assertTrue(Files.size(png) > 0);
     }
+
+    /** Exactly the removed patches of each image become NaN, in every channel; a 3-channel model's pictures too. */
+    @Test void removed_patches_are_NaN_in_every_channel_of_their_own_image() {
+        int N = 2, C = 3, H = 4, W = 4, p = 2;
+        float[] px = new float[N * C * H * W];
+        for (int i = 0; i < px.length; i++) px[i] = i / (float) px.length;
+        float[] mask = {0, 1, 0, 0,   1, 0, 0, 1};            // image 0 removes patch 1 (top right), image 1 patches 0 and 3
+        float[] v = Reconstruction.removedAsNaN(Tensor.of(px, N, C, H, W), Tensor.of(mask, N, 4), p).toArray();
+        for (int n = 0; n < N; n++)
+            for (int c = 0; c < C; c++)
+                for (int y = 0; y < H; y++)
+                    for (int x = 0; x < W; x++) {
+                        int at = ((n * C + c) * H + y) * W + x, patch = (y / p) * 2 + x / p;
+                        if (mask[n * 4 + patch] == 1) assertTrue(Float.isNaN(v[at]), "image " + n + " channel " + c + " (" + y + ", " + x + ")");
+                        else assertEquals(px[at], v[at], "image " + n + " channel " + c + " (" + y + ", " + x + ")");
+                    }
+        MaeConfig rgb = new MaeConfig("rgb", 8, 4, 3, 16, 1, 2, 8, 1, 2, 2f, false);
+        MaeModel m = new MaeModel(rgb, 1);
+        Normalization norm = new Normalization(new float[]{0.4f, 0.5f, 0.6f}, new float[]{0.2f, 0.25f, 0.3f});
+        Tensor imgs = Tensor.randn(new Rng(2), 2, 3, 8, 8);
+        Reconstruction.Pictures pic = Reconstruction.of(m, imgs, Tensor.of(new float[]{0.1f, 0.9f, 0.2f, 0.3f, 0.8f, 0.1f, 0.2f, 0.3f}, 2, 4), 0.5, norm);
+        float[] masked = pic.masked().toArray(), orig = pic.original().toArray();
+        int nan = 0;
+        for (int i = 0; i < masked.length; i++) {
+            if (Float.isNaN(masked[i])) nan++;
+            else assertEquals(orig[i], masked[i], 1e-6f);
+        }
+        assertEquals(2 * 2 * 3 * 16, nan, "two of four patches per image, 3 channels, 16 pixels each");
+    }
 }

@@ -91,4 +91,26 @@ class VitContractsTest {
         assertArrayEquals(new int[]{3, 8}, cls.shape());
         assertArrayEquals(all.value().narrow(1, 0, 1).squeeze(1).toArray(), cls.value().toArray(), "the cls token of the features");
     }
+
+    /** The global-pool variant (fine-tuned classifiers): fc_norm instead of the final norm, which transform then skips. */
+    @Test void the_global_pool_variant_has_fc_norm_and_no_final_norm() {
+        Params ps = new Params(), plain = new Params();
+        VisionTransformer g = new VisionTransformer(ps, 8, 4, 1, 8, 1, 2, 2f, new Rng(3), true);
+        VisionTransformer n = new VisionTransformer(plain, 8, 4, 1, 8, 1, 2, 2f, new Rng(3), false);
+        assertTrue(g.globalPool());
+        assertFalse(n.globalPool());
+        assertNull(g.norm);
+        assertNotNull(g.fcNorm);
+        assertTrue(ps.all().containsKey("fc_norm.weight") && !ps.all().containsKey("norm.weight"), ps.all().keySet().toString());
+        assertTrue(plain.all().containsKey("norm.weight") && !plain.all().containsKey("fc_norm.weight"));
+        Var x = Var.constant(Tensor.randn(new Rng(4), 2, 5, 8).mul(3).add(1));
+        Var blocksOnly = g.blocks.get(0).forward(x);
+        assertArrayEquals(blocksOnly.value().toArray(), g.transform(x).value().toArray(), 0f, "no norm after the blocks");
+        float[] normed = n.transform(x).value().toArray();
+        for (int t = 0; t < 10; t++) {                     // the plain variant's tokens come out normalized (weight 1, bias 0)
+            double m = 0;
+            for (int d = 0; d < 8; d++) m += normed[t * 8 + d] / 8.0;
+            assertEquals(0, m, 1e-5, "token " + t);
+        }
+    }
 }
