@@ -54,4 +54,20 @@ class ProfileTest {
         assertEquals(2 * macs, entry(p.entries(), "attention", "forward").flops);
         assertEquals(5 * macs, entry(p.entries(), "attention", "backward").flops);
     }
+
+    /** Every entry's time lies between 0 and the wall time around the profiled work; backward moves twice the bytes. */
+    @Test void times_are_bounded_by_the_wall_clock_and_stop_returns_the_profile() {
+        Rng r = new Rng(5);
+        Var x = Var.param(Tensor.randn(r, 6, 4)), w = Var.param(Tensor.randn(r, 5, 4));
+        F.sum(F.linear(x, w, null)).backward();                         // warm up outside the profile
+        long t0 = System.nanoTime();
+        Profile p = Profile.start();
+        F.sum(F.linear(x, w, null)).backward();
+        Profile.section("host work", () -> { });
+        assertSame(p, p.stop());
+        long wall = System.nanoTime() - t0;
+        for (Profile.Entry e : p.entries())
+            assertTrue(e.nanos >= 0 && e.nanos <= wall, e.op + " " + e.phase + ": " + e.nanos + " ns of " + wall);
+        assertEquals(2 * entry(p.entries(), "linear", "forward").bytes, entry(p.entries(), "linear", "backward").bytes);
+    }
 }

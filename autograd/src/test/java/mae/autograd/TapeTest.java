@@ -60,4 +60,29 @@ class TapeTest {
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> F.exp(x).backward());
         assertTrue(e.getMessage().contains("[3]"), e.getMessage());
     }
+
+    /** A backward rule whose gradient has the wrong shape is stopped at once, naming the op and both shapes. */
+    @Test void a_backward_rule_with_a_wrong_gradient_shape_is_refused() {
+        Var x = Var.param(Tensor.ones(2, 3));
+        Var y = F.record("badRule", x.value().mul(2f), g -> new Tensor[]{Tensor.ones(3, 2)}, x);
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> F.sum(y).backward());
+        assertTrue(e.getMessage().contains("badRule") && e.getMessage().contains("[3,2]") && e.getMessage().contains("[2,3]"), e.getMessage());
+    }
+
+    /** A rule may give no gradient for an input: that input then gets none (not a zero, not an error); the others do. */
+    @Test void an_input_a_rule_gives_no_gradient_gets_none() {
+        Var a = Var.param(Tensor.ones(2)), b = Var.param(Tensor.ones(2));
+        Var y = F.record("firstOnly", a.value().add(b.value()), g -> new Tensor[]{g, null}, a, b);
+        Var z = F.record("passThrough", y.value().copy(), g -> new Tensor[]{g}, y);   // b is reached only through y's rule
+        F.sum(z).backward();
+        assertArrayEquals(new float[]{1, 1}, a.grad().toArray());
+        assertNull(b.grad());
+    }
+
+    @Test void a_var_says_its_name_shape_and_whether_it_requires_grad() {
+        assertEquals("Var[2,3] requires grad", Var.param(Tensor.ones(2, 3)).toString());
+        assertEquals("Var[4]", Var.constant(Tensor.ones(4)).toString());
+        Var named = Var.param(Tensor.ones(1)).named("w");
+        assertEquals("Var(w)[1] requires grad", named.toString());
+    }
 }
