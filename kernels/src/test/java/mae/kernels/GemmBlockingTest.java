@@ -112,4 +112,93 @@ class GemmBlockingTest {
                         assertEquals(C1[i], C2[i], 1e-5f * (1 + Math.abs(C1[i])) * Math.sqrt(K), g + " M=" + M + " N=" + N + " K=" + K + " t=" + t + " at " + i);
                 }
     }
+
+    @Test void sizes_and_cpu_lists_in_every_form_the_os_writes() throws Exception {
+        assertEquals(512, CacheSizes.parseSize("512"));
+        assertEquals(1L << 30, CacheSizes.parseSize("1G"));
+        assertEquals(48L << 10, CacheSizes.parseSize("48k"));
+        assertEquals(4, CacheSizes.cpuCount("0-1, 4 ,6"));
+        assertEquals(1, CacheSizes.cpuCount("0,"));
+        assertThrows(IllegalArgumentException.class, () -> new CacheSizes(0, 1, 1, true));
+        assertThrows(IllegalArgumentException.class, () -> new CacheSizes(1, 0, 1, true));
+        assertThrows(IllegalArgumentException.class, () -> new CacheSizes(1, 1, 0, true));
+        assertTrue(CacheSizes.FALLBACK.toString().contains("assumed"), CacheSizes.FALLBACK.toString());
+        assertEquals("L1d 48 KiB, L2 1024 KiB, L3 16384 KiB per core", new CacheSizes(48 << 10, 1 << 20, 16 << 20, true).toString());
+    }
+
+    @Test void a_machine_without_an_l3_uses_its_l2_and_an_l2_shared_by_two_cores_is_halved(@TempDir Path dir) throws Exception {
+        cacheIndex(dir, 0, 1, "Data", "32K", "0");
+        cacheIndex(dir, 1, 2, "Unified", "4096K", "0-1");
+        assertEquals(new CacheSizes(32 << 10, 2 << 20, 2 << 20, true), CacheSizes.read(dir));
+        Path noL2 = dir.resolve("x");
+        cacheIndex(noL2, 0, 1, "Data", "32K", "0");
+        assertEquals(CacheSizes.FALLBACK, CacheSizes.read(noL2));
+        Path noL1 = dir.resolve("y");
+        cacheIndex(noL1, 0, 2, "Unified", "1024K", "0");
+        assertEquals(CacheSizes.FALLBACK, CacheSizes.read(noL1));
+    }
+
+    @Test void the_score_is_the_geometric_mean_of_the_rates() {
+        assertEquals(4.0, GemmTune.score(new double[]{2, 8}), 1e-12);
+        assertEquals(3.0, GemmTune.score(new double[]{3}), 1e-12);
+        double[][] r = GemmTune.rates(List.of(new GemmBlocking(64, 12, 2 * Gemm.NR, "a")), 2, new int[][]{{0, 0, 30, 40, 50}, {1, 0, 20, 33, 70}});
+        assertEquals(1, r.length);
+        assertEquals(2, r[0].length);
+        for (double x : r[0]) assertTrue(x > 0 && Double.isFinite(x), String.valueOf(x));
+        assertThrows(IllegalArgumentException.class, () -> GemmTune.rates(List.of(), 1, GemmTune.SHAPES));
+    }
+
+    /** The machine key names the CPU, caches, vector width, threads and JVM; the cache file lives under a "mae" folder. */
+    @Test void the_cache_file_and_the_machine_key() {
+        String key = GemmBlocking.machineKey(new CacheSizes(48 << 10, 1 << 20, 16 << 20, true));
+        assertTrue(key.contains("vector_" + Gemm.L + "_floats") && key.contains(Parallel.threads() + "_threads") && key.contains("L1d_48_KiB"), key);
+        assertFalse(key.contains(" ") || key.contains("="), key);
+        assertNotEquals(key, GemmBlocking.machineKey(new CacheSizes(32 << 10, 1 << 20, 16 << 20, true)));
+        Path f = GemmBlocking.cacheFile();
+        assertEquals("gemm-blocking.properties", f.getFileName().toString());
+        assertEquals("mae", f.getParent().getFileName().toString());
+    }
+
+    /** -Dmae.gemm.blocking decides the blocking; without it and without the autotune, the cache-size model does. */
+    @Test void the_blocking_in_use_follows_the_setting_then_the_model() {
+        GemmBlocking before = GemmBlocking.current();
+        String prop = System.getProperty("mae.gemm.blocking");
+        try {
+            System.setProperty("mae.gemm.blocking", "128,24," + 4 * Gemm.NR);
+            GemmBlocking.set(null);
+            GemmBlocking g = GemmBlocking.current();
+            assertEquals(List.of(128, 24, 4 * Gemm.NR), List.of(g.kc(), g.mc(), g.nc()));
+            assertTrue(g.source().contains("mae.gemm.blocking"), g.source());
+            assertSame(g, GemmBlocking.current());
+            System.clearProperty("mae.gemm.blocking");
+            GemmBlocking.set(null);
+            if (System.getenv("MAE_GEMM_BLOCKING") == null && "false".equals(System.getProperty("mae.gemm.autotune"))) {
+                GemmBlocking a = GemmBlocking.current(), m = GemmBlocking.analytic(CacheSizes.machine());
+                assertEquals(List.of(m.kc(), m.mc(), m.nc()), List.of(a.kc(), a.mc(), a.nc()));
+            }
+        } finally {
+            if (prop == null) System.clearProperty("mae.gemm.blocking"); else System.setProperty("mae.gemm.blocking", prop);
+            GemmBlocking.set(before);
+        }
+    }
+
+    /** Contiguous unary ops long enough to be split over the threads give each element exactly op(x). */
+    @Test void a_long_unary_op_split_over_the_threads_is_exact() {
+        int n = 5 * Elementwise.PARALLEL_MIN + 3;
+        Random r = new Random(9);
+        float[] x = new float[n + 7], out = new float[n + 2];
+        for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
+        int threads = Parallel.threads();
+        try {
+            Parallel.setThreads(3);
+            for (Elementwise.Unary op : new Elementwise.Unary[]{Elementwise.Unary.NEG, Elementwise.Unary.TANH, Elementwise.Unary.SQUARE}) {
+                java.util.Arrays.fill(out, Float.NaN);
+                Elementwise.unary(op, out, 2, new int[]{n}, x, 7, new int[]{1});
+                for (int i = 0; i < n; i++) assertEquals(op.apply(x[7 + i]), out[2 + i], op + " at " + i);
+                assertTrue(Float.isNaN(out[0]) && Float.isNaN(out[1]), "nothing written before the offset");
+            }
+        } finally {
+            Parallel.setThreads(threads);
+        }
+    }
 }
