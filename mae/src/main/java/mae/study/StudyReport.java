@@ -111,12 +111,12 @@ final class StudyReport {
             List<Study.ScratchResult> s = r.scratch();
             double epochs = s.get(0).finetuneEpochs(), more = s.get(0).sameComputeEpochs();
             rows.add(new Row("from scratch, the fine-tuning schedule (" + Variant.ratio(epochs) + " epochs)", "scratch", false, Stat.none(),
-                    stats(s, Study.ScratchResult::sameSchedule), Stat.none(), Stat.none(), Stat.none(), stats(s, Study.ScratchResult::sameScheduleSeconds), null));
+                    stat(s, Study.ScratchResult::sameSchedule), Stat.none(), Stat.none(), Stat.none(), stat(s, Study.ScratchResult::sameScheduleSeconds), null));
             rows.add(new Row(String.format(Locale.ROOT, "from scratch, the same total compute (%.1f epochs)", more), "scratch", false, Stat.none(),
-                    stats(s, Study.ScratchResult::sameCompute), Stat.none(), Stat.none(), Stat.none(), stats(s, Study.ScratchResult::sameComputeSeconds),
+                    stat(s, Study.ScratchResult::sameCompute), Stat.none(), Stat.none(), Stat.none(), stat(s, Study.ScratchResult::sameComputeSeconds),
                     c.paperFigures(base, true)));
             rows.add(new Row("random-init encoder, frozen (no training)", "scratch", false, Stat.none(), Stat.none(),
-                    stats(s, Study.ScratchResult::randomLinear), stats(s, Study.ScratchResult::randomKnn), Stat.none(), Stat.none(), null));
+                    stat(s, Study.ScratchResult::randomLinear), stat(s, Study.ScratchResult::randomKnn), Stat.none(), Stat.none(), null));
         }
         return rows;
     }
@@ -131,15 +131,10 @@ final class StudyReport {
         };
     }
 
-    private static Stat stat(List<Study.RunResult> runs, java.util.function.ToDoubleFunction<Study.RunResult> f) {
+    /** The mean and spread of f over runs (pretraining runs or from-scratch baselines alike). */
+    private static <T> Stat stat(List<T> runs, java.util.function.ToDoubleFunction<T> f) {
         List<Double> v = new ArrayList<>();
-        for (Study.RunResult x : runs) v.add(f.applyAsDouble(x));
-        return Stat.of(v);
-    }
-
-    private static Stat stats(List<Study.ScratchResult> runs, java.util.function.ToDoubleFunction<Study.ScratchResult> f) {
-        List<Double> v = new ArrayList<>();
-        for (Study.ScratchResult x : runs) v.add(f.applyAsDouble(x));
+        for (T x : runs) v.add(f.applyAsDouble(x));
         return Stat.of(v);
     }
 
