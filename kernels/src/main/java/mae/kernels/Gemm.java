@@ -109,11 +109,11 @@ public final class Gemm {
                     for (int jr = 0; jr < nc; jr += NR)
                         for (int ir = 0; ir < mc; ir += MR) {
                             int mr = Math.min(MR, mc - ir), nr = Math.min(NR, nc - jr), co = cOff + (ic + ir) * ldc + jc + jr;
-                            if (!direct) micro(kc, ap, ir * kc, kc, bp, jr * kc, C, co, ldc, mr, nr, tile);
-                            else if (mr == MR) micro(kc, A, aOff + (ic + ir) * lda + pc, lda, bp, jr * kc, C, co, ldc, mr, nr, tile);
+                            if (!direct) micro(kc, ap, ir * kc, ta ? 1 : kc, ta ? MR : 1, bp, jr * kc, C, co, ldc, mr, nr, tile);
+                            else if (mr == MR) micro(kc, A, aOff + (ic + ir) * lda + pc, lda, 1, bp, jr * kc, C, co, ldc, mr, nr, tile);
                             else {
                                 packA(false, A, aOff, lda, ic + ir, mr, pc, kc, 1f, ap);
-                                micro(kc, ap, 0, kc, bp, jr * kc, C, co, ldc, mr, nr, tile);
+                                micro(kc, ap, 0, kc, 1, bp, jr * kc, C, co, ldc, mr, nr, tile);
                             }
                         }
                 }
@@ -126,8 +126,8 @@ public final class Gemm {
      * slivers: row r at ap[r * kc]. The micro-kernel then reads every operand with unit stride in k.
      */
     private static void packA(boolean ta, float[] A, int aOff, int lda, int ic, int mc, int pc, int kc, float alpha, float[] ap) {
-        if (ta) packTransposedA(A, aOff, lda, ic, mc, pc, kc, alpha, ap);
-        else for (int r = 0; r < mc; r++) {
+        if (ta) { packTransposedA(A, aOff, lda, ic, mc, pc, kc, alpha, ap); return; }
+        for (int r = 0; r < mc; r++) {
             int dst = r * kc, src = aOff + (ic + r) * lda + pc;
             if (alpha == 1f) System.arraycopy(A, src, ap, dst, kc);
             else for (int k = 0; k < kc; k++) ap[dst + k] = alpha * A[src + k];
@@ -135,23 +135,18 @@ public final class Gemm {
         java.util.Arrays.fill(ap, mc * kc, (mc + MR - 1) / MR * MR * kc, 0f);
     }
 
-    /** Rows of op(A) packed together: a cache line of A's storage holds this many of them. */
-    static final int TRANSPOSE_ROWS = 16;
-
     /**
-     * packA for A stored (K, M): row r of op(A) is column ic + r of the storage, so a row's k values lie lda apart.
-     * Reading one row at a time touches kc cache lines per row (768 KB for kc 512 and a 384-wide A: out of L1, a
-     * miss per element); TRANSPOSE_ROWS rows at a time read each line once for all of them. Weight gradients
-     * (dY^T X, K = the batch's tokens): interleaved in one JVM (12 rounds of 5 calls each way, 2 threads, the VM
-     * loaded by other builds, so only the ratios count), 576x192x1664 +20%, 384x128x6400 +29%, 512x128x6400
-     * +49%, 128x128x6400 +41%, 1024^3 TN +30%.
+     * packA for A stored (K, M): row r of op(A) is column ic + r of the storage. Packed k-major per MR-row sliver
+     * (sliver s: for each k, its MR values at ap[s * MR * kc + k * MR]), so each k reads MR neighbouring values of one
+     * row of A and writes them in one run; zero rows pad the last sliver.
      */
     private static void packTransposedA(float[] A, int aOff, int lda, int ic, int mc, int pc, int kc, float alpha, float[] ap) {
-        for (int r0 = 0; r0 < mc; r0 += TRANSPOSE_ROWS) {
-            int rows = Math.min(TRANSPOSE_ROWS, mc - r0);
+        for (int s0 = 0; s0 < mc; s0 += MR) {
+            int rows = Math.min(MR, mc - s0), base = s0 * kc;
             for (int k = 0; k < kc; k++) {
-                int src = aOff + (pc + k) * lda + ic + r0, dst = r0 * kc + k;
-                for (int r = 0; r < rows; r++) ap[dst + r * kc] = alpha * A[src + r];
+                int src = aOff + (pc + k) * lda + ic + s0, dst = base + k * MR;
+                for (int r = 0; r < rows; r++) ap[dst + r] = alpha * A[src + r];
+                for (int r = rows; r < MR; r++) ap[dst + r] = 0f;
             }
         }
     }
@@ -185,12 +180,12 @@ public final class Gemm {
      * read in place: ars = lda); B sliver packed (kc x NR). The unit stride in k lets the JIT hoist the bounds
      * checks out of the loop. Only the (mr x nr) valid part of the tile is written.
      */
-    private static void micro(int kc, float[] a, int ao, int ars, float[] bp, int bo, float[] C, int co, int ldc, int mr, int nr, float[] t) {
+    private static void micro(int kc, float[] a, int ao, int ars, int aks, float[] bp, int bo, float[] C, int co, int ldc, int mr, int nr, float[] t) {
         FloatVector c00 = FloatVector.zero(S), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00,
                 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
         int r1 = ars, r2 = 2 * ars, r3 = 3 * ars, r4 = 4 * ars, r5 = 5 * ars;
         for (int k = 0; k < kc; k++) {
-            int b = bo + k * NR, ak = ao + k;
+            int b = bo + k * NR, ak = ao + k * aks;
             FloatVector b0 = FloatVector.fromArray(S, bp, b), b1 = FloatVector.fromArray(S, bp, b + L);
             FloatVector a0 = FloatVector.broadcast(S, a[ak]);
             c00 = b0.fma(a0, c00); c01 = b1.fma(a0, c01);
