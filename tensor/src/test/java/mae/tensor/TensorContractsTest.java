@@ -318,6 +318,16 @@ class TensorContractsTest {
         refused(IllegalArgumentException.class, () -> Ops.attention(seq(2, 3, 4), seq(2, 3, 4), seq(2, 3, 4), 1f), "attention: q must be (B, H, T, hd), got [2,3,4]");
         refused(IllegalArgumentException.class, () -> Ops.attention(q, Tensor.zeros(1, 2, 4, 4), q, 1f), "attention: k has shape [1,2,4,4], expected [1,2,3,4]");
         refused(IllegalArgumentException.class, () -> Ops.attention(q, q, Tensor.zeros(1, 2, 3, 2), 1f), "attention: v has shape [1,2,3,2], expected [1,2,3,4]");
+        refused(IllegalArgumentException.class, () -> Ops.splitHeads(seq(2, 12), 2), "splitHeads: qkv must be (B, T, 3 x 2 heads x hd), got [2,12]");
+        refused(IllegalArgumentException.class, () -> Ops.splitHeads(seq(1, 2, 2, 12), 2), "splitHeads", "got [1,2,2,12]");
+        refused(IllegalArgumentException.class, () -> Ops.splitHeads(seq(1, 2, 12), 0), "splitHeads", "0 heads");
+        refused(IllegalArgumentException.class, () -> Ops.splitHeads(seq(1, 2, 12), 3), "splitHeads", "3 heads", "[1,2,12]");
+        Tensor[] qkv = Ops.splitHeads(seq(1, 2, 12), 2);                              // (B, T, 3, H, hd) = (1, 2, 3, 2, 2)
+        assertArrayEquals(new float[]{4, 5, 16, 17, 6, 7, 18, 19}, qkv[1].toArray(), "k: heads first, then tokens");
+        assertArrayEquals(seq(1, 2, 12).toArray(), Ops.mergeHeads(qkv[0], qkv[1], qkv[2]).toArray(), "mergeHeads undoes splitHeads");
+        refused(IllegalArgumentException.class, () -> Ops.mergeHeads(seq(2, 2, 2), qkv[1], qkv[2]), "mergeHeads: dq must be (B, H, T, hd), got [2,2,2]");
+        refused(IllegalArgumentException.class, () -> Ops.mergeHeads(qkv[0], seq(1, 2, 2, 3), qkv[2]), "mergeHeads: dk has shape [1,2,2,3], expected [1,2,2,2]");
+        refused(IllegalArgumentException.class, () -> Ops.mergeHeads(qkv[0], qkv[1], seq(1, 1, 2, 2)), "mergeHeads: dv has shape [1,1,2,2], expected [1,2,2,2]");
         Tensor p = Tensor.zeros(6), m = Tensor.zeros(6), v = Tensor.zeros(6);
         refused(IllegalArgumentException.class, () -> Ops.adamw(p, Tensor.ones(3), m, v, 1, 0.1f, 0.9f, 0.999f, 1e-8f, 0f), "adamw: grad has shape [3], expected [6]");
         Tensor big = Tensor.zeros(8);
