@@ -308,6 +308,21 @@ class TensorContractsTest {
         }
     }
 
+    /** Indices past 2^24 (where floats skip odd integers) come back exact along any dim. */
+    @Test void argsort_along_a_leading_dim_of_over_2_to_the_24_elements() {
+        int n = (1 << 24) + 2;
+        float[] d = new float[n];
+        for (int i = 0; i < n; i++) d[i] = Float.intBitsToFloat(n - 1 - i);       // distinct, descending: the sorted order is n-1, ..., 0
+        Index a = Tensor.of(d, n, 1).argsort(0);
+        assertArrayEquals(new int[]{n, 1}, a.shape());
+        assertEquals(n - 1, a.get(0, 0));
+        assertEquals(n - 2, a.get(1, 0));
+        assertEquals(0, a.get(n - 1, 0));
+        Tensor m = Tensor.of(new float[]{3, 8, 2, 0, 5, 4, 1, 7, 9, 6, 11, -1}, 2, 3, 2);
+        assertArrayEquals(new int[]{1, 1, 0, 0, 0, 1, 0, 0, 1, 1, 1, 0}, m.argsort(0).data());
+        assertArrayEquals(new int[]{1, 1, 0, 2, 2, 0, 0, 2, 1, 1, 2, 0}, m.argsort(1).data());
+    }
+
     /** Ops refuse operands of the wrong shape by name, before any kernel reads them. */
     @Test void fused_ops_refuse_operands_of_the_wrong_shape() {
         Tensor x = seq(2, 4), w = Tensor.ones(4), b = Tensor.zeros(4);
