@@ -553,6 +553,14 @@ class TorchCheckpointTest {
     }
 
     @Test
+    void rowsExpandedFromOneAreRepeatedNotReadOnward() throws IOException {
+        ByteBuffer data = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putFloat(1.5f).putFloat(-2f);
+        byte[] pickle = PickleBytes.stateDict("w", "FloatStorage", "0", 2, 0, new long[] {3, 2}, new long[] {0, 1});
+        Contents c = TorchCheckpoint.read(checkpoint("rows.pt", pickle, Map.of("archive/data/0", data.array())));
+        assertArrayEquals(new float[] {1.5f, -2f, 1.5f, -2f, 1.5f, -2f}, c.tensors().get("w").floats());
+    }
+
+    @Test
     void extrasOfEveryKindAndTheNodeLimitExactly() throws IOException {
         byte[] pickle = PickleBytes.proto2().emptyDict().mark()
                 .str("storage").mark().str("storage").global("torch", "FloatStorage").str("9").str("cpu").integer(1).op('t').op('Q')
