@@ -561,6 +561,41 @@ class TorchCheckpointTest {
     }
 
     @Test
+    void aViewSpanningOver2GiBOfItsStorageIsRefusedBeforeItIsMapped() throws IOException {
+        long n = (1L << 29) + 4;                                             // F32 elements: 2 GiB + 16 bytes, a sparse file on disk
+        byte[] pickle = PickleBytes.stateDict("w", "FloatStorage", "0", n, 0, new long[] {2, 2}, new long[] {1, 1L << 29});
+        String[] names = {"archive/data.pkl", "archive/data/0"};
+        long[] sizes = {pickle.length, n * 4}, offsets = new long[2];
+        Path file = dir.resolve("span.pt");
+        try (java.io.RandomAccessFile r = new java.io.RandomAccessFile(file.toFile(), "rw")) {
+            for (int i = 0; i < 2; i++) {
+                offsets[i] = r.getFilePointer();
+                byte[] name = names[i].getBytes(StandardCharsets.US_ASCII);
+                ByteBuffer h = ByteBuffer.allocate(30 + name.length).order(ByteOrder.LITTLE_ENDIAN);
+                h.putInt(0x04034b50).putShort((short) 20).putShort((short) 0).putShort((short) 0).putInt(0).putInt(0)
+                        .putInt((int) sizes[i]).putInt((int) sizes[i]).putShort((short) name.length).putShort((short) 0).put(name);
+                r.write(h.array());
+                if (i == 0) r.write(pickle);
+                else r.seek(r.getFilePointer() + sizes[i]);
+            }
+            long cd = r.getFilePointer();
+            for (int i = 0; i < 2; i++) {
+                byte[] name = names[i].getBytes(StandardCharsets.US_ASCII);
+                ByteBuffer c = ByteBuffer.allocate(46 + name.length).order(ByteOrder.LITTLE_ENDIAN);
+                c.putInt(0x02014b50).putShort((short) 20).putShort((short) 20).putShort((short) 0).putShort((short) 0).putInt(0).putInt(0)
+                        .putInt((int) sizes[i]).putInt((int) sizes[i]).putShort((short) name.length).putShort((short) 0).putShort((short) 0)
+                        .putShort((short) 0).putShort((short) 0).putInt(0).putInt((int) offsets[i]).put(name);
+                r.write(c.array());
+            }
+            ByteBuffer e = ByteBuffer.allocate(22).order(ByteOrder.LITTLE_ENDIAN);
+            e.putInt(0x06054b50).putShort((short) 0).putShort((short) 0).putShort((short) 2).putShort((short) 2)
+                    .putInt((int) (r.getFilePointer() - cd)).putInt((int) cd).putShort((short) 0);
+            r.write(e.array());
+        }
+        assertError(file, "tensor 'w': non-contiguous, spans 2147483656 bytes of its storage; at most 2 GiB is supported");
+    }
+
+    @Test
     void extrasOfEveryKindAndTheNodeLimitExactly() throws IOException {
         byte[] pickle = PickleBytes.proto2().emptyDict().mark()
                 .str("storage").mark().str("storage").global("torch", "FloatStorage").str("9").str("cpu").integer(1).op('t').op('Q')
