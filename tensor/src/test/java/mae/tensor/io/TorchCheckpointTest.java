@@ -486,6 +486,9 @@ class TorchCheckpointTest {
             assertError(checkpoint("pid" + extra + ".pt", p.op('t').op('Q').op('s').stop().bytes(), storage),
                     "persistent id ('storage', torch.FloatStorage, '0', 'cpu'" + (extra > 0 ? ", 1, 2)" : ")") + " is not ('storage', type, key, location, numel)");
         }
+        byte[] blob = PickleBytes.proto2().emptyDict().str("w").mark().str("blob").global("torch", "FloatStorage").str("0").str("cpu").integer(1)
+                .op('t').op('Q').op('s').stop().bytes();
+        assertError(checkpoint("blob.pt", blob, storage), "persistent id ('blob', torch.FloatStorage, '0', 'cpu', 1) is not ('storage', type, key, location, numel)");
         byte[] negative = PickleBytes.stateDict("w", "FloatStorage", "0", -1, 0, ONE, ONE);
         assertError(checkpoint("neg.pt", negative, storage), "storage '0' has element count -1, not a non-negative int");
         byte[] dictArgs = PickleBytes.proto2().emptyDict().str("d").global("collections", "OrderedDict").integer(1).op(0x85).op('R').op('s').stop().bytes();
