@@ -650,18 +650,16 @@ public final class Tensor {
         int[] out = new int[x.numel()];
         backend().argsortRows(out, x.buf(), x.numel() / Math.max(1, n), n);
         if (d == last) return new Index(out, shape);
-        // Put the sorted dim back in place.
-        Tensor asFloat = of(toFloats(out), x.shape).transpose(d, last).contiguous();
-        int[] back = new int[out.length];
-        float[] f = asFloat.data();
-        for (int i = 0; i < back.length; i++) back[i] = (int) f[i];
+        // Put the sorted dim back in place: out is row-major in x's shape (dims d and last swapped). Ints, not floats:
+        // an index over 2^24 would not survive a round trip through float.
+        int[] back = new int[out.length], xs = x.shape, xst = Shapes.contiguousStrides(xs), idx = new int[shape.length];
+        for (int i = 0; i < back.length; i++) {
+            int p = 0;
+            for (int k = 0; k < idx.length; k++) p += idx[k == d ? last : k == last ? d : k] * xst[k];
+            back[i] = out[p];
+            for (int k = idx.length - 1; k >= 0 && ++idx[k] == shape[k]; k--) idx[k] = 0;   // next row-major position
+        }
         return new Index(back, shape);
-    }
-
-    private static float[] toFloats(int[] v) {
-        float[] f = Workspace.floats(v.length);
-        for (int i = 0; i < v.length; i++) f[i] = v[i];
-        return f;
     }
 
     // ---------------------------------------------------------------- comparison and printing

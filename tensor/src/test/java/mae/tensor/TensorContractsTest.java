@@ -279,6 +279,99 @@ class TensorContractsTest {
     static final long[] RNG_42 = {1546998764402558742L, 6990951692964543102L, -5902157311460992607L, -1389169964527427423L,
             -151191095644234140L, -4247557243643801032L, -5178765164775350862L, -2766855848391737209L};
 
+    /** Every layout of each operand (row- or column-major, padded, strided, broadcast rows or columns, single rows and columns) times every other. */
+    @Test void matmul_of_every_pair_of_operand_layouts_matches_the_naive_product() {
+        Rng rng = new Rng(11);
+        for (int[] mkn : new int[][]{{3, 4, 5}, {1, 4, 5}, {3, 1, 5}, {3, 4, 1}, {1, 1, 1}, {4, 4, 4}}) {
+            int M = mkn[0], K = mkn[1], N = mkn[2];
+            for (int la = 0; la < LAYOUTS; la++)
+                for (int lb = 0; lb < LAYOUTS; lb++) {
+                    Tensor a = layout(rng, la, M, K), b = layout(rng, lb, K, N);
+                    assertClose(naive(a.contiguous(), b.contiguous()), a.matmul(b), "M,K,N " + Arrays.toString(mkn) + " layouts " + la + ", " + lb);
+                }
+        }
+    }
+
+    static final int LAYOUTS = 8;
+
+    /** An (R, C) operand with random values in one of LAYOUTS memory layouts. */
+    static Tensor layout(Rng rng, int kind, int R, int C) {
+        switch (kind) {
+            case 0: return Tensor.randn(rng, R, C);                                                    // row-major
+            case 1: return Tensor.randn(rng, C, R).transpose(0, 1);                                    // column-major
+            case 2: return Tensor.randn(rng, R, C + 3).narrow(1, 2, C);                                // rows padded: stride > C
+            case 3: return Tensor.randn(rng, C, R + 3).narrow(1, 1, R).transpose(0, 1);                // columns padded
+            case 4: return Tensor.randn(rng, 1, C).expand(R, C);                                       // one row broadcast (row stride 0)
+            case 5: return Tensor.randn(rng, R, 1).expand(R, C);                                       // one column broadcast (column stride 0)
+            case 6: return Tensor.randn(rng, R, C, 2).select(2, 1);                                    // column stride 2
+            default: return Tensor.randn(rng, C, R, 2).select(2, 0).transpose(0, 1);                   // row stride 2, column stride 2 R
+        }
+    }
+
+    /** Indices past 2^24 (where floats skip odd integers) come back exact along any dim. */
+    @Test void argsort_along_a_leading_dim_of_over_2_to_the_24_elements() {
+        int n = (1 << 24) + 2;
+        float[] d = new float[n];
+        for (int i = 0; i < n; i++) d[i] = Float.intBitsToFloat(n - 1 - i);       // distinct, descending: the sorted order is n-1, ..., 0
+        Index a = Tensor.of(d, n, 1).argsort(0);
+        assertArrayEquals(new int[]{n, 1}, a.shape());
+        assertEquals(n - 1, a.get(0, 0));
+        assertEquals(n - 2, a.get(1, 0));
+        assertEquals(0, a.get(n - 1, 0));
+        Tensor m = Tensor.of(new float[]{3, 8, 2, 0, 5, 4, 1, 7, 9, 6, 11, -1}, 2, 3, 2);
+        assertArrayEquals(new int[]{1, 1, 0, 0, 0, 1, 0, 0, 1, 1, 1, 0}, m.argsort(0).data());
+        assertArrayEquals(new int[]{1, 1, 0, 2, 2, 0, 0, 2, 1, 1, 2, 0}, m.argsort(1).data());
+    }
+
+    /** Ops refuse operands of the wrong shape by name, before any kernel reads them. */
+    @Test void fused_ops_refuse_operands_of_the_wrong_shape() {
+        Tensor x = seq(2, 4), w = Tensor.ones(4), b = Tensor.zeros(4);
+        refused(IllegalArgumentException.class, () -> Ops.layerNorm(x, Tensor.ones(5), b, 1e-5f), "layerNorm: weight has shape [5], expected [4]");
+        refused(IllegalArgumentException.class, () -> Ops.layerNorm(x, w, Tensor.zeros(2, 2), 1e-5f), "layerNorm: bias has shape [2,2], expected [4]");
+        assertArrayEquals(new int[]{2, 4}, Ops.layerNorm(x, w, b, 1e-5f).out().shape());
+        Tensor q = Tensor.zeros(1, 2, 3, 4);
+        refused(IllegalArgumentException.class, () -> Ops.attention(seq(2, 3, 4), seq(2, 3, 4), seq(2, 3, 4), 1f), "attention: q must be (B, H, T, hd), got [2,3,4]");
+        refused(IllegalArgumentException.class, () -> Ops.attention(q, Tensor.zeros(1, 2, 4, 4), q, 1f), "attention: k has shape [1,2,4,4], expected [1,2,3,4]");
+        refused(IllegalArgumentException.class, () -> Ops.attention(q, q, Tensor.zeros(1, 2, 3, 2), 1f), "attention: v has shape [1,2,3,2], expected [1,2,3,4]");
+        refused(IllegalArgumentException.class, () -> Ops.splitHeads(seq(2, 12), 2), "splitHeads: qkv must be (B, T, 3 x 2 heads x hd), got [2,12]");
+        refused(IllegalArgumentException.class, () -> Ops.splitHeads(seq(1, 2, 2, 12), 2), "splitHeads", "got [1,2,2,12]");
+        refused(IllegalArgumentException.class, () -> Ops.splitHeads(seq(1, 2, 12), 0), "splitHeads", "0 heads");
+        refused(IllegalArgumentException.class, () -> Ops.splitHeads(seq(1, 2, 12), 3), "splitHeads", "3 heads", "[1,2,12]");
+        Tensor[] qkv = Ops.splitHeads(seq(1, 2, 12), 2);                              // (B, T, 3, H, hd) = (1, 2, 3, 2, 2)
+        assertArrayEquals(new float[]{4, 5, 16, 17, 6, 7, 18, 19}, qkv[1].toArray(), "k: heads first, then tokens");
+        assertArrayEquals(seq(1, 2, 12).toArray(), Ops.mergeHeads(qkv[0], qkv[1], qkv[2]).toArray(), "mergeHeads undoes splitHeads");
+        refused(IllegalArgumentException.class, () -> Ops.mergeHeads(seq(2, 2, 2), qkv[1], qkv[2]), "mergeHeads: dq must be (B, H, T, hd), got [2,2,2]");
+        refused(IllegalArgumentException.class, () -> Ops.mergeHeads(qkv[0], seq(1, 2, 2, 3), qkv[2]), "mergeHeads: dk has shape [1,2,2,3], expected [1,2,2,2]");
+        refused(IllegalArgumentException.class, () -> Ops.mergeHeads(qkv[0], qkv[1], seq(1, 1, 2, 2)), "mergeHeads: dv has shape [1,1,2,2], expected [1,2,2,2]");
+        Tensor p = Tensor.zeros(6), m = Tensor.zeros(6), v = Tensor.zeros(6);
+        refused(IllegalArgumentException.class, () -> Ops.adamw(p, Tensor.ones(3), m, v, 1, 0.1f, 0.9f, 0.999f, 1e-8f, 0f), "adamw: grad has shape [3], expected [6]");
+        Tensor big = Tensor.zeros(8);
+        for (Tensor[] pmv : new Tensor[][]{{big.narrow(0, 2, 6), m, v}, {p, big.narrow(0, 2, 6), v}, {p, m, big.narrow(0, 2, 6)}})
+            refused(IllegalArgumentException.class, () -> Ops.adamw(pmv[0], Tensor.ones(6), pmv[1], pmv[2], 1, 0.1f, 0.9f, 0.999f, 1e-8f, 0f),
+                    "adamw: parameter and moments must be contiguous, unshared tensors");
+        Ops.adamw(p, Tensor.ones(6), m, v, 1, 0.1f, 0.9f, 0.999f, 1e-8f, 0f);
+        assertEquals(-0.1f, p.get(0), 1e-6f, "one step of lr 0.1 against a gradient of 1");
+    }
+
+    /** Edges of the views, broadcasting and softmax that only a rank-0 or empty tensor reaches. */
+    @Test void scalars_empty_broadcasts_and_squeezed_strides() {
+        Tensor s = Tensor.scalar(3f);
+        assertArrayEquals(new int[0], s.softmax().shape());
+        assertEquals(1f, s.softmax().item(), "softmax of one value");
+        assertArrayEquals(new int[]{0}, Shapes.broadcast(new int[]{0}, new int[]{1}, "add"));
+        assertArrayEquals(new int[]{0}, Shapes.broadcast(new int[]{1}, new int[]{0}, "add"));
+        assertArrayEquals(new int[]{2, 0}, Tensor.zeros(2, 1).add(Tensor.zeros(0)).shape(), "a size-1 dim broadcasts to 0");
+        assertArrayEquals(new int[]{0, 3}, Tensor.zeros(0, 1).mul(Tensor.ones(1, 3)).shape());
+        Tensor t = seq(2, 1, 3).transpose(0, 2);                                     // shape [3,1,2], strides [1,3,3]
+        assertArrayEquals(new int[]{1, 3}, t.squeeze(1).strides());
+        assertArrayEquals(new int[]{3, 2}, t.squeeze(1).shape());
+        assertArrayEquals(new int[]{1}, seq(1, 3).squeeze(0).strides());
+        assertArrayEquals(new int[]{4, 1}, seq(2, 4, 1).squeeze(-1).strides());
+        refused(IllegalArgumentException.class, () -> seq(1, 3).addInPlace(seq(2, 3)), "addInPlace: shape [2,3] does not broadcast to [1,3]");
+        refused(IllegalArgumentException.class, () -> seq(2, 3).view(-2, 12), "view: negative size in [-2,12]");
+        refused(IllegalArgumentException.class, () -> seq(2, 3).view(-1, -3), "view:");
+    }
+
     @Test void index_contracts() {
         refused(IllegalArgumentException.class, () -> new Index(new int[3], 2, 2), "3 values", "[2,2]");
         Index i = new Index(new int[]{5, 3, 9, 1, 2, 8}, 2, 3);
@@ -301,8 +394,11 @@ class TensorContractsTest {
         refused(IllegalArgumentException.class, () -> Index.ofLongs(new long[]{1L << 31}, 1), "does not fit an int");
         refused(IllegalArgumentException.class, () -> Index.ofLongs(new long[]{-(1L << 31) - 1}, 1), "does not fit an int");
         assertEquals(Integer.MIN_VALUE, Index.ofLongs(new long[]{Integer.MIN_VALUE}, 1).data()[0]);
+        assertEquals(Integer.MAX_VALUE, Index.ofLongs(new long[]{Integer.MAX_VALUE}, 1).data()[0]);
         assertEquals("Index[2,3] [5, 3, 9, 1, 2, 8]", i.toString());
         assertEquals("Index[40]", new Index(new int[40], 40).toString());
+        assertEquals("Index[33]", new Index(new int[33], 33).toString(), "over 32 values: the shape only");
+        assertEquals("Index[32] " + Arrays.toString(new int[32]), new Index(new int[32], 32).toString(), "up to 32 values are printed");
         int[] sh = i.shape();
         sh[0] = 99;
         assertEquals(2, i.shape()[0], "shape() is a copy");
@@ -317,7 +413,7 @@ class TensorContractsTest {
         assertEquals(Device.CUDA, Device.parse("CUDA"));
         refused(IllegalArgumentException.class, () -> Device.parse("tpu"), "tpu");
         assertTrue(Device.CPU.available());
-        assertFalse(Device.CPU.describe().isEmpty());
+        assertEquals("cpu", Device.CPU.describe());
         Device.CPU.synchronize();
     }
 }

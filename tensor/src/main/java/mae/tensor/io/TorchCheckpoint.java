@@ -506,7 +506,7 @@ public final class TorchCheckpoint {
     }
 
     /** A short description of an unpickled value for error messages. */
-    private static String describe(Object v) {
+    static String describe(Object v) {
         if (v instanceof Global g) return g.qualified();
         if (v instanceof String s) return "'" + (s.length() > 40 ? s.substring(0, 40) + "..." : s).replaceAll("[^ -~]", "?") + "'";
         if (v instanceof Long || v instanceof Boolean || v instanceof Double || v == null) return String.valueOf(v);

@@ -271,4 +271,68 @@ class IoEdgesTest {
         assertEquals(1, new Entry("I64", new int[0], null, new long[1]).numel());
         assertEquals("Entry[F32 [2, 1]]", Entry.f32(new int[]{2, 1}, new float[2]).toString());
     }
+
+    @Test void json_refuses_a_directory_by_name() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Json.readObject(dir));
+        assertEquals(dir + ": is a directory, expected a JSON file", e.getMessage());
+    }
+
+    @Test void safetensors_reading_names_a_directory_a_missing_file_and_an_empty_header() throws IOException {
+        SafetensorsException e = assertThrows(SafetensorsException.class, () -> Safetensors.read(dir));
+        assertTrue(e.getMessage().contains("is a directory, not a safetensors file"), e.getMessage());
+        e = assertThrows(SafetensorsException.class, () -> Safetensors.read(dir.resolve("none.safetensors")));
+        assertTrue(e.getMessage().contains("none.safetensors") && e.getMessage().contains("no such file"), e.getMessage());
+        Path eight = dir.resolve("eight");
+        Files.write(eight, new byte[8]);                                         // header length 0, nothing after it
+        e = assertThrows(SafetensorsException.class, () -> Safetensors.read(eight));
+        assertTrue(e.getMessage().contains("malformed JSON header"), "8 bytes are long enough for the length field: " + e.getMessage());
+    }
+
+    @Test void safetensors_header_over_the_100_MB_limit_is_refused_before_it_is_read() throws IOException {
+        Path f = dir.resolve("sparse.safetensors");
+        try (java.io.RandomAccessFile r = new java.io.RandomAccessFile(f.toFile(), "rw")) {
+            r.setLength(8 + 100_000_001L + 8);                                   // sparse: takes no disk space
+            r.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(100_000_001L).array());
+        }
+        refused(() -> Safetensors.read(f), "header length 100000001 exceeds the 100000000-byte limit");
+    }
+
+    @Test void safetensors_overlaps_are_found_after_the_furthest_end_moves() throws IOException {
+        // a, then b ending further than a, then c overlapping b only
+        Path f = raw("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]},"
+                + "\"c\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[8,16]}}", new byte[16]);
+        refused(() -> Safetensors.read(f), "tensor 'c': data_offsets [8, 16] overlap tensor 'b' at [4, 12]");
+    }
+
+    @Test void safetensors_writing_refuses_a_directory_and_cleans_up_after_any_failure() throws IOException {
+        Map<String, Entry> t = Map.of("a", Entry.f32(new int[]{1}, new float[]{1}));
+        refused(() -> Safetensors.write(dir, null, t), "is a directory, cannot write a safetensors file there");
+        Path f = dir.resolve("w.safetensors");
+        Safetensors.write(f, null, t);
+        IllegalStateException bug = new IllegalStateException("a bug in the step");
+        assertSame(bug, assertThrows(IllegalStateException.class, () -> Safetensors.write(f, null, Map.of("b", t.get("a")), () -> { throw bug; })));
+        try (var s = Files.list(dir)) {
+            assertEquals(List.of("w.safetensors"), s.map(p -> p.getFileName().toString()).toList(), "the temp file is removed after an unchecked failure");
+        }
+        assertEquals(List.of("a"), List.copyOf(Safetensors.read(f).tensors().keySet()), "the old file stays");
+        // the temp file cannot be removed (a non-empty folder took its place): that failure is kept as suppressed
+        SafetensorsException e = assertThrows(SafetensorsException.class, () -> Safetensors.write(f, null, t, () -> {
+            try (var s = Files.list(dir)) {
+                Path tmp = s.filter(p -> p.getFileName().toString().startsWith(".w.safetensors.")).findFirst().orElseThrow();
+                Files.delete(tmp);
+                Files.createDirectory(tmp);
+                Files.writeString(tmp.resolve("x"), "x");
+            }
+            throw new IOException("disk gone");
+        }));
+        assertTrue(e.getMessage().contains("write failed: java.io.IOException: disk gone"), e.getMessage());
+        Throwable[] suppressed = e.getCause().getSuppressed();
+        assertEquals(1, suppressed.length);
+        assertTrue(suppressed[0] instanceof java.nio.file.DirectoryNotEmptyException, suppressed[0].toString());
+    }
+
+    @Test void entries_may_hold_up_to_2_to_the_31_minus_9_values() {
+        refused(() -> new Entry("F32", new int[]{Integer.MAX_VALUE - 8}, new float[1], null), "data has 1 values but shape [2147483639] needs 2147483639");
+        refused(() -> new Entry("F32", new int[]{Integer.MAX_VALUE - 7}, new float[1], null), "more than a Java array holds");
+    }
 }

@@ -271,6 +271,77 @@ class StoredZipTest {
         }
     }
 
+
+    @Test void an_empty_entry_with_an_empty_name_may_end_the_entries_area() throws IOException {
+        List<E> z = two();
+        z.add(new E("", ""));                                  // local header: the last 30 bytes before the central directory; record: 46 bytes
+        assertEquals(List.of("arch/data.pkl=PICKLE", "arch/data/0=12345678", "="), readAll(zip(z, false, "", null)));
+        z = two();
+        z.add(new E("arch/data/1", ""));                       // data starting where the central directory starts
+        assertEquals(List.of("arch/data.pkl=PICKLE", "arch/data/0=12345678", "arch/data/1="), readAll(zip(z, false, "", null)));
+    }
+
+    @Test void a_count_past_the_records_and_fields_past_the_directory_are_refused() throws IOException {
+        List<E> z = List.of(new E("arch/" + "x".repeat(40), "a"), new E("arch/" + "y".repeat(40), "b"));   // 2 records of 91 bytes: room for 3 by size
+        refused(zip(z, false, "", b -> b.putShort(10, (short) 3)), "zip central directory entry 2 is corrupt");
+        byte[] bytes = zip(two(), false, "", null);
+        ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        int last = b.getInt(bytes.length - 6) + 46 + "arch/data.pkl".length();
+        assertEquals(0x02014b50, b.getInt(last));
+        b.putShort(last + 32, (short) 200);                    // a comment longer than what is left of the directory
+        refused(bytes, "zip central directory entry at byte 59 runs past its end");
+        z = two();
+        z.get(1).zip64Size = true;
+        z.get(1).zip64Trim = 8;                                // a zip64 field of no bytes
+        refused(zip(z, false, "", null), "zip entry 'arch/data/0': zip64 extra field is too short");
+    }
+
+    @Test void zip64_fields_one_at_a_time() throws IOException {
+        List<String> want = List.of("arch/data.pkl=PICKLE", "arch/data/0=12345678");
+        List<E> z = two();
+        z.get(1).zip64Csize = true;
+        assertEquals(want, readAll(zip(z, false, "", null)), "only the stored size in the extra field");
+        z.get(1).csize = -1L;
+        refused(zip(z, false, "", null), "zip entry 'arch/data/0': size or offset over 2^63");
+        z = two();
+        z.get(1).zip64Offset = true;
+        z.get(1).offset = -1L;
+        refused(zip(z, false, "", null), "zip entry 'arch/data/0': size or offset over 2^63");
+    }
+
+    @Test void a_zip64_locator_at_the_very_start_is_still_followed() throws IOException {
+        ByteBuffer b = le(42);
+        b.putInt(0x07064b50).putInt(0).putLong(0).putInt(1);                             // locator at byte 0, pointing at byte 0
+        b.putInt(0x06054b50).putShort((short) 0).putShort((short) 0).putShort((short) 0).putShort((short) 0).putInt(0).putInt(0).putShort((short) 0);
+        refused(b.array(), "zip64 end record offset 0 lies outside the file");
+    }
+
+    /** An end record at the end of a sparse file of 64 MiB + 22 bytes + slack, claiming a central directory of cdSize bytes at 0. */
+    Path sparseZip(long cdSize) throws IOException {
+        Path f = dir.resolve("sparse" + cdSize + ".zip");
+        long length = (64L << 20) + 64;
+        try (java.io.RandomAccessFile r = new java.io.RandomAccessFile(f.toFile(), "rw")) {
+            r.setLength(length);
+            r.seek(length - 22);
+            ByteBuffer e = le(22);
+            e.putInt(0x06054b50).putShort((short) 0).putShort((short) 0).putShort((short) 0).putShort((short) 0).putInt((int) cdSize).putInt(0).putShort((short) 0);
+            r.write(e.array());
+        }
+        return f;
+    }
+
+    @Test void the_central_directory_may_be_64_MiB_and_no_more() throws IOException {
+        Path ok = sparseZip(64L << 20);
+        try (FileChannel ch = FileChannel.open(ok, StandardOpenOption.READ)) {
+            assertTrue(StoredZip.open(ok, ch).items().isEmpty(), "a 64 MiB directory is read");
+        }
+        Path over = sparseZip((64L << 20) + 1);
+        try (FileChannel ch = FileChannel.open(over, StandardOpenOption.READ)) {
+            TorchCheckpointException e = assertThrows(TorchCheckpointException.class, () -> StoredZip.open(over, ch));
+            assertTrue(e.getMessage().contains("zip central directory of 67108865 bytes exceeds the 67108864-byte limit"), e.getMessage());
+        }
+    }
+
     static List<E> two12() {
         List<E> z = two();
         z.get(1).method = 12;

@@ -58,4 +58,25 @@ class TempFilesTest {
         assertEquals(0, TempFiles.removeStaleIn(dir));
         assertTrue(Files.exists(t));
     }
+
+    @Test void only_names_of_the_exact_temp_pattern_are_dead_writers() throws Exception {
+        long dead = deadPid();
+        assertTrue(TempFiles.deadWriter(".t." + dead + ".5.tmp", null));
+        assertTrue(TempFiles.deadWriter(".t." + dead + ".5.tmp", "t"));
+        assertFalse(TempFiles.deadWriter(".t." + dead + ".12345", null), "not ending in .tmp");
+        assertFalse(TempFiles.deadWriter("t." + dead + ".5.tmp", null), "not hidden");
+        assertFalse(TempFiles.deadWriter(".." + dead + ".5.tmp", null), "no target name");
+        assertFalse(TempFiles.deadWriter(".t.5.tmp", "t"), "no pid");
+        assertFalse(TempFiles.deadWriter(".t." + dead + "..tmp", null), "no random number");
+        assertFalse(TempFiles.deadWriter(".t." + dead + ".x5.tmp", null), "a random part that is not a number");
+        assertFalse(TempFiles.deadWriter(".t.x" + dead + ".5.tmp", null), "a pid that is not a number");
+    }
+
+    @Test void no_folder_means_nothing_to_remove() throws Exception {
+        assertEquals(0, TempFiles.removeStaleIn(Path.of("w.safetensors").getParent()), "a bare file name has no parent");
+        assertEquals(0, TempFiles.removeStaleIn(dir.resolve("missing")));
+        Path file = dir.resolve("file");
+        Files.writeString(file, "x");
+        assertEquals(0, TempFiles.removeStaleIn(file));
+    }
 }

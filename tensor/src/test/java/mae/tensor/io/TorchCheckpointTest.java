@@ -460,6 +460,210 @@ class TorchCheckpointTest {
         for (String[] c : cases) assertEquals(c[1], TorchCheckpoint.pythonFloat(Double.parseDouble(c[0])), c[0]);
         assertEquals("inf", TorchCheckpoint.pythonFloat(Double.POSITIVE_INFINITY));
         assertEquals("nan", TorchCheckpoint.pythonFloat(Double.NaN));
+        assertEquals("1e-10", TorchCheckpoint.pythonFloat(1e-10));
+        assertEquals("-1.5e-10", TorchCheckpoint.pythonFloat(-1.5e-10));
+    }
+
+
+    // ------------------------------------------------------------------------------------------ edges
+
+    @Test
+    void barePicklesOfEveryProtocolAndLengthAreNamed() throws IOException {
+        assertError(write("two.pkl", new byte[] {(byte) 0x80, 2}), "a bare pickle, not a torch.save zip checkpoint");
+        assertError(write("p5.pkl", new PickleBytes().op(0x80).raw(5).emptyDict().stop().bytes()), "a bare pickle");
+        String m = assertError(write("other.zip", zipBytes(Map.of("readme.txt", new byte[3]), false)), "not a torch.save checkpoint");
+        assertFalse(m.contains("TorchScript"), "no TorchScript hint without a constants.pkl: " + m);
+        assertError(write("nested.pt", zipBytes(Map.of("a/b/data.pkl", PickleBytes.proto2().emptyDict().stop().bytes()), false)),
+                "no <archive>/data.pkl entry");
+    }
+
+    @Test
+    void persistentIdsAndCallsOfTheWrongShapeAreRefused() throws IOException {
+        Map<String, byte[]> storage = Map.of("archive/data/0", new byte[4]);
+        for (int extra : new int[] {-1, 1}) {
+            PickleBytes p = PickleBytes.proto2().emptyDict().str("w").mark().str("storage").global("torch", "FloatStorage").str("0").str("cpu");
+            if (extra > 0) p.integer(1).integer(2);
+            assertError(checkpoint("pid" + extra + ".pt", p.op('t').op('Q').op('s').stop().bytes(), storage),
+                    "persistent id ('storage', torch.FloatStorage, '0', 'cpu'" + (extra > 0 ? ", 1, 2)" : ")") + " is not ('storage', type, key, location, numel)");
+        }
+        byte[] blob = PickleBytes.proto2().emptyDict().str("w").mark().str("blob").global("torch", "FloatStorage").str("0").str("cpu").integer(1)
+                .op('t').op('Q').op('s').stop().bytes();
+        assertError(checkpoint("blob.pt", blob, storage), "persistent id ('blob', torch.FloatStorage, '0', 'cpu', 1) is not ('storage', type, key, location, numel)");
+        byte[] negative = PickleBytes.stateDict("w", "FloatStorage", "0", -1, 0, ONE, ONE);
+        assertError(checkpoint("neg.pt", negative, storage), "storage '0' has element count -1, not a non-negative int");
+        byte[] dictArgs = PickleBytes.proto2().emptyDict().str("d").global("collections", "OrderedDict").integer(1).op(0x85).op('R').op('s').stop().bytes();
+        assertError(checkpoint("od.pt", dictArgs, storage), "collections.OrderedDict called with 1 arguments");
+        for (int n : new int[] {5, 6, 7, 8}) {
+            PickleBytes p = PickleBytes.proto2().emptyDict().str("w").global("torch._utils", "_rebuild_tensor_v2").mark();
+            p.mark().str("storage").global("torch", "FloatStorage").str("0").str("cpu").integer(1).op('t').op('Q');
+            p.integer(0).tuple(1).tuple(1);
+            for (int i = 3; i < n - 1; i++) p.bool(false);
+            byte[] pickle = p.op('t').op('R').op('s').stop().bytes();
+            Path file = checkpoint("args" + n + ".pt", pickle, storage);
+            if (n == 6 || n == 7) assertArrayEquals(new float[] {0}, TorchCheckpoint.read(file).tensors().get("w").floats(), n + " arguments");
+            else assertError(file, "_rebuild_tensor_v2 called with " + n + " arguments, expected 6 or 7");
+        }
+    }
+
+    @Test
+    void tensorLimitsAtTheirExactEdges() throws IOException {
+        Map<String, byte[]> one = Map.of("archive/data/0", new byte[4]);
+        // a shape of exactly 2^31 - 9 elements passes the shape check (and is then refused for the output budget)
+        assertError(checkpoint("max.pt", PickleBytes.stateDict("w", "FloatStorage", "0", 1, 0, new long[] {Integer.MAX_VALUE - 8}, new long[] {0}), one),
+                "tensor 'w': 2147483639 elements would take the tensors read past");
+        assertError(checkpoint("need.pt", PickleBytes.stateDict("w", "HalfStorage", "0", Long.MAX_VALUE / 2, 0, ONE, ONE), one),
+                "holds 4611686018427387903 F16 elements, which need 9223372036854775806");
+        assertError(checkpoint("zero.pt", PickleBytes.stateDict("w", "FloatStorage", "0", 0, 0, new long[] {0}, ONE), one),
+                "storage entry 'archive/data/0' is 4 bytes but holds 0 F32 elements, which need 0");
+        Contents empty = TorchCheckpoint.read(checkpoint("empty.pt", PickleBytes.stateDict("w", "FloatStorage", "0", 1, 100, new long[] {0}, ONE), one));
+        assertArrayEquals(new int[] {0}, empty.tensors().get("w").shape(), "an empty tensor reads nothing, whatever its offset");
+        long[] ones64 = new long[64], ones65 = new long[65];
+        Arrays.fill(ones64, 1);
+        Arrays.fill(ones65, 1);
+        Contents rank64 = TorchCheckpoint.read(checkpoint("r64.pt", PickleBytes.stateDict("w", "FloatStorage", "0", 1, 0, ones64, ones64), one));
+        assertEquals(64, rank64.tensors().get("w").shape().length);
+        assertError(checkpoint("r65.pt", PickleBytes.stateDict("w", "FloatStorage", "0", 1, 0, ones65, ones65), one),
+                "tensor 'w': size is a tuple, not a tuple of at most 64 ints");
+        String name = "n".repeat(200);
+        String m = assertError(checkpoint("name.pt", PickleBytes.stateDict(name, "FloatStorage", "1", 1, 0, ONE, ONE), one),
+                "tensor '" + name + "': its storage entry");
+        assertFalse(m.contains("..."), "a 200-character name is shown whole: " + m);
+    }
+
+    @Test
+    void theOutputBudgetIsTheFileSizePlus2To20Elements() throws IOException {
+        Map<String, byte[]> one = Map.of("archive/data/0", new byte[4]);
+        long numel = 1L << 20;
+        Path file = null;
+        for (int i = 0; i < 5; i++) {                                           // the file size depends (a little) on the count it holds
+            file = checkpoint("budget.pt", PickleBytes.stateDict("w", "FloatStorage", "0", 1, 0, new long[] {numel}, new long[] {0}), one);
+            if (numel == Files.size(file) + (1L << 20)) break;
+            numel = Files.size(file) + (1L << 20);
+        }
+        assertEquals((int) numel, TorchCheckpoint.read(file).tensors().get("w").floats().length, "exactly the budget");
+        Path over = checkpoint("over.pt", PickleBytes.stateDict("w", "FloatStorage", "0", 1, 0, new long[] {numel + 1}, new long[] {0}), one);
+        assertEquals(Files.size(file), Files.size(over));
+        assertError(over, (numel + 1) + " elements would take the tensors read past " + numel + " elements");
+    }
+
+    @Test
+    void aStridedViewFarIntoItsStorageReadsOnlyItsSpan() throws IOException {
+        ByteBuffer data = ByteBuffer.allocate(4000).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < 1000; i++) data.putFloat(i);
+        byte[] pickle = PickleBytes.stateDict("w", "FloatStorage", "0", 1000, 900, new long[] {2, 2}, new long[] {1, 2});
+        Contents c = TorchCheckpoint.read(checkpoint("far.pt", pickle, Map.of("archive/data/0", data.array())));
+        assertArrayEquals(new float[] {900, 902, 901, 903}, c.tensors().get("w").floats());
+    }
+
+    @Test
+    void rowsExpandedFromOneAreRepeatedNotReadOnward() throws IOException {
+        ByteBuffer data = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putFloat(1.5f).putFloat(-2f);
+        byte[] pickle = PickleBytes.stateDict("w", "FloatStorage", "0", 2, 0, new long[] {3, 2}, new long[] {0, 1});
+        Contents c = TorchCheckpoint.read(checkpoint("rows.pt", pickle, Map.of("archive/data/0", data.array())));
+        assertArrayEquals(new float[] {1.5f, -2f, 1.5f, -2f, 1.5f, -2f}, c.tensors().get("w").floats());
+    }
+
+    @Test
+    void aViewSpanningOver2GiBOfItsStorageIsRefusedBeforeItIsMapped() throws IOException {
+        long n = (1L << 29) + 4;                                             // F32 elements: 2 GiB + 16 bytes, a sparse file on disk
+        byte[] pickle = PickleBytes.stateDict("w", "FloatStorage", "0", n, 0, new long[] {2, 2}, new long[] {1, 1L << 29});
+        String[] names = {"archive/data.pkl", "archive/data/0"};
+        long[] sizes = {pickle.length, n * 4}, offsets = new long[2];
+        Path file = dir.resolve("span.pt");
+        try (java.io.RandomAccessFile r = new java.io.RandomAccessFile(file.toFile(), "rw")) {
+            for (int i = 0; i < 2; i++) {
+                offsets[i] = r.getFilePointer();
+                byte[] name = names[i].getBytes(StandardCharsets.US_ASCII);
+                ByteBuffer h = ByteBuffer.allocate(30 + name.length).order(ByteOrder.LITTLE_ENDIAN);
+                h.putInt(0x04034b50).putShort((short) 20).putShort((short) 0).putShort((short) 0).putInt(0).putInt(0)
+                        .putInt((int) sizes[i]).putInt((int) sizes[i]).putShort((short) name.length).putShort((short) 0).put(name);
+                r.write(h.array());
+                if (i == 0) r.write(pickle);
+                else r.seek(r.getFilePointer() + sizes[i]);
+            }
+            long cd = r.getFilePointer();
+            for (int i = 0; i < 2; i++) {
+                byte[] name = names[i].getBytes(StandardCharsets.US_ASCII);
+                ByteBuffer c = ByteBuffer.allocate(46 + name.length).order(ByteOrder.LITTLE_ENDIAN);
+                c.putInt(0x02014b50).putShort((short) 20).putShort((short) 20).putShort((short) 0).putShort((short) 0).putInt(0).putInt(0)
+                        .putInt((int) sizes[i]).putInt((int) sizes[i]).putShort((short) name.length).putShort((short) 0).putShort((short) 0)
+                        .putShort((short) 0).putShort((short) 0).putInt(0).putInt((int) offsets[i]).put(name);
+                r.write(c.array());
+            }
+            ByteBuffer e = ByteBuffer.allocate(22).order(ByteOrder.LITTLE_ENDIAN);
+            e.putInt(0x06054b50).putShort((short) 0).putShort((short) 0).putShort((short) 2).putShort((short) 2)
+                    .putInt((int) (r.getFilePointer() - cd)).putInt((int) cd).putShort((short) 0);
+            r.write(e.array());
+        }
+        assertError(file, "tensor 'w': non-contiguous, spans 2147483656 bytes of its storage; at most 2 GiB is supported");
+    }
+
+    @Test
+    void extrasOfEveryKindAndTheNodeLimitExactly() throws IOException {
+        byte[] pickle = PickleBytes.proto2().emptyDict().mark()
+                .str("storage").mark().str("storage").global("torch", "FloatStorage").str("9").str("cpu").integer(1).op('t').op('Q')
+                .str("class").global("torch", "FloatStorage")
+                .str("betas").binfloat(0.9).binfloat(0.95).op(0x86)
+                .str("milestones").emptyList().mark().integer(1).integer(2).op('e')
+                .str("odd").global("argparse", "Namespace").emptyTuple().op(0x81).emptyList().op('b')
+                .op('u').stop().bytes();
+        Map<String, Object> x = TorchCheckpoint.read(checkpoint("extras.pt", pickle, Map.of())).extras();
+        assertEquals(new Omitted("holds tensors, not read"), x.get("storage"));
+        assertEquals(new Opaque("torch.FloatStorage", Map.of()), x.get("class"));
+        assertEquals(List.of(0.9, 0.95), x.get("betas"));
+        assertEquals(List.of(1L, 2L), x.get("milestones"));
+        assertEquals(new Omitted("argparse.Namespace with a non-dict state, not read"), x.get("odd"));
+        for (int n : new int[] {99_999, 100_000}) {                               // the list and its items: 100,000 nodes are converted
+            PickleBytes p = PickleBytes.proto2().emptyDict().str("x").emptyList().mark();
+            for (int i = 0; i < n; i++) p.integer(i % 200);
+            Object v = TorchCheckpoint.read(checkpoint("nodes.pt", p.op('e').op('s').stop().bytes(), Map.of())).extras().get("x");
+            if (n == 99_999) assertEquals(n, ((List<?>) v).size());
+            else assertEquals(new Omitted("too large to convert, not read"), v);
+        }
+    }
+
+    @Test
+    void valuesAreDescribedShortlyInMessages() {
+        Unpickler.Global g = new Unpickler.Global("torch", "FloatStorage");
+        assertEquals("torch.FloatStorage", TorchCheckpoint.describe(g));
+        String s40 = "s".repeat(40);
+        assertEquals("'" + s40 + "'", TorchCheckpoint.describe(s40));
+        assertEquals("'" + s40 + "...'", TorchCheckpoint.describe(s40 + "t"));
+        assertEquals("'a?b'", TorchCheckpoint.describe("a\nb"));
+        assertEquals("7", TorchCheckpoint.describe(7L));
+        assertEquals("true", TorchCheckpoint.describe(true));
+        assertEquals("0.5", TorchCheckpoint.describe(0.5));
+        assertEquals("null", TorchCheckpoint.describe(null));
+        assertEquals("(1,)", TorchCheckpoint.describe(new Unpickler.Tuple(List.of(1L))));
+        assertEquals("()", TorchCheckpoint.describe(new Unpickler.Tuple(List.of())));
+        assertEquals("(tuple, dict, list, 'x', torch.FloatStorage)",
+                TorchCheckpoint.describe(new Unpickler.Tuple(List.of(new Unpickler.Tuple(List.of()), Map.of(), List.of(), "x", g))));
+        assertEquals("(1, 2, 3, 4, 5, 6, 7, 8)", TorchCheckpoint.describe(new Unpickler.Tuple(List.of(1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L))));
+        assertEquals("a tuple", TorchCheckpoint.describe(new Unpickler.Tuple(List.of(1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L))));
+        assertEquals("a list", TorchCheckpoint.describe(List.of(1L)));
+    }
+
+    @Test
+    void renderingStopsAt100LevelsInEveryContainerAndCutsPast10000Characters() {
+        Object list = "end", key = "end", value = "end", attr = "end";
+        for (int i = 0; i < 101; i++) {
+            list = List.of(list);
+            key = Map.of(key, 0L);
+            value = Map.of("k", value);
+            attr = new Opaque("argparse.Namespace", Map.of("a", attr));
+        }
+        assertEquals("[".repeat(101) + "..." + "]".repeat(101), TorchCheckpoint.render(list));
+        assertEquals("{".repeat(100) + "{...: ...}" + ": 0}".repeat(100), TorchCheckpoint.render(key));
+        assertEquals("{'k': ".repeat(100) + "{...: ...}" + "}".repeat(100), TorchCheckpoint.render(value));
+        assertEquals("Namespace(a=".repeat(101) + "..." + ")".repeat(101), TorchCheckpoint.render(attr));
+        String s = "x".repeat(9998);
+        assertEquals("'" + s + "'", TorchCheckpoint.render(s), "10,000 characters are not cut");
+        assertEquals("'" + s + "x", TorchCheckpoint.render(s + "x").substring(0, 10000));
+        assertTrue(TorchCheckpoint.render(s + "x").endsWith("x..."));
+        Map<String, Object> attributes = new LinkedHashMap<>();
+        attributes.put("lr", 0.5);
+        attributes.put("name", "x");
+        assertEquals("Namespace(lr=0.5, name='x')", new Opaque("argparse.Namespace", attributes).toString());
     }
 
     // ------------------------------------------------------------------------------------------ helpers

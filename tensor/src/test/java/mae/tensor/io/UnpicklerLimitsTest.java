@@ -171,4 +171,21 @@ class UnpicklerLimitsTest {
         error(PickleBytes.proto2().integer(3).emptyTuple().op(0x81).stop().bytes(), "NEWOBJ of a int is not allowed");
         error(PickleBytes.proto2().global("argparse", "Namespace").emptyList().op(0x81).stop().bytes(), "NEWOBJ arguments for argparse.Namespace are a list");
     }
+
+    @Test void refused_names_frames_and_strings_at_their_exact_edges() throws PickleException {
+        String m = "m".repeat(118);                                                  // "m...m.f": 120 characters
+        assertTrue(error(PickleBytes.proto2().global(m, "f").stop().bytes()).contains("refused global " + m + ".f: not on"), "120 characters are shown whole");
+        error(PickleBytes.proto2().global(m + "m", "f").stop().bytes(), "refused global " + m + "m." + "...");
+        error(PickleBytes.proto2().str("m").str("f\u007f").op(0x93).stop().bytes(), "refused global m.f\\u007f");
+        assertEquals(1L, load(PickleBytes.proto2().op(0x95).le(0, 8).integer(1).stop().bytes()), "an empty FRAME");
+        error(PickleBytes.proto2().op(0x95).le(0, 8).bytes(), "pickle ends at byte 11 without a STOP");
+        assertEquals("", load(PickleBytes.proto2().str("").stop().bytes()), "an empty string");
+        error(PickleBytes.proto2().str("ab").bytes(), "pickle ends at byte 9 without a STOP");
+    }
+
+    @Test void messages_are_cut_only_past_2000_characters() {
+        String s = "y".repeat(2000);
+        assertEquals(s, TorchCheckpointException.oneLine(s));
+        assertEquals(s + "...", TorchCheckpointException.oneLine(s + "y"));
+    }
 }
