@@ -196,6 +196,28 @@ class GemmBlockingTest {
                 }
     }
 
+    /** Each thread grows its own packing buffers: a new thread's first product, then one under a larger blocking, match the reference. */
+    @Test void a_new_thread_grows_its_packing_buffers_for_each_blocking() throws Exception {
+        java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+        Thread t = new Thread(() -> {
+            try {
+                Random r = new Random(4);
+                int M = 30, N = 3 * Gemm.NR, K = 70;                                 // under 2^18 multiply-adds: on this thread
+                for (GemmBlocking g : new GemmBlocking[]{new GemmBlocking(16, Gemm.MR, Gemm.NR, "small"), new GemmBlocking(64, 4 * Gemm.MR, 2 * Gemm.NR, "larger")}) {
+                    float[] A = GemmTest.rand(r, M * K), B = GemmTest.rand(r, K * N), want = new float[M * N], got = new float[M * N];
+                    Gemm.ref(true, false, M, N, K, 1f, A, 0, M, B, 0, N, 0f, want, 0, N);
+                    Gemm.gemm(g, true, false, M, N, K, 1f, A, 0, M, B, 0, N, 0f, got, 0, N);
+                    for (int i = 0; i < want.length; i++) assertEquals(want[i], got[i], 1e-4f, g + " at " + i);
+                }
+            } catch (Throwable e) {
+                failure.set(e);
+            }
+        });
+        t.start();
+        t.join();
+        if (failure.get() != null) throw new AssertionError(failure.get());
+    }
+
     @Test void sizes_and_cpu_lists_in_every_form_the_os_writes() throws Exception {
         assertEquals(512, CacheSizes.parseSize("512"));
         assertEquals(1L << 30, CacheSizes.parseSize("1G"));
