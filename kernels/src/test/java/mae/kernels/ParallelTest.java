@@ -63,6 +63,24 @@ class ParallelTest {
         }
     }
 
+    /** A replaced pool's workers stop: none is left idling for the rest of the program. */
+    @Test void a_replaced_pools_workers_stop() throws Exception {
+        int before = Parallel.threads();
+        try {
+            Parallel.setThreads(3);
+            Set<Thread> workers = threadsOf(300, new AtomicInteger());
+            workers.remove(Thread.currentThread());
+            assertEquals(2, workers.size());
+            Parallel.setThreads(2);
+            for (Thread w : workers) {
+                w.join(10_000);
+                assertFalse(w.isAlive(), w + " still running");
+            }
+        } finally {
+            Parallel.setThreads(before);
+        }
+    }
+
     /** A new thread's first call is split too: no thread starts out counted as a worker. */
     @Test void a_new_threads_first_call_is_split() throws Exception {
         int before = Parallel.threads();
