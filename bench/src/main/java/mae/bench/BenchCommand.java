@@ -232,15 +232,13 @@ public final class BenchCommand implements Runnable {
             StringBuilder head = new StringBuilder(String.format(Locale.ROOT, "%-18s", "KC,MC,NC"));
             for (int[] sh : shapes) head.append(String.format(Locale.ROOT, " %16s", (sh[0] == 1 ? "T" : "N") + (sh[1] == 1 ? "T" : "N") + " " + sh[2] + "x" + sh[3] + "x" + sh[4]));
             System.out.println(head.append(String.format(Locale.ROOT, " %10s", "geo mean")));
-            int best = 0;
             for (int i = 0; i < cands.size(); i++) {
-                if (mae.kernels.GemmTune.score(rates[i]) > mae.kernels.GemmTune.score(rates[best])) best = i;
                 mae.kernels.GemmBlocking c = cands.get(i);
                 StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "%-18s", c.kc() + "," + c.mc() + "," + c.nc() + (i == 0 ? " (model)" : "")));
                 for (double r : rates[i]) row.append(String.format(Locale.ROOT, " %16.1f", r));
                 System.out.println(row.append(String.format(Locale.ROOT, " %10.1f", mae.kernels.GemmTune.score(rates[i]))));
             }
-            mae.kernels.GemmBlocking w = cands.get(best);
+            mae.kernels.GemmBlocking w = cands.get(mae.kernels.GemmTune.winner(rates));
             System.out.printf(Locale.ROOT, "GFLOP/s, median of %d interleaved rounds; the model's blocking is the cache-size one (--no-autotune)%n", rounds);
             System.out.printf(Locale.ROOT, "best: %d,%d,%d%n", w.kc(), w.mc(), w.nc());
             return 0;

@@ -26,7 +26,7 @@ public record CacheSizes(long l1d, long l2, long l3PerCore, boolean reported) {
     /** Reads a sysfs cache folder (index0, index1, ... each with level, type, size, shared_cpu_list); FALLBACK where absent. */
     static CacheSizes read(Path dir) {
         long l1 = 0, l2 = 0, l3 = 0;
-        for (int i = 0; i < 16; i++) {
+        for (int i = 0; ; i++) {
             Path d = dir.resolve("index" + i);
             if (!Files.isDirectory(d)) break;
             try {

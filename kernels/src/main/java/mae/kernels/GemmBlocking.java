@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Properties;
 import java.util.function.Function;
 
@@ -62,9 +63,12 @@ public record GemmBlocking(int kc, int mc, int nc, String source) {
     public static GemmBlocking analytic(CacheSizes c) {
         int kc = (int) Math.max(128, Math.min(1024, c.l1d() / 2 / (4L * Gemm.NR) / 64 * 64));
         int mc = (int) Math.max(Gemm.MR, Math.min(16 * Gemm.MR, c.l2() / 2 / (4L * kc) / Gemm.MR * Gemm.MR));
-        int nc = (int) Math.max(256, Math.min(4096, c.l3PerCore() / 2 / (4L * kc) / Gemm.NR * Gemm.NR));
-        nc = Math.max(Gemm.NR, nc / Gemm.NR * Gemm.NR);
-        return new GemmBlocking(kc, mc, nc, "analytic from " + c);
+        return new GemmBlocking(kc, mc, nc(c, kc), "analytic from " + c);
+    }
+
+    /** NC for a KC: the packed B panel (KC x NC) in half of the L3 share of one core, whole NR slivers, 256..4096 (multiples of NR too). */
+    private static int nc(CacheSizes c, int kc) {
+        return (int) Math.max(256, Math.min(4096, c.l3PerCore() / 2 / (4L * kc) / Gemm.NR * Gemm.NR));
     }
 
     /** What the autotune tries: the analytic blocking and KC 256, 384, 512 with MC 48 and 96 (NC from the model). */
@@ -73,22 +77,21 @@ public record GemmBlocking(int kc, int mc, int nc, String source) {
         LinkedHashSet<List<Integer>> seen = new LinkedHashSet<>();
         seen.add(List.of(a.kc, a.mc, a.nc));
         for (int kc : new int[]{256, 384, 512})
-            for (int mc : new int[]{8 * Gemm.MR, 16 * Gemm.MR}) {
-                int nc = Math.max(256, Math.min(4096, (int) (c.l3PerCore() / 2 / (4L * kc)) / Gemm.NR * Gemm.NR));
-                seen.add(List.of(kc, mc, Math.max(Gemm.NR, nc / Gemm.NR * Gemm.NR)));
-            }
+            for (int mc : new int[]{8 * Gemm.MR, 16 * Gemm.MR}) seen.add(List.of(kc, mc, nc(c, kc)));
         List<GemmBlocking> out = new ArrayList<>();
         for (List<Integer> k : seen) out.add(new GemmBlocking(k.get(0), k.get(1), k.get(2), "candidate"));
         return out;
     }
 
     private static GemmBlocking decide() {
-        GemmBlocking b = fromSetting(System.getProperty("mae.gemm.blocking", System.getenv("MAE_GEMM_BLOCKING")));
-        if (b == null) {
-            CacheSizes caches = CacheSizes.machine();
-            if (!Boolean.parseBoolean(System.getProperty("mae.gemm.autotune", "true"))) b = analytic(caches);
-            else b = cachedOrTuned(caches, cacheFile(), machineKey(caches), c -> GemmTune.best(c, 5));
-        }
+        return decide(System.getProperty("mae.gemm.blocking", System.getenv("MAE_GEMM_BLOCKING")),
+                Boolean.parseBoolean(System.getProperty("mae.gemm.autotune", "true")), CacheSizes.machine(), cacheFile(System.getenv()), GemmTune::best);
+    }
+
+    /** {@link #decide()} with its inputs given (tests: a temporary cache file, a stand-in tune): the setting, else the model or the autotune. */
+    static GemmBlocking decide(String setting, boolean autotune, CacheSizes caches, Path file, Function<List<GemmBlocking>, GemmBlocking> tune) {
+        GemmBlocking b = fromSetting(setting);
+        if (b == null) b = autotune ? cachedOrTuned(caches, file, machineKey(caches), tune) : analytic(caches);
         // Shown once: when the autotune ran (its one-time second); read back from the cache or set, it is a DEBUG line.
         LOG.log(b.source.startsWith("autotuned in") ? Level.INFO : Level.DEBUG, "GEMM blocking {0}", b);
         return b;
@@ -127,10 +130,10 @@ public record GemmBlocking(int kc, int mc, int nc, String source) {
     }
 
     /** $MAE_CACHE_DIR, else $XDG_CACHE_HOME/mae, else ~/.cache/mae; gemm-blocking.properties in it. */
-    static Path cacheFile() {
-        String dir = System.getenv("MAE_CACHE_DIR");
+    static Path cacheFile(Map<String, String> env) {
+        String dir = env.get("MAE_CACHE_DIR");
         if (dir == null || dir.isBlank()) {
-            String xdg = System.getenv("XDG_CACHE_HOME");
+            String xdg = env.get("XDG_CACHE_HOME");
             dir = (xdg != null && !xdg.isBlank() ? xdg : System.getProperty("user.home") + "/.cache") + "/mae";
         }
         return Path.of(dir, "gemm-blocking.properties");
@@ -138,14 +141,15 @@ public record GemmBlocking(int kc, int mc, int nc, String source) {
 
     /** One entry per CPU model, caches, vector width, thread count and JVM: a blocking tuned on one is not reused on another. */
     static String machineKey(CacheSizes c) {
-        String key = String.join("|", cpuModel(), c.toString(), "vector " + Gemm.L + " floats", Parallel.threads() + " threads",
+        String key = String.join("|", cpuModel(Path.of("/proc/cpuinfo")), c.toString(), "vector " + Gemm.L + " floats", Parallel.threads() + " threads",
                 System.getProperty("java.vm.name") + " " + System.getProperty("java.vm.version"));
         return Integer.toHexString(key.hashCode()) + "." + key.replaceAll("[^A-Za-z0-9.]+", "_");
     }
 
-    private static String cpuModel() {
+    /** The "model name" of a Linux cpuinfo file, else the OS name and architecture. */
+    static String cpuModel(Path cpuinfo) {
         try {
-            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo")))
+            for (String line : Files.readAllLines(cpuinfo))
                 if (line.startsWith("model name")) return line.substring(line.indexOf(':') + 1).trim();
         } catch (IOException | RuntimeException e) {
             // not Linux: the OS name and architecture below stand in

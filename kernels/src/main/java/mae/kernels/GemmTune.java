@@ -15,15 +15,16 @@ public final class GemmTune {
     /** (transA, transB, M, N, K): 1024^3; a linear layer's forward x W^T (1664 = 128 x 13 tokens, 192 -> 768); its weight gradient dY^T x. */
     public static final int[][] SHAPES = {{0, 0, 1024, 1024, 1024}, {0, 1, 1664, 768, 192}, {1, 0, 768, 192, 1664}};
 
-    static GemmBlocking best(List<GemmBlocking> candidates, int rounds) {
-        return best(candidates, rounds, SHAPES);
+    /** The autotune of {@link GemmBlocking}: the candidate whose rates on {@link #SHAPES} (5 counted rounds) score best. */
+    static GemmBlocking best(List<GemmBlocking> candidates) {
+        return candidates.get(winner(rates(candidates, 5, SHAPES)));
     }
 
-    static GemmBlocking best(List<GemmBlocking> candidates, int rounds, int[][] shapes) {
-        double[][] rates = rates(candidates, rounds, shapes);
+    /** The index of the best {@link #score}; the first of equal ones (the model's blocking, candidate 0, wins a tie). */
+    public static int winner(double[][] rates) {
         int best = 0;
-        for (int i = 1; i < candidates.size(); i++) if (score(rates[i]) > score(rates[best])) best = i;
-        return candidates.get(best);
+        for (int i = 1; i < rates.length; i++) if (score(rates[i]) > score(rates[best])) best = i;
+        return best;
     }
 
     /** The geometric mean of a candidate's rates: no one shape decides. */
@@ -53,15 +54,19 @@ public final class GemmTune {
                 }
         double[][] rates = new double[candidates.size()][shapes.length];
         for (int i = 0; i < candidates.size(); i++)
-            for (int s = 0; s < shapes.length; s++) {
-                double[] t = seconds[i][s].clone();
-                Arrays.sort(t);
-                rates[i][s] = 2.0 * shapes[s][2] * shapes[s][3] * shapes[s][4] / t[t.length / 2] / 1e9;
-            }
+            for (int s = 0; s < shapes.length; s++) rates[i][s] = rate(shapes[s], seconds[i][s]);
         return rates;
     }
 
-    private static void run(GemmBlocking g, int[] sh, float[] a, float[] b, float[] c) {
+    /** GFLOP/s of a (transA, transB, M, N, K) product from the seconds of its rounds: their median, which one slow round does not move. */
+    static double rate(int[] shape, double[] seconds) {
+        double[] t = seconds.clone();
+        Arrays.sort(t);
+        return 2.0 * shape[2] * shape[3] * shape[4] / t[t.length / 2] / 1e9;
+    }
+
+    /** The product a shape names, C = op(A) op(B) with the shape's transposes: what the autotune times. */
+    static void run(GemmBlocking g, int[] sh, float[] a, float[] b, float[] c) {
         boolean ta = sh[0] == 1, tb = sh[1] == 1;
         int M = sh[2], N = sh[3], K = sh[4];
         Gemm.gemm(g, ta, tb, M, N, K, 1f, a, 0, ta ? M : K, b, 0, tb ? K : N, 0f, c, 0, N);

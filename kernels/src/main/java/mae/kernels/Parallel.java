@@ -26,7 +26,7 @@ public final class Parallel {
      * The kernel threads and their workers (threads - 1 daemon threads; none for one thread). Replaced as a whole
      * by {@link #setThreads}, so a kernel call sees one consistent pair.
      */
-    private record Pool(int threads, ExecutorService workers) {}
+    record Pool(int threads, ExecutorService workers) {}
 
     private static final ThreadLocal<Boolean> WORKER = ThreadLocal.withInitial(() -> false);
     private static volatile Pool pool = pool(defaultThreads());
@@ -110,8 +110,10 @@ public final class Parallel {
      * Runs body over [0, n) in up to threads() contiguous chunks of at least minChunk items. Calls made from inside
      * a chunk (nested parallelism, on a worker or on the caller) run serially: every thread is already busy.
      */
-    public static void forRange(int n, int minChunk, Range body) {
-        Pool p = pool;
+    public static void forRange(int n, int minChunk, Range body) { forRange(pool, n, minChunk, body); }
+
+    /** {@link #forRange} with the pool it read given (tests: one whose workers refuse chunks, as a replaced pool's do). */
+    static void forRange(Pool p, int n, int minChunk, Range body) {
         int chunks = Math.min(threads(), Math.max(1, n / Math.max(1, minChunk)));
         if (chunks <= 1 || WORKER.get()) { body.run(0, n); return; }
         if (p.workers() == null || FORCED.get() != null) { inTurn(n, chunks, body); return; }   // only under splitAs

@@ -6,8 +6,16 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+import java.util.logging.SimpleFormatter;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -52,6 +60,22 @@ class GemmBlockingTest {
         assertEquals(List.of(g.kc(), g.mc(), g.nc()), List.of(GemmBlocking.candidates(zen5).get(0).kc(), GemmBlocking.candidates(zen5).get(0).mc(), GemmBlocking.candidates(zen5).get(0).nc()));
     }
 
+    /**
+     * Caches where no bound of the model binds (for NR 8 to 32): each block is the largest whole number of slivers
+     * (KC: of 64) that fills at most half of its cache, the B sliver KC x NR in L1d, the A block MC x KC in L2, the B
+     * panel KC x NC in the L3 share; every candidate's NC follows its KC the same way.
+     */
+    @Test void each_block_fills_at_most_half_of_its_cache() {
+        CacheSizes c = new CacheSizes(64 << 10, 128 << 10, 4 << 20, true);
+        GemmBlocking g = GemmBlocking.analytic(c);
+        assertTrue(4L * g.kc() * Gemm.NR <= c.l1d() / 2 && 4L * (g.kc() + 64) * Gemm.NR > c.l1d() / 2 && g.kc() % 64 == 0, g.toString());
+        assertTrue(4L * g.mc() * g.kc() <= c.l2() / 2 && 4L * (g.mc() + Gemm.MR) * g.kc() > c.l2() / 2 && g.mc() % Gemm.MR == 0, g.toString());
+        List<GemmBlocking> cands = GemmBlocking.candidates(c);
+        assertEquals(7, cands.size(), cands.toString());                  // the model's and KC 256, 384, 512 x MC 48, 96
+        for (GemmBlocking b : cands)
+            assertTrue(4L * b.kc() * b.nc() <= c.l3PerCore() / 2 && 4L * b.kc() * (b.nc() + Gemm.NR) > c.l3PerCore() / 2 && b.nc() % Gemm.NR == 0, b.toString());
+    }
+
     @Test void a_user_blocking_is_parsed_or_refused_in_one_line() {
         GemmBlocking g = GemmBlocking.fromSetting(" 256, 48 ," + 4 * Gemm.NR);
         assertEquals(List.of(256, 48, 4 * Gemm.NR), List.of(g.kc(), g.mc(), g.nc()));
@@ -61,6 +85,10 @@ class GemmBlockingTest {
         assertTrue(assertThrows(IllegalArgumentException.class, () -> GemmBlocking.fromSetting("256,50," + Gemm.NR)).getMessage().contains("multiple of MR"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> GemmBlocking.fromSetting("8,48," + Gemm.NR)).getMessage().contains("KC 8"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> GemmBlocking.fromSetting("256,48," + (Gemm.NR + 1))).getMessage().contains("multiple of NR"));
+        GemmBlocking max = new GemmBlocking(4096, 4096 / Gemm.MR * Gemm.MR, 16384, "the largest");      // the limits are inclusive
+        assertEquals(List.of(4096, 16384), List.of(max.kc(), max.nc()));
+        for (int[] bad : new int[][]{{4097, Gemm.MR, Gemm.NR}, {16, 0, Gemm.NR}, {16, 4098, Gemm.NR}, {16, Gemm.MR, 0}, {16, Gemm.MR, 16384 + Gemm.NR}})
+            assertThrows(IllegalArgumentException.class, () -> new GemmBlocking(bad[0], bad[1], bad[2], "x"), java.util.Arrays.toString(bad));
     }
 
     @Test void the_autotune_runs_once_per_machine_key_and_is_read_back(@TempDir Path dir) throws Exception {
@@ -79,17 +107,72 @@ class GemmBlockingTest {
         assertEquals(2, tunes.get());
         assertFalse(Files.list(file.getParent()).anyMatch(p -> p.toString().endsWith(".tmp")), "a temporary file left behind");
 
-        Files.writeString(file, "machine-a=1,2\n");                               // a broken entry is tuned again
-        assertEquals(cands.get(1).kc(), GemmBlocking.cachedOrTuned(c, file, "machine-a", x -> x.get(1)).kc());
+        try (Log log = new Log()) {
+            Files.writeString(file, "machine-a=1,2\n");                           // a broken entry is tuned again, with a warning
+            assertEquals(cands.get(1).kc(), GemmBlocking.cachedOrTuned(c, file, "machine-a", x -> x.get(1)).kc());
+            assertEquals(1, log.records.size());
+            assertEquals(Level.WARNING, log.records.get(0).getLevel());
+            assertTrue(log.text(0).contains("machine-a = 1,2") && log.text(0).contains(file.toString()), log.text(0));
+
+            // A file Properties cannot parse (a broken \\u escape) is ignored whole, even the entries read before the
+            // fault, with a warning naming it; the new tune then replaces it.
+            Files.writeString(file, "machine-a=" + cands.get(1).kc() + "," + cands.get(1).mc() + "," + cands.get(1).nc() + "\nother=\\u12zz\n");
+            assertEquals(cands.get(2).kc(), GemmBlocking.cachedOrTuned(c, file, "machine-a", x -> x.get(2)).kc());
+            assertEquals(Level.WARNING, log.records.get(1).getLevel());
+            assertTrue(log.text(1).contains("unreadable") && log.text(1).contains(file.toString()), log.text(1));
+            java.util.Properties p = new java.util.Properties();
+            try (var in = Files.newBufferedReader(file)) { p.load(in); }
+            assertEquals(java.util.Set.of("machine-a"), p.stringPropertyNames());
+        }
         Path blocked = dir.resolve("file-not-dir");
         Files.writeString(blocked, "");
         assertTrue(GemmBlocking.cachedOrTuned(c, blocked.resolve("x.properties"), "k", x -> x.get(0)).source().contains("not cached"));
     }
 
-    @Test void the_tuner_picks_one_of_its_candidates() {
-        List<GemmBlocking> cands = List.of(new GemmBlocking(64, 12, 2 * Gemm.NR, "a"), new GemmBlocking(128, 24, 4 * Gemm.NR, "b"));
-        GemmBlocking best = GemmTune.best(cands, 2, new int[][]{{0, 0, 40, 70, 90}, {1, 1, 33, 65, 140}});
+    /** The best geometric mean wins, the first of equal ones (the model's blocking first); the real autotune (SHAPES, 5 rounds) returns one of its candidates. */
+    @Test void the_tuner_picks_the_best_score_and_keeps_the_first_of_a_tie() {
+        assertEquals(1, GemmTune.winner(new double[][]{{1, 1}, {3, 3}, {2, 2}, {3, 3}}));
+        assertEquals(0, GemmTune.winner(new double[][]{{5, 5}, {1, 1}}));
+        assertEquals(2, GemmTune.winner(new double[][]{{2, 8}, {1, 9}, {5, 5}}));      // geometric means 4, 3, 5: not the largest single rate
+        List<GemmBlocking> cands = List.of(new GemmBlocking(256, 48, 512, "a"), new GemmBlocking(128, 24, 256, "b"));
+        GemmBlocking best = GemmTune.best(cands);
         assertTrue(cands.contains(best), String.valueOf(best));
+    }
+
+    /** A rate is the shape's 2 M N K flops over the median of its rounds' seconds, in GFLOP/s. */
+    @Test void a_rate_is_the_flops_over_the_median_time() {
+        assertEquals(2.0 * 10 * 20 * 30 / 2 / 1e9, GemmTune.rate(new int[]{0, 0, 10, 20, 30}, new double[]{3, 1, 2}), 1e-18);
+        assertEquals(2.0 * 4 * 5 * 6 / 1.5 / 1e9, GemmTune.rate(new int[]{1, 1, 4, 5, 6}, new double[]{9, 0.5, 1.5, 7, 1}), 1e-18);
+    }
+
+    /** What the autotune times is the product its shape names: op(A) op(B) with the shape's transposes and leading dimensions. */
+    @Test void the_timed_product_is_the_one_the_shape_names() {
+        Random r = new Random(3);
+        GemmBlocking g = new GemmBlocking(64, 12, 2 * Gemm.NR, "t");
+        for (int[] sh : new int[][]{{0, 0, 7, 9, 11}, {0, 1, 7, 9, 11}, {1, 0, 7, 9, 11}, {1, 1, 7, 9, 11}, {1, 1, 12, 5, 3}}) {
+            int M = sh[2], N = sh[3], K = sh[4];
+            boolean ta = sh[0] == 1, tb = sh[1] == 1;
+            float[] a = GemmTest.rand(r, M * K), b = GemmTest.rand(r, K * N), want = new float[M * N], c = new float[M * N];
+            java.util.Arrays.fill(c, Float.NaN);
+            Gemm.ref(ta, tb, M, N, K, 1f, a, 0, ta ? M : K, b, 0, tb ? K : N, 0f, want, 0, N);
+            GemmTune.run(g, sh, a, b, c);
+            for (int i = 0; i < want.length; i++) assertEquals(want[i], c[i], 1e-4f, java.util.Arrays.toString(sh) + " at " + i);
+        }
+    }
+
+    /**
+     * Measured rates are physical: each at least the product's flops over the whole call's wall time (every timed
+     * round lies inside it), finite, and far below any CPU's peak (100 TFLOP/s), with a single counted round too.
+     */
+    @Test void measured_rates_lie_within_the_wall_clock_and_physics() {
+        int[][] shapes = {{0, 0, 480, 480, 480}, {1, 1, 96, 64, 80}};
+        long t0 = System.nanoTime();
+        double[][] r = GemmTune.rates(List.of(new GemmBlocking(128, 24, 4 * Gemm.NR, "a")), 1, shapes);
+        double wall = (System.nanoTime() - t0) / 1e9;
+        for (int s = 0; s < shapes.length; s++) {
+            double flops = 2.0 * shapes[s][2] * shapes[s][3] * shapes[s][4];
+            assertTrue(Double.isFinite(r[0][s]) && r[0][s] >= flops / wall / 1e9 && r[0][s] < 1e5, r[0][s] + " GFLOP/s, wall " + wall + " s");
+        }
     }
 
     /** Small and odd blockings put many block edges (KC, MC, NC) inside awkward sizes: every product still matches the reference. */
@@ -113,12 +196,36 @@ class GemmBlockingTest {
                 }
     }
 
+    /** Each thread grows its own packing buffers: a new thread's first product, then one under a larger blocking, match the reference. */
+    @Test void a_new_thread_grows_its_packing_buffers_for_each_blocking() throws Exception {
+        java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+        Thread t = new Thread(() -> {
+            try {
+                Random r = new Random(4);
+                int M = 30, N = 3 * Gemm.NR, K = 70;                                 // under 2^18 multiply-adds: on this thread
+                for (GemmBlocking g : new GemmBlocking[]{new GemmBlocking(16, Gemm.MR, Gemm.NR, "small"), new GemmBlocking(64, 4 * Gemm.MR, 2 * Gemm.NR, "larger")}) {
+                    float[] A = GemmTest.rand(r, M * K), B = GemmTest.rand(r, K * N), want = new float[M * N], got = new float[M * N];
+                    Gemm.ref(true, false, M, N, K, 1f, A, 0, M, B, 0, N, 0f, want, 0, N);
+                    Gemm.gemm(g, true, false, M, N, K, 1f, A, 0, M, B, 0, N, 0f, got, 0, N);
+                    for (int i = 0; i < want.length; i++) assertEquals(want[i], got[i], 1e-4f, g + " at " + i);
+                }
+            } catch (Throwable e) {
+                failure.set(e);
+            }
+        });
+        t.start();
+        t.join();
+        if (failure.get() != null) throw new AssertionError(failure.get());
+    }
+
     @Test void sizes_and_cpu_lists_in_every_form_the_os_writes() throws Exception {
         assertEquals(512, CacheSizes.parseSize("512"));
         assertEquals(1L << 30, CacheSizes.parseSize("1G"));
         assertEquals(48L << 10, CacheSizes.parseSize("48k"));
         assertEquals(4, CacheSizes.cpuCount("0-1, 4 ,6"));
         assertEquals(1, CacheSizes.cpuCount("0,"));
+        assertEquals(0, CacheSizes.cpuCount(""));                                // an empty list names no CPU
+        assertEquals(2, CacheSizes.cpuCount(",3,,5"));
         assertThrows(IllegalArgumentException.class, () -> new CacheSizes(0, 1, 1, true));
         assertThrows(IllegalArgumentException.class, () -> new CacheSizes(1, 0, 1, true));
         assertThrows(IllegalArgumentException.class, () -> new CacheSizes(1, 1, 0, true));
@@ -136,27 +243,111 @@ class GemmBlockingTest {
         Path noL1 = dir.resolve("y");
         cacheIndex(noL1, 0, 2, "Unified", "1024K", "0");
         assertEquals(CacheSizes.FALLBACK, CacheSizes.read(noL1));
+        Path badList = dir.resolve("z");                                         // a garbled CPU list: not trusted either
+        cacheIndex(badList, 0, 1, "Data", "32K", "0");
+        cacheIndex(badList, 1, 2, "Unified", "1024K", "-1");
+        assertEquals(CacheSizes.FALLBACK, CacheSizes.read(badList));
     }
 
     @Test void the_score_is_the_geometric_mean_of_the_rates() {
         assertEquals(4.0, GemmTune.score(new double[]{2, 8}), 1e-12);
         assertEquals(3.0, GemmTune.score(new double[]{3}), 1e-12);
-        double[][] r = GemmTune.rates(List.of(new GemmBlocking(64, 12, 2 * Gemm.NR, "a")), 2, new int[][]{{0, 0, 30, 40, 50}, {1, 0, 20, 33, 70}});
-        assertEquals(1, r.length);
-        assertEquals(2, r[0].length);
-        for (double x : r[0]) assertTrue(x > 0 && Double.isFinite(x), String.valueOf(x));
+        double[][] r = GemmTune.rates(List.of(new GemmBlocking(64, 12, 2 * Gemm.NR, "a"), new GemmBlocking(128, 24, 4 * Gemm.NR, "b")), 2, new int[][]{{0, 0, 30, 40, 50}, {1, 0, 20, 33, 70}, {0, 1, 9, 9, 9}});
+        assertEquals(2, r.length);
+        for (double[] x : r) assertEquals(3, x.length);
         assertThrows(IllegalArgumentException.class, () -> GemmTune.rates(List.of(), 1, GemmTune.SHAPES));
     }
 
-    /** The machine key names the CPU, caches, vector width, threads and JVM; the cache file lives under a "mae" folder. */
-    @Test void the_cache_file_and_the_machine_key() {
+    /** The machine key names the CPU, caches, vector width, threads and JVM. */
+    @Test void the_machine_key() {
         String key = GemmBlocking.machineKey(new CacheSizes(48 << 10, 1 << 20, 16 << 20, true));
         assertTrue(key.contains("vector_" + Gemm.L + "_floats") && key.contains(Parallel.threads() + "_threads") && key.contains("L1d_48_KiB"), key);
         assertFalse(key.contains(" ") || key.contains("="), key);
         assertNotEquals(key, GemmBlocking.machineKey(new CacheSizes(32 << 10, 1 << 20, 16 << 20, true)));
-        Path f = GemmBlocking.cacheFile();
-        assertEquals("gemm-blocking.properties", f.getFileName().toString());
-        assertEquals("mae", f.getParent().getFileName().toString());
+    }
+
+    /** $MAE_CACHE_DIR first, then $XDG_CACHE_HOME/mae, then ~/.cache/mae; a blank variable counts as unset. */
+    @Test void the_cache_file_follows_the_environment() {
+        Path home = Path.of(System.getProperty("user.home"), ".cache", "mae", "gemm-blocking.properties");
+        assertEquals(Path.of("/c", "gemm-blocking.properties"), GemmBlocking.cacheFile(Map.of("MAE_CACHE_DIR", "/c", "XDG_CACHE_HOME", "/x")));
+        assertEquals(Path.of("/x", "mae", "gemm-blocking.properties"), GemmBlocking.cacheFile(Map.of("MAE_CACHE_DIR", " ", "XDG_CACHE_HOME", "/x")));
+        assertEquals(home, GemmBlocking.cacheFile(Map.of("XDG_CACHE_HOME", " ")));
+        assertEquals(home, GemmBlocking.cacheFile(Map.of()));
+    }
+
+    @Test void the_cpu_model_comes_from_cpuinfo_else_from_the_os(@TempDir Path dir) throws Exception {
+        Path info = dir.resolve("cpuinfo");
+        Files.writeString(info, "processor\t: 0\nvendor_id\t: X\nmodel name\t: Some CPU 9000 @ 3.0GHz\nflags\t\t: fma\n");
+        assertEquals("Some CPU 9000 @ 3.0GHz", GemmBlocking.cpuModel(info));
+        String os = System.getProperty("os.name") + " " + System.getProperty("os.arch");
+        Files.writeString(info, "processor\t: 0\nCPU part\t: 0xd0c\n");                  // an ARM cpuinfo: no model name
+        assertEquals(os, GemmBlocking.cpuModel(info));
+        assertEquals(os, GemmBlocking.cpuModel(dir.resolve("absent")));
+    }
+
+    /**
+     * The first-use decision end to end, in a temporary folder with a stand-in tune: the autotune runs once, reports
+     * its own time and is logged at INFO; the next decision reads the cache and is a DEBUG line; a setting, or the
+     * model with the autotune off, are DEBUG lines and touch no cache file.
+     */
+    @Test void the_autotune_runs_once_is_logged_once_and_is_read_back(@TempDir Path dir) throws Exception {
+        CacheSizes c = new CacheSizes(48 << 10, 1 << 20, 16 << 20, true);
+        Path file = dir.resolve("mae/gemm-blocking.properties"), unused = dir.resolve("unused/gemm-blocking.properties");
+        try (Log log = new Log()) {
+            long t0 = System.nanoTime();
+            GemmBlocking first = GemmBlocking.decide(null, true, c, file, x -> {
+                try { Thread.sleep(150); } catch (InterruptedException e) { throw new AssertionError(e); }
+                return x.get(2);
+            });
+            double wall = (System.nanoTime() - t0) / 1e9;
+            GemmBlocking cand = GemmBlocking.candidates(c).get(2);
+            assertEquals(List.of(cand.kc(), cand.mc(), cand.nc()), List.of(first.kc(), first.mc(), first.nc()));
+            Matcher m = Pattern.compile("^autotuned in (\\d+\\.\\d) s, cached in " + Pattern.quote(file.toString())).matcher(first.source());
+            assertTrue(m.find(), first.source());
+            double seconds = Double.parseDouble(m.group(1));
+            assertTrue(seconds >= 0.1 && seconds <= wall + 0.05, seconds + " s reported, " + wall + " s wall");
+            assertEquals(Level.INFO, log.records.get(0).getLevel());
+            assertEquals("GEMM blocking KC " + cand.kc() + " MC " + cand.mc() + " NC " + cand.nc() + " (" + first.source() + ")", log.text(0));
+
+            GemmBlocking again = GemmBlocking.decide(null, true, c, file, x -> fail("tuned twice"));
+            assertEquals(List.of(first.kc(), first.mc(), first.nc()), List.of(again.kc(), again.mc(), again.nc()));
+            assertEquals(Level.FINE, log.records.get(1).getLevel());                     // System.Logger's DEBUG
+            assertTrue(log.text(1).contains("autotuned earlier, cached in"), log.text(1));
+
+            GemmBlocking set = GemmBlocking.decide("128,24," + 4 * Gemm.NR, true, c, unused, x -> fail("tuned although set"));
+            assertEquals(List.of(128, 24, 4 * Gemm.NR), List.of(set.kc(), set.mc(), set.nc()));
+            GemmBlocking model = GemmBlocking.decide(null, false, c, unused, x -> fail("tuned although off"));
+            assertEquals(GemmBlocking.analytic(c), model);
+            assertEquals(List.of(Level.INFO, Level.FINE, Level.FINE, Level.FINE), log.records.stream().map(LogRecord::getLevel).toList());
+            assertFalse(Files.exists(unused.getParent()), "no cache written without the autotune");
+        }
+    }
+
+    /** The records of the "mae.gemm" logger (System.Logger goes to java.util.logging here), every level, kept off the console. */
+    static final class Log implements AutoCloseable {
+        final List<LogRecord> records = new java.util.concurrent.CopyOnWriteArrayList<>();
+        private final Logger jul = Logger.getLogger("mae.gemm");
+        private final Level level = jul.getLevel();
+        private final boolean parents = jul.getUseParentHandlers();
+        private final Handler handler = new Handler() {
+            @Override public void publish(LogRecord r) { records.add(r); }
+            @Override public void flush() {}
+            @Override public void close() {}
+        };
+
+        Log() {
+            jul.setLevel(Level.ALL);
+            jul.setUseParentHandlers(false);
+            jul.addHandler(handler);
+        }
+
+        String text(int i) { return new SimpleFormatter().formatMessage(records.get(i)); }
+
+        @Override public void close() {
+            jul.removeHandler(handler);
+            jul.setUseParentHandlers(parents);
+            jul.setLevel(level);
+        }
     }
 
     /** -Dmae.gemm.blocking decides the blocking; without it and without the autotune, the cache-size model does. */

@@ -1,9 +1,12 @@
 package mae.kernels;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.*;
@@ -52,6 +55,71 @@ class ParallelTest {
         assertThrows(IllegalArgumentException.class, () -> Parallel.setThreads(0));
         assertThrows(IllegalArgumentException.class, () -> Parallel.setThreads(Parallel.MAX_THREADS + 1));
         assertEquals(before, Parallel.threads());
+        try {
+            Parallel.setThreads(Parallel.MAX_THREADS);                            // the range is inclusive (workers start on demand)
+            assertEquals(Parallel.MAX_THREADS, Parallel.threads());
+        } finally {
+            Parallel.setThreads(before);
+        }
+    }
+
+    /** A replaced pool's workers stop: none is left idling for the rest of the program. */
+    @Test void a_replaced_pools_workers_stop() throws Exception {
+        int before = Parallel.threads();
+        try {
+            Parallel.setThreads(3);
+            Set<Thread> workers = threadsOf(300, new AtomicInteger());
+            workers.remove(Thread.currentThread());
+            assertEquals(2, workers.size());
+            Parallel.setThreads(2);
+            for (Thread w : workers) {
+                w.join(10_000);
+                assertFalse(w.isAlive(), w + " still running");
+            }
+        } finally {
+            Parallel.setThreads(before);
+        }
+    }
+
+    /** A new thread's first call is split too: no thread starts out counted as a worker. */
+    @Test void a_new_threads_first_call_is_split() throws Exception {
+        int before = Parallel.threads();
+        try {
+            Parallel.setThreads(3);
+            AtomicInteger chunks = new AtomicInteger();
+            Thread t = new Thread(() -> threadsOf(300, chunks));
+            t.start();
+            t.join();
+            assertEquals(3, chunks.get());
+        } finally {
+            Parallel.setThreads(before);
+        }
+    }
+
+    /**
+     * Chunks that a pool refuses (setThreads shut it down after the call read it) run on the caller: every item
+     * once, and calls nested in them serial, as in any chunk. Here the pool refuses every chunk it is handed.
+     */
+    @Test @Timeout(60) void chunks_a_replaced_pool_refuses_run_on_the_caller_with_nested_calls_serial() {
+        int before = Parallel.threads();
+        ExecutorService shutDown = Executors.newSingleThreadExecutor();
+        shutDown.shutdown();
+        try {
+            Parallel.setThreads(3);
+            int[] hits = new int[300];
+            AtomicInteger chunks = new AtomicInteger();
+            Set<Thread> nested = ConcurrentHashMap.newKeySet();
+            Parallel.forRange(new Parallel.Pool(3, shutDown), hits.length, 1, (from, to) -> {
+                chunks.incrementAndGet();
+                for (int i = from; i < to; i++) hits[i]++;
+                Parallel.forRange(64, 1, (a, b) -> nested.add(Thread.currentThread()));
+            });
+            assertEquals(3, chunks.get());
+            for (int i = 0; i < hits.length; i++) assertEquals(1, hits[i], "item " + i + " ran once");
+            assertEquals(Set.of(Thread.currentThread()), nested, "nested calls stayed on the caller");
+        } finally {
+            Parallel.setThreads(before);
+        }
     }
 
     @Test void a_call_running_while_the_pool_is_replaced_loses_no_work() throws Exception {
