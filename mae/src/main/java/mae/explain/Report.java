@@ -6,6 +6,7 @@ import mae.model.MaeConfig;
 import mae.model.Reconstruction;
 import mae.tensor.Shapes;
 import mae.tensor.Tensor;
+import mae.viz.Html;
 import mae.viz.ImageGrid;
 
 import java.io.IOException;
@@ -301,21 +302,7 @@ public final class Report {
                 .append(file).append("\" alt=\"mask ratio ").append(num(p.ratio())).append("\"></td></tr>\n");
     }
 
-    private void tail() {
-        h.append("""
-                <p id="picture-check">pictures: not checked (needs JavaScript)</p>
-                <script>
-                window.addEventListener('load', function () {
-                  var imgs = document.images, ok = 0;
-                  for (var i = 0; i < imgs.length; i++) if (imgs[i].complete && imgs[i].naturalWidth > 0) ok++;
-                  document.body.setAttribute('data-images-total', imgs.length);
-                  document.body.setAttribute('data-images-loaded', ok);
-                  document.getElementById('picture-check').textContent = 'pictures: ' + ok + ' of ' + imgs.length + ' loaded';
-                });
-                </script>
-                </body></html>
-                """);
-    }
+    private void tail() { h.append(Html.end("")); }
 
     // ---------------------------------------------------------------- helpers
 
@@ -364,7 +351,5 @@ public final class Report {
         return s.endsWith(".") ? s + "0" : s;
     }
 
-    static String esc(String s) {
-        return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
-    }
+    static String esc(String s) { return Html.esc(s); }
 }

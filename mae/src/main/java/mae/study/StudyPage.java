@@ -1,5 +1,7 @@
 package mae.study;
 
+import mae.viz.Html;
+
 import java.nio.file.Files;
 import java.util.List;
 import java.util.Locale;
@@ -54,20 +56,7 @@ final class StudyPage {
         for (StudyReport.Table t : rep.tables()) claim(h, rep, t);
         if (r.speed() != null) speed(h, rep);
         runs(h, rep);
-        h.append("""
-                <p id="picture-check">pictures: not checked (needs JavaScript)</p>
-                <script>
-                window.addEventListener('load', function () {
-                  var imgs = document.images, ok = 0;
-                  for (var i = 0; i < imgs.length; i++) if (imgs[i].complete && imgs[i].naturalWidth > 0) ok++;
-                  document.body.setAttribute('data-images-total', imgs.length);
-                  document.body.setAttribute('data-images-loaded', ok);
-                  document.body.setAttribute('data-tables', document.querySelectorAll('table.claim').length);
-                  document.getElementById('picture-check').textContent = 'pictures: ' + ok + ' of ' + imgs.length + ' loaded';
-                });
-                </script>
-                </body></html>
-                """);
+        h.append(Html.end("  document.body.setAttribute('data-tables', document.querySelectorAll('table.claim').length);\n"));
         return h.toString();
     }
 
@@ -137,5 +126,5 @@ final class StudyPage {
 
     private static void row(StringBuilder h, String k, String v) { h.append("<tr><th>").append(k).append("</th><td>").append(v).append("</td></tr>\n"); }
 
-    static String esc(String s) { return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;"); }
+    static String esc(String s) { return Html.esc(s); }
 }
