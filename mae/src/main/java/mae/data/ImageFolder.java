@@ -61,10 +61,11 @@ public final class ImageFolder {
 
     private static Dataset decodeAll(Path root, List<Path> files, List<Integer> labels, List<String> classes,
                                      int channels, int height, int width, Decoder decoder) throws IOException {
-        int size = channels * height * width;
-        if ((long) files.size() * size > Integer.MAX_VALUE - 8) {
+        // In double: channels x height x width alone may pass 2^31 (and, as an int, wrap to a small positive size).
+        if ((double) channels * height * width * files.size() > Integer.MAX_VALUE - 8) {
             throw new IOException(root + ": " + files.size() + " images of " + channels + "x" + height + "x" + width + " do not fit one float array (2^31 values)");
         }
+        int size = channels * height * width;
         float[] images = new float[files.size() * size];
         int[] labelArray = new int[files.size()];
         for (int i = 0; i < files.size(); i++) {

@@ -101,6 +101,10 @@ class ImageFilesTest {
         TestData.writeGrayPng(dir.resolve("a/2.png"), 2, 2, 10);
         assertEquals(dir + ": 2 images of 3x20000x20000 do not fit one float array (2^31 values)",
                 assertThrows(IOException.class, () -> ImageFolder.load(dir, 3, 20000, 20000)).getMessage());
+        // 3 x 37838 x 37838 = 2^32 + 175436: one image's size alone wraps around as an int, to a small positive.
+        Files.delete(dir.resolve("a/2.png"));
+        assertEquals(dir + ": 1 images of 3x37838x37838 do not fit one float array (2^31 values)",
+                assertThrows(IOException.class, () -> ImageFolder.load(dir, 3, 37838, 37838)).getMessage());
     }
 
     /** RGB to gray with the BT.601 luma weights, each from its own plane. */
