@@ -198,10 +198,9 @@ public final class F {
         ys[ys.length - 1] = out;
         return record("linear", y.view(ys), g -> {
             Tensor g2 = g.reshape(rows, out);
-            Tensor[] both = x.requiresGrad() && w.requiresGrad() ? Ops.linearBackward(g2, x2, W) : null;   // dx = g W, dw = g^T x
             return new Tensor[]{
-                    both != null ? both[0].view(xs) : x.requiresGrad() ? g2.matmul(W).view(xs) : null,
-                    both != null ? both[1] : w.requiresGrad() ? g2.transpose(0, 1).matmul(x2) : null,
+                    x.requiresGrad() ? g2.matmul(W).view(xs) : null,
+                    w.requiresGrad() ? g2.transpose(0, 1).matmul(x2) : null,
                     b != null && b.requiresGrad() ? g2.sum(new int[]{0}, false) : null};
         }, x, w, b);
     }

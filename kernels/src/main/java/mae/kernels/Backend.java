@@ -83,13 +83,6 @@ public interface Backend {
     /** y (rows, out) = x (rows, in) W^T + bias, W (out, in), bias (out) or null. */
     void linear(Storage y, Buf x, Buf w, Buf bias, int rows, int in, int out);
 
-    /** linear's input and weight gradients: dx (rows, in) = g (rows, out) W; dw (out, in) = g^T x. Two products by default. */
-    default void linearBackward(Storage dx, Storage dw, Buf g, Buf x, Buf w, int rows, int in, int out) {
-        int[] none = new int[0];
-        matmul(false, false, rows, in, out, none, g.s(), g.off(), none, out, w.s(), w.off(), none, in, dx);
-        matmul(true, false, out, in, rows, none, g.s(), g.off(), none, out, x.s(), x.off(), none, in, dw);
-    }
-
     // ---------------------------------------------------------------- fused neural-network ops, forward beside backward
 
     /** out (rows, C) = layer norm of x over C with w, b (C); saves mean and rstd (rows). */

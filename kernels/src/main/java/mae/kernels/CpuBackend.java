@@ -132,23 +132,6 @@ public final class CpuBackend implements Backend {
         Gemm.gemm(false, true, rows, out, in, 1f, a(x.s()), x.off(), in, a(w.s()), w.off(), in, bias == null ? 0f : 1f, yv, 0, out);
     }
 
-    /**
-     * dx = g W and dw = g^T x take the same rows x in x out multiply-adds, so on two threads each runs whole on its
-     * own thread (the nested GEMM then stays serial): neither packs its operands twice, once per thread, and the
-     * threads meet once instead of once per product. Every element is the same sum either way (a GEMM's split
-     * only chooses which thread computes an element), so results do not depend on the choice. On the 2-core EPYC
-     * VM, the fmnist step's eight layer shapes (quiet, one JVM, interleaved): see
-     * bench/results/2026-11-30-vm-amd-epyc-linear-backward-pair.md. With more threads the products run one after
-     * the other, each over all threads.
-     */
-    @Override public void linearBackward(Storage dx, Storage dw, Buf g, Buf x, Buf w, int rows, int in, int out) {
-        float[] gv = a(g.s()), xv = a(x.s()), wv = a(w.s()), dxv = a(dx), dwv = a(dw);
-        Runnable inputGrad = () -> Gemm.gemm(false, false, rows, in, out, 1f, gv, g.off(), out, wv, w.off(), in, 0f, dxv, 0, in);
-        Runnable weightGrad = () -> Gemm.gemm(true, false, out, in, rows, 1f, gv, g.off(), out, xv, x.off(), in, 0f, dwv, 0, in);
-        if (Parallel.threads() != 2) { inputGrad.run(); weightGrad.run(); return; }
-        Parallel.forRange(2, 1, (c0, c1) -> { for (int c = c0; c < c1; c++) (c == 0 ? inputGrad : weightGrad).run(); });
-    }
-
     // ---------------------------------------------------------------- fused ops
 
     @Override public void layerNorm(Storage out, Storage mean, Storage rstd, Buf x, Buf w, Buf b, int rows, int C, float eps) {

@@ -220,28 +220,4 @@ class ParallelSplitTest {
             return new float[][]{out, lse, dq, dk, dv};
         });
     }
-
-    /**
-     * linear's two gradients, run one per thread on two threads and one after the other otherwise: the same bits
-     * under every split, and the products of the definition (Gemm.ref), read from buffers that start past offset 0.
-     */
-    @Test void linear_backward_runs_its_two_products_per_thread_with_the_same_bits() {
-        Random r = new Random(17);
-        int rows = 301, in = 67, out = 45, off = 5;                   // large enough for the threaded GEMM paths
-        float[] g = gaussian(r, off + rows * out, 1), x = gaussian(r, off + rows * in, 1), w = gaussian(r, off + out * in, 1);
-        CpuBackend cpu = CpuBackend.INSTANCE;
-        float[] dxRef = new float[rows * in], dwRef = new float[out * in];
-        Gemm.ref(false, false, rows, in, out, 1f, g, off, out, w, off, in, 0f, dxRef, 0, in);
-        Gemm.ref(true, false, out, in, rows, 1f, g, off, out, x, off, in, 0f, dwRef, 0, in);
-        sameBitsWhenSplit("linearBackward", () -> {
-            float[] dx = new float[rows * in], dw = new float[out * in];
-            java.util.Arrays.fill(dx, Float.NaN);                      // written whole, not added to
-            java.util.Arrays.fill(dw, Float.NaN);
-            cpu.linearBackward(new HostStorage(dx), new HostStorage(dw), new Buf(new HostStorage(g), off),
-                    new Buf(new HostStorage(x), off), new Buf(new HostStorage(w), off), rows, in, out);
-            KernelsTest.assertClose(dxRef, dx, 1e-5, "dx = g W");
-            KernelsTest.assertClose(dwRef, dw, 1e-5, "dw = g^T x");
-            return new float[][]{dx, dw};
-        });
-    }
 }

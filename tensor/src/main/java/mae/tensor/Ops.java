@@ -34,17 +34,6 @@ public final class Ops {
         return y;
     }
 
-    /** linear's gradients {dx (rows, in) = g W, dw (out, in) = g^T x} for g (rows, out), x (rows, in), W (out, in). */
-    public static Tensor[] linearBackward(Tensor g, Tensor x, Tensor w) {
-        Backend be = Tensor.backend("linearBackward", g, x, w);
-        int rows = x.size(0), in = x.size(1), out = w.size(0);
-        requireShape("linearBackward", "gradient", g, rows, out);
-        requireShape("linearBackward", "weight", w, out, in);
-        Tensor dx = out(be, rows, in), dw = out(be, out, in);
-        be.linearBackward(dx.storage, dw.storage, g.buf(), x.buf(), w.buf(), rows, in, out);
-        return new Tensor[]{dx, dw};
-    }
-
     // ---------------------------------------------------------------- layer norm
 
     /** out, and the per-row mean and rstd (rows = all leading dims) saved for backward. */
