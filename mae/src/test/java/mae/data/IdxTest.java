@@ -43,6 +43,26 @@ class IdxTest {
         assertArrayEquals(thousand, counts);
     }
 
+    /** Every read closes its file, read whole or refused: 200 rounds leave the process's open files as they were. */
+    @Test
+    void readsCloseTheirFiles() throws IOException {
+        java.lang.management.OperatingSystemMXBean os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        org.junit.jupiter.api.Assumptions.assumeTrue(os instanceof com.sun.management.UnixOperatingSystemMXBean, "open files counted on Unix");
+        com.sun.management.UnixOperatingSystemMXBean unix = (com.sun.management.UnixOperatingSystemMXBean) os;
+        byte[] raw = TestData.idx(Idx.LABELS_MAGIC, new int[] {3}, new byte[] {4, 0, (byte) 200});
+        Path plain = dir.resolve("labels"), gz = dir.resolve("labels.gz");
+        Files.write(plain, raw);
+        Files.write(gz, TestData.gzip(raw));
+        long before = unix.getOpenFileDescriptorCount();
+        for (int i = 0; i < 200; i++) {
+            assertArrayEquals(new int[] {4, 0, 200}, Idx.readLabels(plain));
+            assertArrayEquals(new int[] {4, 0, 200}, Idx.readLabels(gz));
+            assertThrows(IOException.class, () -> Idx.readImages(plain));
+        }
+        long after = unix.getOpenFileDescriptorCount();
+        assertTrue(after - before < 100, "open files " + before + " before 600 reads, " + after + " after");
+    }
+
     @Test
     void gzipIsDetectedByMagicNotName() throws IOException {
         byte[] raw = TestData.idx(Idx.LABELS_MAGIC, new int[] {3}, new byte[] {4, 0, (byte) 200});
