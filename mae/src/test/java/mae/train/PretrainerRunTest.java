@@ -132,7 +132,9 @@ class PretrainerRunTest {
         long w0 = System.nanoTime();
         Pretrainer.Result r = new Pretrainer(opts(d, 2, 5, 8, 1, 1e-3, 0, 0, 10), run, tmp, new PrintStream(buf, true, StandardCharsets.UTF_8), false).run(true);
         double wall = (System.nanoTime() - w0) / 1e9;
-        assertTrue(buf.toString(StandardCharsets.UTF_8).contains("resuming " + run + " from step 2 (step-0000002)"), buf.toString(StandardCharsets.UTF_8));
+        String log = buf.toString(StandardCharsets.UTF_8);
+        assertTrue(log.contains("from step 2: max_steps 2 -> 5 (recorded in " + run.resolve("run.json") + ")\n"), log);
+        assertTrue(log.contains("resuming " + run + " from step 2 (step-0000002)\n"), log);
         assertEquals(5, r.steps());
         List<String> lines = Files.readAllLines(run.resolve("metrics.jsonl"));
         assertEquals(3, lines.size(), "steps 3 to 5");
