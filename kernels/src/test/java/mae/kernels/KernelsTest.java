@@ -85,7 +85,10 @@ class KernelsTest {
         Random r = new Random(9);
         int L = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length();    // T of one vector (the last scalar row), 2L - 1 and 2L (padded stride edges)
         int[][] sizes = {{1, 1, 1}, {3, 5, 7}, {2, 13, 64}, {4, 50, 32}, {1, 17, 80}, {3, 33, 16}, {5, 70, 64}, // T 33, 70: several query tiles
-                {2, L, 8}, {2, 2 * L - 1, 8}, {1, 2 * L, 8}};
+                {2, L, 8}, {2, 2 * L - 1, 8}, {1, 2 * L, 8},
+                // T 3 (one group of fewer than 4 rows); T L + 1 and 2L + 1 (one lane past whole vectors); head dims
+                // past whole vectors (a pair, then a masked last vector: 2L + 3; L + 5; 3L - 1)
+                {3, 3, 2 * L + 3}, {2, L + 1, L + 5}, {1, 2 * L + 1, 3 * L - 1}};
         for (int[] sz : sizes) {
             int BH = sz[0], T = sz[1], hd = sz[2], n = BH * T * hd;
             float[] q = new float[n], k = new float[n], v = new float[n], dout = new float[n];

@@ -43,6 +43,43 @@ class IdxTest {
         assertArrayEquals(thousand, counts);
     }
 
+    /**
+     * Every read closes its file, read whole or refused: right after each of 50 rounds no descriptor of the process
+     * points at the file (Linux: /proc/self/fd). Counting them right away, not after many reads, since the garbage
+     * collector closes a dropped stream's file sooner or later.
+     */
+    @Test
+    void readsCloseTheirFiles() throws IOException {
+        Path fds = Path.of("/proc/self/fd");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isDirectory(fds), "open files listed in /proc/self/fd");
+        byte[] raw = TestData.idx(Idx.LABELS_MAGIC, new int[] {3}, new byte[] {4, 0, (byte) 200});
+        Path plain = dir.resolve("labels"), gz = dir.resolve("labels.gz");
+        Files.write(plain, raw);
+        Files.write(gz, TestData.gzip(raw));
+        for (int i = 0; i < 50; i++) {
+            assertArrayEquals(new int[] {4, 0, 200}, Idx.readLabels(plain));
+            assertEquals(0, openOn(fds, plain), "read " + i + " of " + plain);
+            assertArrayEquals(new int[] {4, 0, 200}, Idx.readLabels(gz));
+            assertEquals(0, openOn(fds, gz), "read " + i + " of " + gz);
+            assertThrows(IOException.class, () -> Idx.readImages(plain));
+            assertEquals(0, openOn(fds, plain), "refused read " + i + " of " + plain);
+        }
+    }
+
+    /** How many of the process's file descriptors point at file. */
+    private static long openOn(Path fds, Path file) throws IOException {
+        Path real = file.toRealPath();
+        try (java.util.stream.Stream<Path> s = Files.list(fds)) {
+            return s.filter(fd -> {
+                try {
+                    return Files.readSymbolicLink(fd).equals(real);
+                } catch (IOException | UnsupportedOperationException e) {
+                    return false;                              // closed meanwhile (the listing's own descriptor)
+                }
+            }).count();
+        }
+    }
+
     @Test
     void gzipIsDetectedByMagicNotName() throws IOException {
         byte[] raw = TestData.idx(Idx.LABELS_MAGIC, new int[] {3}, new byte[] {4, 0, (byte) 200});

@@ -95,6 +95,7 @@ class PreprocessTest {
         assertEquals(1, out[4] + out[6], 1e-6f);
         assertTrue(out[4] > 0.7f, "top stays light: " + out[4]);
         assertNull(Preprocess.plain(2).describe(2, 2));
-        assertNotNull(Preprocess.plain(2).describe(4, 4), "a resize is described");
+        assertEquals("The image is 4 x 3 px; it was resized to 2 x 2 px (the model's input size) with antialiased bilinear resampling.",
+                Preprocess.plain(2).describe(4, 3), "a resize is described");
     }
 }

@@ -52,7 +52,9 @@ class PretrainerRunTest {
         RunOptions o = opts(d, 2, 0, 8, 2, 2e-3, 0.5, 0, 30);       // 40 / (8 x 2) = 2 steps per epoch, 4 steps
         Pretrainer p = new Pretrainer(o, run, tmp, new PrintStream(buf, true, StandardCharsets.UTF_8), false);
         assertEquals("(not loaded)", p.dataDescription());
+        long w0 = System.nanoTime();
         Pretrainer.Result r = p.run(false);
+        double wall = (System.nanoTime() - w0) / 1e9;
         String log = buf.toString(StandardCharsets.UTF_8);
         assertTrue(p.dataDescription().startsWith("IDX " + d), p.dataDescription());
         assertTrue(log.contains("data: " + p.dataDescription() + "\n"), log);
@@ -64,7 +66,7 @@ class PretrainerRunTest {
         Schedule sched = new Schedule(2e-3 * 16 / 256, 1e-5, 0.5, 2);
         List<String> lines = Files.readAllLines(run.resolve("metrics.jsonl"));
         assertEquals(4, lines.size());
-        double last = 0;
+        double last = 0, secsBefore = 0;
         for (int i = 0; i < 4; i++) {
             Map<String, Object> m = Json.asObject(Json.parse(lines.get(i)), "metrics");
             assertEquals((long) (i + 1), m.get("step"));
@@ -74,6 +76,12 @@ class PretrainerRunTest {
             assertTrue(loss > 0.5 && loss < 1.6, "the mean of the micro-batches' norm-pix losses, near 1 at the start: " + loss);
             double ips = ((Number) m.get("images_per_s")).doubleValue();
             assertTrue(ips > 0 && ips < 1e7, "images per second " + ips);
+            // the images of the steps so far over the seconds since the first: those seconds lie within the run's
+            // wall clock and grow from step to step (ips is rounded to 0.1: a relative slack of 1e-3)
+            double secs = (i + 1) * 16 / ips;
+            assertTrue(secs <= wall * (1 + 1e-3), "step " + (i + 1) + ": " + secs + " s within the run's " + wall + " s");
+            assertTrue(secs >= secsBefore * (1 - 1e-3), "step " + (i + 1) + ": " + secs + " s after " + secsBefore + " s");
+            secsBefore = secs;
             last = loss;
         }
         for (String pic : List.of("recon/epoch-001.png", "recon/epoch-002.png", "reconstruction.png", "loss.png"))
@@ -84,6 +92,7 @@ class PretrainerRunTest {
         assertEquals(last, r.finalLoss(), 1e-6);
         assertEquals(12, r.knnQueries(), "all 12 held-out images (fewer than 2000)");
         assertTrue(r.seconds() > 0 && r.imagesPerSecond() > 0 && r.imagesPerSecond() < 1e7);
+        assertTrue(r.seconds() <= wall && r.seconds() >= secsBefore * (1 - 1e-3), r.seconds() + " s: after the last step, within the run's " + wall + " s");
         assertEquals(4 * 16 / r.seconds(), r.imagesPerSecond(), 1e-6 * r.imagesPerSecond(), "4 steps of 16 images over the run's seconds");
         assertEquals(run.resolve("checkpoints/step-0000004"), r.checkpoint());
         Map<String, Object> res = Json.readObject(run.resolve("result.json"));
@@ -108,6 +117,37 @@ class PretrainerRunTest {
         Schedule s = new Schedule(1e-3 * 8 / 256, 1e-5, 0.05 * 1, 1);      // the default warmup: 5% of the run's 1 epoch
         Map<String, Object> first = Json.asObject(Json.parse(Files.readAllLines(run.resolve("metrics.jsonl")).get(1)), "m");
         assertEquals(s.at(1 / 3.0), ((Number) first.get("lr")).doubleValue(), 1e-6 * s.lr());
+    }
+
+    /**
+     * A resumed run whose metrics.jsonl is gone (deleted after its checkpoint) goes on from the checkpoint and starts
+     * the file again with the steps it runs; its images per second count only those steps.
+     */
+    @Test void a_resumed_run_without_its_metrics_file_starts_a_new_one() throws Exception {
+        Path d = data(tmp.resolve("data"), 24, 6), run = tmp.resolve("run");
+        new Pretrainer(opts(d, 2, 2, 8, 1, 1e-3, 0, 0, 10), run, tmp, new PrintStream(new ByteArrayOutputStream()), false).run(false);
+        assertTrue(Files.isDirectory(run.resolve("checkpoints/step-0000002")));
+        Files.delete(run.resolve("metrics.jsonl"));
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        long w0 = System.nanoTime();
+        Pretrainer.Result r = new Pretrainer(opts(d, 2, 5, 8, 1, 1e-3, 0, 0, 10), run, tmp, new PrintStream(buf, true, StandardCharsets.UTF_8), false).run(true);
+        double wall = (System.nanoTime() - w0) / 1e9;
+        String log = buf.toString(StandardCharsets.UTF_8);
+        assertTrue(log.contains("from step 2: max_steps 2 -> 5 (recorded in " + run.resolve("run.json") + ")\n"), log);
+        assertTrue(log.contains("resuming " + run + " from step 2 (step-0000002)\n"), log);
+        assertEquals(5, r.steps());
+        List<String> lines = Files.readAllLines(run.resolve("metrics.jsonl"));
+        assertEquals(3, lines.size(), "steps 3 to 5");
+        double secsBefore = 0;
+        for (int i = 0; i < 3; i++) {
+            Map<String, Object> m = Json.asObject(Json.parse(lines.get(i)), "metrics");
+            assertEquals((long) (i + 3), m.get("step"));
+            double secs = (i + 1) * 8 / ((Number) m.get("images_per_s")).doubleValue();   // the steps this run ran
+            assertTrue(secs > 0 && secs <= wall * (1 + 1e-3) && secs >= secsBefore * (1 - 1e-3), "step " + (i + 3) + ": " + secs + " s, run " + wall + " s");
+            secsBefore = secs;
+        }
+        assertEquals(3 * 8 / r.seconds(), r.imagesPerSecond(), 1e-6 * r.imagesPerSecond(), "3 steps of 8 images over the run's seconds");
+        assertTrue(Files.size(run.resolve("loss.png")) > 0);
     }
 
     @Test void an_exploding_loss_stops_at_its_first_step() throws Exception {

@@ -58,6 +58,10 @@ class TrainFilesTest {
         assertEquals(f + ": line 1: \"step\" is missing, expected a positive integer", refused(() -> Metrics.truncate(f, 9)));
         Files.writeString(f, line(2, 1, 1) + "\n" + line(2, 1, 1) + "\n");
         assertEquals(f + ": line 2: step 2 does not follow step 2", refused(() -> Metrics.truncate(f, 9)));
+        String longest = "{" + " ".repeat(4096 - line(2, 1, 1).length()) + line(2, 1, 1).substring(1);
+        assertEquals(4096, longest.length());
+        Files.writeString(f, line(1, 1, 1) + "\n" + longest + "\n");
+        assertEquals(2, Metrics.truncate(f, 9).size(), "a record of exactly 4096 characters is read");
         Files.writeString(f, line(1, 1, 1) + "\n" + "z".repeat(4097) + "\n");
         assertEquals(f + ": line 2 is 4097 characters long, not a metrics record", refused(() -> Metrics.truncate(f, 9)));
         Files.createDirectories(tmp.resolve("dir.jsonl"));
