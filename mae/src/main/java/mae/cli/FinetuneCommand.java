@@ -58,6 +58,8 @@ public final class FinetuneCommand implements Callable<Integer> {
     @Range(min = 0, minOpen = true, max = Double.MAX_VALUE)
     @Option(names = "--baseline-blr", defaultValue = "" + Finetune.RECIPE_SCRATCH_BLR, description = "base lr of the random-init baseline (default: ${DEFAULT-VALUE})") double baselineBlr;
     @Option(names = "--baseline", negatable = true, defaultValue = "true", fallbackValue = "true", description = "also fine-tune a random-init encoder the same way (default: on)") boolean baseline;
+    @Option(names = "--eval-each-epoch", negatable = true, defaultValue = "false", fallbackValue = "true",
+            description = "also score the test images after every epoch of the pretrained encoder, for the curve (about 1/20 of an epoch each on the full data; default: off)") boolean eachEpoch;
     @Range(min = Long.MIN_VALUE, max = Long.MAX_VALUE)
     @Option(names = "--seed", defaultValue = "0", description = "seed of the head, the batch order and the augmentation (default: ${DEFAULT-VALUE})") long seed;
 
@@ -76,11 +78,13 @@ public final class FinetuneCommand implements Callable<Integer> {
             random = Finetune.run(Encoders.create(s.loaded.config(), seed + 777), s.train, s.test, s.aug, s.classes, st.forScratch(baselineBlr), System.out);
         }
         System.out.println("pretrained encoder:");
-        double acc = Finetune.run(s.loaded.encoder(), s.train, s.test, s.aug, s.classes, st, System.out);
+        Finetune.Result res = Finetune.runDetailed(s.loaded.encoder(), s.train, s.test, s.aug, s.classes, st, System.out, eachEpoch);
+        double acc = res.accuracy();
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("checkpoint", s.weights.toString()); r.put("accuracy", acc); r.put("random_init_accuracy", random == null ? Json.NULL : random);
         r.put("epochs", epochs); r.put("train_images", s.train.n()); r.put("test_images", s.test.n());
         r.put("recipe", st.toJson());
+        if (eachEpoch) r.put("epoch_accuracy", java.util.Arrays.stream(res.epochAccuracy()).boxed().toList());
         if (baseline) r.put("baseline_recipe", st.forScratch(baselineBlr).toJson());
         r.put("seconds", Json.number("%.1f", (System.nanoTime() - t0) / 1e9));
         Path out = s.resultDir.resolve("finetune.json");
@@ -90,6 +94,7 @@ public final class FinetuneCommand implements Callable<Integer> {
                 : String.format(Locale.ROOT, "finetune: accuracy %.4f", acc));
         e.number("accuracy", "accuracy, pretrained encoder", acc);
         if (random != null) e.number("random_init_accuracy", "accuracy, random-init encoder (same recipe)", random);
+        for (int i = 0; i < res.epochAccuracy().length; i++) e.number("accuracy_epoch_" + (i + 1), "accuracy after epoch " + (i + 1) + " of " + epochs, res.epochAccuracy()[i]);
         e.wallSeconds = (System.nanoTime() - t0) / 1e9;
         e.setting("checkpoint", s.weights.toString()).setting("config", s.loaded.config().name()).setting("pretraining", EvalSetup.pretraining(s.weights))
                 .setting("epochs", epochs).setting("batch", batch).setting("accum", accum).setting("blr", st.blr()).setting("min_lr", minLr).setting("layer_decay", layerDecay).setting("smoothing", smoothing)

@@ -17,10 +17,13 @@ import mae.vit.Params;
 import mae.vit.VisionTransformer;
 
 import java.io.PrintStream;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.IntFunction;
 
 /**
  * End-to-end fine-tuning as in the paper (scaled down): the whole encoder plus a head on mean-pooled patch
@@ -133,29 +136,48 @@ public final class Finetune {
     public static final double RECIPE_SCRATCH_BLR = 2e-3;
     public static final float RECIPE_SMOOTHING = 0.1f;
 
-    /** What a fine-tuning run reports: top-1 on the test images, the steps, the last training loss, its time. */
-    public record Result(double accuracy, int steps, long images, double finalLoss, double seconds) {}
+    /**
+     * What a fine-tuning run reports: top-1 on the test images after the last step, the steps, the last training
+     * loss, its time, and (when asked for) the top-1 after each whole epoch before the last, in order.
+     */
+    public record Result(double accuracy, int steps, long images, double finalLoss, double seconds, double[] epochAccuracy) {}
 
     public static double run(VisionTransformer enc, Dataset train, Dataset test, Augment aug, int classes, Settings s, PrintStream log) {
         return runDetailed(enc, train, test, aug, classes, s, log).accuracy();
     }
 
+    public static Result runDetailed(VisionTransformer enc, Dataset train, Dataset test, Augment aug, int classes, Settings s, PrintStream log) {
+        return runDetailed(enc, train, test, aug, classes, s, log, false);
+    }
+
     /**
      * Fine-tunes enc (its weights change) with a new head on train and returns the top-1 accuracy on test. aug
-     * gives the normalization and the evaluation transform; the training crops come from the settings.
+     * gives the normalization and the evaluation transform; the training crops come from the settings. With
+     * eachEpoch the test images are also scored after every whole epoch before the last (as main_finetune.py does),
+     * for the curve only: the training never sees those scores.
      */
-    public static Result runDetailed(VisionTransformer enc, Dataset train, Dataset test, Augment aug, int classes, Settings s, PrintStream log) {
+    public static Result runDetailed(VisionTransformer enc, Dataset train, Dataset test, Augment aug, int classes, Settings s, PrintStream log,
+                                     boolean eachEpoch) {
         if (train.n() < s.batch() * s.accum())
             throw new IllegalArgumentException("fine-tune batch " + s.batch() + " x accum " + s.accum() + " exceeds the " + train.n() + " training images");
         long t0 = System.nanoTime();
         Head head = new Head(enc, classes, new Rng(s.seed()));
-        double lastLoss = train(head, train, aug, s, log);     // its buffers are released before the evaluation
+        List<Double> curve = new ArrayList<>();
+        double lastLoss = train(head, train, aug, s, log, eachEpoch ? (epoch -> {
+            double a = head.accuracy(test, aug);
+            curve.add(a);
+            return String.format(Locale.ROOT, "epoch %d: test top-1 %.4f", epoch, a);
+        }) : null);                                            // its buffers are released before the evaluation
         double acc = head.accuracy(test, aug);
-        return new Result(acc, s.steps(train.n()), (long) s.steps(train.n()) * s.batch() * s.accum(), lastLoss, (System.nanoTime() - t0) / 1e9);
+        return new Result(acc, s.steps(train.n()), (long) s.steps(train.n()) * s.batch() * s.accum(), lastLoss, (System.nanoTime() - t0) / 1e9,
+                curve.stream().mapToDouble(Double::doubleValue).toArray());
     }
 
-    /** The training loop; returns the last step's loss. */
-    private static double train(Head head, Dataset train, Augment aug, Settings s, PrintStream log) {
+    /**
+     * The training loop; after each whole epoch before the last step, endOfEpoch (when not null) is given the
+     * epoch's number and its line goes to the log. Returns the last step's loss.
+     */
+    private static double train(Head head, Dataset train, Augment aug, Settings s, PrintStream log, IntFunction<String> endOfEpoch) {
         VisionTransformer enc = head.enc;
         Rng rng = new Rng(s.seed() * 31 + 1), drop = new Rng(s.seed() * 31 + 2);
         Augment crops = new Augment(train.h(), train.w(), s.minScale(), 1.0, 3.0 / 4.0, 4.0 / 3.0, s.flip() ? 0.5 : 0.0, aug.normalization());
@@ -185,6 +207,7 @@ public final class Finetune {
             enc.params.zeroGrad();
             head.params.zeroGrad();
             progress.step(step + 1, String.format(Locale.ROOT, "loss %.4f (running mean %.4f)", lastLoss, avg));
+            if (endOfEpoch != null && (step + 1) % spe == 0 && step + 1 < total) progress.note(endOfEpoch.apply((step + 1) / spe));
         }
         progress.close();
         return lastLoss;

@@ -106,6 +106,11 @@ public final class Progress implements AutoCloseable {
         log.printf(Locale.ROOT, "%s%n", prefix + done + "/" + total + (unit.isEmpty() ? "" : " " + unit) + (extra.isEmpty() ? "" : "  " + extra) + "  " + when);
     }
 
+    /** A line of its own to the log while the task runs (over the bar's line on a terminal; the bar redraws below it). */
+    public void note(String line) {
+        if (log != null) log.printf(Locale.ROOT, "%s%s%n", bar != null ? "\r\033[K" : "", line);
+    }
+
     @Override public void close() { if (bar != null) bar.close(); }
 
     /** "12s", "5m 12s", "2h 05m". */

@@ -41,6 +41,27 @@ class FinetuneTest {
         assertTrue(Double.isFinite(r.finalLoss()));
     }
 
+    @Test void scoring_each_epoch_gives_the_curve_and_leaves_the_training_as_it_was() {
+        Dataset train = halves(64, 1), test = halves(32, 2);
+        Augment aug = new Augment(28, Normalization.of(train));
+        Finetune.Settings s = Finetune.Settings.pretrained().withEpochs(3.5).withBatch(16).withBlr(4e-3).withDropPath(0.1).withMixup(0.8);
+        StringBuilder lines = new StringBuilder();
+        java.io.PrintStream log = new java.io.PrintStream(new java.io.OutputStream() {
+            @Override public void write(int b) { lines.append((char) b); }
+        }, true);
+        Finetune.Result plain = Finetune.runDetailed(Encoders.create(MaeConfig.named("tiny"), 3), train, test, aug, 2, s, null);
+        Finetune.Result curve = Finetune.runDetailed(Encoders.create(MaeConfig.named("tiny"), 3), train, test, aug, 2, s, log, true);
+        assertEquals(0, plain.epochAccuracy().length);
+        assertEquals(3, curve.epochAccuracy().length, "epochs 1, 2, 3 of 3.5 (the end is scored as the accuracy)");
+        assertEquals(plain.accuracy(), curve.accuracy(), "the scores in between must not change the training");
+        assertEquals(plain.finalLoss(), curve.finalLoss());
+        for (int e = 1; e <= 3; e++)
+            assertTrue(lines.toString().contains(String.format(java.util.Locale.ROOT, "epoch %d: test top-1 %.4f", e, curve.epochAccuracy()[e - 1])), lines.toString());
+        assertFalse(lines.toString().contains("epoch 4:"), lines.toString());
+        // 4 epochs exactly: epochs 1-3 in between, the 4th is the final accuracy itself
+        assertEquals(3, Finetune.runDetailed(Encoders.create(MaeConfig.named("tiny"), 3), train, test, aug, 2, s.withEpochs(4), null, true).epochAccuracy().length);
+    }
+
     @Test void layer_decay_scales_the_patch_embedding_most_and_the_head_not_at_all() {
         Map<String, Var> p = new LinkedHashMap<>();
         for (String n : List.of("cls_token", "patch_embed.proj.weight", "blocks.0.norm1.weight", "blocks.1.mlp.fc1.bias", "norm.weight", "head.weight"))
