@@ -1,7 +1,6 @@
 package mae.kernels;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -105,65 +104,77 @@ public final class Attention {
      * stride ldb, c with ldc. Attention's products are small (T = 13 to 197 tokens, head dims 32 to 64), where
      * packing operands and padding them to the GEMM's 6 x 32 tile cost more than the arithmetic: the tile GEMMs ran
      * at 30-60 GFLOP/s here, 6-12% of the 2-core EPYC VM's FMA peak. This kernel reads the operands in place and
-     * keeps 4 rows x 2 vectors of c in registers (8 independent FMA chains, enough to cover the FMA latency); a
-     * last column vector narrower than a vector is masked; a last group of fewer than 4 rows repeats its last row
-     * (computed, not stored), so one loop body serves every shape.
+     * keeps 4 rows x 2 vectors of c in registers (8 independent FMA chains, enough to cover the FMA latency),
+     * starting from c itself when add; a last group of fewer than 4 rows repeats its last row (computed, not
+     * stored), so one loop body serves every shape. alpha scales a's elements as they are broadcast (exact when
+     * alpha is 1). Columns past the last whole vector go to {@link #panelTail}.
+     *
+     * <p>Every load and store is written out here, not in a helper: inside the training step, C2 stopped inlining
+     * a store helper into this method (NodeCountInliningCutoff), so the 8 accumulators were boxed on every call and
+     * the kernel took 24% of the step's CPU samples instead of 6% (async-profiler, fmnist step, batch 128, helper
+     * force-inlined by -XX:CompileCommand for the comparison); a JMH run of the kernel alone did not show it.
      */
     static void panel(int rows, int W, int K, float alpha, float[] a, int ao, int lda, float[] b, int bo, int ldb,
                       float[] c, int co, int ldc, boolean add) {
-        final int L = S.length();
+        final int L = S.length(), whole = W - W % L;
         for (int i0 = 0; i0 < rows; i0 += 4) {
-            int n = Math.min(4, rows - i0), a0 = ao + i0 * lda;
-            int a1 = a0 + Math.min(1, n - 1) * lda, a2 = a0 + Math.min(2, n - 1) * lda, a3 = a0 + Math.min(3, n - 1) * lda;
-            int c0 = co + i0 * ldc, w = 0;
-            for (; w + 2 * L <= W; w += 2 * L) {
+            int n = Math.min(4, rows - i0), r1 = Math.min(1, n - 1), r2 = Math.min(2, n - 1), r3 = Math.min(3, n - 1);
+            int a0 = ao + i0 * lda, a1 = a0 + r1 * lda, a2 = a0 + r2 * lda, a3 = a0 + r3 * lda;
+            int c0 = co + i0 * ldc, c1 = c0 + r1 * ldc, c2 = c0 + r2 * ldc, c3 = c0 + r3 * ldc, w = 0;
+            for (; w + 2 * L <= whole; w += 2 * L) {
                 FloatVector x0 = FloatVector.zero(S), y0 = x0, x1 = x0, y1 = x0, x2 = x0, y2 = x0, x3 = x0, y3 = x0;
+                if (add) {
+                    x0 = FloatVector.fromArray(S, c, c0 + w); y0 = FloatVector.fromArray(S, c, c0 + w + L);
+                    x1 = FloatVector.fromArray(S, c, c1 + w); y1 = FloatVector.fromArray(S, c, c1 + w + L);
+                    x2 = FloatVector.fromArray(S, c, c2 + w); y2 = FloatVector.fromArray(S, c, c2 + w + L);
+                    x3 = FloatVector.fromArray(S, c, c3 + w); y3 = FloatVector.fromArray(S, c, c3 + w + L);
+                }
                 for (int kk = 0, bk = bo + w; kk < K; kk++, bk += ldb) {
                     FloatVector u = FloatVector.fromArray(S, b, bk), t = FloatVector.fromArray(S, b, bk + L);
-                    FloatVector e0 = FloatVector.broadcast(S, a[a0 + kk]), e1 = FloatVector.broadcast(S, a[a1 + kk]);
+                    FloatVector e0 = FloatVector.broadcast(S, alpha * a[a0 + kk]), e1 = FloatVector.broadcast(S, alpha * a[a1 + kk]);
                     x0 = u.fma(e0, x0); y0 = t.fma(e0, y0); x1 = u.fma(e1, x1); y1 = t.fma(e1, y1);
-                    FloatVector e2 = FloatVector.broadcast(S, a[a2 + kk]), e3 = FloatVector.broadcast(S, a[a3 + kk]);
+                    FloatVector e2 = FloatVector.broadcast(S, alpha * a[a2 + kk]), e3 = FloatVector.broadcast(S, alpha * a[a3 + kk]);
                     x2 = u.fma(e2, x2); y2 = t.fma(e2, y2); x3 = u.fma(e3, x3); y3 = t.fma(e3, y3);
                 }
-                store(x0, y0, alpha, c, c0 + w, add);
-                if (n > 1) store(x1, y1, alpha, c, c0 + ldc + w, add);
-                if (n > 2) store(x2, y2, alpha, c, c0 + 2 * ldc + w, add);
-                if (n > 3) store(x3, y3, alpha, c, c0 + 3 * ldc + w, add);
+                x0.intoArray(c, c0 + w); y0.intoArray(c, c0 + w + L);
+                if (n > 1) { x1.intoArray(c, c1 + w); y1.intoArray(c, c1 + w + L); }
+                if (n > 2) { x2.intoArray(c, c2 + w); y2.intoArray(c, c2 + w + L); }
+                if (n > 3) { x3.intoArray(c, c3 + w); y3.intoArray(c, c3 + w + L); }
             }
-            for (; w < W; w += L) {      // one vector at a time: masked only where it passes W
-                boolean whole = w + L <= W;
-                VectorMask<Float> m = S.indexInRange(w, W);
+            for (; w < whole; w += L) {                                   // one last whole vector
                 FloatVector x0 = FloatVector.zero(S), x1 = x0, x2 = x0, x3 = x0;
-                for (int kk = 0, bk = bo + w; kk < K; kk++, bk += ldb) {
-                    FloatVector u = whole ? FloatVector.fromArray(S, b, bk) : FloatVector.fromArray(S, b, bk, m);
-                    x0 = u.fma(FloatVector.broadcast(S, a[a0 + kk]), x0); x1 = u.fma(FloatVector.broadcast(S, a[a1 + kk]), x1);
-                    x2 = u.fma(FloatVector.broadcast(S, a[a2 + kk]), x2); x3 = u.fma(FloatVector.broadcast(S, a[a3 + kk]), x3);
+                if (add) {
+                    x0 = FloatVector.fromArray(S, c, c0 + w); x1 = FloatVector.fromArray(S, c, c1 + w);
+                    x2 = FloatVector.fromArray(S, c, c2 + w); x3 = FloatVector.fromArray(S, c, c3 + w);
                 }
-                store(x0, alpha, c, c0 + w, add, whole, m);
-                if (n > 1) store(x1, alpha, c, c0 + ldc + w, add, whole, m);
-                if (n > 2) store(x2, alpha, c, c0 + 2 * ldc + w, add, whole, m);
-                if (n > 3) store(x3, alpha, c, c0 + 3 * ldc + w, add, whole, m);
+                for (int kk = 0, bk = bo + w; kk < K; kk++, bk += ldb) {
+                    FloatVector u = FloatVector.fromArray(S, b, bk);
+                    x0 = u.fma(FloatVector.broadcast(S, alpha * a[a0 + kk]), x0); x1 = u.fma(FloatVector.broadcast(S, alpha * a[a1 + kk]), x1);
+                    x2 = u.fma(FloatVector.broadcast(S, alpha * a[a2 + kk]), x2); x3 = u.fma(FloatVector.broadcast(S, alpha * a[a3 + kk]), x3);
+                }
+                x0.intoArray(c, c0 + w);
+                if (n > 1) x1.intoArray(c, c1 + w);
+                if (n > 2) x2.intoArray(c, c2 + w);
+                if (n > 3) x3.intoArray(c, c3 + w);
             }
         }
+        if (whole < W) panelTail(rows, whole, W, K, alpha, a, ao, lda, b, bo, ldb, c, co, ldc, add);
     }
 
-    /** Two whole vectors of c at o: unmasked, since masked loads and adds are not compiled to vector code on JDK 17. */
-    private static void store(FloatVector x, FloatVector y, float alpha, float[] c, int o, boolean add) {
-        if (alpha != 1f) { x = x.mul(alpha); y = y.mul(alpha); }
-        if (add) { x = x.add(FloatVector.fromArray(S, c, o)); y = y.add(FloatVector.fromArray(S, c, o + S.length())); }
-        x.intoArray(c, o);
-        y.intoArray(c, o + S.length());
-    }
-
-    private static void store(FloatVector x, float alpha, float[] c, int o, boolean add, boolean whole, VectorMask<Float> m) {
-        if (alpha != 1f) x = x.mul(alpha);
-        if (whole) {
-            if (add) x = x.add(FloatVector.fromArray(S, c, o));
-            x.intoArray(c, o);
-        } else {
-            if (add) x = x.add(FloatVector.fromArray(S, c, o, m));
-            x.intoArray(c, o, m);
-        }
+    /**
+     * Columns [w0, W) of {@link #panel}, fewer than one vector, in scalar loops with the same operation order per
+     * element (c or 0, then alpha a x b added for k = 0, 1, ...). Masked vector loads and stores are not compiled
+     * to vector code on JDK 17; attention's own calls never come here (W is a padded row or a head dimension, both
+     * whole vectors on AVX2 and AVX-512), so this serves other shapes and narrower machines correctly.
+     */
+    private static void panelTail(int rows, int w0, int W, int K, float alpha, float[] a, int ao, int lda, float[] b, int bo, int ldb,
+                                  float[] c, int co, int ldc, boolean add) {
+        for (int i = 0; i < rows; i++)
+            for (int w = w0; w < W; w++) {
+                float acc = add ? c[co + i * ldc + w] : 0f;
+                for (int kk = 0; kk < K; kk++) acc = Math.fma(b[bo + kk * ldb + w], alpha * a[ao + i * lda + kk], acc);
+                c[co + i * ldc + w] = acc;
+            }
     }
 
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;

@@ -1,0 +1,42 @@
+package mae.kernels;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/** Attention's small-product kernel against a plain triple loop: every row-group remainder, vector tail and mode. */
+class AttentionPanelTest {
+    @Test void panel_matches_the_plain_product_for_awkward_shapes_offsets_strides_and_modes() {
+        Random r = new Random(7);
+        int L = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length();
+        int[] widths = {1, L - 1, L, L + 3, 2 * L, 2 * L + 1, 3 * L, 3 * L + L / 2, 5 * L - 1};
+        for (int rows : new int[]{1, 2, 3, 4, 5, 7, 13})
+            for (int W : widths)
+                for (int K : new int[]{1, 5, 32})
+                    for (boolean add : new boolean[]{false, true}) {
+                        float alpha = add ? 1f : 0.125f + r.nextFloat();
+                        int ao = r.nextInt(5), bo = r.nextInt(5), co = r.nextInt(5);
+                        int lda = K + r.nextInt(3), ldb = W + r.nextInt(3), ldc = W + r.nextInt(3);
+                        float[] a = rand(r, ao + rows * lda), b = rand(r, bo + K * ldb), c = rand(r, co + rows * ldc + 2);
+                        float[] want = c.clone();
+                        for (int i = 0; i < rows; i++)
+                            for (int w = 0; w < W; w++) {
+                                double s = 0;
+                                for (int k = 0; k < K; k++) s += (double) a[ao + i * lda + k] * b[bo + k * ldb + w];
+                                want[co + i * ldc + w] = (float) ((add ? want[co + i * ldc + w] : 0) + alpha * s);
+                            }
+                        Attention.panel(rows, W, K, alpha, a, ao, lda, b, bo, ldb, c, co, ldc, add);
+                        String at = "rows " + rows + ", W " + W + ", K " + K + ", add " + add;
+                        for (int x = 0; x < c.length; x++)
+                            assertEquals(want[x], c[x], 1e-4f * (1 + Math.abs(want[x])) * Math.max(1, K / 8f), at + ", element " + x);
+                    }
+    }
+
+    private static float[] rand(Random r, int n) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) x[i] = (float) r.nextGaussian();
+        return x;
+    }
+}
