@@ -98,7 +98,8 @@ public final class FinetuneCommand implements Callable<Integer> {
         e.wallSeconds = (System.nanoTime() - t0) / 1e9;
         e.setting("checkpoint", s.weights.toString()).setting("config", s.loaded.config().name()).setting("pretraining", EvalSetup.pretraining(s.weights))
                 .setting("epochs", epochs).setting("batch", batch).setting("accum", accum).setting("blr", st.blr()).setting("min_lr", minLr).setting("layer_decay", layerDecay).setting("smoothing", smoothing)
-                .setting("train_images", s.train.n()).setting("test_images", s.test.n()).setting("data", s.dataDescription).setting("seed", seed);
+                .setting("train_images", s.train.n()).setting("test_images", s.test.n()).setting("data", s.dataDescription).setting("warmup_epochs", warmupEpochs).setting("drop_path", dropPath).setting("min_scale", minScale).setting("flip", flip).setting("mixup", mixup).setting("weight_decay", weightDecay)
+                .setting("seed", seed);
         System.out.println("results:             " + Results.write(Main.home(), e));
         if (random != null) System.out.printf(Locale.ROOT, "random-init encoder: %.4f%n", random);
         System.out.printf(Locale.ROOT, "pretrained encoder:  %.4f   (result: %s)%naccuracy: %.4f%n", acc, out, acc);
