@@ -110,9 +110,10 @@ public final class Attention {
      * alpha is 1). Columns past the last whole vector go to {@link #panelTail}.
      *
      * <p>Every load and store is written out here, not in a helper: inside the training step, C2 stopped inlining
-     * a store helper into this method (NodeCountInliningCutoff), so the 8 accumulators were boxed on every call and
-     * the kernel took 24% of the step's CPU samples instead of 6% (async-profiler, fmnist step, batch 128, helper
-     * force-inlined by -XX:CompileCommand for the comparison); a JMH run of the kernel alone did not show it.
+     * a store helper into this method (NodeCountInliningCutoff) in some runs, so the 8 accumulators were boxed on
+     * every call and the kernel took 24% of the step's CPU samples instead of 6% (async-profiler, fmnist step, batch
+     * 128, the cores shared with another job, helper force-inlined by -XX:CompileCommand for the comparison); quiet
+     * runs and a JMH run of the kernel alone compiled it inlined (bench/results, 2026-11-30, stores inline).
      */
     static void panel(int rows, int W, int K, float alpha, float[] a, int ao, int lda, float[] b, int bo, int ldb,
                       float[] c, int co, int ldc, boolean add) {

@@ -59,7 +59,7 @@ public final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--baseline-blr", defaultValue = "" + Finetune.RECIPE_SCRATCH_BLR, description = "base lr of the random-init baseline (default: ${DEFAULT-VALUE})") double baselineBlr;
     @Option(names = "--baseline", negatable = true, defaultValue = "true", fallbackValue = "true", description = "also fine-tune a random-init encoder the same way (default: on)") boolean baseline;
     @Option(names = "--eval-each-epoch", negatable = true, defaultValue = "false", fallbackValue = "true",
-            description = "also score the test images after every epoch of the pretrained encoder, for the curve (about 1/20 of an epoch each on the full data; default: off)") boolean eachEpoch;
+            description = "also score the test images after every epoch of the pretrained encoder, for the curve (one forward pass over the test images each; default: off)") boolean eachEpoch;
     @Range(min = Long.MIN_VALUE, max = Long.MAX_VALUE)
     @Option(names = "--seed", defaultValue = "0", description = "seed of the head, the batch order and the augmentation (default: ${DEFAULT-VALUE})") long seed;
 

@@ -17,10 +17,8 @@ import mae.vit.Params;
 import mae.vit.VisionTransformer;
 
 import java.io.PrintStream;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.IntFunction;
@@ -162,15 +160,13 @@ public final class Finetune {
             throw new IllegalArgumentException("fine-tune batch " + s.batch() + " x accum " + s.accum() + " exceeds the " + train.n() + " training images");
         long t0 = System.nanoTime();
         Head head = new Head(enc, classes, new Rng(s.seed()));
-        List<Double> curve = new ArrayList<>();
+        double[] curve = new double[eachEpoch ? (s.steps(train.n()) - 1) / s.stepsPerEpoch(train.n()) : 0];  // whole epochs before the last step
         double lastLoss = train(head, train, aug, s, log, eachEpoch ? (epoch -> {
-            double a = head.accuracy(test, aug);
-            curve.add(a);
-            return String.format(Locale.ROOT, "epoch %d: test top-1 %.4f", epoch, a);
+            curve[epoch - 1] = head.accuracy(test, aug);
+            return String.format(Locale.ROOT, "epoch %d: test top-1 %.4f", epoch, curve[epoch - 1]);
         }) : null);                                            // its buffers are released before the evaluation
         double acc = head.accuracy(test, aug);
-        return new Result(acc, s.steps(train.n()), (long) s.steps(train.n()) * s.batch() * s.accum(), lastLoss, (System.nanoTime() - t0) / 1e9,
-                curve.stream().mapToDouble(Double::doubleValue).toArray());
+        return new Result(acc, s.steps(train.n()), (long) s.steps(train.n()) * s.batch() * s.accum(), lastLoss, (System.nanoTime() - t0) / 1e9, curve);
     }
 
     /**
