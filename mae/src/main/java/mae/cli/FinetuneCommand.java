@@ -45,6 +45,8 @@ public final class FinetuneCommand implements Callable<Integer> {
     @Range(min = 0, minOpen = true, max = 1)
     @Option(names = "--min-scale", defaultValue = "" + Finetune.RECIPE_MIN_SCALE, description = "RandomResizedCrop's smallest area fraction, 1 = no crop (default: ${DEFAULT-VALUE})") double minScale;
     @Option(names = "--flip", negatable = true, defaultValue = "" + Finetune.RECIPE_FLIP, fallbackValue = "true", description = "random horizontal flips (default: off: Fashion-MNIST's shoes all face one way)") boolean flip;
+    @Range(min = 0, max = Finetune.MAX_TRANSLATE)
+    @Option(names = "--translate", defaultValue = "" + Finetune.RECIPE_TRANSLATE, description = "random shifts of up to N pixels each way, the border filled with 0 (no resampling), 0 = off (default: ${DEFAULT-VALUE})") int translate;
     @Range(min = 0, max = 1, maxOpen = true)
     @Option(names = {"--drop-path", "--drop_path"}, defaultValue = "" + Finetune.RECIPE_DROP_PATH, description = "stochastic depth of the last block (default: ${DEFAULT-VALUE})") double dropPath;
     @Range(min = 0, max = 100)
@@ -69,7 +71,7 @@ public final class FinetuneCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--batch " + batch + " x --accum " + accum + " exceeds the " + s.train.n() + " training images");
         EvalSetup.requireInputSize(inputSize, s);
         Finetune.Settings st = new Finetune.Settings(epochs, batch, lr != null ? lr * 256 / ((double) batch * accum) : blr, layerDecay, smoothing, warmupEpochs, seed,
-                minScale, flip, dropPath, mixup, weightDecay, minLr, accum);
+                minScale, flip, dropPath, mixup, weightDecay, minLr, accum, translate);
         System.out.printf(Locale.ROOT, "finetune: %s (%s); train %d, test %d images; %s%n", s.weights, s.loaded.config().name(), s.train.n(), s.test.n(), st.describe());
         long t0 = System.nanoTime();
         Double random = null;
@@ -98,7 +100,7 @@ public final class FinetuneCommand implements Callable<Integer> {
         e.wallSeconds = (System.nanoTime() - t0) / 1e9;
         e.setting("checkpoint", s.weights.toString()).setting("config", s.loaded.config().name()).setting("pretraining", EvalSetup.pretraining(s.weights))
                 .setting("epochs", epochs).setting("batch", batch).setting("accum", accum).setting("blr", st.blr()).setting("min_lr", minLr).setting("layer_decay", layerDecay).setting("smoothing", smoothing)
-                .setting("train_images", s.train.n()).setting("test_images", s.test.n()).setting("data", s.dataDescription).setting("warmup_epochs", warmupEpochs).setting("drop_path", dropPath).setting("min_scale", minScale).setting("flip", flip).setting("mixup", mixup).setting("weight_decay", weightDecay)
+                .setting("train_images", s.train.n()).setting("test_images", s.test.n()).setting("data", s.dataDescription).setting("warmup_epochs", warmupEpochs).setting("drop_path", dropPath).setting("min_scale", minScale).setting("flip", flip).setting("translate", translate).setting("mixup", mixup).setting("weight_decay", weightDecay)
                 .setting("seed", seed);
         System.out.println("results:             " + Results.write(Main.home(), e));
         if (random != null) System.out.printf(Locale.ROOT, "random-init encoder: %.4f%n", random);

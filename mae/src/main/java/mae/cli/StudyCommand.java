@@ -78,6 +78,8 @@ public final class StudyCommand implements Callable<Integer> {
     @Range(min = 0, minOpen = true, max = 1)
     @Option(names = "--ft-min-scale", defaultValue = "" + Finetune.RECIPE_MIN_SCALE, description = "crop scale lower bound (default: ${DEFAULT-VALUE})") double ftMinScale;
     @Option(names = "--ft-flip", negatable = true, defaultValue = "" + Finetune.RECIPE_FLIP, fallbackValue = "true", description = "random flips (default: off)") boolean ftFlip;
+    @Range(min = 0, max = Finetune.MAX_TRANSLATE)
+    @Option(names = "--ft-translate", defaultValue = "" + Finetune.RECIPE_TRANSLATE, description = "random shifts of up to N pixels (default: ${DEFAULT-VALUE})") int ftTranslate;
     @Range(min = 0, max = 1, maxOpen = true)
     @Option(names = "--ft-drop-path", defaultValue = "" + Finetune.RECIPE_DROP_PATH, description = "default: ${DEFAULT-VALUE}") double ftDropPath;
     @Range(min = 0, max = 100)
@@ -109,7 +111,7 @@ public final class StudyCommand implements Callable<Integer> {
             }
         }
         Finetune.Settings ft = Finetune.Settings.pretrained().withEpochs(ftEpochs).withBatch(ftBatch).withBlr(ftBlr).withLayerDecay(ftLayerDecay)
-                .withWarmupEpochs(ftWarmup).withMinScale(ftMinScale).withFlip(ftFlip).withDropPath(ftDropPath).withMixup(ftMixup);
+                .withWarmupEpochs(ftWarmup).withMinScale(ftMinScale).withFlip(ftFlip).withDropPath(ftDropPath).withMixup(ftMixup).withTranslate(ftTranslate);
         Path home = Main.home();
         StudyOptions o = new StudyOptions(config, data, out != null ? out : home.resolve("runs/study"), budget, batch, blr, seeds,
                 maskRatios, decoderDepths, np, maskings, cs, ft, ft.forScratch(scratchBlr), ftTrainLimit, probeEpochs, probeTrainLimit, knnBank, evalLimit, speedSteps);

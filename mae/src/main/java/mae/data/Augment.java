@@ -5,11 +5,14 @@ import mae.tensor.Rng;
 /**
  * The MAE paper's pre-training augmentation: RandomResizedCrop (scale 0.2..1, aspect ratio 3/4..4/3,
  * torchvision's sampling: 10 tries, then a centre crop) resized bilinearly to the output size, a horizontal
- * flip with probability 0.5, then per-channel normalization. All randomness comes from the {@link Rng} passed in,
- * drawn in a fixed order per image (crop, then flip), so a saved Rng state reproduces a batch exactly.
+ * flip with probability 0.5, then per-channel normalization. Optionally (fine-tuning on small images) a random
+ * shift of up to {@code maxShift} pixels each way, the uncovered border filled with 0 (torchvision's RandomCrop with
+ * that much zero padding): it moves the image without resampling it, so unlike a resized crop it leaves the training
+ * images as sharp as the test images. All randomness comes from the {@link Rng} passed in, drawn in a fixed order
+ * per image (crop, then flip, then the shift when there is one), so a saved Rng state reproduces a batch exactly.
  */
 public final class Augment {
-    private final int outH, outW;
+    private final int outH, outW, maxShift;
     private final double scaleMin, scaleMax, logRatioMin, logRatioMax, flipP;
     private final Normalization norm;
 
@@ -19,10 +22,17 @@ public final class Augment {
     }
 
     public Augment(int outH, int outW, double scaleMin, double scaleMax, double ratioMin, double ratioMax, double flipP, Normalization norm) {
+        this(outH, outW, scaleMin, scaleMax, ratioMin, ratioMax, flipP, 0, norm);
+    }
+
+    /** With random shifts of up to maxShift pixels along each axis (0: none). */
+    public Augment(int outH, int outW, double scaleMin, double scaleMax, double ratioMin, double ratioMax, double flipP, int maxShift, Normalization norm) {
         if (outH <= 0 || outW <= 0) throw new IllegalArgumentException("augment: output size " + outH + "x" + outW + " must be positive");
         if (!(0 < scaleMin && scaleMin <= scaleMax && scaleMax <= 1)) throw new IllegalArgumentException("augment: scale range [" + scaleMin + ", " + scaleMax + "] must lie in (0, 1]");
         if (!(0 < ratioMin && ratioMin <= ratioMax)) throw new IllegalArgumentException("augment: ratio range [" + ratioMin + ", " + ratioMax + "] must be positive and ordered");
         if (!(0 <= flipP && flipP <= 1)) throw new IllegalArgumentException("augment: flip probability " + flipP + " must lie in [0, 1]");
+        if (maxShift < 0 || maxShift >= Math.min(outH, outW))
+            throw new IllegalArgumentException("augment: shift " + maxShift + " must be at least 0 and less than the output's side " + Math.min(outH, outW));
         this.outH = outH;
         this.outW = outW;
         this.scaleMin = scaleMin;
@@ -30,6 +40,7 @@ public final class Augment {
         this.logRatioMin = Math.log(ratioMin);
         this.logRatioMax = Math.log(ratioMax);
         this.flipP = flipP;
+        this.maxShift = maxShift;
         this.norm = norm;
     }
 
@@ -76,6 +87,7 @@ public final class Augment {
             boolean flip = rng.nextDouble() < flipP;
             Resample.crop(d.images(), d.offset(indices[k]), d.c(), d.h(), d.w(),
                     crop, out, k * size, outH, outW, flip);
+            if (maxShift > 0) shift(out, k * size, d.c(), rng.nextInt(2 * maxShift + 1) - maxShift, rng.nextInt(2 * maxShift + 1) - maxShift);
             normalize(out, k * size, d.c());
         }
     }
@@ -99,6 +111,24 @@ public final class Augment {
                     + d.c() + "x" + outH + "x" + outW + " needs " + (long) indices.length * size);
         }
         return size;
+    }
+
+    /**
+     * Moves the [c, outH, outW] image at out[at ..] by dy rows and dx columns (down and right when positive):
+     * pixel (y, x) takes the old pixel (y - dy, x - dx), or 0 where that lies outside the image.
+     */
+    void shift(float[] out, int at, int c, int dy, int dx) {
+        int hw = outH * outW;
+        float[] plane = new float[hw];
+        for (int ch = 0; ch < c; ch++) {
+            int p0 = at + ch * hw;
+            System.arraycopy(out, p0, plane, 0, hw);
+            java.util.Arrays.fill(out, p0, p0 + hw, 0f);
+            for (int y = Math.max(0, dy); y < Math.min(outH, outH + dy); y++) {
+                int x0 = Math.max(0, dx), x1 = Math.min(outW, outW + dx);
+                System.arraycopy(plane, (y - dy) * outW + x0 - dx, out, p0 + y * outW + x0, x1 - x0);
+            }
+        }
     }
 
     /** out[at ..] is one [c, outH, outW] image. */

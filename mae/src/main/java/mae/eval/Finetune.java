@@ -40,7 +40,7 @@ public final class Finetune {
      * block's drop probability; mixup the Beta(a, a) parameter (0 = off).
      */
     public record Settings(double epochs, int batch, double blr, double layerDecay, float smoothing, double warmupEpochs, long seed,
-                           double minScale, boolean flip, double dropPath, double mixup, double weightDecay, double minLr, int accum) {
+                           double minScale, boolean flip, double dropPath, double mixup, double weightDecay, double minLr, int accum, int translate) {
         public Settings {
             if (!(epochs > 0)) throw new IllegalArgumentException("fine-tune epochs must be positive, got " + epochs);
             if (batch < 1) throw new IllegalArgumentException("fine-tune batch must be at least 1, got " + batch);
@@ -54,12 +54,13 @@ public final class Finetune {
             if (!(weightDecay >= 0)) throw new IllegalArgumentException("weight decay must not be negative, got " + weightDecay);
             if (!(minLr >= 0)) throw new IllegalArgumentException("fine-tune min lr must not be negative, got " + minLr);
             if (accum < 1) throw new IllegalArgumentException("fine-tune accum must be at least 1, got " + accum);
+            if (translate < 0 || translate > MAX_TRANSLATE) throw new IllegalArgumentException("fine-tune translate must be 0.." + MAX_TRANSLATE + " pixels, got " + translate);
         }
 
         /** Without a floor on the cosine and without gradient accumulation (min lr 0, accum 1). */
         public Settings(double epochs, int batch, double blr, double layerDecay, float smoothing, double warmupEpochs, long seed,
                         double minScale, boolean flip, double dropPath, double mixup, double weightDecay) {
-            this(epochs, batch, blr, layerDecay, smoothing, warmupEpochs, seed, minScale, flip, dropPath, mixup, weightDecay, 0, 1);
+            this(epochs, batch, blr, layerDecay, smoothing, warmupEpochs, seed, minScale, flip, dropPath, mixup, weightDecay, 0, 1, 0);
         }
 
         /** The recipe before issue 16 (crops 0.2-1 + flip, no drop path, no mixup, weight decay 0.05). */
@@ -70,7 +71,7 @@ public final class Finetune {
         /** This project's default recipe for a pretrained encoder (see the RECIPE_ constants). */
         public static Settings pretrained() {
             return new Settings(RECIPE_EPOCHS, RECIPE_BATCH, RECIPE_BLR, RECIPE_LAYER_DECAY, RECIPE_SMOOTHING, RECIPE_WARMUP_EPOCHS, 0,
-                    RECIPE_MIN_SCALE, RECIPE_FLIP, RECIPE_DROP_PATH, RECIPE_MIXUP, RECIPE_WEIGHT_DECAY);
+                    RECIPE_MIN_SCALE, RECIPE_FLIP, RECIPE_DROP_PATH, RECIPE_MIXUP, RECIPE_WEIGHT_DECAY, 0, 1, RECIPE_TRANSLATE);
         }
 
         /**
@@ -79,20 +80,21 @@ public final class Finetune {
          */
         public Settings forScratch(double scratchBlr) { return withLayerDecay(1.0).withBlr(scratchBlr); }
 
-        public Settings withEpochs(double e) { return new Settings(e, batch, blr, layerDecay, smoothing, warmupEpochs, seed, minScale, flip, dropPath, mixup, weightDecay, minLr, accum); }
-        public Settings withBatch(int b) { return new Settings(epochs, b, blr, layerDecay, smoothing, warmupEpochs, seed, minScale, flip, dropPath, mixup, weightDecay, minLr, accum); }
-        public Settings withBlr(double v) { return new Settings(epochs, batch, v, layerDecay, smoothing, warmupEpochs, seed, minScale, flip, dropPath, mixup, weightDecay, minLr, accum); }
-        public Settings withLayerDecay(double v) { return new Settings(epochs, batch, blr, v, smoothing, warmupEpochs, seed, minScale, flip, dropPath, mixup, weightDecay, minLr, accum); }
-        public Settings withSmoothing(float v) { return new Settings(epochs, batch, blr, layerDecay, v, warmupEpochs, seed, minScale, flip, dropPath, mixup, weightDecay, minLr, accum); }
-        public Settings withWarmupEpochs(double v) { return new Settings(epochs, batch, blr, layerDecay, smoothing, v, seed, minScale, flip, dropPath, mixup, weightDecay, minLr, accum); }
-        public Settings withSeed(long v) { return new Settings(epochs, batch, blr, layerDecay, smoothing, warmupEpochs, v, minScale, flip, dropPath, mixup, weightDecay, minLr, accum); }
-        public Settings withMinScale(double v) { return new Settings(epochs, batch, blr, layerDecay, smoothing, warmupEpochs, seed, v, flip, dropPath, mixup, weightDecay, minLr, accum); }
-        public Settings withFlip(boolean v) { return new Settings(epochs, batch, blr, layerDecay, smoothing, warmupEpochs, seed, minScale, v, dropPath, mixup, weightDecay, minLr, accum); }
-        public Settings withDropPath(double v) { return new Settings(epochs, batch, blr, layerDecay, smoothing, warmupEpochs, seed, minScale, flip, v, mixup, weightDecay, minLr, accum); }
-        public Settings withMixup(double v) { return new Settings(epochs, batch, blr, layerDecay, smoothing, warmupEpochs, seed, minScale, flip, dropPath, v, weightDecay, minLr, accum); }
-        public Settings withMinLr(double v) { return new Settings(epochs, batch, blr, layerDecay, smoothing, warmupEpochs, seed, minScale, flip, dropPath, mixup, weightDecay, v, accum); }
-        public Settings withAccum(int v) { return new Settings(epochs, batch, blr, layerDecay, smoothing, warmupEpochs, seed, minScale, flip, dropPath, mixup, weightDecay, minLr, v); }
-        public Settings withWeightDecay(double v) { return new Settings(epochs, batch, blr, layerDecay, smoothing, warmupEpochs, seed, minScale, flip, dropPath, mixup, v, minLr, accum); }
+        public Settings withEpochs(double e) { return new Settings(e, batch, blr, layerDecay, smoothing, warmupEpochs, seed, minScale, flip, dropPath, mixup, weightDecay, minLr, accum, translate); }
+        public Settings withBatch(int b) { return new Settings(epochs, b, blr, layerDecay, smoothing, warmupEpochs, seed, minScale, flip, dropPath, mixup, weightDecay, minLr, accum, translate); }
+        public Settings withBlr(double v) { return new Settings(epochs, batch, v, layerDecay, smoothing, warmupEpochs, seed, minScale, flip, dropPath, mixup, weightDecay, minLr, accum, translate); }
+        public Settings withLayerDecay(double v) { return new Settings(epochs, batch, blr, v, smoothing, warmupEpochs, seed, minScale, flip, dropPath, mixup, weightDecay, minLr, accum, translate); }
+        public Settings withSmoothing(float v) { return new Settings(epochs, batch, blr, layerDecay, v, warmupEpochs, seed, minScale, flip, dropPath, mixup, weightDecay, minLr, accum, translate); }
+        public Settings withWarmupEpochs(double v) { return new Settings(epochs, batch, blr, layerDecay, smoothing, v, seed, minScale, flip, dropPath, mixup, weightDecay, minLr, accum, translate); }
+        public Settings withSeed(long v) { return new Settings(epochs, batch, blr, layerDecay, smoothing, warmupEpochs, v, minScale, flip, dropPath, mixup, weightDecay, minLr, accum, translate); }
+        public Settings withMinScale(double v) { return new Settings(epochs, batch, blr, layerDecay, smoothing, warmupEpochs, seed, v, flip, dropPath, mixup, weightDecay, minLr, accum, translate); }
+        public Settings withFlip(boolean v) { return new Settings(epochs, batch, blr, layerDecay, smoothing, warmupEpochs, seed, minScale, v, dropPath, mixup, weightDecay, minLr, accum, translate); }
+        public Settings withDropPath(double v) { return new Settings(epochs, batch, blr, layerDecay, smoothing, warmupEpochs, seed, minScale, flip, v, mixup, weightDecay, minLr, accum, translate); }
+        public Settings withMixup(double v) { return new Settings(epochs, batch, blr, layerDecay, smoothing, warmupEpochs, seed, minScale, flip, dropPath, v, weightDecay, minLr, accum, translate); }
+        public Settings withMinLr(double v) { return new Settings(epochs, batch, blr, layerDecay, smoothing, warmupEpochs, seed, minScale, flip, dropPath, mixup, weightDecay, v, accum, translate); }
+        public Settings withAccum(int v) { return new Settings(epochs, batch, blr, layerDecay, smoothing, warmupEpochs, seed, minScale, flip, dropPath, mixup, weightDecay, minLr, v, translate); }
+        public Settings withWeightDecay(double v) { return new Settings(epochs, batch, blr, layerDecay, smoothing, warmupEpochs, seed, minScale, flip, dropPath, mixup, v, minLr, accum, translate); }
+        public Settings withTranslate(int v) { return new Settings(epochs, batch, blr, layerDecay, smoothing, warmupEpochs, seed, minScale, flip, dropPath, mixup, weightDecay, minLr, accum, v); }
 
         /** Optimizer steps on n training images; each takes accum micro-batches of batch images. */
         public int steps(int n) { return Math.max(1, (int) Math.round(epochs * stepsPerEpoch(n))); }
@@ -102,7 +104,8 @@ public final class Finetune {
 
         /** One line for logs and result files. */
         public String describe() {
-            String aug = (minScale < 1 ? "crops of scale " + num(minScale) + "-1" : "no crops") + (flip ? " + flips" : ", no flips");
+            String aug = (minScale < 1 ? "crops of scale " + num(minScale) + "-1" : "no crops") + (flip ? " + flips" : ", no flips")
+                    + (translate > 0 ? ", shifts of up to " + translate + " px" : "");
             return String.format(Locale.ROOT, "%s epochs of batch %d%s, blr %s (lr %.3g, cosine to %s), layer decay %s, warmup %s epochs, label smoothing %s, %s, drop path %s, mixup %s, weight decay %s",
                     num(epochs), batch, accum > 1 ? " x " + accum + " accumulated" : "", num(blr), lr(), num(minLr), num(layerDecay), num(warmupEpochs), num(smoothing), aug,
                     num(dropPath), mixup > 0 ? num(mixup) : "off", num(weightDecay));
@@ -114,7 +117,7 @@ public final class Finetune {
             m.put("epochs", epochs); m.put("batch", batch); m.put("blr", blr); m.put("layer_decay", layerDecay);
             m.put("smoothing", (double) smoothing); m.put("warmup_epochs", warmupEpochs); m.put("seed", seed);
             m.put("min_scale", minScale); m.put("flip", flip); m.put("drop_path", dropPath); m.put("mixup", mixup);
-            m.put("weight_decay", weightDecay); m.put("min_lr", minLr); m.put("accum", accum);
+            m.put("weight_decay", weightDecay); m.put("min_lr", minLr); m.put("accum", accum); m.put("translate", translate);
             return m;
         }
     }
@@ -133,6 +136,10 @@ public final class Finetune {
     /** The from-scratch baseline's base lr (lr 5e-4 at batch 64): it trains best at half the pretrained encoder's lr. */
     public static final double RECIPE_SCRATCH_BLR = 2e-3;
     public static final float RECIPE_SMOOTHING = 0.1f;
+    /** Random shifts off by default: the 5-epoch recipe is too short for augmentation to pay (see above). */
+    public static final int RECIPE_TRANSLATE = 0;
+    /** The largest shift accepted, in pixels (a shift of the whole image leaves nothing). */
+    public static final int MAX_TRANSLATE = 64;
 
     /**
      * What a fine-tuning run reports: top-1 on the test images after the last step, the steps, the last training
@@ -176,7 +183,7 @@ public final class Finetune {
     private static double train(Head head, Dataset train, Augment aug, Settings s, PrintStream log, IntFunction<String> endOfEpoch) {
         VisionTransformer enc = head.enc;
         Rng rng = new Rng(s.seed() * 31 + 1), drop = new Rng(s.seed() * 31 + 2);
-        Augment crops = new Augment(train.h(), train.w(), s.minScale(), 1.0, 3.0 / 4.0, 4.0 / 3.0, s.flip() ? 0.5 : 0.0, aug.normalization());
+        Augment crops = new Augment(train.h(), train.w(), s.minScale(), 1.0, 3.0 / 4.0, 4.0 / 3.0, s.flip() ? 0.5 : 0.0, s.translate(), aug.normalization());
         LinkedHashMap<String, Var> all = new LinkedHashMap<>(enc.params.trainable());
         all.putAll(head.params.trainable());
         AdamW opt = new AdamW(all, 0.9f, 0.999f, 1e-8f, (float) s.weightDecay());

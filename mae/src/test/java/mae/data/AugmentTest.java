@@ -195,4 +195,45 @@ class AugmentTest {
         assertEquals(new Augment.Crop(2, 0, 4, 4), a.sampleCrop(8, 4, new mae.tensor.Rng(1)), "a tall image: its centred square");
         assertEquals(new Augment.Crop(0, 2, 2, 2), a.sampleCrop(2, 7, new mae.tensor.Rng(1)), "a wide one: left (7 - 2) // 2 = 2, as torchvision");
     }
+
+    /** A shift moves every pixel by whole rows and columns, zero where nothing moved in, with every offset in range drawn. */
+    @Test void shifts_move_the_image_without_resampling_and_fill_the_border_with_zero() {
+        int side = 7, t = 2;
+        Dataset d = dataset(1, 2, side, (i, ch, y, x) -> 1 + ch * 100 + y * 10 + x);   // no pixel is 0
+        Augment a = new Augment(side, side, 1, 1, 1, 1, 0, t, new Normalization(new float[]{0, 0}, new float[]{1, 1}));
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        Rng rng = new Rng(3);
+        for (int draw = 0; draw < 200; draw++) {
+            float[] out = new float[2 * side * side];
+            a.batch(d, new int[] {0}, out, rng);
+            // Recover the offset from pixel (3, 3), which stays inside the image for any shift of up to 2.
+            float centre = out[3 * side + 3];
+            int dy = 3 - (int) ((centre - 1) / 10), dx = 3 - (int) ((centre - 1) % 10);
+            assertTrue(Math.abs(dy) <= t && Math.abs(dx) <= t, "offset " + dy + ", " + dx);
+            seen.add(dy + "," + dx);
+            for (int ch = 0; ch < 2; ch++) for (int y = 0; y < side; y++) for (int x = 0; x < side; x++) {
+                int sy = y - dy, sx = x - dx;
+                float want = sy < 0 || sy >= side || sx < 0 || sx >= side ? 0 : 1 + ch * 100 + sy * 10 + sx;
+                assertEquals(want, out[(ch * side + y) * side + x], "draw " + draw + " shift " + dy + "," + dx + " at c" + ch + " y" + y + " x" + x);
+            }
+        }
+        assertEquals(25, seen.size(), "every offset in [-2, 2]^2 is drawn: " + seen);
+    }
+
+    /** Without shifts the Rng is drawn exactly as before they existed, so earlier runs reproduce. */
+    @Test void no_shift_draws_nothing_more() {
+        Dataset d = dataset(3, 3, 16, (i, ch, y, x) -> ((i * 7 + ch * 5 + y * 3 + x) % 17) / 16f);
+        float[] a = new float[3 * 3 * 12 * 12], b = new float[a.length];
+        Rng ra = new Rng(8), rb = new Rng(8);
+        new Augment(12, 12, 0.2, 1, 0.75, 4.0 / 3, 0.5, IDENTITY).batch(d, new int[] {0, 1, 2}, a, ra);
+        new Augment(12, 12, 0.2, 1, 0.75, 4.0 / 3, 0.5, 0, IDENTITY).batch(d, new int[] {0, 1, 2}, b, rb);
+        assertArrayEquals(a, b);
+        assertEquals(ra.nextLong(), rb.nextLong(), "the same draws were used");
+    }
+
+    @Test void a_shift_as_wide_as_the_image_is_refused() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new Augment(6, 8, 1, 1, 1, 1, 0, 6, IDENTITY1));
+        assertTrue(e.getMessage().contains("shift 6") && e.getMessage().contains("side 6"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> new Augment(6, 8, 1, 1, 1, 1, 0, -1, IDENTITY1));
+    }
 }

@@ -34,11 +34,13 @@ class FinetuneTest {
     @Test void a_tiny_vit_learns_a_separable_problem_with_every_knob_on() {
         Dataset train = halves(128, 1), test = halves(64, 2);
         Augment aug = new Augment(28, Normalization.of(train));
-        Finetune.Settings s = Finetune.Settings.pretrained().withEpochs(4).withBatch(16).withBlr(4e-3).withDropPath(0.1).withMixup(0.8).withMinScale(0.6);
+        Finetune.Settings s = Finetune.Settings.pretrained().withEpochs(4).withBatch(16).withBlr(4e-3).withDropPath(0.1).withMixup(0.8).withMinScale(0.6).withTranslate(2);
         Finetune.Result r = Finetune.runDetailed(Encoders.create(MaeConfig.named("tiny"), 3), train, test, aug, 2, s, null);
         assertEquals(32, r.steps());
         assertTrue(r.accuracy() > 0.9, "accuracy " + r.accuracy());
         assertTrue(Double.isFinite(r.finalLoss()));
+        Finetune.Result unshifted = Finetune.runDetailed(Encoders.create(MaeConfig.named("tiny"), 3), train, test, aug, 2, s.withTranslate(0), null);
+        assertNotEquals(r.finalLoss(), unshifted.finalLoss(), "the shifts reach the training images");
     }
 
     @Test void scoring_each_epoch_gives_the_curve_and_leaves_the_training_as_it_was() {
@@ -219,7 +221,10 @@ class FinetuneTest {
                 + "drop path 0.1, mixup 0.8, weight decay 0.05", t.describe());
         assertEquals("5 epochs of batch 64 x 4 accumulated, blr 0.004 (lr 0.00400, cosine to 1.000e-05), layer decay 0.75, warmup 0.5 epochs, label smoothing 0.1, no crops, no flips, "
                 + "drop path 0, mixup off, weight decay 0.05", s.withAccum(4).withMinLr(1e-5).describe());
-        assertEquals(14, s.toJson().size());
+        assertEquals("5 epochs of batch 64, blr 0.004 (lr 0.00100, cosine to 0), layer decay 0.75, warmup 0.5 epochs, label smoothing 0.1, no crops, no flips, shifts of up to 2 px, "
+                + "drop path 0, mixup off, weight decay 0.05", s.withTranslate(2).describe());
+        assertEquals(15, s.toJson().size());
+        assertEquals(2, s.withTranslate(2).toJson().get("translate"));
         assertEquals(4, s.withAccum(4).toJson().get("accum"));
         assertEquals(0.75, s.toJson().get("layer_decay"));
     }
@@ -251,6 +256,9 @@ class FinetuneTest {
         assertEquals(0.0, s.withMixup(0).mixup());
         bad.accept(() -> s.withWeightDecay(-1e-9), "weight decay must not be negative, got -1.0E-9");
         assertEquals(0.0, s.withWeightDecay(0).weightDecay());
+        bad.accept(() -> s.withTranslate(-1), "fine-tune translate must be 0..64 pixels, got -1");
+        bad.accept(() -> s.withTranslate(65), "fine-tune translate must be 0..64 pixels, got 65");
+        assertEquals(64, s.withTranslate(64).translate());
         Finetune.Settings scratch = Finetune.Settings.pretrained().forScratch(2e-3);
         assertEquals(1.0, scratch.layerDecay(), "from scratch: no layer decay");
         assertEquals(2e-3, scratch.blr());
