@@ -40,27 +40,70 @@ public final class Gemm {
     public static void gemm(boolean transA, boolean transB, int M, int N, int K, float alpha,
                             float[] A, int aOff, int lda, float[] B, int bOff, int ldb,
                             float beta, float[] C, int cOff, int ldc) {
-        gemm((long) M * N * K < (1 << 18) ? SMALL : GemmBlocking.current(), transA, transB, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
+        run(blocking(M, N, K), transA, transB, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, null, 0, C, cOff, ldc);
+    }
+
+    /**
+     * C (M, N) = alpha op(A) op(B) + bias, the N values of bias[biasOff ..] added to every row (null: none), as in a
+     * linear layer's y = x W^T + b. C is written once and never read: the bias goes in where the first k block's
+     * sums are stored, instead of a pass over C before the product. The bits are those of copying the bias into
+     * C and calling {@link #gemm} with beta 1 (the same additions in the same order).
+     */
+    public static void gemmBias(boolean transA, boolean transB, int M, int N, int K, float alpha,
+                                float[] A, int aOff, int lda, float[] B, int bOff, int ldb,
+                                float[] bias, int biasOff, float[] C, int cOff, int ldc) {
+        run(blocking(M, N, K), transA, transB, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, 0f, bias, biasOff, C, cOff, ldc);
+    }
+
+    private static GemmBlocking blocking(int M, int N, int K) {
+        return (long) M * N * K < (1 << 18) ? SMALL : GemmBlocking.current();
     }
 
     /** gemm with a given blocking (the autotune, tests). */
     static void gemm(GemmBlocking g, boolean transA, boolean transB, int M, int N, int K, float alpha,
                      float[] A, int aOff, int lda, float[] B, int bOff, int ldb,
                      float beta, float[] C, int cOff, int ldc) {
-        if (!FAST || KernelMode.reference()) { ref(transA, transB, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc); return; }
+        run(g, transA, transB, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, null, 0, C, cOff, ldc);
+    }
+
+    /**
+     * The fast path. With beta 0 (and with a bias, which comes with beta 0) C is overwritten: the first k block
+     * stores 0 + sums, or bias + sums, where a beta of 1 adds C + sums, so there is no clearing pass over C on one
+     * thread before the product, and C is not read (for the K = 128-192 products of the fmnist step, C is as large
+     * as both operands together). Other betas scale C first.
+     */
+    private static void run(GemmBlocking g, boolean transA, boolean transB, int M, int N, int K, float alpha,
+                            float[] A, int aOff, int lda, float[] B, int bOff, int ldb,
+                            float beta, float[] bias, int biasOff, float[] C, int cOff, int ldc) {
+        if (!FAST || KernelMode.reference()) {
+            if (bias != null) { fillRows(C, cOff, ldc, M, N, bias, biasOff); beta = 1f; }
+            ref(transA, transB, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
+            return;
+        }
         if (M == 0 || N == 0) return;
-        scale(C, cOff, ldc, M, N, beta);
-        if (K == 0 || alpha == 0) return;
+        boolean overwrite = beta == 0;
+        if (K == 0 || alpha == 0) {
+            if (bias != null) fillRows(C, cOff, ldc, M, N, bias, biasOff); else scale(C, cOff, ldc, M, N, beta);
+            return;
+        }
+        if (!overwrite) scale(C, cOff, ldc, M, N, beta);
         if ((long) M * N * K < (1 << 18)) {     // tiny products stay on the calling thread
-            blocked(g, transA, transB, 0, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, C, cOff, ldc);
+            blocked(g, transA, transB, 0, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, C, cOff, ldc, overwrite, bias, biasOff);
         } else if (N >= WIDE) {                 // columns split over the threads, in whole slivers
             Parallel.forRange((N + NR - 1) / NR, 4, (s0, s1) -> {
                 int n0 = s0 * NR, n1 = Math.min(N, s1 * NR);
-                blocked(g, transA, transB, 0, M, n1 - n0, K, alpha, A, aOff, lda, B, transB ? bOff + n0 * ldb : bOff + n0, ldb, C, cOff + n0, ldc);
+                blocked(g, transA, transB, 0, M, n1 - n0, K, alpha, A, aOff, lda, B, transB ? bOff + n0 * ldb : bOff + n0, ldb, C, cOff + n0, ldc,
+                        overwrite, bias, biasOff + n0);
             });
         } else {                                // rows split over the threads, at least 4 slivers each
-            Parallel.forRange(M, 4 * MR, (m0, m1) -> blocked(g, transA, transB, m0, m1, N, K, alpha, A, aOff, lda, B, bOff, ldb, C, cOff, ldc));
+            Parallel.forRange(M, 4 * MR, (m0, m1) -> blocked(g, transA, transB, m0, m1, N, K, alpha, A, aOff, lda, B, bOff, ldb, C, cOff, ldc,
+                    overwrite, bias, biasOff));
         }
+    }
+
+    /** Every row of the (M, N) block of C at cOff = bias[biasOff .. biasOff + N). */
+    private static void fillRows(float[] C, int cOff, int ldc, int M, int N, float[] bias, int biasOff) {
+        for (int m = 0; m < M; m++) System.arraycopy(bias, biasOff, C, cOff + m * ldc, N);
     }
 
     /**
@@ -87,8 +130,10 @@ public final class Gemm {
     /** Per thread: the packed A block, the packed B panel, the edge tile; regrown when a blocking needs more. */
     private static final ThreadLocal<float[][]> PACKS = ThreadLocal.withInitial(() -> new float[][]{new float[0], new float[0], new float[MR * NR]});
 
+    /** Rows [m0, m1) of C; overwrite: the first k block stores (bias or 0) + sums instead of adding to C. */
     private static void blocked(GemmBlocking g, boolean ta, boolean tb, int m0, int m1, int N, int K, float alpha,
-                                float[] A, int aOff, int lda, float[] B, int bOff, int ldb, float[] C, int cOff, int ldc) {
+                                float[] A, int aOff, int lda, float[] B, int bOff, int ldb, float[] C, int cOff, int ldc,
+                                boolean overwrite, float[] bias, int biasOff) {
         final int KC = g.kc(), MC = g.mc(), NC = g.nc();
         float[][] packs = PACKS.get();
         if (packs[0].length < MC * KC) packs[0] = new float[MC * KC];
@@ -103,17 +148,18 @@ public final class Gemm {
             for (int pc = 0; pc < K; pc += KC) {
                 int kc = Math.min(KC, K - pc);
                 packB(tb, B, bOff, ldb, pc, kc, jc, nc, bp);
+                boolean first = overwrite && pc == 0;
                 for (int ic = m0; ic < m1; ic += MC) {
                     int mc = Math.min(MC, m1 - ic);
                     if (!direct) packA(ta, A, aOff, lda, ic, mc, pc, kc, alpha, ap);
                     for (int jr = 0; jr < nc; jr += NR)
                         for (int ir = 0; ir < mc; ir += MR) {
-                            int mr = Math.min(MR, mc - ir), nr = Math.min(NR, nc - jr), co = cOff + (ic + ir) * ldc + jc + jr;
-                            if (!direct) micro(kc, ap, ir * kc, ta ? 1 : kc, ta ? MR : 1, bp, jr * kc, C, co, ldc, mr, nr, tile);
-                            else if (mr == MR) micro(kc, A, aOff + (ic + ir) * lda + pc, lda, 1, bp, jr * kc, C, co, ldc, mr, nr, tile);
+                            int mr = Math.min(MR, mc - ir), nr = Math.min(NR, nc - jr), co = cOff + (ic + ir) * ldc + jc + jr, bc = biasOff + jc + jr;
+                            if (!direct) micro(kc, ap, ir * kc, ta ? 1 : kc, ta ? MR : 1, bp, jr * kc, C, co, ldc, mr, nr, tile, first, bias, bc);
+                            else if (mr == MR) micro(kc, A, aOff + (ic + ir) * lda + pc, lda, 1, bp, jr * kc, C, co, ldc, mr, nr, tile, first, bias, bc);
                             else {
                                 packA(false, A, aOff, lda, ic + ir, mr, pc, kc, 1f, ap);
-                                micro(kc, ap, 0, kc, 1, bp, jr * kc, C, co, ldc, mr, nr, tile);
+                                micro(kc, ap, 0, kc, 1, bp, jr * kc, C, co, ldc, mr, nr, tile, first, bias, bc);
                             }
                         }
                 }
@@ -181,9 +227,10 @@ public final class Gemm {
      * row-major: ars = kc, aks = 1; packed k-major: ars = 1, aks = MR; read in place: ars = lda, aks = 1); B sliver
      * packed (kc x NR). Only the (mr x nr) valid part of the tile is written. The k stride as a parameter cost
      * nothing measurable on the NN products (1024^3 NN 437-453 before, 431-449 after, GFLOP/s, alternating
-     * launches).
+     * launches). first: the tile is stored as (bias[bc + column] or 0) + sums, C not read.
      */
-    private static void micro(int kc, float[] a, int ao, int ars, int aks, float[] bp, int bo, float[] C, int co, int ldc, int mr, int nr, float[] t) {
+    private static void micro(int kc, float[] a, int ao, int ars, int aks, float[] bp, int bo, float[] C, int co, int ldc, int mr, int nr, float[] t,
+                              boolean first, float[] bias, int bc) {
         FloatVector c00 = FloatVector.zero(S), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00,
                 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
         int r1 = ars, r2 = 2 * ars, r3 = 3 * ars, r4 = 4 * ars, r5 = 5 * ars;
@@ -204,6 +251,12 @@ public final class Gemm {
             c50 = b0.fma(a5, c50); c51 = b1.fma(a5, c51);
         }
         if (mr == MR && nr == NR) {
+            if (first) {
+                FloatVector z0 = bias == null ? FloatVector.zero(S) : FloatVector.fromArray(S, bias, bc), z1 = bias == null ? z0 : FloatVector.fromArray(S, bias, bc + L);
+                put(C, co, z0, z1, c00, c01); put(C, co + ldc, z0, z1, c10, c11); put(C, co + 2 * ldc, z0, z1, c20, c21);
+                put(C, co + 3 * ldc, z0, z1, c30, c31); put(C, co + 4 * ldc, z0, z1, c40, c41); put(C, co + 5 * ldc, z0, z1, c50, c51);
+                return;
+            }
             addTo(C, co, c00, c01); addTo(C, co + ldc, c10, c11); addTo(C, co + 2 * ldc, c20, c21);
             addTo(C, co + 3 * ldc, c30, c31); addTo(C, co + 4 * ldc, c40, c41); addTo(C, co + 5 * ldc, c50, c51);
             return;
@@ -213,7 +266,16 @@ public final class Gemm {
         c20.intoArray(t, 4 * L); c21.intoArray(t, 5 * L); c30.intoArray(t, 6 * L); c31.intoArray(t, 7 * L);
         c40.intoArray(t, 8 * L); c41.intoArray(t, 9 * L); c50.intoArray(t, 10 * L); c51.intoArray(t, 11 * L);
         for (int r = 0; r < mr; r++)
-            for (int c = 0; c < nr; c++) C[co + r * ldc + c] += t[r * NR + c];
+            for (int c = 0; c < nr; c++) {
+                float base = !first ? C[co + r * ldc + c] : bias == null ? 0f : bias[bc + c];
+                C[co + r * ldc + c] = base + t[r * NR + c];
+            }
+    }
+
+    /** C[o ..] = z + v for two vectors: a first k block's store (z the bias or 0, added first as when C held it). */
+    private static void put(float[] C, int o, FloatVector z0, FloatVector z1, FloatVector v0, FloatVector v1) {
+        z0.add(v0).intoArray(C, o);
+        z1.add(v1).intoArray(C, o + L);
     }
 
     private static void addTo(float[] C, int o, FloatVector v0, FloatVector v1) {

@@ -58,4 +58,44 @@ class GemmTest {
                 org.junit.jupiter.api.Assertions.assertArrayEquals(want, y.data, "rows " + rows + " out " + out + " in " + in + " bias " + withBias);
             }
     }
+
+    /**
+     * gemmBias and gemm with beta 0 store the first k block's sums without reading C: the bits of the old way (bias
+     * copied into C, or C cleared, then beta 1), whatever C held (NaN included), across k blocks, every transpose,
+     * both splits and edge tiles; the reference mode gives the reference's values.
+     */
+    @Test void bias_and_beta_zero_write_c_once_with_the_bits_of_clear_then_add() {
+        Random r = new Random(5);
+        int[][] sizes = {{1, 1, 1}, {7, 33, 5}, {13, 70, 600}, {45, 517, 300}, {200, 1030, 40}, {301, 96, 1100}, {6, 64, 128}};
+        for (int[] s : sizes)
+            for (int t = 0; t < 4; t++) {
+                boolean ta = (t & 1) != 0, tb = (t & 2) != 0;
+                int M = s[0], N = s[1], K = s[2], lda = (ta ? M : K) + 1, ldb = (tb ? K : N) + 3, ldc = N + 2;
+                float[] A = rand(r, (ta ? K : M) * lda + 2), B = rand(r, (tb ? N : K) * ldb + 1), bias = rand(r, N + 4);
+                float alpha = t == 2 ? 0.5f : 1f;
+                for (boolean withBias : new boolean[]{true, false}) {
+                    float[] old = new float[M * ldc + 3], fused = new float[old.length];
+                    java.util.Arrays.fill(old, 7f);                                  // outside C's block: must stay 7
+                    java.util.Arrays.fill(fused, 7f);
+                    for (int m = 0; m < M; m++) {
+                        java.util.Arrays.fill(fused, 3 + m * ldc, 3 + m * ldc + N, Float.NaN);   // never read
+                        if (withBias) System.arraycopy(bias, 4, old, 3 + m * ldc, N);  // the old way: C holds the bias (or 0), then C += product
+                        else java.util.Arrays.fill(old, 3 + m * ldc, 3 + m * ldc + N, 0f);
+                    }
+                    Gemm.gemm(ta, tb, M, N, K, alpha, A, 2, lda, B, 1, ldb, 1f, old, 3, ldc);
+                    if (withBias) Gemm.gemmBias(ta, tb, M, N, K, alpha, A, 2, lda, B, 1, ldb, bias, 4, fused, 3, ldc);
+                    else Gemm.gemm(ta, tb, M, N, K, alpha, A, 2, lda, B, 1, ldb, 0f, fused, 3, ldc);
+                    org.junit.jupiter.api.Assertions.assertArrayEquals(old, fused, "M=" + M + " N=" + N + " K=" + K + " ta=" + ta + " tb=" + tb + " bias " + withBias);
+                    float[] ref = fused.clone();
+                    boolean was = KernelMode.setReference(true);
+                    try {
+                        Gemm.gemmBias(ta, tb, M, N, K, alpha, A, 2, lda, B, 1, ldb, withBias ? bias : null, 4, ref, 3, ldc);
+                    } finally {
+                        KernelMode.setReference(was);
+                    }
+                    for (int i = 0; i < ref.length; i++)
+                        assertEquals(ref[i], fused[i], 1e-5f * (1 + Math.abs(ref[i])) * Math.sqrt(K), "reference mode, M=" + M + " N=" + N + " K=" + K + " at " + i);
+                }
+            }
+    }
 }
