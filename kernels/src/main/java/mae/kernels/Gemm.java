@@ -250,15 +250,13 @@ public final class Gemm {
             FloatVector a5 = FloatVector.broadcast(S, a[ak + r5]);
             c50 = b0.fma(a5, c50); c51 = b1.fma(a5, c51);
         }
+        // The tile is added to a base: C itself, or in a first k block the bias (or zeros), read with row stride 0,
+        // so that one store path serves both (C = base + sums: the bits of adding to a C that held the bias or 0).
+        float[] base = !first ? C : bias != null ? bias : ZEROS;
+        int bo0 = !first ? co : bias != null ? bc : 0, bs = !first ? ldc : 0;
         if (mr == MR && nr == NR) {
-            if (first) {
-                FloatVector z0 = bias == null ? FloatVector.zero(S) : FloatVector.fromArray(S, bias, bc), z1 = bias == null ? z0 : FloatVector.fromArray(S, bias, bc + L);
-                put(C, co, z0, z1, c00, c01); put(C, co + ldc, z0, z1, c10, c11); put(C, co + 2 * ldc, z0, z1, c20, c21);
-                put(C, co + 3 * ldc, z0, z1, c30, c31); put(C, co + 4 * ldc, z0, z1, c40, c41); put(C, co + 5 * ldc, z0, z1, c50, c51);
-                return;
-            }
-            addTo(C, co, c00, c01); addTo(C, co + ldc, c10, c11); addTo(C, co + 2 * ldc, c20, c21);
-            addTo(C, co + 3 * ldc, c30, c31); addTo(C, co + 4 * ldc, c40, c41); addTo(C, co + 5 * ldc, c50, c51);
+            addTo(base, bo0, C, co, c00, c01); addTo(base, bo0 + bs, C, co + ldc, c10, c11); addTo(base, bo0 + 2 * bs, C, co + 2 * ldc, c20, c21);
+            addTo(base, bo0 + 3 * bs, C, co + 3 * ldc, c30, c31); addTo(base, bo0 + 4 * bs, C, co + 4 * ldc, c40, c41); addTo(base, bo0 + 5 * bs, C, co + 5 * ldc, c50, c51);
             return;
         }
         // Spelled out: an array of the accumulators would box them all and slow the whole kernel down.
@@ -266,21 +264,16 @@ public final class Gemm {
         c20.intoArray(t, 4 * L); c21.intoArray(t, 5 * L); c30.intoArray(t, 6 * L); c31.intoArray(t, 7 * L);
         c40.intoArray(t, 8 * L); c41.intoArray(t, 9 * L); c50.intoArray(t, 10 * L); c51.intoArray(t, 11 * L);
         for (int r = 0; r < mr; r++)
-            for (int c = 0; c < nr; c++) {
-                float base = !first ? C[co + r * ldc + c] : bias == null ? 0f : bias[bc + c];
-                C[co + r * ldc + c] = base + t[r * NR + c];
-            }
+            for (int c = 0; c < nr; c++) C[co + r * ldc + c] = base[bo0 + r * bs + c] + t[r * NR + c];
     }
 
-    /** C[o ..] = z + v for two vectors: a first k block's store (z the bias or 0, added first as when C held it). */
-    private static void put(float[] C, int o, FloatVector z0, FloatVector z1, FloatVector v0, FloatVector v1) {
-        z0.add(v0).intoArray(C, o);
-        z1.add(v1).intoArray(C, o + L);
-    }
+    /** The base of a first k block without a bias: two vectors of zeros. */
+    private static final float[] ZEROS = new float[NR];
 
-    private static void addTo(float[] C, int o, FloatVector v0, FloatVector v1) {
-        FloatVector.fromArray(S, C, o).add(v0).intoArray(C, o);
-        FloatVector.fromArray(S, C, o + L).add(v1).intoArray(C, o + L);
+    /** C[o ..] = base[bo ..] + v for two vectors (base is C itself, the bias or zeros). */
+    private static void addTo(float[] base, int bo, float[] C, int o, FloatVector v0, FloatVector v1) {
+        FloatVector.fromArray(S, base, bo).add(v0).intoArray(C, o);
+        FloatVector.fromArray(S, base, bo + L).add(v1).intoArray(C, o + L);
     }
 
     /** C = beta C over an (M, N) block (beta 0 clears, ignoring NaN in C as BLAS does). */
