@@ -82,12 +82,16 @@ public final class Augment {
      */
     public void batch(Dataset d, int[] indices, float[] out, Rng rng) {
         int size = checkBatch(d, indices, out);
+        float[] plane = maxShift > 0 ? new float[outH * outW] : null;      // one channel's copy for the shifts
         for (int k = 0; k < indices.length; k++) {
             Crop crop = sampleCrop(d.h(), d.w(), rng);
             boolean flip = rng.nextDouble() < flipP;
             Resample.crop(d.images(), d.offset(indices[k]), d.c(), d.h(), d.w(),
                     crop, out, k * size, outH, outW, flip);
-            if (maxShift > 0) shift(out, k * size, d.c(), rng.nextInt(2 * maxShift + 1) - maxShift, rng.nextInt(2 * maxShift + 1) - maxShift);
+            if (maxShift > 0) {
+                int dy = rng.nextInt(2 * maxShift + 1) - maxShift, dx = rng.nextInt(2 * maxShift + 1) - maxShift;
+                shift(out, k * size, d.c(), dy, dx, plane);
+            }
             normalize(out, k * size, d.c());
         }
     }
@@ -115,11 +119,11 @@ public final class Augment {
 
     /**
      * Moves the [c, outH, outW] image at out[at ..] by dy rows and dx columns (down and right when positive):
-     * pixel (y, x) takes the old pixel (y - dy, x - dx), or 0 where that lies outside the image.
+     * pixel (y, x) takes the old pixel (y - dy, x - dx), or 0 where that lies outside the image. plane: outH x outW
+     * floats of scratch.
      */
-    void shift(float[] out, int at, int c, int dy, int dx) {
+    void shift(float[] out, int at, int c, int dy, int dx, float[] plane) {
         int hw = outH * outW;
-        float[] plane = new float[hw];
         for (int ch = 0; ch < c; ch++) {
             int p0 = at + ch * hw;
             System.arraycopy(out, p0, plane, 0, hw);
