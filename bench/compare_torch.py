@@ -376,6 +376,7 @@ def forward_flops(cfg, batch):
 # ----------------------------------------------------------------------------- ours
 
 COMMANDS = []
+WARNINGS = []   # the launches' own warnings (bin/mae bench step flags a launch whose kernels ran as Java fallbacks)
 
 
 def ours(args, pattern):
@@ -386,6 +387,10 @@ def ours(args, pattern):
     time.sleep(1.0)  # let PyTorch's spinning BLAS/OpenMP threads go idle first
     p = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
     lines = [ln for ln in p.stdout.strip().splitlines() if ln.strip()]
+    for ln in lines:
+        if ln.startswith("warning:"):
+            WARNINGS.append(f"`bin/mae {' '.join(args)}`: {ln}")
+            print("  " + ln, file=sys.stderr)
     mt = re.match(pattern, lines[-1]) if lines else None
     if p.returncode != 0 or not mt:
         tail = "\n".join((p.stdout + p.stderr).strip().splitlines()[-8:])
@@ -433,6 +438,11 @@ def header(mach, peak_text, loads, what):
 
 
 def write_report(L, started, suffix):
+    if WARNINGS:
+        L.append("")
+        L.append("## Warnings from our launches (their figures are low)")
+        L.append("")
+        L.extend("- " + w for w in WARNINGS)
     L.append("")
     L.append("## Commands")
     L.append("")

@@ -89,7 +89,7 @@ public final class BenchCommand implements Runnable {
             Tensor imgs = Tensor.randn(r, batch, cfg.inChans(), cfg.imgSize(), cfg.imgSize()).to(dev);   // uploaded once
             Workspace ws = new Workspace();
             double[] ips = new double[steps];
-            long bytes0 = 0, gcs0 = 0, gcMillis0 = 0;
+            long bytes0 = 0, gcs0 = 0, gcMillis0 = 0, leastBytes = Long.MAX_VALUE;
             CudaAllocator.Stats mem0 = null;
             boolean gpu = CudaBackend.isGpu(dev.backend());
             for (int i = 0; i < warmup + steps; i++) {
@@ -97,7 +97,7 @@ public final class BenchCommand implements Runnable {
                     bytes0 = Allocation.bytes(); gcs0 = Allocation.gcCount(); gcMillis0 = Allocation.gcMillis();
                     if (gpu) mem0 = CudaAllocator.shared().stats();
                 }
-                long t = System.nanoTime();
+                long t = System.nanoTime(), b = Allocation.bytes();
                 try (Workspace.Scope s = workspace ? ws.open() : null) {
                     Tensor noise = Tensor.rand(r, batch, cfg.numPatches());
                     model.forward(imgs, noise, maskRatio).loss().backward();
@@ -105,7 +105,10 @@ public final class BenchCommand implements Runnable {
                 opt.step(1e-4f);
                 model.params.zeroGrad();
                 dev.synchronize();                            // a GPU step is timed to its last kernel
-                if (i >= warmup) ips[i - warmup] = batch / ((System.nanoTime() - t) / 1e9);
+                if (i >= warmup) {
+                    ips[i - warmup] = batch / ((System.nanoTime() - t) / 1e9);
+                    leastBytes = Math.min(leastBytes, Allocation.bytes() - b);
+                }
             }
             long bytes = Allocation.bytes() - bytes0, gcs = Allocation.gcCount() - gcs0, gcMillis = Allocation.gcMillis() - gcMillis0;
             System.out.printf(Locale.ROOT, "step %s batch %d mask %.2f: %d steps, threads %d, workspace %s, device %s%n", config, batch, maskRatio, steps,
@@ -117,10 +120,23 @@ public final class BenchCommand implements Runnable {
             }
             System.out.printf(Locale.ROOT, "allocated per step: %.2f MB (all threads); GC: %d collections, %d ms over %d steps; workspace buffers made: %d (%.1f MB), reused: %d%n",
                     bytes / 1e6 / steps, gcs, gcMillis, steps, ws.stats().created(), ws.stats().createdBytes() / 1e6, ws.stats().reused());
+            if (workspace && !gpu && leastBytes > FALLBACK_BYTES_PER_IMAGE * batch) System.out.printf(Locale.ROOT, FALLBACK_WARNING, leastBytes / 1e6, leastBytes / 1e6 / batch);
             if (profile) printProfile(profiled(model, opt, imgs, r, ws, cfg, dev), steps, batch);
             System.out.printf(Locale.ROOT, "images/s: %.1f%n", median(ips));
             return 0;
         }
+
+        /**
+         * With the workspace a CPU step allocates little (5.8 MB per fmnist step of 128 images: tensor headers, tape
+         * nodes). More than this per image in every timed step means the vector kernels ran as the Vector API's Java
+         * fallbacks, which allocate per operation: the JIT had not compiled them yet, or C2 compiled them without
+         * their intrinsics, which JDK 17 does in some launches (about 1 GB per fmnist step, 15-20% slower; JDK 25
+         * did not, bench/results/2026-12-01-vm-amd-epyc-jit-fallbacks.md).
+         */
+        static final long FALLBACK_BYTES_PER_IMAGE = 1 << 20;
+        static final String FALLBACK_WARNING = "warning: every timed step allocated at least %.1f MB (%.2f MB per image): the vector kernels ran as"
+                + " the Vector API's allocating Java fallbacks (JIT still warming up: use more --warmup steps; or, on JDK 17, C2 compiled them"
+                + " without their intrinsics in this launch), so this launch's speed is low; run again, or on a newer JDK (JDK 25 showed none; JAVA=/path/to/java bin/mae ...)%n";
 
         /** The same step, `steps` times, with every op timed; returns the profile and the steps' wall time. */
         private Object[] profiled(MaeModel model, AdamW opt, Tensor imgs, Rng r, Workspace ws, MaeConfig cfg, Device dev) {

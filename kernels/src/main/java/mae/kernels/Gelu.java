@@ -68,9 +68,7 @@ public final class Gelu {
 
     /** Vec.exp on one value (the tail of a loop), so that tails round exactly like full vectors. */
     static float expScalar(float x) {
-        float[] t = new float[S.length()];
-        t[0] = x;
-        return Vec.exp(FloatVector.fromArray(S, t, 0)).lane(0);
+        return Vec.exp(FloatVector.broadcast(S, x)).lane(0);
     }
 
     /** Phi(x) for a vector, given e = exp(-x^2 / 2). */

@@ -10,6 +10,8 @@ public final class Vec {
     private Vec() {}
 
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    /** Ints of S's shape, named as a constant for the JIT (see {@link #exp}). */
+    static final VectorSpecies<Integer> IS = S.withLanes(int.class);
 
     /** y[yo..yo+n) += x[xo..xo+n). */
     public static void add(float[] x, int xo, float[] y, int yo, int n) {
@@ -35,10 +37,8 @@ public final class Vec {
      * uninterrupted one. Every floating-point result of the fast kernels is fixed by IEEE rules instead.
      */
     public static float lanesInOrder(FloatVector v) {
-        float[] t = new float[S.length()];
-        v.intoArray(t, 0);
         float s = 0;
-        for (float f : t) s += f;
+        for (int i = 0; i < S.length(); i++) s += v.lane(i);   // no scratch array: C2 did not always remove it
         return s;
     }
 
@@ -49,14 +49,18 @@ public final class Vec {
      * JIT and interpreter versions may differ in the last bit): x = n ln2 + r with |r| <= ln2/2, e^r by its
      * degree-6 Taylor polynomial (relative error below 1.5e-7), 2^n built in the exponent bits. Adding
      * 1.5 * 2^23 rounds x log2(e) to the integer n and leaves n in the low mantissa bits, so shifting those
-     * bits into the exponent needs no float-to-int conversion (which the JIT does not intrinsify here).
+     * bits into the exponent needs no float-to-int conversion (which the JIT does not intrinsify here). The float
+     * and int views go through reinterpretShape with the species named ({@link #IS}), not reinterpretAsInts(),
+     * which looks its target species up at run time: inside the training step C2 then left that conversion a
+     * call to its Java fallback ("missing constant: ... vclass_to=LoadP" under -XX:+PrintIntrinsics), which
+     * allocates (JFR: most of the 112 MB allocated per fmnist step; see bench/results/2026-12-01-vm-amd-epyc-jit-fallbacks.md).
      */
     public static FloatVector exp(FloatVector x) {
         x = x.max(-87f).min(88f);
         FloatVector t = x.mul(LOG2E).add(ROUND), n = t.sub(ROUND);
         FloatVector r = n.mul(-LN2_HI).add(x).add(n.mul(-LN2_LO));
         FloatVector p = r.mul(1f / 720).add(1f / 120).mul(r).add(1f / 24).mul(r).add(1f / 6).mul(r).add(0.5f).mul(r).add(1f).mul(r).add(1f);
-        IntVector pow2n = t.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23).add(127 << 23);
-        return p.mul(pow2n.reinterpretAsFloats());
+        IntVector pow2n = ((IntVector) t.reinterpretShape(IS, 0)).lanewise(VectorOperators.LSHL, 23).add(127 << 23);
+        return p.mul((FloatVector) pow2n.reinterpretShape(S, 0));
     }
 }
