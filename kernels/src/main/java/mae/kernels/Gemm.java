@@ -89,7 +89,7 @@ public final class Gemm {
         if (!overwrite) scale(C, cOff, ldc, M, N, beta);
         if ((long) M * N * K < (1 << 18)) {     // tiny products stay on the calling thread
             blocked(g, transA, transB, 0, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, C, cOff, ldc, overwrite, bias, biasOff);
-        } else if (N >= WIDE) {                 // columns split over the threads, in whole slivers
+        } else if (N >= WIDE && !(transA && M > N)) {   // columns split over the threads, in whole slivers
             Parallel.forRange((N + NR - 1) / NR, 4, (s0, s1) -> {
                 int n0 = s0 * NR, n1 = Math.min(N, s1 * NR);
                 blocked(g, transA, transB, 0, M, n1 - n0, K, alpha, A, aOff, lda, B, transB ? bOff + n0 * ldb : bOff + n0, ldb, C, cOff + n0, ldc,
@@ -111,6 +111,11 @@ public final class Gemm {
      * packing, and a B block half the size, nearer its core's L2). Split by rows, each thread packs the whole
      * (KC x NC) block. Paired in one JVM on the 2-core VM (KC 256 then): 1024^3 +4-5%, 512^3 +3%, 2048^3 +2%; the
      * MAE shapes with N of 512 to 768 within +-2%. Every element of C is computed the same way either way.
+     * Not for a transposed A taller than wide (a weight gradient, dW = dY^T X, of a layer with more outputs than
+     * inputs): split by columns, each thread packs all of A, and packing a transposed A (strided reads) costs more
+     * than packing B; split by rows, each packs its own rows of A. ViT-B decoder fc1's dW, TN 2048 x 512 x 1576,
+     * in alternating launches on the 2-core VM (another JVM busy on both cores, so only the ratio counts):
+     * columns 137.8, 146.4, 144.9 against rows 165.4, 182.1 GFLOP/s (rows measured at N = 511, one column less).
      */
     static final int WIDE = 512;
 

@@ -62,11 +62,12 @@ class GemmTest {
     /**
      * gemmBias and gemm with beta 0 store the first k block's sums without reading C: the bits of the old way (bias
      * copied into C, or C cleared, then beta 1), whatever C held (NaN included), across k blocks, every transpose,
-     * both splits and edge tiles; the reference mode gives the reference's values.
+     * both splits (and the row split of a tall transposed A) and edge tiles; the reference mode gives the reference's values.
      */
     @Test void bias_and_beta_zero_write_c_once_with_the_bits_of_clear_then_add() {
         Random r = new Random(5);
-        int[][] sizes = {{1, 1, 1}, {7, 33, 5}, {13, 70, 600}, {45, 517, 300}, {200, 1030, 40}, {301, 96, 1100}, {6, 64, 128}};
+        int[][] sizes = {{1, 1, 1}, {7, 33, 5}, {13, 70, 600}, {45, 517, 300}, {200, 1030, 40}, {301, 96, 1100}, {6, 64, 128},
+                {1100, 530, 70}};   // wide and taller still: split by columns, or by rows when A is transposed
         for (int[] s : sizes)
             for (int t = 0; t < 4; t++) {
                 boolean ta = (t & 1) != 0, tb = (t & 2) != 0;
