@@ -144,10 +144,12 @@ public final class Gemm {
         if (packs[0].length < MC * KC) packs[0] = new float[MC * KC];
         if (packs[1].length < KC * NC) packs[1] = new float[KC * NC];
         float[] ap = packs[0], bp = packs[1], tile = packs[2];
-        // With few columns (N <= 256) a row-major A with alpha 1 is read in place (6 row streams): packing it would
-        // cost about as much as the multiply (e.g. the 16 outputs of a 4 x 4 x 1 patch). Wider products pack A,
-        // since 6 rows a large power-of-two stride apart fight over the same L1 sets. A partial last sliver is packed.
-        boolean direct = !ta && alpha == 1f && N <= 256;
+        // With few columns (N <= 256) A with alpha 1 is read in place: packing it would cost about as much as the
+        // multiply, each packed value being used only N / NR times (e.g. the 16 outputs of a 4 x 4 x 1 patch). Row-major
+        // A is read as 6 row streams; a transposed A (a weight gradient dY^T X, K the rows of the batch) as one stream
+        // of 6 neighbouring values per k, lda apart. Wider products pack A, since 6 rows a large power-of-two stride
+        // apart fight over the same L1 sets. A partial last sliver is packed.
+        boolean direct = alpha == 1f && N <= 256;
         for (int jc = 0; jc < N; jc += NC) {
             int nc = Math.min(NC, N - jc);
             for (int pc = 0; pc < K; pc += KC) {
@@ -161,10 +163,11 @@ public final class Gemm {
                         for (int ir = 0; ir < mc; ir += MR) {
                             int mr = Math.min(MR, mc - ir), nr = Math.min(NR, nc - jr), co = cOff + (ic + ir) * ldc + jc + jr, bc = biasOff + jc + jr;
                             if (!direct) micro(kc, ap, ir * kc, ta ? 1 : kc, ta ? MR : 1, bp, jr * kc, C, co, ldc, mr, nr, tile, first, bias, bc);
+                            else if (mr == MR && ta) micro(kc, A, aOff + pc * lda + ic + ir, 1, lda, bp, jr * kc, C, co, ldc, mr, nr, tile, first, bias, bc);
                             else if (mr == MR) micro(kc, A, aOff + (ic + ir) * lda + pc, lda, 1, bp, jr * kc, C, co, ldc, mr, nr, tile, first, bias, bc);
                             else {
-                                packA(false, A, aOff, lda, ic + ir, mr, pc, kc, 1f, ap);
-                                micro(kc, ap, 0, kc, 1, bp, jr * kc, C, co, ldc, mr, nr, tile, first, bias, bc);
+                                packA(ta, A, aOff, lda, ic + ir, mr, pc, kc, 1f, ap);
+                                micro(kc, ap, 0, ta ? 1 : kc, ta ? MR : 1, bp, jr * kc, C, co, ldc, mr, nr, tile, first, bias, bc);
                             }
                         }
                 }
