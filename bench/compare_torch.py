@@ -213,7 +213,7 @@ def blas_info():
 def machine(threads):
     ls = lscpu()
     pkg = sh("dpkg -l libopenblas0-pthread python3-torch 2>/dev/null | awk '/^ii/{print $2, $3}'")
-    java = sh("java -version 2>&1")
+    java = sh(shlex.quote(os.environ.get("JAVA", "java")) + " -version 2>&1")   # the JVM bin/mae runs (JAVA=... picks another)
     bi = blas_info()
     cfg_lines = [ln.strip() for ln in torch.__config__.show().splitlines() if "BLAS" in ln or "CPU capability" in ln]
     return {
@@ -383,7 +383,8 @@ def ours(args, pattern):
     env = dict(os.environ, MAE_JAVA_OPTS=java_heap())
     args = list(args) + ["--threads", str(ARGS.threads)]
     cmd = [MAE] + args
-    COMMANDS.append(f"MAE_JAVA_OPTS='{env['MAE_JAVA_OPTS']}' bin/mae " + " ".join(shlex.quote(a) for a in args))
+    jvm = f"JAVA={shlex.quote(os.environ['JAVA'])} " if os.environ.get("JAVA") else ""
+    COMMANDS.append(f"{jvm}MAE_JAVA_OPTS='{env['MAE_JAVA_OPTS']}' bin/mae " + " ".join(shlex.quote(a) for a in args))
     time.sleep(1.0)  # let PyTorch's spinning BLAS/OpenMP threads go idle first
     p = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
     lines = [ln for ln in p.stdout.strip().splitlines() if ln.strip()]
