@@ -1,5 +1,7 @@
 package mae.bench;
 
+import mae.kernels.Allocation;
+
 import mae.kernels.Gemm;
 import mae.kernels.cuda.CudaAllocator;
 import mae.model.MaeConfig;
@@ -120,25 +122,13 @@ public final class BenchCommand implements Runnable {
             }
             System.out.printf(Locale.ROOT, "allocated per step: %.2f MB (all threads); GC: %d collections, %d ms over %d steps; workspace buffers made: %d (%.1f MB), reused: %d%n",
                     bytes / 1e6 / steps, gcs, gcMillis, steps, ws.stats().created(), ws.stats().createdBytes() / 1e6, ws.stats().reused());
-            if (workspace && !gpu && leastBytes > ws.stats().createdBytes() / 4)
-                System.out.printf(Locale.ROOT, FALLBACK_WARNING, leastBytes / 1e6, 100.0 * leastBytes / ws.stats().createdBytes());
+            if (workspace && !gpu && Allocation.ranFallbacks(leastBytes, ws.stats().createdBytes()))
+                System.out.printf(Locale.ROOT, "warning: every timed step allocated at least %.1f MB (%.0f%% of the workspace's buffers): %s%n",
+                        leastBytes / 1e6, 100.0 * leastBytes / ws.stats().createdBytes(), Allocation.FALLBACK_ADVICE);
             if (profile) printProfile(profiled(model, opt, imgs, r, ws, cfg, dev), steps, batch);
             System.out.printf(Locale.ROOT, "images/s: %.1f%n", median(ips));
             return 0;
         }
-
-        /**
-         * With the workspace a CPU step allocates little besides its pooled buffers: small objects (tensor headers, tape
-         * nodes), 5.8 MB per fmnist step of 128 images against 673 MB of workspace buffers, 32 MB per ViT-B step of 8
-         * against 2267 MB. A quarter of the workspace's size or more in every timed step means the vector kernels ran
-         * as the Vector API's Java fallbacks, which allocate per operation: the JIT had not compiled them yet, or C2
-         * compiled them without their intrinsics, which JDK 17 does in some launches (about 1 GB per fmnist step,
-         * 15-20% slower; JDK 25 did not, bench/results/2026-12-01-vm-amd-epyc-jit-fallbacks.md).
-         */
-        static final String FALLBACK_WARNING = "warning: every timed step allocated at least %.1f MB (%.0f%% of the workspace's buffers): the vector"
-                + " kernels ran as the Vector API's allocating Java fallbacks (JIT still warming up: use more --warmup steps; or, on JDK 17, C2"
-                + " compiled them without their intrinsics in this launch), so this launch's speed is low; run again, or on a newer JDK"
-                + " (JDK 25 showed none; JAVA=/path/to/java bin/mae ...)%n";
 
         /** The same step, `steps` times, with every op timed; returns the profile and the steps' wall time. */
         private Object[] profiled(MaeModel model, AdamW opt, Tensor imgs, Rng r, Workspace ws, MaeConfig cfg, Device dev) {

@@ -20,6 +20,7 @@ import mae.optim.AdamW;
 import mae.tensor.Device;
 import mae.tensor.Rng;
 import mae.tensor.Tensor;
+import mae.kernels.Allocation;
 import mae.kernels.Workspace;
 import mae.tensor.io.Json;
 import mae.viz.LineChart;
@@ -91,6 +92,9 @@ public final class Pretrainer {
     /** The data the run trained on, as its header line names it (after {@link #run}). */
     public String dataDescription() { return split == null ? "(not loaded)" : split.description(); }
 
+    /** The step (counted from the first of this launch) whose allocation tells whether the JIT ran the fallbacks. */
+    static final int FALLBACK_CHECK_STEP = 50;
+
     public Result run(boolean resume) throws IOException {
         prepare(resume);
         Progress bar = Progress.steps(progressBar, total, start, log);
@@ -99,7 +103,10 @@ public final class Pretrainer {
         for (long step = start; step < total; step++) {
             int epoch = (int) (step / stepsPerEpoch);
             double lr = sched.at((double) step / stepsPerEpoch);   // per iteration, not per epoch
+            boolean check = step == start + FALLBACK_CHECK_STEP && device == Device.CPU;
+            long bytes = check ? Allocation.bytes() : 0;
             loss = forwardBackward(step);                           // forward, loss, backward of each micro-batch
+            if (check) warnIfFallbacks(step, Allocation.bytes() - bytes);
             opt.step((float) lr);
             model.params.zeroGrad();
 
@@ -115,6 +122,14 @@ public final class Pretrainer {
         }
         bar.close();
         return evaluate(loss, (System.nanoTime() - t0) / 1e9);
+    }
+
+    /** One line when the step allocated like the Vector API's Java fallbacks (see {@link Allocation#ranFallbacks}). */
+    private void warnIfFallbacks(long step, long bytes) {
+        long pooled = ws.stats().createdBytes();
+        if (Allocation.ranFallbacks(bytes, pooled))
+            log.printf(java.util.Locale.ROOT, "warning: step %d allocated %.0f MB (%.0f%% of the workspace's buffers): %s%n",
+                    step + 1, bytes / 1e6, 100.0 * bytes / pooled, Allocation.FALLBACK_ADVICE);
     }
 
     /**

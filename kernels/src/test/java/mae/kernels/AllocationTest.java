@@ -1,0 +1,28 @@
+package mae.kernels;
+
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class AllocationTest {
+    /** The counters see an allocation on this thread. */
+    @Test void bytes_count_what_this_thread_allocates() {
+        long before = Allocation.bytes();
+        float[] big = new float[2_000_000];                       // 8 MB
+        big[big.length - 1] = 1;
+        assertTrue(Allocation.bytes() - before >= 8_000_000, "8 MB allocated, counted " + (Allocation.bytes() - before));
+    }
+
+    /** The steps measured on the 2-core VM (bench/results/2026-12-01-vm-amd-epyc-jit-fallbacks.md) fall on their side. */
+    @Test void fallback_check_separates_the_measured_steps() {
+        assertFalse(Allocation.ranFallbacks(5_840_000L, 672_600_000L), "clean fmnist step");
+        assertFalse(Allocation.ranFallbacks(111_600_000L, 672_600_000L), "the old build's clean fmnist step");
+        assertFalse(Allocation.ranFallbacks(31_740_000L, 2_267_100_000L), "clean ViT-B step");
+        assertTrue(Allocation.ranFallbacks(1_062_870_000L, 672_600_000L), "fmnist step in the fallback state");
+        assertTrue(Allocation.ranFallbacks(1_106_480_000L, 2_267_100_000L), "ViT-B step still warming up");
+        assertTrue(Allocation.ranFallbacks(250, 1000), "a quarter of the workspace");
+        assertFalse(Allocation.ranFallbacks(249, 1000), "just under a quarter");
+        assertFalse(Allocation.ranFallbacks(1_000_000_000L, 0), "no workspace: nothing to compare with");
+    }
+}
