@@ -85,7 +85,50 @@ public record GemmBlocking(int kc, int mc, int nc, String source) {
 
     private static GemmBlocking decide() {
         return decide(System.getProperty("mae.gemm.blocking", System.getenv("MAE_GEMM_BLOCKING")),
-                Boolean.parseBoolean(System.getProperty("mae.gemm.autotune", "true")), CacheSizes.machine(), cacheFile(System.getenv()), GemmTune::best);
+                Boolean.parseBoolean(System.getProperty("mae.gemm.autotune", "true")), CacheSizes.machine(), cacheFile(System.getenv()),
+                cands -> othersBusy() ? null : GemmTune.best(cands));
+    }
+
+    /**
+     * Whether other processes kept a quarter or more of the machine's CPU time over the last 200 ms (Linux /proc;
+     * false where it cannot tell). A tune taken then would be cached for good: on the 2-core VM, one taken while a
+     * study ran on both cores chose KC 384, 1-3% slower than the KC 512 of a quiet one (1024^3, alternating launches).
+     */
+    static boolean othersBusy() {
+        try {
+            long[] a = cpuTicks(Files.readAllLines(Path.of("/proc/stat")).get(0), Files.readString(Path.of("/proc/self/stat")));
+            Thread.sleep(200);
+            long[] b = cpuTicks(Files.readAllLines(Path.of("/proc/stat")).get(0), Files.readString(Path.of("/proc/self/stat")));
+            double share = othersShare(a, b);
+            if (share >= 0.25) LOG.log(Level.INFO, String.format(Locale.ROOT, "GEMM autotune skipped: other processes used %.0f%% of the CPUs", 100 * share));
+            return share >= 0.25;
+        } catch (IOException | RuntimeException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /**
+     * {all ticks, busy ticks, this process's ticks} from /proc/stat's first line ("cpu user nice system idle iowait
+     * irq softirq steal ...") and /proc/self/stat (utime and stime, fields 14 and 15, counted after the ')' that ends
+     * the command name).
+     */
+    static long[] cpuTicks(String procStatCpu, String selfStat) {
+        String[] f = procStatCpu.trim().split("\\s+");
+        long all = 0, idle = 0;
+        for (int i = 1; i < Math.min(f.length, 9); i++) all += Long.parseLong(f[i]);      // user .. steal
+        idle = Long.parseLong(f[4]) + Long.parseLong(f[5]);                                  // idle, iowait
+        String[] g = selfStat.substring(selfStat.lastIndexOf(')') + 2).trim().split("\\s+");   // from field 3 (state)
+        long self = Long.parseLong(g[11]) + Long.parseLong(g[12]);                             // utime, stime
+        return new long[]{all, all - idle, self};
+    }
+
+    /** Share of all CPU time between two {@link #cpuTicks} samples that other processes used. */
+    static double othersShare(long[] before, long[] after) {
+        long all = after[0] - before[0];
+        return all <= 0 ? 0 : Math.max(0, (double) (after[1] - before[1] - (after[2] - before[2])) / all);
     }
 
     /** {@link #decide()} with its inputs given (tests: a temporary cache file, a stand-in tune): the setting, else the model or the autotune. */
@@ -109,7 +152,10 @@ public record GemmBlocking(int kc, int mc, int nc, String source) {
         }
     }
 
-    /** The blocking cached under key in file, else an autotune's, written back to the file (atomically) when it can be. */
+    /**
+     * The blocking cached under key in file, else an autotune's, written back to the file (atomically) when it can be;
+     * a tune that returns null declines (a busy machine), and the blocking then comes from the cache sizes, uncached.
+     */
     static GemmBlocking cachedOrTuned(CacheSizes caches, Path file, String key, Function<List<GemmBlocking>, GemmBlocking> tune) {
         Properties p = load(file);
         String hit = p.getProperty(key);
@@ -123,6 +169,10 @@ public record GemmBlocking(int kc, int mc, int nc, String source) {
         }
         long t0 = System.nanoTime();
         GemmBlocking best = tune.apply(candidates(caches));
+        if (best == null) {                    // the tune declined (the machine was busy): the model's blocking, not cached
+            GemmBlocking m = analytic(caches);
+            return new GemmBlocking(m.kc, m.mc, m.nc, "from the cache sizes: the autotune was skipped, other processes were busy; not cached");
+        }
         double seconds = (System.nanoTime() - t0) / 1e9;
         p.setProperty(key, best.kc + "," + best.mc + "," + best.nc);
         String where = store(file, p) ? "cached in " + file : "not cached: " + file + " is not writable";

@@ -129,6 +129,34 @@ class GemmBlockingTest {
         assertTrue(GemmBlocking.cachedOrTuned(c, blocked.resolve("x.properties"), "k", x -> x.get(0)).source().contains("not cached"));
     }
 
+    /** A tune that declines (other processes busy) leaves the model's blocking in use and nothing in the cache; a later tune caches. */
+    @Test void a_declined_autotune_uses_the_model_and_caches_nothing(@TempDir Path dir) throws Exception {
+        CacheSizes c = new CacheSizes(48 << 10, 1 << 20, 16 << 20, true);
+        Path file = dir.resolve("gemm-blocking.properties");
+        GemmBlocking busy = GemmBlocking.cachedOrTuned(c, file, "machine-a", x -> null);
+        GemmBlocking model = GemmBlocking.analytic(c);
+        assertEquals(List.of(model.kc(), model.mc(), model.nc()), List.of(busy.kc(), busy.mc(), busy.nc()));
+        assertTrue(busy.source().contains("skipped") && busy.source().contains("not cached"), busy.source());
+        assertFalse(Files.exists(file), "a declined tune wrote the cache");
+        AtomicInteger tunes = new AtomicInteger();
+        GemmBlocking quiet = GemmBlocking.cachedOrTuned(c, file, "machine-a", x -> { tunes.incrementAndGet(); return x.get(0); });
+        assertEquals(1, tunes.get());
+        assertTrue(quiet.source().contains("cached in"), quiet.source());
+    }
+
+    /** /proc/stat and /proc/self/stat as Linux writes them: others' share is the busy ticks not this process's, over all ticks. */
+    @Test void others_cpu_share_comes_from_proc_stat_minus_this_process() {
+        String self0 = "4242 (java (mae)) S 1 4242 4242 0 -1 4194560 100 0 0 0 50 30 0 0 20 0 30 0 123 456 789";
+        String self1 = "4242 (java (mae)) S 1 4242 4242 0 -1 4194560 100 0 0 0 60 30 0 0 20 0 30 0 123 456 789";
+        long[] a = GemmBlocking.cpuTicks("cpu  1000 0 200 5000 100 0 0 0 0 0", self0);
+        assertArrayEquals(new long[]{6300, 1200, 80}, a);                                     // all, busy (not idle or iowait), utime + stime
+        long[] b = GemmBlocking.cpuTicks("cpu  1018 0 202 5018 102 0 0 0 0 0", self1);      // 40 ticks: 20 busy, 10 of them ours
+        assertEquals(10.0 / 40, GemmBlocking.othersShare(a, b), 1e-12);
+        assertEquals(0, GemmBlocking.othersShare(a, a), 0);
+        assertEquals(0, GemmBlocking.othersShare(b, GemmBlocking.cpuTicks("cpu  1038 0 202 5038 102 0 0 0 0 0",
+                self1.replace(" 60 30 ", " 80 30 "))), 1e-12, "all busy ticks ours");
+    }
+
     /** The best geometric mean wins, the first of equal ones (the model's blocking first); the real autotune (SHAPES, 5 rounds) returns one of its candidates. */
     @Test void the_tuner_picks_the_best_score_and_keeps_the_first_of_a_tie() {
         assertEquals(1, GemmTune.winner(new double[][]{{1, 1}, {3, 3}, {2, 2}, {3, 3}}));
