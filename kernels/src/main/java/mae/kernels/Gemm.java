@@ -115,7 +115,8 @@ public final class Gemm {
      * inputs): split by columns, each thread packs all of A, and packing a transposed A (strided reads) costs more
      * than packing B; split by rows, each packs its own rows of A. ViT-B decoder fc1's dW, TN 2048 x 512 x 1576,
      * in alternating launches on the 2-core VM (another JVM busy on both cores, so only the ratio counts):
-     * columns 137.8, 146.4, 144.9 against rows 165.4, 182.1 GFLOP/s (rows measured at N = 511, one column less).
+     * columns 137.8, 146.4, 144.9 against rows 165.4, 182.1 GFLOP/s (rows measured at N = 511, one column less);
+     * quiet, with the in-place read below: 297-304 -> 354-397 (bench/results/2026-12-01-vm-amd-epyc-gemm-weight-gradients.md).
      */
     static final int WIDE = 512;
 
@@ -147,8 +148,10 @@ public final class Gemm {
         // With few columns (N <= 256) A with alpha 1 is read in place: packing it would cost about as much as the
         // multiply, each packed value being used only N / NR times (e.g. the 16 outputs of a 4 x 4 x 1 patch). Row-major
         // A is read as 6 row streams; a transposed A (a weight gradient dY^T X, K the rows of the batch) as one stream
-        // of 6 neighbouring values per k, lda apart. Wider products pack A, since 6 rows a large power-of-two stride
-        // apart fight over the same L1 sets. A partial last sliver is packed.
+        // of 6 neighbouring values per k, lda apart (the fmnist decoder's weight gradients, TN 384 x 128 x 6400 and
+        // 512 x 128 x 6400: 276-299 -> 353-354 and 239-291 -> 326-332 GFLOP/s, quiet alternating launches, bench/results/
+        // 2026-12-01-vm-amd-epyc-gemm-weight-gradients.md). Wider products pack A, since 6 rows a large power-of-two
+        // stride apart fight over the same L1 sets. A partial last sliver is packed.
         boolean direct = alpha == 1f && N <= 256;
         for (int jc = 0; jc < N; jc += NC) {
             int nc = Math.min(NC, N - jc);

@@ -106,7 +106,7 @@ public final class Pretrainer {
             boolean check = step == start + FALLBACK_CHECK_STEP && device == Device.CPU;
             long bytes = check ? Allocation.bytes() : 0;
             loss = forwardBackward(step);                           // forward, loss, backward of each micro-batch
-            if (check) warnIfFallbacks(step, Allocation.bytes() - bytes);
+            if (check) warnIfFallbacks(step, (Allocation.bytes() - bytes) / o.accum());   // per micro-batch, as the workspace holds one
             opt.step((float) lr);
             model.params.zeroGrad();
 
@@ -128,7 +128,7 @@ public final class Pretrainer {
     private void warnIfFallbacks(long step, long bytes) {
         long pooled = ws.stats().createdBytes();
         if (Allocation.ranFallbacks(bytes, pooled))
-            log.printf(java.util.Locale.ROOT, "warning: step %d allocated %.0f MB (%.0f%% of the workspace's buffers): %s%n",
+            log.printf(java.util.Locale.ROOT, "warning: step %d allocated %.0f MB per micro-batch (%.0f%% of the workspace's buffers): %s%n",
                     step + 1, bytes / 1e6, 100.0 * bytes / pooled, Allocation.FALLBACK_ADVICE);
     }
 
