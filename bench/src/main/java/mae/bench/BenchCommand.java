@@ -1,7 +1,6 @@
 package mae.bench;
 
 import mae.kernels.Allocation;
-
 import mae.kernels.Gemm;
 import mae.kernels.cuda.CudaAllocator;
 import mae.model.MaeConfig;
@@ -99,7 +98,7 @@ public final class BenchCommand implements Runnable {
                     bytes0 = Allocation.bytes(); gcs0 = Allocation.gcCount(); gcMillis0 = Allocation.gcMillis();
                     if (gpu) mem0 = CudaAllocator.shared().stats();
                 }
-                long t = System.nanoTime(), b = Allocation.bytes();
+                long b = Allocation.bytes(), t = System.nanoTime();
                 try (Workspace.Scope s = workspace ? ws.open() : null) {
                     Tensor noise = Tensor.rand(r, batch, cfg.numPatches());
                     model.forward(imgs, noise, maskRatio).loss().backward();
@@ -122,9 +121,8 @@ public final class BenchCommand implements Runnable {
             }
             System.out.printf(Locale.ROOT, "allocated per step: %.2f MB (all threads); GC: %d collections, %d ms over %d steps; workspace buffers made: %d (%.1f MB), reused: %d%n",
                     bytes / 1e6 / steps, gcs, gcMillis, steps, ws.stats().created(), ws.stats().createdBytes() / 1e6, ws.stats().reused());
-            if (workspace && !gpu && Allocation.ranFallbacks(leastBytes, ws.stats().createdBytes()))
-                System.out.printf(Locale.ROOT, "warning: every timed step allocated at least %.1f MB (%.0f%% of the workspace's buffers): %s%n",
-                        leastBytes / 1e6, 100.0 * leastBytes / ws.stats().createdBytes(), Allocation.FALLBACK_ADVICE);
+            String warning = workspace && !gpu ? Allocation.fallbackWarning("every timed step (at least)", leastBytes, ws.stats().createdBytes()) : null;
+            if (warning != null) System.out.println(warning);
             if (profile) printProfile(profiled(model, opt, imgs, r, ws, cfg, dev), steps, batch);
             System.out.printf(Locale.ROOT, "images/s: %.1f%n", median(ips));
             return 0;

@@ -24,7 +24,8 @@ public final class Peak {
 
     /**
      * seed goes in as a float: passed as an int it took broadcast's long overload, and JDK 25 then ran the loop at
-     * half speed (137.6 against 274.1 GFLOP/s on one thread of the 2-core EPYC VM; JDK 17 at 271-276 either way).
+     * half speed (`bin/mae bench peak --threads 2` on the 2-core EPYC VM, one thread: 136.7-139.8 GFLOP/s with the
+     * int, 278.8 with the float; JDK 17 269.5-282.4 either way).
      */
     private static float fmaLoop(long iters, int seed) {
         FloatVector m = FloatVector.broadcast(S, 0.999999f), a = FloatVector.broadcast(S, 1e-7f);

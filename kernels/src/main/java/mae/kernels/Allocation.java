@@ -22,10 +22,17 @@ public final class Allocation {
         return workspaceBytes > 0 && stepBytes >= workspaceBytes / 4;
     }
 
-    /** What to do about it, for the warning that {@link #ranFallbacks} calls for. */
-    public static final String FALLBACK_ADVICE = "the vector kernels ran as the Vector API's allocating Java fallbacks (the JIT still"
-            + " warming up, or, on JDK 17, C2 compiled them without their intrinsics in this launch, about 15-20% slower); run again,"
-            + " or on a newer JDK (JDK 25 showed none): JAVA=/path/to/java bin/mae ...";
+    /**
+     * The warning line for a step (what: "step 51", say) that allocated stepBytes beside a workspace of
+     * workspaceBytes, or null when {@link #ranFallbacks} says it ran clean.
+     */
+    public static String fallbackWarning(String what, long stepBytes, long workspaceBytes) {
+        if (!ranFallbacks(stepBytes, workspaceBytes)) return null;
+        return String.format(java.util.Locale.ROOT, "warning: %s allocated %.1f MB (%.0f%% of the workspace's buffers): the vector kernels ran"
+                + " as the Vector API's allocating Java fallbacks (the JIT still warming up, or, on JDK 17, C2 compiled them without their"
+                + " intrinsics in this launch, about 15-20%% slower); run again, or on a newer JDK (JDK 25 showed none): JAVA=/path/to/java bin/mae ...",
+                what, stepBytes / 1e6, 100.0 * stepBytes / workspaceBytes);
+    }
 
     /** Bytes allocated so far by all live threads (HotSpot's per-thread allocation counters). */
     public static long bytes() {

@@ -90,8 +90,9 @@ public record GemmBlocking(int kc, int mc, int nc, String source) {
     }
 
     /**
-     * Whether other processes kept a quarter or more of the machine's CPU time over the last 200 ms (Linux /proc;
-     * false where it cannot tell). A tune taken then would be cached for good: on the 2-core VM, one taken while a
+     * Whether other processes keep a quarter or more of the machine's CPU time busy over the next 200 ms (Linux
+     * /proc; false where it cannot tell). The wait is the sampling window; it is paid only when no blocking is cached,
+     * before a tune that takes about a second. A tune taken then would be cached for good: on the 2-core VM, one taken while a
      * study ran on both cores chose KC 384, 1-3% slower than the KC 512 of a quiet one (1024^3, alternating launches).
      */
     static boolean othersBusy() {
@@ -117,9 +118,9 @@ public record GemmBlocking(int kc, int mc, int nc, String source) {
      */
     static long[] cpuTicks(String procStatCpu, String selfStat) {
         String[] f = procStatCpu.trim().split("\\s+");
-        long all = 0, idle = 0;
+        long all = 0;
         for (int i = 1; i < Math.min(f.length, 9); i++) all += Long.parseLong(f[i]);      // user .. steal
-        idle = Long.parseLong(f[4]) + Long.parseLong(f[5]);                                  // idle, iowait
+        long idle = Long.parseLong(f[4]) + Long.parseLong(f[5]);                             // idle, iowait
         String[] g = selfStat.substring(selfStat.lastIndexOf(')') + 2).trim().split("\\s+");   // from field 3 (state)
         long self = Long.parseLong(g[11]) + Long.parseLong(g[12]);                             // utime, stime
         return new long[]{all, all - idle, self};

@@ -3,6 +3,7 @@ package mae.kernels;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class AllocationTest {
@@ -24,5 +25,13 @@ class AllocationTest {
         assertTrue(Allocation.ranFallbacks(250, 1000), "a quarter of the workspace");
         assertFalse(Allocation.ranFallbacks(249, 1000), "just under a quarter");
         assertFalse(Allocation.ranFallbacks(1_000_000_000L, 0), "no workspace: nothing to compare with");
+    }
+
+    /** The warning line exists only for a fallback step, and names the step, its megabytes and the share. */
+    @Test void the_warning_names_the_step_and_its_share_of_the_workspace() {
+        assertNull(Allocation.fallbackWarning("step 51", 5_840_000L, 672_600_000L));
+        String w = Allocation.fallbackWarning("step 51", 1_062_870_000L, 672_600_000L);
+        assertTrue(w.startsWith("warning: step 51 allocated 1062.9 MB (158% of the workspace's buffers)"), w);
+        assertTrue(w.contains("JAVA=/path/to/java"), w);
     }
 }

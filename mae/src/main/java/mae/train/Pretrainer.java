@@ -106,7 +106,9 @@ public final class Pretrainer {
             boolean check = step == start + FALLBACK_CHECK_STEP && device == Device.CPU;
             long bytes = check ? Allocation.bytes() : 0;
             loss = forwardBackward(step);                           // forward, loss, backward of each micro-batch
-            if (check) warnIfFallbacks(step, (Allocation.bytes() - bytes) / o.accum());   // per micro-batch, as the workspace holds one
+            String warning = check ? Allocation.fallbackWarning("step " + (step + 1) + " (per micro-batch, as the workspace holds one)",
+                    (Allocation.bytes() - bytes) / o.accum(), ws.stats().createdBytes()) : null;
+            if (warning != null) log.println(warning);
             opt.step((float) lr);
             model.params.zeroGrad();
 
@@ -122,14 +124,6 @@ public final class Pretrainer {
         }
         bar.close();
         return evaluate(loss, (System.nanoTime() - t0) / 1e9);
-    }
-
-    /** One line when the step allocated like the Vector API's Java fallbacks (see {@link Allocation#ranFallbacks}). */
-    private void warnIfFallbacks(long step, long bytes) {
-        long pooled = ws.stats().createdBytes();
-        if (Allocation.ranFallbacks(bytes, pooled))
-            log.printf(java.util.Locale.ROOT, "warning: step %d allocated %.0f MB per micro-batch (%.0f%% of the workspace's buffers): %s%n",
-                    step + 1, bytes / 1e6, 100.0 * bytes / pooled, Allocation.FALLBACK_ADVICE);
     }
 
     /**
