@@ -212,15 +212,21 @@ public final class F {
         return record("layerNorm", r.out(), g -> Ops.layerNormBackward(g, xv, wv, r.mean(), r.rstd()), x, w, b);
     }
 
-    /** Fused softmax(q k^T * scale) v over (B, H, T, hd); saves only the row log-sum-exp. */
     /**
      * Attention on the heads of a fused projection qkv (B, T, 3 D), laid out (B, T, 3, H, hd): (B, H, T, hd). The same
      * values as narrowing q, k and v out of qkv and calling {@link #attention}, but its backward writes dq, dk and dv
      * into one (B, T, 3 D) gradient, where three narrows would each make a zeroed gradient of qkv's full size, to be
-     * added up and then copied back out of the heads' layout.
+     * added up and then copied back out of the heads' layout. Where the backend has the kernel (the CPU), the heads
+     * are not even copied out: q, k, v are read inside qkv, and the output is a (B, T, H, hd) tensor seen as
+     * (B, H, T, hd), so the output projection's (B, T, D) is a view of it.
      */
     public static Var attentionHeads(Var qkv, int heads, float scale) {
-        Tensor[] h = Ops.splitHeads(qkv.value(), heads);
+        Tensor x = qkv.value();
+        if (Ops.headsInPlace(x, heads)) {                       // the heads read and written where they lie: no copies
+            Ops.AttentionOut r = Ops.attentionHeads(x, heads, scale);
+            return record("attention", r.out(), g -> new Tensor[]{Ops.attentionHeadsBackward(g, x, r.out(), r.lse(), heads, scale)}, qkv);
+        }
+        Tensor[] h = Ops.splitHeads(x, heads);
         Ops.AttentionOut r = Ops.attention(h[0], h[1], h[2], scale);
         return record("attention", r.out(), g -> {
             Tensor[] d = Ops.attentionBackward(g, h[0], h[1], h[2], r.out(), r.lse(), scale);
@@ -228,6 +234,7 @@ public final class F {
         }, qkv);
     }
 
+    /** Fused softmax(q k^T * scale) v over (B, H, T, hd); saves only the row log-sum-exp. */
     public static Var attention(Var q, Var k, Var v, float scale) {
         Tensor qv = q.value().contiguous(), kv = k.value().contiguous(), vv = v.value().contiguous();
         Ops.AttentionOut r = Ops.attention(qv, kv, vv, scale);

@@ -109,6 +109,25 @@ public interface Backend {
     void attentionBackward(Storage dq, Storage dk, Storage dv, Buf dout, Buf q, Buf k, Buf v, Buf out, Buf lse,
                            int BH, int T, int hd, float scale);
 
+    /**
+     * Whether {@link #attentionHeads} runs for head width hd: attention on the heads of a fused qkv projection read
+     * and written where they lie. Else Ops copies the heads out into (B, H, T, hd) tensors and back.
+     */
+    default boolean hasHeadsAttention(int hd) { return false; }
+
+    /**
+     * {@link #attention} on the H heads of qkv (B, T, 3, H, hd), read in place: out (B, T, H, hd), lse (B, H, T).
+     * Only where {@link #hasHeadsAttention} says so.
+     */
+    default void attentionHeads(Storage out, Storage lse, Buf qkv, int B, int H, int T, int hd, float scale) {
+        throw new UnsupportedOperationException(device() + " backend: attention on the heads in place");
+    }
+
+    /** dqkv (B, T, 3, H, hd) += the gradients of {@link #attentionHeads}' q, k, v; dout and out (B, T, H, hd), lse (B, H, T). */
+    default void attentionHeadsBackward(Storage dqkv, Buf dout, Buf qkv, Buf out, Buf lse, int B, int H, int T, int hd, float scale) {
+        throw new UnsupportedOperationException(device() + " backend: attention on the heads in place");
+    }
+
     /** One AdamW step in place on p, m, v (n elements from 0) with gradient g. */
     void adamw(Storage p, Buf g, Storage m, Storage v, int n, long t, float lr, float beta1, float beta2, float eps, float wd);
 

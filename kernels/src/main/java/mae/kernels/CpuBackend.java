@@ -161,6 +161,17 @@ public final class CpuBackend implements Backend {
         Attention.backward(a(dq), a(dk), a(dv), in(dout, n), in(q, n), in(k, n), in(v, n), in(out, n), in(lse, BH * T), BH, T, hd, scale);
     }
 
+    @Override public boolean hasHeadsAttention(int hd) { return true; }
+
+    @Override public void attentionHeads(Storage out, Storage lse, Buf qkv, int B, int H, int T, int hd, float scale) {
+        Attention.forwardHeads(a(out), a(lse), in(qkv, 3 * B * T * H * hd), B, H, T, hd, scale);
+    }
+
+    @Override public void attentionHeadsBackward(Storage dqkv, Buf dout, Buf qkv, Buf out, Buf lse, int B, int H, int T, int hd, float scale) {
+        int n = B * T * H * hd;
+        Attention.backwardHeads(a(dqkv), in(dout, n), in(qkv, 3 * n), in(out, n), in(lse, B * H * T), B, H, T, hd, scale);
+    }
+
     @Override public void adamw(Storage p, Buf g, Storage m, Storage v, int n, long t, float lr, float beta1, float beta2, float eps, float wd) {
         AdamW.step(a(p), in(g, n), a(m), a(v), 0, n, t, lr, beta1, beta2, eps, wd);
     }

@@ -106,6 +106,67 @@ class KernelsTest {
         }
     }
 
+    /**
+     * Attention on the heads of a fused qkv (B, T, 3, H, hd), read in place, against the plain loops on the heads
+     * copied out into (B H, T, hd) arrays: out and dout in (B, T, H, hd), the gradient into one (B, T, 3, H, hd)
+     * array that already holds values (the kernel adds). Both kernel modes; awkward sizes as above.
+     */
+    @Test void attention_on_heads_in_place_matches_the_reference_on_copied_heads() {
+        Random r = new Random(21);
+        int L = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length();
+        int[][] sizes = {{2, 3, 13, 64}, {3, 4, 50, 32}, {1, 1, 1, 1}, {2, 2, 33, 17}, {1, 3, L + 1, L + 5}, {2, 1, 70, 8}};
+        for (boolean ref : new boolean[]{false, true}) {
+            boolean was = KernelMode.setReference(ref);
+            try {
+                for (int[] sz : sizes) {
+                    int B = sz[0], H = sz[1], T = sz[2], hd = sz[3], D = H * hd, n = B * T * D;
+                    String what = (ref ? "reference " : "fast ") + java.util.Arrays.toString(sz);
+                    float[] qkv = gaussian(r, 3 * n), douth = gaussian(r, n), dqkv = gaussian(r, 3 * n), dqkv0 = dqkv.clone();
+                    float[][] x = new float[3][n];                                            // q, k, v copied out: (B H, T, hd)
+                    float[] dout = new float[n];
+                    for (int b = 0; b < B; b++)
+                        for (int t = 0; t < T; t++)
+                            for (int h = 0; h < H; h++)
+                                for (int d = 0; d < hd; d++) {
+                                    int heads = ((b * H + h) * T + t) * hd + d, row = (b * T + t) * D + h * hd + d;
+                                    for (int part = 0; part < 3; part++) x[part][heads] = qkv[(b * T + t) * 3 * D + part * D + h * hd + d];
+                                    dout[heads] = douth[row];
+                                }
+                    float scale = (float) Math.pow(hd, -0.5);
+                    float[] o1 = new float[n], l1 = new float[B * H * T], o2 = new float[n], l2 = new float[B * H * T];
+                    Attention.forwardRef(o1, l1, x[0], x[1], x[2], B * H, T, hd, scale);
+                    Attention.forwardHeads(o2, l2, qkv, B, H, T, hd, scale);
+                    assertClose(l1, l2, 1e-5, "lse " + what);
+                    float[][] g = {new float[n], new float[n], new float[n]};
+                    Attention.backwardRef(g[0], g[1], g[2], dout, x[0], x[1], x[2], o1, l1, B * H, T, hd, scale);
+                    float[] o1h = new float[n];
+                    for (int b = 0; b < B; b++)
+                        for (int t = 0; t < T; t++)
+                            for (int h = 0; h < H; h++)
+                                for (int d = 0; d < hd; d++) o1h[(b * T + t) * D + h * hd + d] = o1[((b * H + h) * T + t) * hd + d];
+                    assertClose(o1h, o2, 1e-5, "out " + what);
+                    Attention.backwardHeads(dqkv, douth, qkv, o1h, l1, B, H, T, hd, scale);
+                    float[] want = dqkv0.clone();
+                    for (int b = 0; b < B; b++)
+                        for (int t = 0; t < T; t++)
+                            for (int h = 0; h < H; h++)
+                                for (int d = 0; d < hd; d++)
+                                    for (int part = 0; part < 3; part++)
+                                        want[(b * T + t) * 3 * D + part * D + h * hd + d] += g[part][((b * H + h) * T + t) * hd + d];
+                    assertClose(want, dqkv, 1e-4, "dqkv " + what);
+                }
+            } finally {
+                KernelMode.setReference(was);
+            }
+        }
+    }
+
+    private static float[] gaussian(Random r, int n) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) x[i] = (float) r.nextGaussian();
+        return x;
+    }
+
     /** |a - b| <= tol * (1 + max|a|) elementwise. */
     static void assertClose(float[] a, float[] b, double tol, String what) {
         double m = 0;

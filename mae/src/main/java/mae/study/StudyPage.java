@@ -48,7 +48,7 @@ final class StudyPage {
         row(h, "model", esc(rep.modelLine()));
         row(h, "budget", esc(rep.budgetLine()));
         row(h, "evaluation", esc(rep.evalLine()));
-        h.append("</table>\n<p>Contents: ");
+        h.append("</table>\n<p>").append(esc(StudyReport.TIMES_NOTE)).append("</p>\n<p>Contents: ");
         for (StudyReport.Table t : rep.tables()) h.append("<a href=\"#claim-").append(t.claim().id).append("\">").append(esc(t.claim().title)).append("</a> &middot; ");
         if (r.speed() != null) h.append("<a href=\"#claim-speed\">").append(esc(Claim.SPEED.title)).append("</a> &middot; ");
         h.append("<a href=\"#runs\">the runs</a></p>\n");

@@ -437,6 +437,13 @@ final class StudyReport {
         return sb.toString();
     }
 
+    /**
+     * The wall times in the tables are each run's own, taken as it ran: a study that was stopped and continued on
+     * another JVM, or that shared the machine for a while, mixes speeds, so its times are not a comparison.
+     */
+    static final String TIMES_NOTE = "Pretraining and fine-tuning times are each run's wall time as it ran: they compare only runs made on the same JVM"
+            + " with nothing else running (a study continued on another JVM, or sharing the machine, mixes speeds); the speed claim is the controlled timing.";
+
     /** The machine in one line: CPU model, cores, memory, OS, Java. */
     static String machine() {
         String cpu = "unknown CPU", mem = "";
@@ -478,7 +485,8 @@ final class StudyReport {
         sb.append("| date | ").append(date).append(" |\n| machine | ").append(machine()).append(" |\n| command | `").append(commandLine()).append("` |\n");
         sb.append("| data | ").append(r.data().description()).append(" |\n| model | ").append(modelLine()).append(" |\n| budget | ").append(budgetLine())
                 .append(" |\n| evaluation | ").append(evalLine()).append(" |\n\n");
-        sb.append("The paper's numbers (ImageNet-1K, ViT-L, 224 px, 800-1600 epochs) are there to compare trends, not values.\n\n");
+        sb.append("The paper's numbers (ImageNet-1K, ViT-L, 224 px, 800-1600 epochs) are there to compare trends, not values. ")
+                .append(TIMES_NOTE).append("\n\n");
         for (Table t : tables) sb.append(markdown(t)).append('\n');
         if (r.speed() != null) sb.append(speedMarkdown());
         return sb.toString();

@@ -130,6 +130,45 @@ public final class Ops {
         return d;
     }
 
+    /**
+     * Whether {@link #attentionHeads} reads the heads of qkv (B, T, 3 D) where they lie: the backend has the kernel
+     * for the head width. Else the caller splits the heads out ({@link #splitHeads}) and merges the gradients back.
+     */
+    public static boolean headsInPlace(Tensor qkv, int heads) {
+        int[] s = qkv.shape();
+        return s.length == 3 && heads >= 1 && s[2] % (3 * heads) == 0 && qkv.backend().hasHeadsAttention(s[2] / (3 * heads));
+    }
+
+    /**
+     * softmax(q k^T scale) v on the heads of qkv (B, T, 3 D), laid out (B, T, 3, H, hd), read in place (see
+     * {@link #headsInPlace}). out is (B, H, T, hd) as a view of a (B, T, H, hd) tensor, so (B, T, D) for the output
+     * projection is a view too; lse (B, H, T).
+     */
+    public static AttentionOut attentionHeads(Tensor qkv, int heads, float scale) {
+        int[] s = qkv.shape();
+        int B = s[0], T = s[1], hd = s[2] / (3 * heads);
+        Backend be = Tensor.backend("attentionHeads", qkv);
+        Tensor out = out(be, B, T, heads, hd), lse = out(be, B, heads, T);
+        be.attentionHeads(out.storage, lse.storage, qkv.buf(), B, heads, T, hd, scale);
+        return new AttentionOut(out.transpose(1, 2), lse);
+    }
+
+    /**
+     * {@link #attentionHeads} backwards: the gradient of qkv (B, T, 3 D) given dout (B, H, T, hd) and the forward's
+     * out and lse. dout coming back from the output projection is already a (B, T, H, hd) tensor seen as (B, H, T, hd),
+     * so transposing it back costs no copy.
+     */
+    public static Tensor attentionHeadsBackward(Tensor dout, Tensor qkv, Tensor out, Tensor lse, int heads, float scale) {
+        int[] s = qkv.shape();
+        int B = s[0], T = s[1], hd = s[2] / (3 * heads);
+        requireShape("attentionHeadsBackward", "dout", dout, B, heads, T, hd);
+        requireShape("attentionHeadsBackward", "out", out, B, heads, T, hd);
+        Backend be = Tensor.backend("attentionHeadsBackward", dout, qkv, out, lse);
+        Tensor dqkv = grad(be, s);
+        be.attentionHeadsBackward(dqkv.storage, dout.transpose(1, 2).buf(), qkv.buf(), out.transpose(1, 2).buf(), lse.buf(), B, heads, T, hd, scale);
+        return dqkv;
+    }
+
     /** dq, dk, dv. */
     public static Tensor[] attentionBackward(Tensor dout, Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse, float scale) {
         int[] s = q.shape();
