@@ -40,4 +40,47 @@ class LauncherTest {
         assertTrue(Files.isRegularFile(ROOT.resolve("mae/src/main/java/mae/cli/Main.java")), "mae.cli.Main is in the mae module");
         assertTrue(s.contains("mae.cli.Main \"$@\""), "starts mae.cli.Main:\n" + s);
     }
+
+    /**
+     * The class-path file is trusted only when it starts with the bench classes: a build stopped between Maven
+     * writing it and the script prefixing it (e.g. `bin/mae --help | head -1`, whose SIGPIPE ends the script) left a
+     * file without them, and every later launch failed on "Unmatched arguments: 'step'". Run for real, in a copy of
+     * the script in a scratch root, with a fake mvn (writes the file, notes that it ran) and a fake java (prints its
+     * arguments).
+     */
+    @Test void bin_mae_rebuilds_a_class_path_without_the_bench_classes(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Path root = dir.resolve("repo"), tools = dir.resolve("tools"), cp = root.resolve("bench/target/runtime-classpath.txt");
+        Files.createDirectories(root.resolve("bin"));
+        Files.createDirectories(cp.getParent());
+        Files.createDirectories(tools);
+        Files.copy(ROOT.resolve("bin/mae"), root.resolve("bin/mae"));
+        root.resolve("bin/mae").toFile().setExecutable(true);
+        Files.writeString(root.resolve("pom.xml"), "<project/>");
+        script(tools.resolve("mvn"), "touch \"" + dir.resolve("mvn-ran") + "\"; echo /x/mae.jar > bench/target/runtime-classpath.txt");
+        script(tools.resolve("java"), "echo \"$@\"");
+        Files.writeString(cp, "/x/mae.jar\n");                          // a file without the bench classes first
+        Files.setLastModifiedTime(root.resolve("pom.xml"), java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() - 60_000));
+        String out = run(root, tools);
+        assertTrue(Files.exists(dir.resolve("mvn-ran")), "rebuilt: " + out);
+        assertTrue(out.contains("-cp " + root + "/bench/target/classes:/x/mae.jar mae.cli.Main --help"), out);
+        Files.delete(dir.resolve("mvn-ran"));
+        out = run(root, tools);                                          // now prefixed, sources older: no build
+        assertFalse(Files.exists(dir.resolve("mvn-ran")), "no rebuild of a good class path: " + out);
+        assertTrue(out.contains("-cp " + root + "/bench/target/classes:/x/mae.jar mae.cli.Main --help"), out);
+    }
+
+    private static void script(Path p, String body) throws Exception {
+        Files.writeString(p, "#!/usr/bin/env bash\n" + body + "\n");
+        p.toFile().setExecutable(true);
+    }
+
+    private static String run(Path root, Path tools) throws Exception {
+        ProcessBuilder pb = new ProcessBuilder(root.resolve("bin/mae").toString(), "--help").redirectErrorStream(true);
+        pb.environment().put("PATH", tools + ":" + System.getenv("PATH"));
+        pb.environment().put("JAVA", tools.resolve("java").toString());
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), out);
+        return out;
+    }
 }
