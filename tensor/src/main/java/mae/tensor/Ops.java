@@ -145,6 +145,9 @@ public final class Ops {
      * projection is a view too; lse (B, H, T).
      */
     public static AttentionOut attentionHeads(Tensor qkv, int heads, float scale) {
+        if (!headsInPlace(qkv, heads))
+            throw new IllegalArgumentException("attentionHeads: qkv " + Shapes.str(qkv.shape()) + " with " + heads
+                    + " heads is not (B, T, 3 x heads x hd) on a backend that reads heads in place; split them (splitHeads)");
         int[] s = qkv.shape();
         int B = s[0], T = s[1], hd = s[2] / (3 * heads);
         Backend be = Tensor.backend("attentionHeads", qkv);
