@@ -75,7 +75,7 @@ console=$(ls "$pack"/lib/junit-platform-console-standalone-*.jar 2>/dev/null | h
 cp=$(ls "$pack"/lib/*.jar | grep -v junit-platform-console-standalone | tr '\n' ':')
 out=${OUT:-/tmp/gpu-check}
 mkdir -p "$out"
-jvm=(--add-modules jdk.incubator.vector -Xmx16g)
+jvm=(--add-modules jdk.incubator.vector -XX:PerMethodTrapLimit=10000 -XX:PerMethodRecompilationCutoff=10000 -Xmx16g)   # the JIT limits: mae.kernels.JitFlags
 status=0
 summary=()
 note() { summary+=("$(printf '%-48s %s' "$1" "$2")"); }

@@ -1,5 +1,6 @@
 package mae.bench;
 
+import mae.kernels.JitFlags;
 import mae.kernels.Attention;
 import mae.tensor.Rng;
 import mae.tensor.Tensor;
@@ -29,7 +30,7 @@ import java.util.concurrent.TimeUnit;
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
-@Fork(value = 1, jvmArgsPrepend = {"--add-modules", "jdk.incubator.vector", "-Xmx4g"})
+@Fork(value = 1, jvmArgsPrepend = {"--add-modules", "jdk.incubator.vector", JitFlags.TRAP_LIMIT, JitFlags.RECOMPILE_CUTOFF, "-Xmx4g"})
 public class AttentionBench {
     @Param({"384x13x64", "512x50x32"})
     public String shape;

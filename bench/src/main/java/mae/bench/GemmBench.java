@@ -1,5 +1,6 @@
 package mae.bench;
 
+import mae.kernels.JitFlags;
 import mae.kernels.Gemm;
 import mae.tensor.Rng;
 import mae.tensor.Tensor;
@@ -31,7 +32,7 @@ import java.util.concurrent.TimeUnit;
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
-@Fork(value = 1, jvmArgsPrepend = {"--add-modules", "jdk.incubator.vector", "-Xmx4g"})
+@Fork(value = 1, jvmArgsPrepend = {"--add-modules", "jdk.incubator.vector", JitFlags.TRAP_LIMIT, JitFlags.RECOMPILE_CUTOFF, "-Xmx4g"})
 public class GemmBench {
     @Param({
             "1664x576x192", "1664x192x192", "1664x768x192", "1664x192x768",

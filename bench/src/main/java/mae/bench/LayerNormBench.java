@@ -1,5 +1,6 @@
 package mae.bench;
 
+import mae.kernels.JitFlags;
 import mae.kernels.LayerNorm;
 import mae.tensor.Rng;
 import mae.tensor.Tensor;
@@ -29,7 +30,7 @@ import java.util.concurrent.TimeUnit;
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsPrepend = {"--add-modules", "jdk.incubator.vector", "-Xmx4g"})
+@Fork(value = 1, jvmArgsPrepend = {"--add-modules", "jdk.incubator.vector", JitFlags.TRAP_LIMIT, JitFlags.RECOMPILE_CUTOFF, "-Xmx4g"})
 public class LayerNormBench {
     @Param({"1664x192", "6400x192", "6400x128"})
     public String shape;

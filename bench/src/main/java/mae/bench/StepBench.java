@@ -1,5 +1,6 @@
 package mae.bench;
 
+import mae.kernels.JitFlags;
 import mae.model.MaeConfig;
 import mae.model.MaeModel;
 import mae.optim.AdamW;
@@ -31,7 +32,7 @@ import java.util.concurrent.TimeUnit;
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Warmup(iterations = 3, time = 5)
 @Measurement(iterations = 5, time = 5)
-@Fork(value = 1, jvmArgsPrepend = {"--add-modules", "jdk.incubator.vector", "-Xmx6g"})
+@Fork(value = 1, jvmArgsPrepend = {"--add-modules", "jdk.incubator.vector", JitFlags.TRAP_LIMIT, JitFlags.RECOMPILE_CUTOFF, "-Xmx6g"})
 public class StepBench {
     @Param({"fmnist"})
     public String config;

@@ -15,8 +15,8 @@ public final class Allocation {
      * tape nodes), 5.8 MB per fmnist step of 128 images against 673 MB of workspace buffers, 32 MB per ViT-B step
      * of 8 against 2267 MB. A quarter of the workspace's size or more means the vector kernels ran as the Vector
      * API's Java fallbacks, which allocate per operation: the JIT had not compiled them yet, or C2 compiled them
-     * without their intrinsics, which JDK 17 does in about half the launches (about 1 GB per fmnist step, 15-20%
-     * slower; JDK 25 did not, bench/results/2026-12-01-vm-amd-epyc-jit-fallbacks.md).
+     * without their intrinsics, which JDK 17 did in about half the launches without {@link JitFlags} (about 1 GB
+     * per fmnist step, 15-20% slower; bench/results/2026-12-01-vm-amd-epyc-jit-fallbacks.md).
      */
     public static boolean ranFallbacks(long stepBytes, long workspaceBytes) {
         return workspaceBytes > 0 && stepBytes >= workspaceBytes / 4;
@@ -27,11 +27,18 @@ public final class Allocation {
      * workspaceBytes, or null when {@link #ranFallbacks} says it ran clean.
      */
     public static String fallbackWarning(String what, long stepBytes, long workspaceBytes) {
+        return fallbackWarning(what, stepBytes, workspaceBytes, JitFlags.missing());
+    }
+
+    /** As above, for a JVM launched without the given {@link JitFlags} (empty: launched with them). */
+    static String fallbackWarning(String what, long stepBytes, long workspaceBytes, java.util.List<String> missingFlags) {
         if (!ranFallbacks(stepBytes, workspaceBytes)) return null;
+        String why = missingFlags.isEmpty()
+                ? "the JIT was still compiling them: time more warm-up steps"
+                : "this JVM runs without " + String.join(" ", missingFlags) + ", without which C2 often compiles them without their"
+                  + " intrinsics (about 15-20% slower; see mae.kernels.JitFlags): launch through bin/mae, which adds them, or add them to the java command";
         return String.format(java.util.Locale.ROOT, "warning: %s allocated %.1f MB (%.0f%% of the workspace's buffers): the vector kernels ran"
-                + " as the Vector API's allocating Java fallbacks (the JIT still warming up, or, on JDK 17, C2 compiled them without their"
-                + " intrinsics in this launch, about 15-20%% slower); run again, or on a newer JDK (JDK 25 showed none): JAVA=/path/to/java bin/mae ...",
-                what, stepBytes / 1e6, 100.0 * stepBytes / workspaceBytes);
+                + " as the Vector API's allocating Java fallbacks; %s", what, stepBytes / 1e6, 100.0 * stepBytes / workspaceBytes, why);
     }
 
     /** Bytes allocated so far by all live threads (HotSpot's per-thread allocation counters). */

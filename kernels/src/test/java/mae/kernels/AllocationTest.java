@@ -2,6 +2,9 @@ package mae.kernels;
 
 import org.junit.jupiter.api.Test;
 
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -30,8 +33,15 @@ class AllocationTest {
     /** The warning line exists only for a fallback step, and names the step, its megabytes and the share. */
     @Test void the_warning_names_the_step_and_its_share_of_the_workspace() {
         assertNull(Allocation.fallbackWarning("step 51", 5_840_000L, 672_600_000L));
-        String w = Allocation.fallbackWarning("step 51", 1_062_870_000L, 672_600_000L);
+        String w = Allocation.fallbackWarning("step 51", 1_062_870_000L, 672_600_000L, List.of());
         assertTrue(w.startsWith("warning: step 51 allocated 1062.9 MB (158% of the workspace's buffers)"), w);
-        assertTrue(w.contains("JAVA=/path/to/java"), w);
+        assertTrue(w.endsWith("time more warm-up steps"), w);
+        String bare = Allocation.fallbackWarning("step 51", 1_062_870_000L, 672_600_000L, List.of(JitFlags.TRAP_LIMIT));
+        assertTrue(bare.contains("runs without -XX:PerMethodTrapLimit=10000") && bare.contains("bin/mae"), bare);
+    }
+
+    /** The test JVMs get the JIT limits from the build (pom.xml's test.argLine), and missing() reads them back. */
+    @Test void this_jvm_runs_with_the_jit_limits() {
+        assertEquals(List.of(), JitFlags.missing(), "the test JVM's flags: " + java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments());
     }
 }

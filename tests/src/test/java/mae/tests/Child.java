@@ -1,5 +1,6 @@
 package mae.tests;
 
+import mae.kernels.JitFlags;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,7 +19,7 @@ final class Child {
     /** Starts mainClass with args in a child JVM (mae.home = home), output to log. */
     static Process start(Path home, Path log, String mainClass, List<String> args) throws IOException {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--add-modules", "jdk.incubator.vector", "-cp", System.getProperty("java.class.path"), "-Dmae.home=" + home, "-Dmae.gemm.autotune=false", mainClass));
+                "--add-modules", "jdk.incubator.vector", JitFlags.TRAP_LIMIT, JitFlags.RECOMPILE_CUTOFF, "-cp", System.getProperty("java.class.path"), "-Dmae.home=" + home, "-Dmae.gemm.autotune=false", mainClass));
         cmd.addAll(args);
         return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     }

@@ -1,5 +1,6 @@
 package mae.tests;
 
+import mae.kernels.JitFlags;
 import mae.cli.Main;
 import mae.tensor.io.Safetensors;
 import mae.tensor.io.Safetensors.Entry;
@@ -69,7 +70,7 @@ class PretrainTest {
 
         // The same run in a child JVM, killed (SIGKILL) as soon as its first checkpoint exists.
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--add-modules", "jdk.incubator.vector", "-cp", System.getProperty("java.class.path"), "-Dmae.home=" + home, "-Dmae.gemm.autotune=false", "mae.cli.Main"));
+                "--add-modules", "jdk.incubator.vector", JitFlags.TRAP_LIMIT, JitFlags.RECOMPILE_CUTOFF, "-cp", System.getProperty("java.class.path"), "-Dmae.home=" + home, "-Dmae.gemm.autotune=false", "mae.cli.Main"));
         cmd.addAll(args(killed));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(tmp.resolve("child.log").toFile()).start();
         Path latest = killed.resolve("checkpoints/latest");
