@@ -27,7 +27,7 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "report", mixinStandardHelpOptions = true,
         description = "Turn a JMH JSON result (java -jar bench/target/benchmarks.jar ... -rf json -rff FILE) into a table "
-                + "with GFLOP/s, GB/s or images/s, the kernel threads, and the % of the measured FMA peak or memory bandwidth; "
+                + "with GFLOP/s, GB/s or images/s, the kernel threads, and the %% of the measured FMA peak or memory bandwidth; "
                 + "writes FILE.md beside it.")
 public final class BenchReport implements Callable<Integer> {
     /** Floats per array of the bandwidth measurement: 3 x 128 MB, well above any last-level cache. */

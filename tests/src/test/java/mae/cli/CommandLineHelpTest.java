@@ -48,6 +48,25 @@ class CommandLineHelpTest {
         assertTrue(options > 60, "options walked: " + options);
     }
 
+    /** A '%' in a description is a format specifier to picocli: unescaped, the help prints a warning and raw text. */
+    @Test void every_command_renders_its_help_without_a_picocli_warning() {
+        PrintStream was = System.err;
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int commands = 0;
+        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+        try {
+            for (CommandLine c : CommandLineChecksTest.allCommands()) {
+                String usage = c.getUsageMessage();
+                assertFalse(usage.contains("%n"), c.getCommandSpec().qualifiedName() + " help shows a raw %n:\n" + usage);
+                commands++;
+            }
+        } finally {
+            System.setErr(was);
+        }
+        assertEquals("", err.toString(StandardCharsets.UTF_8));
+        assertTrue(commands > 15, "commands walked: " + commands);
+    }
+
     @Test void config_help_lists_every_known_config() {
         for (String name : MaeConfig.NAMED.keySet()) assertTrue(Configs.KNOWN.contains(name), name + " in " + Configs.KNOWN);
         int configOptions = 0;
