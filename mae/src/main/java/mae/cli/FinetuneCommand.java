@@ -2,6 +2,7 @@ package mae.cli;
 
 import mae.eval.Encoders;
 import mae.eval.Finetune;
+import mae.eval.FinetuneState;
 import mae.io.JsonFile;
 import mae.tensor.io.Json;
 import picocli.CommandLine.Command;
@@ -64,6 +65,10 @@ public final class FinetuneCommand implements Callable<Integer> {
             description = "also score the test images after every epoch of the pretrained encoder, for the curve (one forward pass over the test images each; default: off)") boolean eachEpoch;
     @Range(min = Long.MIN_VALUE, max = Long.MAX_VALUE)
     @Option(names = "--seed", defaultValue = "0", description = "seed of the head, the batch order and the augmentation (default: ${DEFAULT-VALUE})") long seed;
+    @Option(names = "--resume", negatable = true, defaultValue = "false", fallbackValue = "true",
+            description = "continue a fine-tuning that was stopped, with the same options, from the end of its last whole epoch "
+                    + "(every run saves its state there, beside its results, in finetune-state/); it ends with the same numbers "
+                    + "as a run never stopped (default: off: start over)") boolean resume;
 
     @Override public Integer call() throws Exception {
         EvalSetup s = new EvalSetup(checkpoint, data, config, trainLimit);
@@ -73,14 +78,29 @@ public final class FinetuneCommand implements Callable<Integer> {
         Finetune.Settings st = new Finetune.Settings(epochs, batch, lr != null ? lr * 256 / ((double) batch * accum) : blr, layerDecay, smoothing, warmupEpochs, seed,
                 minScale, flip, dropPath, mixup, weightDecay, minLr, accum, translate);
         System.out.printf(Locale.ROOT, "finetune: %s (%s); train %d, test %d images; %s%n", s.weights, s.loaded.config().name(), s.train.n(), s.test.n(), st.describe());
-        long t0 = System.nanoTime();
-        Double random = null;
-        if (baseline) {
+        FinetuneState state = new FinetuneState(s.resultDir, identity(s, st));
+        FinetuneState.Saved from = null;
+        if (resume && state.exists()) {
+            from = state.load();
+            System.out.printf(Locale.ROOT, "resuming %s: %s, after epoch %d%n", state.dir(), from.phase().equals(FinetuneState.BASELINE) ? "random-init encoder" : "pretrained encoder", from.epoch());
+        } else if (resume) {
+            System.out.printf(Locale.ROOT, "--resume: nothing saved in %s; starting from the beginning%n", state.dir());
+        } else if (state.exists()) {
+            System.out.printf(Locale.ROOT, "note: %s holds a fine-tuning that did not finish; this run replaces it (--resume would continue it)%n", state.dir());
+        }
+        Double random = from != null ? from.baselineAccuracy() : null;
+        if (baseline && random == null) {
             System.out.printf(Locale.ROOT, "random-init encoder (blr %s, no layer decay):%n", baselineBlr);
-            random = Finetune.run(Encoders.create(s.loaded.config(), seed + 777), s.train, s.test, s.aug, s.classes, st.forScratch(baselineBlr), System.out);
+            random = Finetune.runDetailed(Encoders.create(s.loaded.config(), seed + 777), s.train, s.test, s.aug, s.classes, st.forScratch(baselineBlr), System.out,
+                    false, state, FinetuneState.BASELINE, from != null && from.phase().equals(FinetuneState.BASELINE) ? from : null).accuracy();
+            state.baselineDone(random);
+        } else if (random != null) {
+            System.out.printf(Locale.ROOT, "random-init encoder: %.4f (finished before the stop)%n", random);
         }
         System.out.println("pretrained encoder:");
-        Finetune.Result res = Finetune.runDetailed(s.loaded.encoder(), s.train, s.test, s.aug, s.classes, st, System.out, eachEpoch);
+        FinetuneState.Saved pretrainedFrom = from != null && from.phase().equals(FinetuneState.PRETRAINED) ? from : null;
+        Finetune.Result res = Finetune.runDetailed(s.loaded.encoder(), s.train, s.test, s.aug, s.classes, st, System.out, eachEpoch,
+                state, FinetuneState.PRETRAINED, pretrainedFrom);
         double acc = res.accuracy();
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("checkpoint", s.weights.toString()); r.put("accuracy", acc); r.put("random_init_accuracy", random == null ? Json.NULL : random);
@@ -88,7 +108,7 @@ public final class FinetuneCommand implements Callable<Integer> {
         r.put("recipe", st.toJson());
         if (eachEpoch) r.put("epoch_accuracy", java.util.Arrays.stream(res.epochAccuracy()).boxed().toList());
         if (baseline) r.put("baseline_recipe", st.forScratch(baselineBlr).toJson());
-        r.put("seconds", Json.number("%.1f", (System.nanoTime() - t0) / 1e9));
+        r.put("seconds", Json.number("%.1f", state.seconds()));
         Path out = s.resultDir.resolve("finetune.json");
         JsonFile.write(out, r);
         Results.Entry e = new Results.Entry("finetune", random != null
@@ -97,14 +117,30 @@ public final class FinetuneCommand implements Callable<Integer> {
         e.number("accuracy", "accuracy, pretrained encoder", acc);
         if (random != null) e.number("random_init_accuracy", "accuracy, random-init encoder (same recipe)", random);
         for (int i = 0; i < res.epochAccuracy().length; i++) e.number("accuracy_epoch_" + (i + 1), "accuracy after epoch " + (i + 1) + " of " + epochs, res.epochAccuracy()[i]);
-        e.wallSeconds = (System.nanoTime() - t0) / 1e9;
+        e.wallSeconds = state.seconds();
         e.setting("checkpoint", s.weights.toString()).setting("config", s.loaded.config().name()).setting("pretraining", EvalSetup.pretraining(s.weights))
                 .setting("epochs", epochs).setting("batch", batch).setting("accum", accum).setting("blr", st.blr()).setting("min_lr", minLr).setting("layer_decay", layerDecay).setting("smoothing", smoothing)
                 .setting("train_images", s.train.n()).setting("test_images", s.test.n()).setting("data", s.dataDescription).setting("warmup_epochs", warmupEpochs).setting("drop_path", dropPath).setting("min_scale", minScale).setting("flip", flip).setting("translate", translate).setting("mixup", mixup).setting("weight_decay", weightDecay)
                 .setting("seed", seed);
         System.out.println("results:             " + Results.write(Main.home(), e));
+        state.delete();                                        // finished: nothing to resume
         if (random != null) System.out.printf(Locale.ROOT, "random-init encoder: %.4f%n", random);
         System.out.printf(Locale.ROOT, "pretrained encoder:  %.4f   (result: %s)%naccuracy: %.4f%n", acc, out, acc);
         return 0;
+    }
+
+    /** What a resumed fine-tuning must share with the stopped one: the weights, the data and every setting. */
+    private Map<String, String> identity(EvalSetup s, Finetune.Settings st) {
+        Map<String, String> id = new LinkedHashMap<>();
+        id.put("checkpoint", s.weights.toAbsolutePath().normalize().toString());
+        id.put("config", s.loaded.config().name());
+        id.put("data", s.dataDescription);
+        id.put("train_images", "" + s.train.n());
+        id.put("test_images", "" + s.test.n());
+        for (Map.Entry<String, Object> e : st.toJson().entrySet()) id.put(e.getKey(), String.valueOf(e.getValue()));
+        id.put("baseline", "" + baseline);
+        if (baseline) id.put("baseline_blr", "" + baselineBlr);
+        id.put("eval_each_epoch", "" + eachEpoch);
+        return id;
     }
 }

@@ -16,6 +16,7 @@ import mae.vit.Layers.Linear;
 import mae.vit.Params;
 import mae.vit.VisionTransformer;
 
+import java.io.IOException;
 import java.io.PrintStream;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -163,15 +164,29 @@ public final class Finetune {
      */
     public static Result runDetailed(VisionTransformer enc, Dataset train, Dataset test, Augment aug, int classes, Settings s, PrintStream log,
                                      boolean eachEpoch) {
+        try {
+            return runDetailed(enc, train, test, aug, classes, s, log, eachEpoch, null, null, null);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);                // no state folder: nothing is read or written
+        }
+    }
+
+    /**
+     * As above; with a state (not null) the loop saves itself there after every whole epoch as phase, and with
+     * from (that phase's saved state, not null) it continues from it instead of starting.
+     */
+    public static Result runDetailed(VisionTransformer enc, Dataset train, Dataset test, Augment aug, int classes, Settings s, PrintStream log,
+                                     boolean eachEpoch, FinetuneState state, String phase, FinetuneState.Saved from) throws IOException {
         if (train.n() < s.batch() * s.accum())
             throw new IllegalArgumentException("fine-tune batch " + s.batch() + " x accum " + s.accum() + " exceeds the " + train.n() + " training images");
         long t0 = System.nanoTime();
         Head head = new Head(enc, classes, new Rng(s.seed()));
         double[] curve = new double[eachEpoch ? (s.steps(train.n()) - 1) / s.stepsPerEpoch(train.n()) : 0];  // whole epochs before the last step
+        if (from != null) System.arraycopy(from.curve(), 0, curve, 0, Math.min(curve.length, from.curve().length));
         double lastLoss = train(head, train, aug, s, log, eachEpoch ? (epoch -> {
             curve[epoch - 1] = head.accuracy(test, aug);
             return String.format(Locale.ROOT, "epoch %d: test top-1 %.4f", epoch, curve[epoch - 1]);
-        }) : null);                                            // its buffers are released before the evaluation
+        }) : null, curve, state, phase, from);                 // its buffers are released before the evaluation
         double acc = head.accuracy(test, aug);
         return new Result(acc, s.steps(train.n()), (long) s.steps(train.n()) * s.batch() * s.accum(), lastLoss, (System.nanoTime() - t0) / 1e9, curve);
     }
@@ -180,7 +195,8 @@ public final class Finetune {
      * The training loop; after each whole epoch before the last step, endOfEpoch (when not null) is given the
      * epoch's number and its line goes to the log. Returns the last step's loss.
      */
-    private static double train(Head head, Dataset train, Augment aug, Settings s, PrintStream log, IntFunction<String> endOfEpoch) {
+    private static double train(Head head, Dataset train, Augment aug, Settings s, PrintStream log, IntFunction<String> endOfEpoch,
+                                double[] curve, FinetuneState state, String phase, FinetuneState.Saved from) throws IOException {
         VisionTransformer enc = head.enc;
         Rng rng = new Rng(s.seed() * 31 + 1), drop = new Rng(s.seed() * 31 + 2);
         Augment crops = new Augment(train.h(), train.w(), s.minScale(), 1.0, 3.0 / 4.0, 4.0 / 3.0, s.flip() ? 0.5 : 0.0, s.translate(), aug.normalization());
@@ -195,8 +211,18 @@ public final class Finetune {
         int[] labels = new int[B], mixed = new int[B];
         Workspace ws = new Workspace();
         double lastLoss = Double.NaN, avg = 0;
-        mae.io.Progress progress = mae.io.Progress.start("finetune (" + s.epochs() + " epochs)", total, "steps", log);
-        for (int step = 0; step < total; step++) {
+        int start = 0;
+        if (from != null && from.step() > 0) {                  // a resumed run: the state of the end of epoch from.epoch()
+            if (from.step() != from.epoch() * spe || from.step() >= total)
+                throw new IllegalArgumentException(state.dir() + ": saved at step " + from.step() + " (epoch " + from.epoch() + "), not the end of an epoch of this run ("
+                        + spe + " steps each, " + total + " in all)");
+            state.restore(new FinetuneState.Snapshot(phase, 0, 0, enc.params, head.params, opt, rng, drop, perm, 0, 0, null));
+            start = from.step();
+            avg = from.runningLoss();
+            lastLoss = from.lastLoss();
+        }
+        mae.io.Progress progress = mae.io.Progress.start("finetune (" + s.epochs() + " epochs)", total, start, "steps", log);
+        for (int step = start; step < total; step++) {
             if (step % spe == 0) LinearProbe.shuffle(perm, rng);
             double stepLoss = 0;
             for (int a = 0; a < A; a++) {                                                // accum micro-batches, one optimizer step
@@ -210,7 +236,13 @@ public final class Finetune {
             enc.params.zeroGrad();
             head.params.zeroGrad();
             progress.step(step + 1, String.format(Locale.ROOT, "loss %.4f (running mean %.4f)", lastLoss, avg));
-            if (endOfEpoch != null && (step + 1) % spe == 0 && step + 1 < total) progress.note(endOfEpoch.apply((step + 1) / spe));
+            if ((step + 1) % spe == 0 && step + 1 < total) {
+                int epoch = (step + 1) / spe;
+                if (endOfEpoch != null) progress.note(endOfEpoch.apply(epoch));
+                if (state != null)
+                    state.save(new FinetuneState.Snapshot(phase, epoch, step + 1, enc.params, head.params, opt, rng, drop, perm, avg, lastLoss,
+                            Arrays.copyOf(curve, Math.min(curve.length, epoch))));
+            }
         }
         progress.close();
         return lastLoss;

@@ -47,6 +47,14 @@ public final class AtomicFiles {
         }
     }
 
+    /** Deletes a file or a folder with everything in it (links not followed); nothing when it does not exist. */
+    public static void deleteTree(Path p) throws IOException {
+        if (!Files.exists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) return;
+        try (java.util.stream.Stream<Path> s = Files.walk(p)) {
+            for (Path q : (Iterable<Path>) s.sorted(java.util.Comparator.reverseOrder())::iterator) Files.delete(q);
+        }
+    }
+
     /** Writes text (UTF-8) atomically. */
     public static void writeString(Path file, String text) throws IOException {
         write(file, out -> out.write(text.getBytes(java.nio.charset.StandardCharsets.UTF_8)));

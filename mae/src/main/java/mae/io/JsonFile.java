@@ -81,6 +81,42 @@ public final class JsonFile {
         throw wrong(key, v, "a boolean");
     }
 
+    /** An array of numbers. */
+    public double[] doubles(String key) {
+        Object v = get(key);
+        if (!(v instanceof java.util.List<?> l)) throw wrong(key, v, "an array of numbers");
+        double[] out = new double[l.size()];
+        for (int i = 0; i < out.length; i++) {
+            if (!(l.get(i) instanceof Number n)) throw new IllegalArgumentException(file + ": \"" + key + "\"[" + i + "] is " + Json.typeName(l.get(i)) + ", expected a number");
+            out[i] = n.doubleValue();
+        }
+        return out;
+    }
+
+    /** An array of integers (64-bit). */
+    public long[] longs(String key) {
+        Object v = get(key);
+        if (!(v instanceof java.util.List<?> l)) throw wrong(key, v, "an array of integers");
+        long[] out = new long[l.size()];
+        for (int i = 0; i < out.length; i++) {
+            if (!(l.get(i) instanceof Long n)) throw new IllegalArgumentException(file + ": \"" + key + "\"[" + i + "] is " + (l.get(i) instanceof Number ? l.get(i) : Json.typeName(l.get(i))) + ", expected an integer");
+            out[i] = n;
+        }
+        return out;
+    }
+
+    /** A JSON object of strings. */
+    public Map<String, String> strings(String key) {
+        Object v = get(key);
+        if (!(v instanceof Map<?, ?> m)) throw wrong(key, v, "an object of strings");
+        Map<String, String> out = new java.util.LinkedHashMap<>();
+        for (Map.Entry<?, ?> e : m.entrySet()) {
+            if (!(e.getValue() instanceof String s)) throw new IllegalArgumentException(file + ": \"" + key + "\"." + e.getKey() + " is " + Json.typeName(e.getValue()) + ", expected a string");
+            out.put((String) e.getKey(), s);
+        }
+        return out;
+    }
+
     private Object get(String key) {
         if (!values.containsKey(key)) throw new IllegalArgumentException(file + ": no \"" + key + "\"");
         return values.get(key);

@@ -61,6 +61,11 @@ public final class Progress implements AutoCloseable {
         return new Progress(task + ": ", unit, live(), total, 0, log, TASK_LINES, taskQuietSeconds, System::nanoTime);
     }
 
+    /** As above, a task resumed with {@code start} of its units done before (not printed again; the ETA from this launch's pace). */
+    public static Progress start(String task, long total, long start, String unit, PrintStream log) {
+        return new Progress(task + ": ", unit, live(), total, start, log, TASK_LINES, taskQuietSeconds, System::nanoTime);
+    }
+
     /** Pretraining's steps from {@code start} to {@code total}: a bar when {@code live}, else a line to {@code log} every tenth. */
     public static Progress steps(boolean live, long total, long start, PrintStream log) {
         return new Progress("step ", "", live, total, start, log, 10, 0, System::nanoTime);

@@ -5,7 +5,6 @@ import mae.tensor.io.TempFiles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.List;
 import java.util.stream.Stream;
 
@@ -81,10 +80,5 @@ public final class RunDir {
         }
     }
 
-    static void deleteTree(Path p) throws IOException {
-        if (!Files.exists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) return;
-        try (Stream<Path> s = Files.walk(p)) {
-            for (Path q : (Iterable<Path>) s.sorted(Comparator.reverseOrder())::iterator) Files.delete(q);
-        }
-    }
+    static void deleteTree(Path p) throws IOException { mae.io.AtomicFiles.deleteTree(p); }
 }
