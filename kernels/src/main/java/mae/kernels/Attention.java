@@ -137,9 +137,9 @@ public final class Attention {
                 transpose(k, lk.base(s, H), lk.st, T, hd, kt, tp);                               // K^T (hd, tp)
                 for (int i0 = 0; i0 < T; i0 += QT) {
                     int rows = Math.min(QT, T - i0);
-                    panel(rows, tp, hd, scale, q, qb + i0 * lq.st, lq.st, kt, 0, tp, p, 0, tp, false);          // S = scale Q K^T
+                    panel(rows, tp, hd, scale, q, qb + i0 * lq.st, lq.st, 1, kt, 0, tp, p, 0, tp, false);       // S = scale Q K^T
                     softmaxRows(p, rows, T, lse, s * T + i0, sums);                                              // P = softmax(S)
-                    panel(rows, hd, T, 1f, p, 0, tp, v, vb, lv.st, out, ob + i0 * lo.st, lo.st, false);         // O = P V
+                    panel(rows, hd, T, 1f, p, 0, tp, 1, v, vb, lv.st, out, ob + i0 * lo.st, lo.st, false);      // O = P V
                 }
             }
         });
@@ -152,8 +152,9 @@ public final class Attention {
     }
 
     /**
-     * c (rows, W) = alpha a (rows, K) b (K, W), or c += that when add: a row-major with row stride lda, b with row
-     * stride ldb, c with ldc. Attention's products are small (T = 13 to 197 tokens, head dims 32 to 64), where
+     * c (rows, W) = alpha a (rows, K) b (K, W), or c += that when add: a's element (r, k) at a[ao + r ars + k aks]
+     * (row-major: ars the row stride, aks 1; a transposed matrix read in place: ars 1, aks its row stride), b with
+     * row stride ldb, c with ldc. Attention's products are small (T = 13 to 197 tokens, head dims 32 to 64), where
      * packing operands and padding them to the GEMM's 6 x 32 tile cost more than the arithmetic: the tile GEMMs ran
      * at 30-60 GFLOP/s here, 6-12% of the 2-core EPYC VM's FMA peak. This kernel reads the operands in place and
      * keeps 4 rows x 2 vectors of c in registers (8 independent FMA chains, enough to cover the FMA latency),
@@ -167,12 +168,12 @@ public final class Attention {
      * 128, the cores shared with another job, helper force-inlined by -XX:CompileCommand for the comparison); quiet
      * runs and a JMH run of the kernel alone compiled it inlined (bench/results, 2026-11-30, stores inline).
      */
-    static void panel(int rows, int W, int K, float alpha, float[] a, int ao, int lda, float[] b, int bo, int ldb,
+    static void panel(int rows, int W, int K, float alpha, float[] a, int ao, int ars, int aks, float[] b, int bo, int ldb,
                       float[] c, int co, int ldc, boolean add) {
         final int L = S.length(), whole = W - W % L;
         for (int i0 = 0; i0 < rows; i0 += 4) {
             int n = Math.min(4, rows - i0), r1 = Math.min(1, n - 1), r2 = Math.min(2, n - 1), r3 = Math.min(3, n - 1);
-            int a0 = ao + i0 * lda, a1 = a0 + r1 * lda, a2 = a0 + r2 * lda, a3 = a0 + r3 * lda;
+            int a0 = ao + i0 * ars, a1 = a0 + r1 * ars, a2 = a0 + r2 * ars, a3 = a0 + r3 * ars;
             int c0 = co + i0 * ldc, c1 = c0 + r1 * ldc, c2 = c0 + r2 * ldc, c3 = c0 + r3 * ldc, w = 0;
             for (; w + 2 * L <= whole; w += 2 * L) {
                 FloatVector x0 = FloatVector.zero(S), y0 = x0, x1 = x0, y1 = x0, x2 = x0, y2 = x0, x3 = x0, y3 = x0;
@@ -182,11 +183,11 @@ public final class Attention {
                     x2 = FloatVector.fromArray(S, c, c2 + w); y2 = FloatVector.fromArray(S, c, c2 + w + L);
                     x3 = FloatVector.fromArray(S, c, c3 + w); y3 = FloatVector.fromArray(S, c, c3 + w + L);
                 }
-                for (int kk = 0, bk = bo + w; kk < K; kk++, bk += ldb) {
+                for (int kk = 0, bk = bo + w, ak = 0; kk < K; kk++, bk += ldb, ak += aks) {
                     FloatVector u = FloatVector.fromArray(S, b, bk), t = FloatVector.fromArray(S, b, bk + L);
-                    FloatVector e0 = FloatVector.broadcast(S, alpha * a[a0 + kk]), e1 = FloatVector.broadcast(S, alpha * a[a1 + kk]);
+                    FloatVector e0 = FloatVector.broadcast(S, alpha * a[a0 + ak]), e1 = FloatVector.broadcast(S, alpha * a[a1 + ak]);
                     x0 = u.fma(e0, x0); y0 = t.fma(e0, y0); x1 = u.fma(e1, x1); y1 = t.fma(e1, y1);
-                    FloatVector e2 = FloatVector.broadcast(S, alpha * a[a2 + kk]), e3 = FloatVector.broadcast(S, alpha * a[a3 + kk]);
+                    FloatVector e2 = FloatVector.broadcast(S, alpha * a[a2 + ak]), e3 = FloatVector.broadcast(S, alpha * a[a3 + ak]);
                     x2 = u.fma(e2, x2); y2 = t.fma(e2, y2); x3 = u.fma(e3, x3); y3 = t.fma(e3, y3);
                 }
                 x0.intoArray(c, c0 + w); y0.intoArray(c, c0 + w + L);
@@ -200,10 +201,10 @@ public final class Attention {
                     x0 = FloatVector.fromArray(S, c, c0 + w); x1 = FloatVector.fromArray(S, c, c1 + w);
                     x2 = FloatVector.fromArray(S, c, c2 + w); x3 = FloatVector.fromArray(S, c, c3 + w);
                 }
-                for (int kk = 0, bk = bo + w; kk < K; kk++, bk += ldb) {
+                for (int kk = 0, bk = bo + w, ak = 0; kk < K; kk++, bk += ldb, ak += aks) {
                     FloatVector u = FloatVector.fromArray(S, b, bk);
-                    x0 = u.fma(FloatVector.broadcast(S, alpha * a[a0 + kk]), x0); x1 = u.fma(FloatVector.broadcast(S, alpha * a[a1 + kk]), x1);
-                    x2 = u.fma(FloatVector.broadcast(S, alpha * a[a2 + kk]), x2); x3 = u.fma(FloatVector.broadcast(S, alpha * a[a3 + kk]), x3);
+                    x0 = u.fma(FloatVector.broadcast(S, alpha * a[a0 + ak]), x0); x1 = u.fma(FloatVector.broadcast(S, alpha * a[a1 + ak]), x1);
+                    x2 = u.fma(FloatVector.broadcast(S, alpha * a[a2 + ak]), x2); x3 = u.fma(FloatVector.broadcast(S, alpha * a[a3 + ak]), x3);
                 }
                 x0.intoArray(c, c0 + w);
                 if (n > 1) x1.intoArray(c, c1 + w);
@@ -211,7 +212,7 @@ public final class Attention {
                 if (n > 3) x3.intoArray(c, c3 + w);
             }
         }
-        if (whole < W) panelTail(rows, whole, W, K, alpha, a, ao, lda, b, bo, ldb, c, co, ldc, add);
+        if (whole < W) panelTail(rows, whole, W, K, alpha, a, ao, ars, aks, b, bo, ldb, c, co, ldc, add);
     }
 
     /**
@@ -220,12 +221,12 @@ public final class Attention {
      * to vector code on JDK 17; attention's own calls never come here (W is a padded row or a head dimension, both
      * whole vectors on AVX2 and AVX-512), so this serves other shapes and narrower machines correctly.
      */
-    private static void panelTail(int rows, int w0, int W, int K, float alpha, float[] a, int ao, int lda, float[] b, int bo, int ldb,
+    private static void panelTail(int rows, int w0, int W, int K, float alpha, float[] a, int ao, int ars, int aks, float[] b, int bo, int ldb,
                                   float[] c, int co, int ldc, boolean add) {
         for (int i = 0; i < rows; i++)
             for (int w = w0; w < W; w++) {
                 float acc = add ? c[co + i * ldc + w] : 0f;
-                for (int kk = 0; kk < K; kk++) acc = Math.fma(b[bo + kk * ldb + w], alpha * a[ao + i * lda + kk], acc);
+                for (int kk = 0; kk < K; kk++) acc = Math.fma(b[bo + kk * ldb + w], alpha * a[ao + i * ars + kk * aks], acc);
                 c[co + i * ldc + w] = acc;
             }
     }
@@ -337,8 +338,7 @@ public final class Attention {
         }
         int tp = padded(T), qt = Math.min(QT, T);
         Parallel.forRange(B * H, 1, (s0, s1) -> {
-            float[] p = new float[qt * tp], ds = new float[p.length], pt = new float[tp * qt], dst = new float[tp * qt],
-                    kt = new float[hd * tp], vt = new float[hd * tp];
+            float[] p = new float[qt * tp], ds = new float[p.length], kt = new float[hd * tp], vt = new float[hd * tp];
             for (int s = s0; s < s1; s++) {
                 int qb = lq.base(s, H), kb = lk.base(s, H), gb = ldo.base(s, H), ob = lo.base(s, H);
                 int dqb = ldq.base(s, H), dkb = ldk.base(s, H), dvb = ldv.base(s, H);
@@ -346,17 +346,19 @@ public final class Attention {
                 transpose(v, lv.base(s, H), lv.st, T, hd, vt, tp);
                 for (int i0 = 0; i0 < T; i0 += QT) {
                     int rows = Math.min(QT, T - i0), qi = qb + i0 * lq.st, gi = gb + i0 * ldo.st;
-                    panel(rows, tp, hd, scale, q, qi, lq.st, kt, 0, tp, p, 0, tp, false);                  // S = scale Q K^T
-                    panel(rows, tp, hd, 1f, dout, gi, ldo.st, vt, 0, tp, ds, 0, tp, false);               // dP = dO V^T
+                    panel(rows, tp, hd, scale, q, qi, lq.st, 1, kt, 0, tp, p, 0, tp, false);               // S = scale Q K^T
+                    panel(rows, tp, hd, 1f, dout, gi, ldo.st, 1, vt, 0, tp, ds, 0, tp, false);            // dP = dO V^T
                     for (int r = 0; r < rows; r++) {
                         float D = Gemm.dot(dout, gi + r * ldo.st, out, ob + (i0 + r) * lo.st, hd);          // rowsum(dO * O)
                         backwardRow(p, ds, r * tp, T, lse[s * T + i0 + r], D, scale);                       // P from the saved lse; scale dS
                     }
-                    transpose(p, 0, tp, rows, tp, pt, rows);                                             // P^T, dS^T (tp, rows)
-                    transpose(ds, 0, tp, rows, tp, dst, rows);
-                    panel(T, hd, rows, 1f, pt, 0, rows, dout, gi, ldo.st, dv, dvb, ldv.st, true);          // dV += P^T dO
-                    panel(rows, hd, T, 1f, ds, 0, tp, k, kb, lk.st, dq, dqb + i0 * ldq.st, ldq.st, true);  // dQ += scale dS K
-                    panel(T, hd, rows, 1f, dst, 0, rows, q, qi, lq.st, dk, dkb, ldk.st, true);             // dK += scale dS^T Q
+                    // P^T and dS^T are read in place, down the columns of P and dS (a's k stride the row stride tp): copying
+                    // them out cost two scalar strided passes per score, about as much as the 5 products' FMAs at T 197,
+                    // hd 32 (ViT-B decoder). Attention backward in the ViT-B step, batch 8, JDK 25, quiet, alternating
+                    // launches: 138.6, 140.2, 135.7 -> 120.7, 110.4, 110.4 ms per step.
+                    panel(T, hd, rows, 1f, p, 0, 1, tp, dout, gi, ldo.st, dv, dvb, ldv.st, true);          // dV += P^T dO
+                    panel(rows, hd, T, 1f, ds, 0, tp, 1, k, kb, lk.st, dq, dqb + i0 * ldq.st, ldq.st, true); // dQ += scale dS K
+                    panel(T, hd, rows, 1f, ds, 0, 1, tp, q, qi, lq.st, dk, dkb, ldk.st, true);             // dK += scale dS^T Q
                 }
             }
         });

@@ -6,7 +6,10 @@ import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-/** Attention's small-product kernel against a plain triple loop: every row-group remainder, vector tail and mode. */
+/**
+ * Attention's small-product kernel against a plain triple loop: every row-group remainder, vector tail and mode,
+ * with a row-major and with a transposed a (read in place down its columns, as the backward pass reads P and dS).
+ */
 class AttentionPanelTest {
     @Test void panel_matches_the_plain_product_for_awkward_shapes_offsets_strides_and_modes() {
         Random r = new Random(7);
@@ -15,20 +18,22 @@ class AttentionPanelTest {
         for (int rows : new int[]{1, 2, 3, 4, 5, 7, 13})
             for (int W : widths)
                 for (int K : new int[]{1, 5, 32})
-                    for (boolean add : new boolean[]{false, true}) {
+                    for (int mode = 0; mode < 4; mode++) {
+                        boolean add = mode % 2 == 1, transposed = mode >= 2;
                         float alpha = add ? 1f : 0.125f + r.nextFloat();
                         int ao = r.nextInt(5), bo = r.nextInt(5), co = r.nextInt(5);
-                        int lda = K + r.nextInt(3), ldb = W + r.nextInt(3), ldc = W + r.nextInt(3);
-                        float[] a = rand(r, ao + rows * lda), b = rand(r, bo + K * ldb), c = rand(r, co + rows * ldc + 2);
+                        int lda = (transposed ? rows : K) + r.nextInt(3), ldb = W + r.nextInt(3), ldc = W + r.nextInt(3);
+                        int ars = transposed ? 1 : lda, aks = transposed ? lda : 1;     // a (rows, K), or stored (K, lda) as its transpose
+                        float[] a = rand(r, ao + (transposed ? K : rows) * lda), b = rand(r, bo + K * ldb), c = rand(r, co + rows * ldc + 2);
                         float[] want = c.clone();
                         for (int i = 0; i < rows; i++)
                             for (int w = 0; w < W; w++) {
                                 double s = 0;
-                                for (int k = 0; k < K; k++) s += (double) a[ao + i * lda + k] * b[bo + k * ldb + w];
+                                for (int k = 0; k < K; k++) s += (double) a[ao + i * ars + k * aks] * b[bo + k * ldb + w];
                                 want[co + i * ldc + w] = (float) ((add ? want[co + i * ldc + w] : 0) + alpha * s);
                             }
-                        Attention.panel(rows, W, K, alpha, a, ao, lda, b, bo, ldb, c, co, ldc, add);
-                        String at = "rows " + rows + ", W " + W + ", K " + K + ", add " + add;
+                        Attention.panel(rows, W, K, alpha, a, ao, ars, aks, b, bo, ldb, c, co, ldc, add);
+                        String at = "rows " + rows + ", W " + W + ", K " + K + ", add " + add + ", transposed a " + transposed;
                         for (int x = 0; x < c.length; x++)
                             assertEquals(want[x], c[x], 1e-4f * (1 + Math.abs(want[x])) * Math.max(1, K / 8f), at + ", element " + x);
                     }
