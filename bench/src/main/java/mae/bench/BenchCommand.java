@@ -27,6 +27,8 @@ import java.util.concurrent.Callable;
 public final class BenchCommand implements Runnable {
     @Override public void run() { new picocli.CommandLine(this).usage(System.out); }
 
+    static double max(double[] v) { return Arrays.stream(v).max().orElse(Double.NaN); }
+
     static double median(double[] v) {
         double[] s = v.clone();
         Arrays.sort(s);
@@ -251,9 +253,9 @@ public final class BenchCommand implements Runnable {
         }
     }
 
-    @Command(name = "peak", mixinStandardHelpOptions = true, description = "This CPU's measured FP32 FMA peak (all kernel threads); prints GFLOP/s (median of runs).")
+    @Command(name = "peak", mixinStandardHelpOptions = true, description = "This CPU's measured FP32 FMA peak (all kernel threads); prints GFLOP/s (the best of the runs).")
     static final class PeakCommand implements Callable<Integer> {
-        @Range(min = 1, max = 1000) @Option(names = "--runs", defaultValue = "7", description = "timed runs, the median is reported (default: ${DEFAULT-VALUE})") int runs;
+        @Range(min = 1, max = 1000) @Option(names = "--runs", defaultValue = "9", description = "timed runs, the best is reported (default: ${DEFAULT-VALUE})") int runs;
 
         @Override public Integer call() {
             int threads = mae.kernels.Parallel.threads();
@@ -265,8 +267,12 @@ public final class BenchCommand implements Runnable {
             for (int i = 0; i < bw.length; i++) bw[i] = Peak.bandwidth(BenchReport.BANDWIDTH_FLOATS, 5, threads);
             System.out.printf(Locale.ROOT, "memory bandwidth (STREAM triad, %d threads, 3 x %d MB): %.1f GB/s%n", threads,
                     BenchReport.BANDWIDTH_FLOATS * 4 / 1_000_000, median(bw));
-            System.out.printf(Locale.ROOT, "FMA peak, %d-lane vectors: 1 thread %.1f GFLOP/s; %d threads:%n", Peak.lanes(), median(one), threads);
-            System.out.printf(Locale.ROOT, "GFLOP/s: %.1f%n", median(all));
+            // The best run, not the median: no code can beat the FMA units, so every lower reading is interference (a
+            // vCPU descheduled for part of a 30 ms run). On the 2-core EPYC VM the median of 7 read 500.9 in one run and
+            // 539-568 in others the same day, and that run's SGEMM 1024 came to "93% of peak".
+            System.out.printf(Locale.ROOT, "FMA peak, %d-lane vectors: 1 thread %.1f GFLOP/s; %d threads (median of %d runs %.1f), best:%n",
+                    Peak.lanes(), max(one), threads, runs, median(all));
+            System.out.printf(Locale.ROOT, "GFLOP/s: %.1f%n", max(all));
             return 0;
         }
     }
