@@ -216,7 +216,7 @@ public final class Finetune {
             if (from.step() != from.epoch() * spe || from.step() >= total)
                 throw new IllegalArgumentException(state.dir() + ": saved at step " + from.step() + " (epoch " + from.epoch() + "), not the end of an epoch of this run ("
                         + spe + " steps each, " + total + " in all)");
-            state.restore(new FinetuneState.Snapshot(phase, 0, 0, enc.params, head.params, opt, rng, drop, perm, 0, 0, null));
+            state.restore(enc.params, head.params, opt, rng, drop, perm);
             start = from.step();
             avg = from.runningLoss();
             lastLoss = from.lastLoss();

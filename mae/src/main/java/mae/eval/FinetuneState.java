@@ -36,6 +36,8 @@ public final class FinetuneState {
     /** The random-init baseline's top-1 once it has finished (kept in every later state); null before. */
     private Double baselineAccuracy;
     private double secondsBefore;
+    /** state.json as {@link #load} read it, for {@link #restore}. */
+    private JsonFile loaded;
     private final long started = System.nanoTime();
 
     /** The state folder of a fine-tuning whose results go to resultDir; identity: what a resumed run must share. */
@@ -62,8 +64,7 @@ public final class FinetuneState {
                            double runningLoss, double lastLoss, double[] curve) {}
 
     /** What {@link #load} found: the phase to continue and, when it had begun, its snapshot's numbers. */
-    public record Saved(String phase, int epoch, int step, double runningLoss, double lastLoss, double[] curve, Double baselineAccuracy,
-                        double seconds) {}
+    public record Saved(String phase, int epoch, int step, double runningLoss, double lastLoss, double[] curve, Double baselineAccuracy) {}
 
     /**
      * Reads state.json and checks it belongs to this run: every identity entry must match, and a mismatch is an
@@ -88,35 +89,39 @@ public final class FinetuneState {
         String b = st.string("baseline_accuracy", true);
         baselineAccuracy = b == null ? null : Double.valueOf(b);
         secondsBefore = st.doubleValue("seconds");
-        return new Saved(phase, epoch, step, st.doubleValue("running_loss"), st.doubleValue("last_loss"), st.doubles("curve"), baselineAccuracy, secondsBefore);
+        loaded = st;
+        return new Saved(phase, epoch, step, st.doubleValue("running_loss"), st.doubleValue("last_loss"), st.doubles("curve"), baselineAccuracy);
     }
 
     /**
-     * Puts the saved tensors and generators into a fresh training loop's objects (the snapshot's, its numbers
-     * unused): every tensor is checked first (name, shape, finite values), errors name the file.
+     * Puts the tensors and generators of the state {@link #load} read into a fresh training loop's objects: every
+     * tensor is checked first (name, shape, finite values), errors name the file.
      */
-    public void restore(Snapshot into) throws IOException {
-        JsonFile st = JsonFile.read(dir.resolve("state.json"));
+    public void restore(Params enc, Params head, AdamW opt, Rng rng, Rng drop, int[] order) throws IOException {
+        if (loaded == null) throw new IllegalStateException("restore before load");
         Path e = dir.resolve("encoder.safetensors"), h = dir.resolve("head.safetensors"), o = dir.resolve("optimizer.safetensors"), ord = dir.resolve("order.safetensors");
-        Weights.assign(into.enc(), Safetensors.read(e).tensors(), e, List.of());
-        Weights.assign(into.head(), Safetensors.read(h).tensors(), h, List.of());
-        into.opt().load(Safetensors.read(o).tensors(), st.longValue("optimizer_steps"), o.toString());
-        Safetensors.Entry order = Safetensors.read(ord).tensors().get("order");
-        if (order == null || order.longs() == null || order.longs().length != into.order().length)
-            throw new IllegalArgumentException(ord + ": expected an I64 tensor 'order' of " + into.order().length + " image indices");
-        boolean[] seen = new boolean[into.order().length];
+        Weights.assign(enc, Safetensors.read(e).tensors(), e, List.of());
+        Weights.assign(head, Safetensors.read(h).tensors(), h, List.of());
+        opt.load(Safetensors.read(o).tensors(), loaded.longValue("optimizer_steps"), o.toString());
+        Safetensors.Entry saved = Safetensors.read(ord).tensors().get("order");
+        if (saved == null || saved.longs() == null || saved.longs().length != order.length)
+            throw new IllegalArgumentException(ord + ": expected an I64 tensor 'order' of " + order.length + " image indices");
+        boolean[] seen = new boolean[order.length];
         for (int i = 0; i < seen.length; i++) {
-            long v = order.longs()[i];
+            long v = saved.longs()[i];
             if (v < 0 || v >= seen.length || seen[(int) v]) throw new IllegalArgumentException(ord + ": 'order' is not a permutation of 0.." + (seen.length - 1) + " (index " + i + " holds " + v + ")");
             seen[(int) v] = true;
-            into.order()[i] = (int) v;
+            order[i] = (int) v;
         }
-        for (String g : List.of("rng", "drop")) {
-            long[] words = st.longs(g);
-            if (words.length != 4 || (words[0] | words[1] | words[2] | words[3]) == 0)
-                throw new IllegalArgumentException(st.file() + ": \"" + g + "\" is not a generator state (4 words, not all 0)");
-            (g.equals("rng") ? into.rng() : into.drop()).setState(words);
-        }
+        rng.setState(generator(loaded, "rng"));
+        drop.setState(generator(loaded, "drop"));
+    }
+
+    private static long[] generator(JsonFile st, String key) {
+        long[] words = st.longs(key);
+        if (words.length != 4 || (words[0] | words[1] | words[2] | words[3]) == 0)
+            throw new IllegalArgumentException(st.file() + ": \"" + key + "\" is not a generator state (4 words, not all 0)");
+        return words;
     }
 
     /** The baseline has finished with this top-1: the pretrained encoder's phase starts next (at its epoch 0). */

@@ -166,10 +166,10 @@ public final class Checkpoints {
         Files.createDirectories(dir);
         String name = String.format("step-%07d", step);
         Path tmp = dir.resolve(name + ".tmp"), fin = dir.resolve(name);
-        deleteTree(tmp);
+        AtomicFiles.deleteTree(tmp);
         Files.createDirectories(tmp);
         writer.write(tmp);
-        deleteTree(fin);
+        AtomicFiles.deleteTree(fin);
         Files.move(tmp, fin, StandardCopyOption.ATOMIC_MOVE);
         AtomicFiles.writeString(dir.resolve("latest"), name + "\n");
         pruneExcept(name);
@@ -183,8 +183,6 @@ public final class Checkpoints {
         try (Stream<Path> s = Files.list(dir)) {
             s.filter(p -> Files.isDirectory(p) && !p.getFileName().toString().equals(keep)).forEach(old::add);
         }
-        for (Path p : old) deleteTree(p);
+        for (Path p : old) AtomicFiles.deleteTree(p);
     }
-
-    private static void deleteTree(Path p) throws IOException { AtomicFiles.deleteTree(p); }
 }

@@ -1,5 +1,6 @@
 package mae.train;
 
+import mae.io.AtomicFiles;
 import mae.tensor.io.TempFiles;
 
 import java.io.IOException;
@@ -66,19 +67,17 @@ public final class RunDir {
      */
     public void clearForRestart() throws IOException {
         for (String f : List.of("metrics.jsonl", "result.json", "loss.png", "reconstruction.png")) Files.deleteIfExists(dir.resolve(f));
-        deleteTree(dir.resolve("recon"));
-        deleteTree(dir.resolve("checkpoints"));
+        AtomicFiles.deleteTree(dir.resolve("recon"));
+        AtomicFiles.deleteTree(dir.resolve("checkpoints"));
         TempFiles.removeStaleIn(dir);
     }
 
     /** Undoes {@link #prepareNew()} after a failure before the first step: no run folder is left behind. */
     public void discardNew(Start start) throws IOException {
-        if (start == Start.CREATED) deleteTree(dir);
+        if (start == Start.CREATED) AtomicFiles.deleteTree(dir);
         else {
             clearForRestart();
             Files.deleteIfExists(runJson());
         }
     }
-
-    static void deleteTree(Path p) throws IOException { mae.io.AtomicFiles.deleteTree(p); }
 }

@@ -34,6 +34,12 @@ class FinetuneStateTest {
                 0.5, 0.25, new double[]{0.75, 0.8125});
     }
 
+    /** What a resumed loop does: load, then restore into its fresh objects. */
+    static void restore(FinetuneState st, FinetuneState.Snapshot into) throws Exception {
+        st.load();
+        st.restore(into.enc(), into.head(), into.opt(), into.rng(), into.drop(), into.order());
+    }
+
     @Test void a_saved_state_comes_back_whole(@TempDir Path tmp) throws Exception {
         FinetuneState.Snapshot a = snapshot(1), b = snapshot(7);
         FinetuneState st = new FinetuneState(tmp, ID);
@@ -46,7 +52,7 @@ class FinetuneStateTest {
         assertEquals(12, s.step());
         assertEquals(0.625, s.baselineAccuracy());
         assertArrayEquals(new double[]{0.75, 0.8125}, s.curve());
-        new FinetuneState(tmp, ID).restore(b);
+        restore(new FinetuneState(tmp, ID), b);
         assertArrayEquals(a.enc().get("blocks.0.w").value().toArray(), b.enc().get("blocks.0.w").value().toArray());
         assertArrayEquals(a.head().get("head.weight").value().toArray(), b.head().get("head.weight").value().toArray());
         assertArrayEquals(a.order(), b.order());
@@ -72,7 +78,7 @@ class FinetuneStateTest {
         st.save(snapshot(1));
         Path ord = st.dir().resolve("order.safetensors");
         Safetensors.write(ord, Map.of(), Map.of("order", Safetensors.Entry.i64(new int[]{4}, new long[]{2, 0, 2, 1})));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> st.restore(snapshot(3)));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> restore(st, snapshot(3)));
         assertEquals(ord + ": 'order' is not a permutation of 0..3 (index 2 holds 2)", e.getMessage());
     }
 
@@ -83,7 +89,7 @@ class FinetuneStateTest {
         String s = Files.readString(json);
         int i = s.indexOf("\"drop\"");
         Files.writeString(json, s.substring(0, i) + "\"drop\": [0, 0, 0, 0]" + s.substring(s.indexOf(']', i) + 1));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> st.restore(snapshot(3)));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> restore(st, snapshot(3)));
         assertEquals(json + ": \"drop\" is not a generator state (4 words, not all 0)", e.getMessage());
     }
 

@@ -63,6 +63,7 @@ class LauncherTest {
         String out = run(root, tools);
         assertTrue(Files.exists(dir.resolve("mvn-ran")), "rebuilt: " + out);
         assertTrue(out.contains("-cp " + root + "/bench/target/classes:/x/mae.jar mae.cli.Main --help"), out);
+        assertTrue(out.contains(mae.kernels.JitFlags.TRAP_LIMIT + " " + mae.kernels.JitFlags.RECOMPILE_CUTOFF), "bin/mae passes JitFlags' limits: " + out);
         Files.delete(dir.resolve("mvn-ran"));
         out = run(root, tools);                                          // now prefixed, sources older: no build
         assertFalse(Files.exists(dir.resolve("mvn-ran")), "no rebuild of a good class path: " + out);
