@@ -27,7 +27,7 @@ sum(per_patch * mask) / sum(mask) is 0/0 (PyTorch gives NaN; ours then averages 
 Both sides use the same thread count: torch.set_num_threads(N), OMP/OPENBLAS_NUM_THREADS=N (set before
 torch is imported), and --threads N for ours (with MAE_JAVA_OPTS=-Xmx6g, up to 16g on the big configs where RAM allows).
 
-Writes bench/results/<date>-<host>-<cpu>.md (-smoke added with --smoke) with the table, the machine, the
+Writes bench/results/<date>-<host>-<cpu>-f<family>m<model>.md (-smoke added with --smoke) with the table, the machine, the
 targets, and the exact commands. Needs nothing but Debian's python3-torch (1.13) and numpy.
 """
 import argparse
@@ -94,7 +94,7 @@ def parse_args():
     p.add_argument("--quick", action="store_true", help="3 GEMM shapes (1024^3, the encoder qkv, the decoder fc1) instead of 9")
     p.add_argument("--smoke", action="store_true", help="label the results as a smoke run (noisy machine)")
     p.add_argument("--note", default="", help="a line written at the top of the results file")
-    p.add_argument("--out", help="results file (default bench/results/<date>-<host>-<cpu>[-smoke].md)")
+    p.add_argument("--out", help="results file (default bench/results/<date>-<host>-<cpu>-f<family>m<model>[-smoke].md)")
     p.add_argument("--no-write", action="store_true", help="print only")
     p.add_argument("--forward", action="store_true",
                    help="time the encoder's forward pass over every patch, without gradients (batch default 1, config "
@@ -463,6 +463,9 @@ def write_report(L, started, suffix):
         if not out:
             date = sh("date +%F") or datetime.date.today().isoformat()
             cpu = re.sub(r"[^a-z0-9]+", "-", lscpu().get("Model name", "cpu").lower()).strip("-")
+            # "AMD EPYC" names several generations under a hypervisor: family and model tell them apart.
+            ci = cpuinfo()
+            cpu += f"-f{int(ci.get('cpu family', '0'))}m{int(ci.get('model', '0'))}"
             host = re.sub(r"[^A-Za-z0-9]+", "-", socket.gethostname()).strip("-")
             out = os.path.join(ROOT, "bench", "results", f"{date}-{host}-{cpu}{suffix}{'-smoke' if ARGS.smoke else ''}.md")
         os.makedirs(os.path.dirname(out), exist_ok=True)

@@ -127,14 +127,24 @@ public final class Gemm {
 
     static final int L = S.length();
     static final int MR = 6, NR = 2 * L;
+    /** Whether the packed path runs two slivers at once ({@link #micro12}): with 32 vector registers (AVX-512). */
+    static final boolean WIDE_TILE = L >= 16 && !"6".equals(System.getProperty("mae.gemm.tile"));
+    /** Rows per packed sliver of A: 12 for {@link #micro12} where there are 32 vector registers, else MR. */
+    static final int PR = WIDE_TILE ? 2 * MR : MR;
     /** The blocking of tiny products (under 2^18 multiply-adds), which need no autotune to start. */
     static final GemmBlocking SMALL = new GemmBlocking(512, 96, 1024, "tiny products");
     // MR x NR = 6 x 2 vectors: 12 accumulators + 2 B vectors + 1 broadcast A value = 15 vector registers, within the
-    // 16 of AVX2 (and the 32 of AVX-512), so the same kernel holds its tile in registers on any x86-64 with FMA; the
-    // vector width sets NR (32 floats with AVX-512, 16 with AVX2). KC, MC, NC come from GemmBlocking.
+    // 16 of AVX2, so this kernel holds its tile in registers on any x86-64 with FMA; the vector width sets NR (32
+    // floats with AVX-512, 16 with AVX2). With AVX-512's 32 registers the packed path runs 12 x 2 vectors instead
+    // (micro12, PR = 12): half the B loads per FMA. On the 2-core Zen 4 VM (AVX-512 on 256-bit pipes), in L1 on one
+    // thread: the 6-row kernel 84-101 GFLOP/s, the 12-row one 106-115 of a 115.7 peak; 1024^3 NN at KC 512 MC 96,
+    // alternating launches, 1 thread 74-80 -> 86-87, 2 threads 139-142 -> 153-158 (JDK 17), 1 thread 79-87 -> 91-94
+    // (JDK 25). Its A sliver is one stream of 12 values per k: read as two 6-row slivers (two streams) the same
+    // kernel ran at 74 on JDK 25, whose C2 then keeps fewer values in registers. A packed k-major too (the slivers'
+    // strides become constants): row-major packing read it as 6 streams kc apart. KC, MC, NC come from GemmBlocking.
 
     /** Per thread: the packed A block, the packed B panel, the edge tile; regrown when a blocking needs more. */
-    private static final ThreadLocal<float[][]> PACKS = ThreadLocal.withInitial(() -> new float[][]{new float[0], new float[0], new float[MR * NR]});
+    private static final ThreadLocal<float[][]> PACKS = ThreadLocal.withInitial(() -> new float[][]{new float[0], new float[0], new float[PR * NR]});
 
     /** Rows [m0, m1) of C; overwrite: the first k block stores (bias or 0) + sums instead of adding to C. */
     private static void blocked(GemmBlocking g, boolean ta, boolean tb, int m0, int m1, int N, int K, float alpha,
@@ -163,14 +173,15 @@ public final class Gemm {
                     int mc = Math.min(MC, m1 - ic);
                     if (!direct) packA(ta, A, aOff, lda, ic, mc, pc, kc, alpha, ap);
                     for (int jr = 0; jr < nc; jr += NR)
-                        for (int ir = 0; ir < mc; ir += MR) {
-                            int mr = Math.min(MR, mc - ir), nr = Math.min(NR, nc - jr), co = cOff + (ic + ir) * ldc + jc + jr, bc = biasOff + jc + jr;
-                            if (!direct) micro(kc, ap, ir * kc, ta ? 1 : kc, ta ? MR : 1, bp, jr * kc, C, co, ldc, mr, nr, tile, first, bias, bc);
+                        for (int ir = 0, step = direct ? MR : PR; ir < mc; ir += step) {
+                            int mr = Math.min(step, mc - ir), nr = Math.min(NR, nc - jr), co = cOff + (ic + ir) * ldc + jc + jr, bc = biasOff + jc + jr;
+                            if (!direct && PR > MR) micro12(kc, ap, ir * kc, bp, jr * kc, C, co, ldc, mr, nr, tile, first, bias, bc);
+                            else if (!direct) micro(kc, ap, ir * kc, 1, PR, bp, jr * kc, C, co, ldc, mr, nr, tile, first, bias, bc);
                             else if (mr == MR && ta) micro(kc, A, aOff + pc * lda + ic + ir, 1, lda, bp, jr * kc, C, co, ldc, mr, nr, tile, first, bias, bc);
                             else if (mr == MR) micro(kc, A, aOff + (ic + ir) * lda + pc, lda, 1, bp, jr * kc, C, co, ldc, mr, nr, tile, first, bias, bc);
                             else {
                                 packA(ta, A, aOff, lda, ic + ir, mr, pc, kc, 1f, ap);
-                                micro(kc, ap, 0, ta ? 1 : kc, ta ? MR : 1, bp, jr * kc, C, co, ldc, mr, nr, tile, first, bias, bc);
+                                micro(kc, ap, 0, 1, PR, bp, jr * kc, C, co, ldc, mr, nr, tile, first, bias, bc);
                             }
                         }
                 }
@@ -179,32 +190,33 @@ public final class Gemm {
     }
 
     /**
-     * op(A)[ic.., pc..] as a row-major (mc x kc) block, alpha folded in, zero rows padding it to whole MR-row
-     * slivers: row r at ap[r * kc]. The micro-kernel then reads every operand with unit stride in k. A stored
-     * transposed is packed k-major instead ({@link #packTransposedA}).
+     * op(A)[ic.., pc..] packed k-major in PR-row slivers (sliver s: for each k, its PR values at ap[s * PR * kc + k * PR]),
+     * alpha folded in, zero rows padding the last sliver: the micro-kernel reads one stream of PR values per k. A stored
+     * transposed is packed the same way by {@link #packTransposedA}, which reads it along its rows.
      */
     private static void packA(boolean ta, float[] A, int aOff, int lda, int ic, int mc, int pc, int kc, float alpha, float[] ap) {
         if (ta) { packTransposedA(A, aOff, lda, ic, mc, pc, kc, alpha, ap); return; }
-        for (int r = 0; r < mc; r++) {
-            int dst = r * kc, src = aOff + (ic + r) * lda + pc;
-            if (alpha == 1f) System.arraycopy(A, src, ap, dst, kc);
-            else for (int k = 0; k < kc; k++) ap[dst + k] = alpha * A[src + k];
+        for (int s0 = 0; s0 < mc; s0 += PR) {
+            int rows = Math.min(PR, mc - s0), base = s0 * kc;
+            for (int r = 0; r < rows; r++)
+                for (int k = 0, src = aOff + (ic + s0 + r) * lda + pc, dst = base + r; k < kc; k++, dst += PR) ap[dst] = alpha * A[src + k];
+            for (int r = rows; r < PR; r++)
+                for (int k = 0, dst = base + r; k < kc; k++, dst += PR) ap[dst] = 0f;
         }
-        java.util.Arrays.fill(ap, mc * kc, (mc + MR - 1) / MR * MR * kc, 0f);
     }
 
     /**
-     * packA for A stored (K, M): row r of op(A) is column ic + r of the storage. Packed k-major per MR-row sliver
-     * (sliver s: for each k, its MR values at ap[s * MR * kc + k * MR]), so each k reads MR neighbouring values of one
+     * packA for A stored (K, M): row r of op(A) is column ic + r of the storage. Packed k-major per PR-row sliver
+     * (sliver s: for each k, its PR values at ap[s * PR * kc + k * PR]), so each k reads PR neighbouring values of one
      * row of A and writes them in one run; zero rows pad the last sliver.
      */
     private static void packTransposedA(float[] A, int aOff, int lda, int ic, int mc, int pc, int kc, float alpha, float[] ap) {
-        for (int s0 = 0; s0 < mc; s0 += MR) {
-            int rows = Math.min(MR, mc - s0), base = s0 * kc;
+        for (int s0 = 0; s0 < mc; s0 += PR) {
+            int rows = Math.min(PR, mc - s0), base = s0 * kc;
             for (int k = 0; k < kc; k++) {
-                int src = aOff + (pc + k) * lda + ic + s0, dst = base + k * MR;
+                int src = aOff + (pc + k) * lda + ic + s0, dst = base + k * PR;
                 for (int r = 0; r < rows; r++) ap[dst + r] = alpha * A[src + r];
-                for (int r = rows; r < MR; r++) ap[dst + r] = 0f;
+                for (int r = rows; r < PR; r++) ap[dst + r] = 0f;
             }
         }
     }
@@ -234,11 +246,10 @@ public final class Gemm {
     }
 
     /**
-     * C[MR x NR tile] += A sliver . B sliver over kc: A element (r, k) at a[ao + r * ars + k * aks] (packed
-     * row-major: ars = kc, aks = 1; packed k-major: ars = 1, aks = MR; read in place: ars = lda, aks = 1); B sliver
-     * packed (kc x NR). Only the (mr x nr) valid part of the tile is written. The k stride as a parameter cost
-     * nothing measurable on the NN products (1024^3 NN 437-453 before, 431-449 after, GFLOP/s, alternating
-     * launches). first: the tile is stored as (bias[bc + column] or 0) + sums, C not read.
+     * C[MR x NR tile] += A sliver . B sliver over kc: A element (r, k) at a[ao + r * ars + k * aks] (packed:
+     * ars = 1, aks = PR; read in place: ars = lda, aks = 1, or for a transposed A ars = 1, aks = lda); B sliver
+     * packed (kc x NR). Only the (mr x nr) valid part of the tile is written. first: the tile is stored as
+     * (bias[bc + column] or 0) + sums, C not read.
      */
     private static void micro(int kc, float[] a, int ao, int ars, int aks, float[] bp, int bo, float[] C, int co, int ldc, int mr, int nr, float[] t,
                               boolean first, float[] bias, int bc) {
@@ -274,6 +285,59 @@ public final class Gemm {
         c00.intoArray(t, 0); c01.intoArray(t, L); c10.intoArray(t, 2 * L); c11.intoArray(t, 3 * L);
         c20.intoArray(t, 4 * L); c21.intoArray(t, 5 * L); c30.intoArray(t, 6 * L); c31.intoArray(t, 7 * L);
         c40.intoArray(t, 8 * L); c41.intoArray(t, 9 * L); c50.intoArray(t, 10 * L); c51.intoArray(t, 11 * L);
+        for (int r = 0; r < mr; r++)
+            for (int c = 0; c < nr; c++) C[co + r * ldc + c] = base[bo0 + r * bs + c] + t[r * NR + c];
+    }
+
+    /**
+     * {@link #micro} for two neighbouring packed slivers at once (12 x NR, 24 accumulators + 2 B vectors + 1 broadcast =
+     * 27 of AVX-512's 32 registers): each B vector loaded serves 12 FMAs instead of 6, and the sliver strides are
+     * constants. Full 12-row tiles only; nr may be short.
+     */
+    private static void micro12(int kc, float[] a, int ao, float[] bp, int bo, float[] C, int co, int ldc, int mr, int nr, float[] t,
+                                boolean first, float[] bias, int bc) {
+        FloatVector z = FloatVector.zero(S);
+        FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z, c40 = z, c41 = z, c50 = z, c51 = z,
+                c60 = z, c61 = z, c70 = z, c71 = z, c80 = z, c81 = z, c90 = z, c91 = z, ca0 = z, ca1 = z, cb0 = z, cb1 = z;
+        for (int k = 0; k < kc; k++) {
+            int b = bo + k * NR, p = ao + k * PR;
+            FloatVector b0 = FloatVector.fromArray(S, bp, b), b1 = FloatVector.fromArray(S, bp, b + L), x;
+            x = FloatVector.broadcast(S, a[p]);     c00 = b0.fma(x, c00); c01 = b1.fma(x, c01);
+            x = FloatVector.broadcast(S, a[p + 1]); c10 = b0.fma(x, c10); c11 = b1.fma(x, c11);
+            x = FloatVector.broadcast(S, a[p + 2]); c20 = b0.fma(x, c20); c21 = b1.fma(x, c21);
+            x = FloatVector.broadcast(S, a[p + 3]); c30 = b0.fma(x, c30); c31 = b1.fma(x, c31);
+            x = FloatVector.broadcast(S, a[p + 4]); c40 = b0.fma(x, c40); c41 = b1.fma(x, c41);
+            x = FloatVector.broadcast(S, a[p + 5]); c50 = b0.fma(x, c50); c51 = b1.fma(x, c51);
+            x = FloatVector.broadcast(S, a[p + 6]);     c60 = b0.fma(x, c60); c61 = b1.fma(x, c61);
+            x = FloatVector.broadcast(S, a[p + 7]); c70 = b0.fma(x, c70); c71 = b1.fma(x, c71);
+            x = FloatVector.broadcast(S, a[p + 8]); c80 = b0.fma(x, c80); c81 = b1.fma(x, c81);
+            x = FloatVector.broadcast(S, a[p + 9]); c90 = b0.fma(x, c90); c91 = b1.fma(x, c91);
+            x = FloatVector.broadcast(S, a[p + 10]); ca0 = b0.fma(x, ca0); ca1 = b1.fma(x, ca1);
+            x = FloatVector.broadcast(S, a[p + 11]); cb0 = b0.fma(x, cb0); cb1 = b1.fma(x, cb1);
+        }
+        float[] base = !first ? C : bias != null ? bias : ZEROS;
+        int bo0 = !first ? co : bias != null ? bc : 0, bs = !first ? ldc : 0;
+        if (mr == PR && nr == NR) {
+            c00.add(FloatVector.fromArray(S, base, bo0)).intoArray(C, co); c01.add(FloatVector.fromArray(S, base, bo0 + L)).intoArray(C, co + L);
+            c10.add(FloatVector.fromArray(S, base, bo0 + bs)).intoArray(C, co + ldc); c11.add(FloatVector.fromArray(S, base, bo0 + bs + L)).intoArray(C, co + ldc + L);
+            c20.add(FloatVector.fromArray(S, base, bo0 + 2 * bs)).intoArray(C, co + 2 * ldc); c21.add(FloatVector.fromArray(S, base, bo0 + 2 * bs + L)).intoArray(C, co + 2 * ldc + L);
+            c30.add(FloatVector.fromArray(S, base, bo0 + 3 * bs)).intoArray(C, co + 3 * ldc); c31.add(FloatVector.fromArray(S, base, bo0 + 3 * bs + L)).intoArray(C, co + 3 * ldc + L);
+            c40.add(FloatVector.fromArray(S, base, bo0 + 4 * bs)).intoArray(C, co + 4 * ldc); c41.add(FloatVector.fromArray(S, base, bo0 + 4 * bs + L)).intoArray(C, co + 4 * ldc + L);
+            c50.add(FloatVector.fromArray(S, base, bo0 + 5 * bs)).intoArray(C, co + 5 * ldc); c51.add(FloatVector.fromArray(S, base, bo0 + 5 * bs + L)).intoArray(C, co + 5 * ldc + L);
+            c60.add(FloatVector.fromArray(S, base, bo0 + 6 * bs)).intoArray(C, co + 6 * ldc); c61.add(FloatVector.fromArray(S, base, bo0 + 6 * bs + L)).intoArray(C, co + 6 * ldc + L);
+            c70.add(FloatVector.fromArray(S, base, bo0 + 7 * bs)).intoArray(C, co + 7 * ldc); c71.add(FloatVector.fromArray(S, base, bo0 + 7 * bs + L)).intoArray(C, co + 7 * ldc + L);
+            c80.add(FloatVector.fromArray(S, base, bo0 + 8 * bs)).intoArray(C, co + 8 * ldc); c81.add(FloatVector.fromArray(S, base, bo0 + 8 * bs + L)).intoArray(C, co + 8 * ldc + L);
+            c90.add(FloatVector.fromArray(S, base, bo0 + 9 * bs)).intoArray(C, co + 9 * ldc); c91.add(FloatVector.fromArray(S, base, bo0 + 9 * bs + L)).intoArray(C, co + 9 * ldc + L);
+            ca0.add(FloatVector.fromArray(S, base, bo0 + 10 * bs)).intoArray(C, co + 10 * ldc); ca1.add(FloatVector.fromArray(S, base, bo0 + 10 * bs + L)).intoArray(C, co + 10 * ldc + L);
+            cb0.add(FloatVector.fromArray(S, base, bo0 + 11 * bs)).intoArray(C, co + 11 * ldc); cb1.add(FloatVector.fromArray(S, base, bo0 + 11 * bs + L)).intoArray(C, co + 11 * ldc + L);
+            return;
+        }
+        c00.intoArray(t, 0); c01.intoArray(t, L); c10.intoArray(t, 2 * L); c11.intoArray(t, 3 * L);
+        c20.intoArray(t, 4 * L); c21.intoArray(t, 5 * L); c30.intoArray(t, 6 * L); c31.intoArray(t, 7 * L);
+        c40.intoArray(t, 8 * L); c41.intoArray(t, 9 * L); c50.intoArray(t, 10 * L); c51.intoArray(t, 11 * L);
+        c60.intoArray(t, 12 * L); c61.intoArray(t, 13 * L); c70.intoArray(t, 14 * L); c71.intoArray(t, 15 * L);
+        c80.intoArray(t, 16 * L); c81.intoArray(t, 17 * L); c90.intoArray(t, 18 * L); c91.intoArray(t, 19 * L);
+        ca0.intoArray(t, 20 * L); ca1.intoArray(t, 21 * L); cb0.intoArray(t, 22 * L); cb1.intoArray(t, 23 * L);
         for (int r = 0; r < mr; r++)
             for (int c = 0; c < nr; c++) C[co + r * ldc + c] = base[bo0 + r * bs + c] + t[r * NR + c];
     }

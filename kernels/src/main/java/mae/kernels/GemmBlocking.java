@@ -35,7 +35,7 @@ public record GemmBlocking(int kc, int mc, int nc, String source) {
 
     public GemmBlocking {
         if (kc < 16 || kc > 4096) throw new IllegalArgumentException("GEMM blocking: KC " + kc + " outside 16..4096");
-        if (mc < Gemm.MR || mc % Gemm.MR != 0 || mc > 4096) throw new IllegalArgumentException("GEMM blocking: MC " + mc + " must be a multiple of MR " + Gemm.MR + " up to 4096");
+        if (mc < Gemm.PR || mc % Gemm.PR != 0 || mc > 4096) throw new IllegalArgumentException("GEMM blocking: MC " + mc + " must be a multiple of the packed sliver height " + Gemm.PR + " up to 4096");
         if (nc < Gemm.NR || nc % Gemm.NR != 0 || nc > 16384) throw new IllegalArgumentException("GEMM blocking: NC " + nc + " must be a multiple of NR " + Gemm.NR + " up to 16384");
     }
 
@@ -56,13 +56,13 @@ public record GemmBlocking(int kc, int mc, int nc, String source) {
     /**
      * The analytic blocking. KC: the B sliver (KC x NR floats) in half of L1d, rounded down to a multiple of 64 and
      * at least 128 (below that the C tile's loads and stores cost more than the panel saves). MC: the packed A block
-     * (MC x KC) in half of L2, whole MR slivers, at most 16 slivers (96 rows), the MC this kernel was tuned with
+     * (MC x KC) in half of L2, whole packed slivers (Gemm.PR rows), at most 96 rows, the MC this kernel was tuned with
      * before (larger ones were not measured; the autotune tries 48 and 96, and chose 48 on the Zen 5 VM). NC:
      * the packed B panel (KC x NC) in half of the L3 share of one core, whole NR slivers, 256..4096.
      */
     public static GemmBlocking analytic(CacheSizes c) {
         int kc = (int) Math.max(128, Math.min(1024, c.l1d() / 2 / (4L * Gemm.NR) / 64 * 64));
-        int mc = (int) Math.max(Gemm.MR, Math.min(16 * Gemm.MR, c.l2() / 2 / (4L * kc) / Gemm.MR * Gemm.MR));
+        int mc = (int) Math.max(Gemm.PR, Math.min(96, c.l2() / 2 / (4L * kc) / Gemm.PR * Gemm.PR));
         return new GemmBlocking(kc, mc, nc(c, kc), "analytic from " + c);
     }
 
@@ -77,7 +77,7 @@ public record GemmBlocking(int kc, int mc, int nc, String source) {
         LinkedHashSet<List<Integer>> seen = new LinkedHashSet<>();
         seen.add(List.of(a.kc, a.mc, a.nc));
         for (int kc : new int[]{256, 384, 512})
-            for (int mc : new int[]{8 * Gemm.MR, 16 * Gemm.MR}) seen.add(List.of(kc, mc, nc(c, kc)));
+            for (int mc : new int[]{48, 96}) seen.add(List.of(kc, mc, nc(c, kc)));
         List<GemmBlocking> out = new ArrayList<>();
         for (List<Integer> k : seen) out.add(new GemmBlocking(k.get(0), k.get(1), k.get(2), "candidate"));
         return out;

@@ -48,13 +48,13 @@ class GemmBlockingTest {
         GemmBlocking g = GemmBlocking.analytic(zen5);
         int kc = Math.max(128, (24 << 10) / (4 * Gemm.NR) / 64 * 64);             // the B sliver in half of L1d
         assertEquals(kc, g.kc());
-        assertEquals(Math.min(96, (512 << 10) / (4 * kc) / Gemm.MR * Gemm.MR), g.mc());
+        assertEquals(Math.min(96, (512 << 10) / (4 * kc) / Gemm.PR * Gemm.PR), g.mc());
         assertEquals(Math.min(4096, (8 << 20) / (4 * kc) / Gemm.NR * Gemm.NR), g.nc());
         GemmBlocking small = GemmBlocking.analytic(new CacheSizes(16 << 10, 256 << 10, 512 << 10, true));
         assertEquals(128, small.kc());                                            // never below 128
         assertTrue(small.mc() <= g.mc() && small.nc() <= g.nc(), small + " vs " + g);
         for (GemmBlocking c : GemmBlocking.candidates(zen5)) {
-            assertEquals(0, c.mc() % Gemm.MR);
+            assertEquals(0, c.mc() % Gemm.PR);
             assertEquals(0, c.nc() % Gemm.NR);
         }
         assertEquals(List.of(g.kc(), g.mc(), g.nc()), List.of(GemmBlocking.candidates(zen5).get(0).kc(), GemmBlocking.candidates(zen5).get(0).mc(), GemmBlocking.candidates(zen5).get(0).nc()));
@@ -69,7 +69,7 @@ class GemmBlockingTest {
         CacheSizes c = new CacheSizes(64 << 10, 128 << 10, 4 << 20, true);
         GemmBlocking g = GemmBlocking.analytic(c);
         assertTrue(4L * g.kc() * Gemm.NR <= c.l1d() / 2 && 4L * (g.kc() + 64) * Gemm.NR > c.l1d() / 2 && g.kc() % 64 == 0, g.toString());
-        assertTrue(4L * g.mc() * g.kc() <= c.l2() / 2 && 4L * (g.mc() + Gemm.MR) * g.kc() > c.l2() / 2 && g.mc() % Gemm.MR == 0, g.toString());
+        assertTrue(4L * g.mc() * g.kc() <= c.l2() / 2 && 4L * (g.mc() + Gemm.PR) * g.kc() > c.l2() / 2 && g.mc() % Gemm.PR == 0, g.toString());
         List<GemmBlocking> cands = GemmBlocking.candidates(c);
         assertEquals(7, cands.size(), cands.toString());                  // the model's and KC 256, 384, 512 x MC 48, 96
         for (GemmBlocking b : cands)
@@ -82,12 +82,12 @@ class GemmBlockingTest {
         assertNull(GemmBlocking.fromSetting(" "));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> GemmBlocking.fromSetting("256,48")).getMessage().contains("KC,MC,NC"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> GemmBlocking.fromSetting("256,x,64")).getMessage().contains("three integers"));
-        assertTrue(assertThrows(IllegalArgumentException.class, () -> GemmBlocking.fromSetting("256,50," + Gemm.NR)).getMessage().contains("multiple of MR"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> GemmBlocking.fromSetting("256,50," + Gemm.NR)).getMessage().contains("multiple of the packed sliver height"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> GemmBlocking.fromSetting("8,48," + Gemm.NR)).getMessage().contains("KC 8"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> GemmBlocking.fromSetting("256,48," + (Gemm.NR + 1))).getMessage().contains("multiple of NR"));
-        GemmBlocking max = new GemmBlocking(4096, 4096 / Gemm.MR * Gemm.MR, 16384, "the largest");      // the limits are inclusive
+        GemmBlocking max = new GemmBlocking(4096, 4096 / Gemm.PR * Gemm.PR, 16384, "the largest");      // the limits are inclusive
         assertEquals(List.of(4096, 16384), List.of(max.kc(), max.nc()));
-        for (int[] bad : new int[][]{{4097, Gemm.MR, Gemm.NR}, {16, 0, Gemm.NR}, {16, 4098, Gemm.NR}, {16, Gemm.MR, 0}, {16, Gemm.MR, 16384 + Gemm.NR}})
+        for (int[] bad : new int[][]{{4097, Gemm.PR, Gemm.NR}, {16, 0, Gemm.NR}, {16, 4098, Gemm.NR}, {16, Gemm.PR, 0}, {16, Gemm.PR, 16384 + Gemm.NR}})
             assertThrows(IllegalArgumentException.class, () -> new GemmBlocking(bad[0], bad[1], bad[2], "x"), java.util.Arrays.toString(bad));
     }
 
@@ -206,7 +206,7 @@ class GemmBlockingTest {
     /** Small and odd blockings put many block edges (KC, MC, NC) inside awkward sizes: every product still matches the reference. */
     @Test void every_blocking_gives_the_reference_product() {
         Random r = new Random(5);
-        GemmBlocking[] blockings = {new GemmBlocking(16, Gemm.MR, Gemm.NR, "tiny"), new GemmBlocking(40, 2 * Gemm.MR, 3 * Gemm.NR, "odd"),
+        GemmBlocking[] blockings = {new GemmBlocking(16, Gemm.PR, Gemm.NR, "tiny"), new GemmBlocking(40, 2 * Gemm.PR, 3 * Gemm.NR, "odd"),
                 GemmBlocking.analytic(CacheSizes.machine()), new GemmBlocking(512, 96, 1024 / Gemm.NR * Gemm.NR, "before")};
         int[][] sizes = {{13, 17, 19}, {97, 257, 33}, {200, 1030, 41}, {45, 517, 300}, {300, 70, 1100}};
         for (GemmBlocking g : blockings)
@@ -231,7 +231,7 @@ class GemmBlockingTest {
             try {
                 Random r = new Random(4);
                 int M = 30, N = 3 * Gemm.NR, K = 70;                                 // under 2^18 multiply-adds: on this thread
-                for (GemmBlocking g : new GemmBlocking[]{new GemmBlocking(16, Gemm.MR, Gemm.NR, "small"), new GemmBlocking(64, 4 * Gemm.MR, 2 * Gemm.NR, "larger")}) {
+                for (GemmBlocking g : new GemmBlocking[]{new GemmBlocking(16, Gemm.PR, Gemm.NR, "small"), new GemmBlocking(64, 4 * Gemm.PR, 2 * Gemm.NR, "larger")}) {
                     float[] A = GemmTest.rand(r, M * K), B = GemmTest.rand(r, K * N), want = new float[M * N], got = new float[M * N];
                     Gemm.ref(true, false, M, N, K, 1f, A, 0, M, B, 0, N, 0f, want, 0, N);
                     Gemm.gemm(g, true, false, M, N, K, 1f, A, 0, M, B, 0, N, 0f, got, 0, N);
