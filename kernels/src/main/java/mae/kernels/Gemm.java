@@ -160,8 +160,11 @@ public final class Gemm {
         // A is read as 6 row streams; a transposed A (a weight gradient dY^T X, K the rows of the batch) as one stream
         // of 6 neighbouring values per k, lda apart (the fmnist decoder's weight gradients, TN 384 x 128 x 6400 and
         // 512 x 128 x 6400: 276-299 -> 353-354 and 239-291 -> 326-332 GFLOP/s, quiet alternating launches, bench/results/
-        // 2026-12-01-vm-amd-epyc-gemm-weight-gradients.md). Wider products pack A, since 6 rows a large power-of-two
-        // stride apart fight over the same L1 sets. A partial last sliver is packed.
+        // 2026-12-01-vm-amd-epyc-gemm-weight-gradients.md), or of 12 by micro12 where it runs (Zen 4 VM, alternating
+        // launches: TN 384 x 128 x 6400 120-136 -> 172, 768 x 192 x 400 146-149 -> 195 GFLOP/s). Wider products pack
+        // A, since 6 rows a large power-of-two stride apart fight over the same L1 sets. A partial last sliver is packed.
+        // Packing row-major A for micro12 at these widths was no faster on the Zen 4 VM (fmnist's NT and NN shapes,
+        // alternating launches, within the launches' spread of +-20%).
         boolean direct = alpha == 1f && N <= 256;
         for (int jc = 0; jc < N; jc += NC) {
             int nc = Math.min(NC, N - jc);
@@ -173,15 +176,25 @@ public final class Gemm {
                     int mc = Math.min(MC, m1 - ic);
                     if (!direct) packA(ta, A, aOff, lda, ic, mc, pc, kc, alpha, ap);
                     for (int jr = 0; jr < nc; jr += NR)
-                        for (int ir = 0, step = direct ? MR : PR; ir < mc; ir += step) {
-                            int mr = Math.min(step, mc - ir), nr = Math.min(NR, nc - jr), co = cOff + (ic + ir) * ldc + jc + jr, bc = biasOff + jc + jr;
-                            if (!direct && PR > MR) micro12(kc, ap, ir * kc, bp, jr * kc, C, co, ldc, mr, nr, tile, first, bias, bc);
-                            else if (!direct) micro(kc, ap, ir * kc, 1, PR, bp, jr * kc, C, co, ldc, mr, nr, tile, first, bias, bc);
-                            else if (mr == MR && ta) micro(kc, A, aOff + pc * lda + ic + ir, 1, lda, bp, jr * kc, C, co, ldc, mr, nr, tile, first, bias, bc);
-                            else if (mr == MR) micro(kc, A, aOff + (ic + ir) * lda + pc, lda, 1, bp, jr * kc, C, co, ldc, mr, nr, tile, first, bias, bc);
-                            else {
-                                packA(ta, A, aOff, lda, ic + ir, mr, pc, kc, 1f, ap);
-                                micro(kc, ap, 0, 1, PR, bp, jr * kc, C, co, ldc, mr, nr, tile, first, bias, bc);
+                        for (int ir = 0; ir < mc; ) {
+                            int left = mc - ir, nr = Math.min(NR, nc - jr), co = cOff + (ic + ir) * ldc + jc + jr, bc = biasOff + jc + jr;
+                            if (!direct) {
+                                int mr = Math.min(PR, left);
+                                if (PR > MR) micro12(kc, ap, ir * kc, PR, bp, jr * kc, C, co, ldc, mr, nr, tile, first, bias, bc);
+                                else micro(kc, ap, ir * kc, 1, PR, bp, jr * kc, C, co, ldc, mr, nr, tile, first, bias, bc);
+                                ir += PR;
+                            } else if (ta && PR > MR && left >= PR) {     // 12 neighbouring values per k, lda apart: micro12's one stream
+                                micro12(kc, A, aOff + pc * lda + ic + ir, lda, bp, jr * kc, C, co, ldc, PR, nr, tile, first, bias, bc);
+                                ir += PR;
+                            } else {
+                                int mr = Math.min(MR, left);
+                                if (mr == MR && ta) micro(kc, A, aOff + pc * lda + ic + ir, 1, lda, bp, jr * kc, C, co, ldc, mr, nr, tile, first, bias, bc);
+                                else if (mr == MR) micro(kc, A, aOff + (ic + ir) * lda + pc, lda, 1, bp, jr * kc, C, co, ldc, mr, nr, tile, first, bias, bc);
+                                else {
+                                    packA(ta, A, aOff, lda, ic + ir, mr, pc, kc, 1f, ap);
+                                    micro(kc, ap, 0, 1, PR, bp, jr * kc, C, co, ldc, mr, nr, tile, first, bias, bc);
+                                }
+                                ir += MR;
                             }
                         }
                 }
@@ -290,17 +303,17 @@ public final class Gemm {
     }
 
     /**
-     * {@link #micro} for two neighbouring packed slivers at once (12 x NR, 24 accumulators + 2 B vectors + 1 broadcast =
-     * 27 of AVX-512's 32 registers): each B vector loaded serves 12 FMAs instead of 6, and the sliver strides are
-     * constants. Full 12-row tiles only; nr may be short.
+     * {@link #micro} for 12 rows (12 x NR, 24 accumulators + 2 B vectors + 1 broadcast = 27 of AVX-512's 32 registers):
+     * each B vector loaded serves 12 FMAs instead of 6. A's 12 values of step k at a[ao + k aks ..+ 12]: a packed
+     * sliver (aks = PR) or a transposed A read in place (aks = lda), whose rows past mr must still be readable.
      */
-    private static void micro12(int kc, float[] a, int ao, float[] bp, int bo, float[] C, int co, int ldc, int mr, int nr, float[] t,
+    private static void micro12(int kc, float[] a, int ao, int aks, float[] bp, int bo, float[] C, int co, int ldc, int mr, int nr, float[] t,
                                 boolean first, float[] bias, int bc) {
         FloatVector z = FloatVector.zero(S);
         FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z, c40 = z, c41 = z, c50 = z, c51 = z,
                 c60 = z, c61 = z, c70 = z, c71 = z, c80 = z, c81 = z, c90 = z, c91 = z, ca0 = z, ca1 = z, cb0 = z, cb1 = z;
         for (int k = 0; k < kc; k++) {
-            int b = bo + k * NR, p = ao + k * PR;
+            int b = bo + k * NR, p = ao + k * aks;
             FloatVector b0 = FloatVector.fromArray(S, bp, b), b1 = FloatVector.fromArray(S, bp, b + L), x;
             x = FloatVector.broadcast(S, a[p]);     c00 = b0.fma(x, c00); c01 = b1.fma(x, c01);
             x = FloatVector.broadcast(S, a[p + 1]); c10 = b0.fma(x, c10); c11 = b1.fma(x, c11);

@@ -71,12 +71,12 @@ public record GemmBlocking(int kc, int mc, int nc, String source) {
         return (int) Math.max(256, Math.min(4096, c.l3PerCore() / 2 / (4L * kc) / Gemm.NR * Gemm.NR));
     }
 
-    /** What the autotune tries: the analytic blocking and KC 256, 384, 512 with MC 48 and 96 (NC from the model). */
+    /** What the autotune tries: the analytic blocking and KC 256, 384, 512, 768, 1024 with MC 48 and 96 (NC from the model). */
     public static List<GemmBlocking> candidates(CacheSizes c) {
         GemmBlocking a = analytic(c);
         LinkedHashSet<List<Integer>> seen = new LinkedHashSet<>();
         seen.add(List.of(a.kc, a.mc, a.nc));
-        for (int kc : new int[]{256, 384, 512})
+        for (int kc : new int[]{256, 384, 512, 768, 1024})
             for (int mc : new int[]{48, 96}) seen.add(List.of(kc, mc, nc(c, kc)));
         List<GemmBlocking> out = new ArrayList<>();
         for (List<Integer> k : seen) out.add(new GemmBlocking(k.get(0), k.get(1), k.get(2), "candidate"));

@@ -71,7 +71,7 @@ class GemmBlockingTest {
         assertTrue(4L * g.kc() * Gemm.NR <= c.l1d() / 2 && 4L * (g.kc() + 64) * Gemm.NR > c.l1d() / 2 && g.kc() % 64 == 0, g.toString());
         assertTrue(4L * g.mc() * g.kc() <= c.l2() / 2 && 4L * (g.mc() + Gemm.PR) * g.kc() > c.l2() / 2 && g.mc() % Gemm.PR == 0, g.toString());
         List<GemmBlocking> cands = GemmBlocking.candidates(c);
-        assertEquals(7, cands.size(), cands.toString());                  // the model's and KC 256, 384, 512 x MC 48, 96
+        assertEquals(11, cands.size(), cands.toString());                 // the model's and KC 256 to 1024 (5) x MC 48, 96
         for (GemmBlocking b : cands)
             assertTrue(4L * b.kc() * b.nc() <= c.l3PerCore() / 2 && 4L * b.kc() * (b.nc() + Gemm.NR) > c.l3PerCore() / 2 && b.nc() % Gemm.NR == 0, b.toString());
     }
