@@ -137,9 +137,9 @@ public final class Attention {
                 transpose(k, lk.base(s, H), lk.st, T, hd, kt, tp);                               // K^T (hd, tp)
                 for (int i0 = 0; i0 < T; i0 += QT) {
                     int rows = Math.min(QT, T - i0);
-                    panel(rows, tp, hd, scale, q, qb + i0 * lq.st, lq.st, 1, kt, 0, tp, p, 0, tp, false);       // S = scale Q K^T
-                    softmaxRows(p, rows, T, lse, s * T + i0, sums);                                              // P = softmax(S)
-                    panel(rows, hd, T, 1f, p, 0, tp, 1, v, vb, lv.st, out, ob + i0 * lo.st, lo.st, false);      // O = P V
+                    panel(rows, tp, hd, q, qb + i0 * lq.st, lq.st, 1, kt, 0, tp, p, 0, tp, false);              // S = Q K^T
+                    softmaxRows(p, rows, T, scale, lse, s * T + i0, sums);                                       // P = softmax(scale S)
+                    panel(rows, hd, T, p, 0, tp, 1, v, vb, lv.st, out, ob + i0 * lo.st, lo.st, false);          // O = P V
                 }
             }
         });
@@ -152,29 +152,90 @@ public final class Attention {
     }
 
     /**
-     * c (rows, W) = alpha a (rows, K) b (K, W), or c += that when add: a's element (r, k) at a[ao + r ars + k aks]
+     * c (rows, W) = a (rows, K) b (K, W), or c += that when add: a's element (r, k) at a[ao + r ars + k aks]
      * (row-major: ars the row stride, aks 1; a transposed matrix read in place: ars 1, aks its row stride), b with
      * row stride ldb, c with ldc. Attention's products are small (T = 13 to 197 tokens, head dims 32 to 64), where
-     * packing operands and padding them to the GEMM's 6 x 32 tile cost more than the arithmetic: the tile GEMMs ran
-     * at 30-60 GFLOP/s here, 6-12% of the 2-core EPYC VM's FMA peak. This kernel reads the operands in place and
-     * keeps 4 rows x 2 vectors of c in registers (8 independent FMA chains, enough to cover the FMA latency),
-     * starting from c itself when add; a last group of fewer than 4 rows repeats its last row (computed, not
-     * stored), so one loop body serves every shape. alpha scales a's elements as they are broadcast (exact when
-     * alpha is 1). Columns past the last whole vector go to {@link #panelTail}.
+     * packing operands and padding them to the GEMM's tiles cost more than the arithmetic (the tile GEMMs ran at
+     * 30-60 GFLOP/s here, 6-12% of the 2-core Zen 5 VM's FMA peak). This kernel reads the operands in place and keeps
+     * rows x 2 vectors of c in registers: 8 rows (16 accumulators) where there are 32 vector registers, else 4 (8
+     * accumulators, within AVX2's 16), starting from c itself when add. A last group of fewer than 4 rows repeats its
+     * last row (computed, not stored), so one loop body serves every shape. Columns past the last whole vector go to
+     * {@link #panelTail}. No scale factor: the scores' 1/sqrt(hd) is applied in the softmax, which costs one vector
+     * multiply per 16 scores instead of a scalar multiply before every broadcast (that multiply kept the broadcasts
+     * from being loads folded into the FMAs). On the 2-core Zen 4 VM, one thread, a (32 x 64) x (64 x 192) product
+     * (the ViT-B decoder's scores): with the multiply 54-72 GFLOP/s, without 66-91, 8 rows 86-99 (JDK 17 and 25).
      *
      * <p>Every load and store is written out here, not in a helper: inside the training step, C2 stopped inlining
-     * a store helper into this method (NodeCountInliningCutoff) in some runs, so the 8 accumulators were boxed on
+     * a store helper into this method (NodeCountInliningCutoff) in some runs, so the accumulators were boxed on
      * every call and the kernel took 24% of the step's CPU samples instead of 6% (async-profiler, fmnist step, batch
      * 128, the cores shared with another job, helper force-inlined by -XX:CompileCommand for the comparison); quiet
      * runs and a JMH run of the kernel alone compiled it inlined (bench/results, 2026-11-30, stores inline).
      */
-    static void panel(int rows, int W, int K, float alpha, float[] a, int ao, int ars, int aks, float[] b, int bo, int ldb,
+    static void panel(int rows, int W, int K, float[] a, int ao, int ars, int aks, float[] b, int bo, int ldb,
                       float[] c, int co, int ldc, boolean add) {
-        final int L = S.length(), whole = W - W % L;
-        for (int i0 = 0; i0 < rows; i0 += 4) {
-            int n = Math.min(4, rows - i0), r1 = Math.min(1, n - 1), r2 = Math.min(2, n - 1), r3 = Math.min(3, n - 1);
-            int a0 = ao + i0 * ars, a1 = a0 + r1 * ars, a2 = a0 + r2 * ars, a3 = a0 + r3 * ars;
-            int c0 = co + i0 * ldc, c1 = c0 + r1 * ldc, c2 = c0 + r2 * ldc, c3 = c0 + r3 * ldc, w = 0;
+        final int L = S.length(), whole = W - W % L, pairs = whole - whole % (2 * L);
+        int i0 = 0;
+        if (EIGHT_ROWS && pairs > 0) {
+            for (; i0 + 8 <= rows; i0 += 8) eightRows(i0, pairs, K, a, ao, ars, aks, b, bo, ldb, c, co, ldc, add);
+            if (i0 > 0 && pairs < whole) fourRows(0, i0, pairs, whole, K, a, ao, ars, aks, b, bo, ldb, c, co, ldc, add);
+        }
+        fourRows(i0, rows, 0, whole, K, a, ao, ars, aks, b, bo, ldb, c, co, ldc, add);
+        if (whole < W) panelTail(rows, whole, W, K, a, ao, ars, aks, b, bo, ldb, c, co, ldc, add);
+    }
+
+    /** Whether {@link #panel} runs 8-row groups: with 16-float vectors (AVX-512), which come with 32 registers. */
+    private static final boolean EIGHT_ROWS = FloatVector.SPECIES_PREFERRED.length() >= 16;
+
+    /** Rows [i0, i0 + 8) x columns [0, pairs) of {@link #panel}, pairs a multiple of 2 vectors. */
+    private static void eightRows(int i0, int pairs, int K, float[] a, int ao, int ars, int aks, float[] b, int bo, int ldb,
+                                  float[] c, int co, int ldc, boolean add) {
+        final int L = S.length();
+        int a0 = ao + i0 * ars, c0 = co + i0 * ldc;
+        for (int w = 0; w < pairs; w += 2 * L) {
+            FloatVector x0 = FloatVector.zero(S), y0 = x0, x1 = x0, y1 = x0, x2 = x0, y2 = x0, x3 = x0, y3 = x0,
+                    x4 = x0, y4 = x0, x5 = x0, y5 = x0, x6 = x0, y6 = x0, x7 = x0, y7 = x0;
+            int o = c0 + w;
+            if (add) {
+                x0 = FloatVector.fromArray(S, c, o); y0 = FloatVector.fromArray(S, c, o + L); o += ldc;
+                x1 = FloatVector.fromArray(S, c, o); y1 = FloatVector.fromArray(S, c, o + L); o += ldc;
+                x2 = FloatVector.fromArray(S, c, o); y2 = FloatVector.fromArray(S, c, o + L); o += ldc;
+                x3 = FloatVector.fromArray(S, c, o); y3 = FloatVector.fromArray(S, c, o + L); o += ldc;
+                x4 = FloatVector.fromArray(S, c, o); y4 = FloatVector.fromArray(S, c, o + L); o += ldc;
+                x5 = FloatVector.fromArray(S, c, o); y5 = FloatVector.fromArray(S, c, o + L); o += ldc;
+                x6 = FloatVector.fromArray(S, c, o); y6 = FloatVector.fromArray(S, c, o + L); o += ldc;
+                x7 = FloatVector.fromArray(S, c, o); y7 = FloatVector.fromArray(S, c, o + L);
+            }
+            for (int kk = 0, bk = bo + w, ak = a0; kk < K; kk++, bk += ldb, ak += aks) {
+                FloatVector u = FloatVector.fromArray(S, b, bk), t = FloatVector.fromArray(S, b, bk + L), e;
+                e = FloatVector.broadcast(S, a[ak]);           x0 = u.fma(e, x0); y0 = t.fma(e, y0);
+                e = FloatVector.broadcast(S, a[ak + ars]);     x1 = u.fma(e, x1); y1 = t.fma(e, y1);
+                e = FloatVector.broadcast(S, a[ak + 2 * ars]); x2 = u.fma(e, x2); y2 = t.fma(e, y2);
+                e = FloatVector.broadcast(S, a[ak + 3 * ars]); x3 = u.fma(e, x3); y3 = t.fma(e, y3);
+                e = FloatVector.broadcast(S, a[ak + 4 * ars]); x4 = u.fma(e, x4); y4 = t.fma(e, y4);
+                e = FloatVector.broadcast(S, a[ak + 5 * ars]); x5 = u.fma(e, x5); y5 = t.fma(e, y5);
+                e = FloatVector.broadcast(S, a[ak + 6 * ars]); x6 = u.fma(e, x6); y6 = t.fma(e, y6);
+                e = FloatVector.broadcast(S, a[ak + 7 * ars]); x7 = u.fma(e, x7); y7 = t.fma(e, y7);
+            }
+            o = c0 + w;
+            x0.intoArray(c, o); y0.intoArray(c, o + L); o += ldc;
+            x1.intoArray(c, o); y1.intoArray(c, o + L); o += ldc;
+            x2.intoArray(c, o); y2.intoArray(c, o + L); o += ldc;
+            x3.intoArray(c, o); y3.intoArray(c, o + L); o += ldc;
+            x4.intoArray(c, o); y4.intoArray(c, o + L); o += ldc;
+            x5.intoArray(c, o); y5.intoArray(c, o + L); o += ldc;
+            x6.intoArray(c, o); y6.intoArray(c, o + L); o += ldc;
+            x7.intoArray(c, o); y7.intoArray(c, o + L);
+        }
+    }
+
+    /** Rows [r0, r1) x whole-vector columns [w0, whole) of {@link #panel}, in groups of 4 rows. */
+    private static void fourRows(int r0, int r1, int w0, int whole, int K, float[] a, int ao, int ars, int aks, float[] b, int bo, int ldb,
+                                 float[] c, int co, int ldc, boolean add) {
+        final int L = S.length();
+        for (int i0 = r0; i0 < r1; i0 += 4) {
+            int n = Math.min(4, r1 - i0), r1o = Math.min(1, n - 1), r2 = Math.min(2, n - 1), r3 = Math.min(3, n - 1);
+            int a0 = ao + i0 * ars, a1 = a0 + r1o * ars, a2 = a0 + r2 * ars, a3 = a0 + r3 * ars;
+            int c0 = co + i0 * ldc, c1 = c0 + r1o * ldc, c2 = c0 + r2 * ldc, c3 = c0 + r3 * ldc, w = w0;
             for (; w + 2 * L <= whole; w += 2 * L) {
                 FloatVector x0 = FloatVector.zero(S), y0 = x0, x1 = x0, y1 = x0, x2 = x0, y2 = x0, x3 = x0, y3 = x0;
                 if (add) {
@@ -185,9 +246,9 @@ public final class Attention {
                 }
                 for (int kk = 0, bk = bo + w, ak = 0; kk < K; kk++, bk += ldb, ak += aks) {
                     FloatVector u = FloatVector.fromArray(S, b, bk), t = FloatVector.fromArray(S, b, bk + L);
-                    FloatVector e0 = FloatVector.broadcast(S, alpha * a[a0 + ak]), e1 = FloatVector.broadcast(S, alpha * a[a1 + ak]);
+                    FloatVector e0 = FloatVector.broadcast(S, a[a0 + ak]), e1 = FloatVector.broadcast(S, a[a1 + ak]);
                     x0 = u.fma(e0, x0); y0 = t.fma(e0, y0); x1 = u.fma(e1, x1); y1 = t.fma(e1, y1);
-                    FloatVector e2 = FloatVector.broadcast(S, alpha * a[a2 + ak]), e3 = FloatVector.broadcast(S, alpha * a[a3 + ak]);
+                    FloatVector e2 = FloatVector.broadcast(S, a[a2 + ak]), e3 = FloatVector.broadcast(S, a[a3 + ak]);
                     x2 = u.fma(e2, x2); y2 = t.fma(e2, y2); x3 = u.fma(e3, x3); y3 = t.fma(e3, y3);
                 }
                 x0.intoArray(c, c0 + w); y0.intoArray(c, c0 + w + L);
@@ -203,8 +264,8 @@ public final class Attention {
                 }
                 for (int kk = 0, bk = bo + w, ak = 0; kk < K; kk++, bk += ldb, ak += aks) {
                     FloatVector u = FloatVector.fromArray(S, b, bk);
-                    x0 = u.fma(FloatVector.broadcast(S, alpha * a[a0 + ak]), x0); x1 = u.fma(FloatVector.broadcast(S, alpha * a[a1 + ak]), x1);
-                    x2 = u.fma(FloatVector.broadcast(S, alpha * a[a2 + ak]), x2); x3 = u.fma(FloatVector.broadcast(S, alpha * a[a3 + ak]), x3);
+                    x0 = u.fma(FloatVector.broadcast(S, a[a0 + ak]), x0); x1 = u.fma(FloatVector.broadcast(S, a[a1 + ak]), x1);
+                    x2 = u.fma(FloatVector.broadcast(S, a[a2 + ak]), x2); x3 = u.fma(FloatVector.broadcast(S, a[a3 + ak]), x3);
                 }
                 x0.intoArray(c, c0 + w);
                 if (n > 1) x1.intoArray(c, c1 + w);
@@ -212,21 +273,20 @@ public final class Attention {
                 if (n > 3) x3.intoArray(c, c3 + w);
             }
         }
-        if (whole < W) panelTail(rows, whole, W, K, alpha, a, ao, ars, aks, b, bo, ldb, c, co, ldc, add);
     }
 
     /**
      * Columns [w0, W) of {@link #panel}, fewer than one vector, in scalar loops with the same operation order per
-     * element (c or 0, then alpha a x b added for k = 0, 1, ...). Masked vector loads and stores are not compiled
+     * element (c or 0, then a x b added for k = 0, 1, ...). Masked vector loads and stores are not compiled
      * to vector code on JDK 17; attention's own calls never come here (W is a padded row or a head dimension, both
      * whole vectors on AVX2 and AVX-512), so this serves other shapes and narrower machines correctly.
      */
-    private static void panelTail(int rows, int w0, int W, int K, float alpha, float[] a, int ao, int ars, int aks, float[] b, int bo, int ldb,
+    private static void panelTail(int rows, int w0, int W, int K, float[] a, int ao, int ars, int aks, float[] b, int bo, int ldb,
                                   float[] c, int co, int ldc, boolean add) {
         for (int i = 0; i < rows; i++)
             for (int w = w0; w < W; w++) {
                 float acc = add ? c[co + i * ldc + w] : 0f;
-                for (int kk = 0; kk < K; kk++) acc = Math.fma(b[bo + kk * ldb + w], alpha * a[ao + i * ars + kk * aks], acc);
+                for (int kk = 0; kk < K; kk++) acc = Math.fma(b[bo + kk * ldb + w], a[ao + i * ars + kk * aks], acc);
                 c[co + i * ldc + w] = acc;
             }
     }
@@ -237,8 +297,8 @@ public final class Attention {
     static int padded(int T) { return (T + S.length() - 1) / S.length() * S.length(); }
 
     /**
-     * Replaces each of the first rows rows of p (stride {@link #padded}(T)) by its softmax, and writes each row's
-     * log-sum-exp to lse[lo + r]. Whole vectors only, the lanes past T set to -inf (so exp gives 0 there);
+     * Replaces each of the first rows rows of p (stride {@link #padded}(T)), the unscaled scores Q K^T, by the softmax
+     * of scale times them, and writes each row's log-sum-exp (of the scaled scores) to lse[lo + r]. Whole vectors only, the lanes past T set to -inf (so exp gives 0 there);
      * {@link Vec#exp} uses IEEE operations only. Against the scalar Math.exp loops, interleaved in one JVM (12 rounds,
      * 2 threads, the VM loaded by other builds: ratios only) at BH 512, T 50, hd 32 (the fmnist decoder): forward
      * -22%, backward -16% time. The lane sums, added first to last for fixed bits ({@link Vec#lanesInOrder}: a
@@ -247,9 +307,9 @@ public final class Attention {
      * 2.29 -> 1.81 and 2.05 -> 1.68 ms (JDK 25, alternating in one JVM, the other core busy), the same bits. Rows
      * of one vector or less stay scalar ({@link #softmaxRowScalar}).
      */
-    private static void softmaxRows(float[] p, int rows, int T, float[] lse, int lo, float[] sums) {
+    private static void softmaxRows(float[] p, int rows, int T, float scale, float[] lse, int lo, float[] sums) {
         int L = S.length(), tp = padded(T), last = tp - L;
-        if (T <= L) { for (int r = 0; r < rows; r++) lse[lo + r] = softmaxRowScalar(p, r * tp, T); return; }
+        if (T <= L) { for (int r = 0; r < rows; r++) lse[lo + r] = softmaxRowScalar(p, r * tp, T, scale); return; }
         FloatVector ninf = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
         for (int r = 0; r < rows; r++) {                         // max, then exp(S - max) in place; lane sums to sums[r L ..]
             int o = r * tp;
@@ -259,12 +319,12 @@ public final class Attention {
             float max = vmax.reduceLanes(VectorOperators.MAX);   // exact whatever the order, unlike a sum
             FloatVector vm = FloatVector.broadcast(S, max), acc = FloatVector.zero(S);
             for (int j = 0; j < tp; j += L) {
-                FloatVector e = Vec.exp(FloatVector.fromArray(S, p, o + j).sub(vm));
+                FloatVector e = Vec.exp(FloatVector.fromArray(S, p, o + j).sub(vm).mul(scale));
                 e.intoArray(p, o + j);
                 acc = acc.add(e);
             }
             acc.intoArray(sums, r * L);
-            lse[lo + r] = max;
+            lse[lo + r] = max * scale;
         }
         for (int r = 0; r < rows; r++) {                         // each row's sum, lanes first to last (row r's lanes lie at r L >= r)
             float sum = 0;
@@ -282,24 +342,24 @@ public final class Attention {
      * A row of one vector or less (the encoder's 13 tokens at mask 0.75): scalar loops, which cost less there than
      * a vector pass with its fixed per-row work (interleaved in one JVM at BH 384, T 13, hd 64: 20-35% faster).
      */
-    private static float softmaxRowScalar(float[] s, int o, int T) {
+    private static float softmaxRowScalar(float[] s, int o, int T, float scale) {
         float max = Float.NEGATIVE_INFINITY;
         for (int j = 0; j < T; j++) max = Math.max(max, s[o + j]);
         float sum = 0;
-        for (int j = 0; j < T; j++) { s[o + j] = (float) Math.exp(s[o + j] - max); sum += s[o + j]; }
+        for (int j = 0; j < T; j++) { s[o + j] = (float) Math.exp((s[o + j] - max) * scale); sum += s[o + j]; }
         float inv = 1 / sum;
         for (int j = 0; j < T; j++) s[o + j] *= inv;
-        return max + (float) Math.log(sum);
+        return max * scale + (float) Math.log(sum);
     }
 
     /**
-     * p[o, o + T) = exp(p - lse) (the probabilities again); ds[o, o + T) = scale p (ds - D); in whole vectors of
+     * p[o, o + T) = exp(scale p - lse) (p the unscaled scores; the probabilities again); ds[o, o + T) = scale p (ds - D); in whole vectors of
      * the padded stride, the lanes past T of p set to -inf first (exp 0, so ds is 0 there too).
      */
     private static void backwardRow(float[] p, float[] ds, int o, int T, float rowLse, float D, float scale) {
         if (T <= S.length()) {
             for (int j = 0; j < T; j++) {
-                p[o + j] = (float) Math.exp(p[o + j] - rowLse);
+                p[o + j] = (float) Math.exp(p[o + j] * scale - rowLse);
                 ds[o + j] = scale * p[o + j] * (ds[o + j] - D);
             }
             return;
@@ -308,7 +368,7 @@ public final class Attention {
         FloatVector.fromArray(S, p, o + last).blend(Float.NEGATIVE_INFINITY, S.indexInRange(last, T).not()).intoArray(p, o + last);
         FloatVector vl = FloatVector.broadcast(S, rowLse), vd = FloatVector.broadcast(S, D);
         for (int j = 0; j < tp; j += S.length()) {
-            FloatVector e = Vec.exp(FloatVector.fromArray(S, p, o + j).sub(vl));
+            FloatVector e = Vec.exp(FloatVector.fromArray(S, p, o + j).mul(scale).sub(vl));
             e.intoArray(p, o + j);
             e.mul(scale).mul(FloatVector.fromArray(S, ds, o + j).sub(vd)).intoArray(ds, o + j);
         }
@@ -346,19 +406,19 @@ public final class Attention {
                 transpose(v, lv.base(s, H), lv.st, T, hd, vt, tp);
                 for (int i0 = 0; i0 < T; i0 += QT) {
                     int rows = Math.min(QT, T - i0), qi = qb + i0 * lq.st, gi = gb + i0 * ldo.st;
-                    panel(rows, tp, hd, scale, q, qi, lq.st, 1, kt, 0, tp, p, 0, tp, false);               // S = scale Q K^T
-                    panel(rows, tp, hd, 1f, dout, gi, ldo.st, 1, vt, 0, tp, ds, 0, tp, false);            // dP = dO V^T
+                    panel(rows, tp, hd, q, qi, lq.st, 1, kt, 0, tp, p, 0, tp, false);                      // S = Q K^T
+                    panel(rows, tp, hd, dout, gi, ldo.st, 1, vt, 0, tp, ds, 0, tp, false);                // dP = dO V^T
                     for (int r = 0; r < rows; r++) {
                         float D = Gemm.dot(dout, gi + r * ldo.st, out, ob + (i0 + r) * lo.st, hd);          // rowsum(dO * O)
-                        backwardRow(p, ds, r * tp, T, lse[s * T + i0 + r], D, scale);                       // P from the saved lse; scale dS
+                        backwardRow(p, ds, r * tp, T, lse[s * T + i0 + r], D, scale);                       // P from S and the saved lse; scale dS
                     }
                     // P^T and dS^T are read in place, down the columns of P and dS (a's k stride the row stride tp): copying
                     // them out cost two scalar strided passes per score, about as much as the 5 products' FMAs at T 197,
                     // hd 32 (ViT-B decoder). Attention backward in the ViT-B step, batch 8, JDK 25, quiet, alternating
                     // launches: 138.6, 140.2, 135.7 -> 120.7, 110.4, 110.4 ms per step.
-                    panel(T, hd, rows, 1f, p, 0, 1, tp, dout, gi, ldo.st, dv, dvb, ldv.st, true);          // dV += P^T dO
-                    panel(rows, hd, T, 1f, ds, 0, tp, 1, k, kb, lk.st, dq, dqb + i0 * ldq.st, ldq.st, true); // dQ += scale dS K
-                    panel(T, hd, rows, 1f, ds, 0, 1, tp, q, qi, lq.st, dk, dkb, ldk.st, true);             // dK += scale dS^T Q
+                    panel(T, hd, rows, p, 0, 1, tp, dout, gi, ldo.st, dv, dvb, ldv.st, true);              // dV += P^T dO
+                    panel(rows, hd, T, ds, 0, tp, 1, k, kb, lk.st, dq, dqb + i0 * ldq.st, ldq.st, true);     // dQ += scale dS K
+                    panel(T, hd, rows, ds, 0, 1, tp, q, qi, lq.st, dk, dkb, ldk.st, true);                 // dK += scale dS^T Q
                 }
             }
         });
