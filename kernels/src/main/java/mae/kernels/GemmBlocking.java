@@ -190,18 +190,29 @@ public record GemmBlocking(int kc, int mc, int nc, String source) {
         return Path.of(dir, "gemm-blocking.properties");
     }
 
-    /** One entry per CPU model, caches, vector width, thread count and JVM: a blocking tuned on one is not reused on another. */
+    /**
+     * One entry per CPU (model name, family and model: a hypervisor shows two EPYC generations as the same "AMD EPYC"),
+     * caches, vector width, micro-kernel tile, thread count and JVM: a blocking tuned on one is not reused on another,
+     * nor after the kernel's tile changes.
+     */
     static String machineKey(CacheSizes c) {
-        String key = String.join("|", cpuModel(Path.of("/proc/cpuinfo")), c.toString(), "vector " + Gemm.L + " floats", Parallel.threads() + " threads",
+        String key = String.join("|", cpuModel(Path.of("/proc/cpuinfo")), c.toString(), "vector " + Gemm.L + " floats",
+                "tile " + Gemm.PR + "x" + Gemm.NR, Parallel.threads() + " threads",
                 System.getProperty("java.vm.name") + " " + System.getProperty("java.vm.version"));
         return Integer.toHexString(key.hashCode()) + "." + key.replaceAll("[^A-Za-z0-9.]+", "_");
     }
 
-    /** The "model name" of a Linux cpuinfo file, else the OS name and architecture. */
+    /** The "model name" of a Linux cpuinfo file with its "cpu family" and "model", else the OS name and architecture. */
     static String cpuModel(Path cpuinfo) {
         try {
-            for (String line : Files.readAllLines(cpuinfo))
-                if (line.startsWith("model name")) return line.substring(line.indexOf(':') + 1).trim();
+            String name = null, family = null, model = null;
+            for (String line : Files.readAllLines(cpuinfo)) {
+                String v = line.substring(line.indexOf(':') + 1).trim();
+                if (name == null && line.startsWith("model name")) name = v;
+                else if (family == null && line.startsWith("cpu family")) family = v;
+                else if (model == null && line.matches("model\\s*:.*")) model = v;
+            }
+            if (name != null) return name + (family != null && model != null ? " family " + family + " model " + model : "");
         } catch (IOException | RuntimeException e) {
             // not Linux: the OS name and architecture below stand in
         }

@@ -286,10 +286,11 @@ class GemmBlockingTest {
         assertThrows(IllegalArgumentException.class, () -> GemmTune.rates(List.of(), 1, GemmTune.SHAPES));
     }
 
-    /** The machine key names the CPU, caches, vector width, threads and JVM. */
+    /** The machine key names the CPU, caches, vector width, micro-kernel tile, threads and JVM. */
     @Test void the_machine_key() {
         String key = GemmBlocking.machineKey(new CacheSizes(48 << 10, 1 << 20, 16 << 20, true));
-        assertTrue(key.contains("vector_" + Gemm.L + "_floats") && key.contains(Parallel.threads() + "_threads") && key.contains("L1d_48_KiB"), key);
+        assertTrue(key.contains("vector_" + Gemm.L + "_floats") && key.contains(Parallel.threads() + "_threads") && key.contains("L1d_48_KiB")
+                && key.contains("tile_" + Gemm.PR + "x" + Gemm.NR), key);
         assertFalse(key.contains(" ") || key.contains("="), key);
         assertNotEquals(key, GemmBlocking.machineKey(new CacheSizes(32 << 10, 1 << 20, 16 << 20, true)));
     }
@@ -307,6 +308,9 @@ class GemmBlockingTest {
         Path info = dir.resolve("cpuinfo");
         Files.writeString(info, "processor\t: 0\nvendor_id\t: X\nmodel name\t: Some CPU 9000 @ 3.0GHz\nflags\t\t: fma\n");
         assertEquals("Some CPU 9000 @ 3.0GHz", GemmBlocking.cpuModel(info));
+        Files.writeString(info, "processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 25\nmodel\t\t: 17\nmodel name\t: AMD EPYC\n"
+                + "processor\t: 1\ncpu family\t: 25\nmodel\t\t: 17\nmodel name\t: AMD EPYC\n");
+        assertEquals("AMD EPYC family 25 model 17", GemmBlocking.cpuModel(info));          // generations a hypervisor names alike
         String os = System.getProperty("os.name") + " " + System.getProperty("os.arch");
         Files.writeString(info, "processor\t: 0\nCPU part\t: 0xd0c\n");                  // an ARM cpuinfo: no model name
         assertEquals(os, GemmBlocking.cpuModel(info));
