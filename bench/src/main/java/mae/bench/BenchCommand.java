@@ -226,7 +226,7 @@ public final class BenchCommand implements Runnable {
     }
 
     @Command(name = "tune", mixinStandardHelpOptions = true, description = "The GEMM autotune's measurement, shown: every candidate blocking's GFLOP/s on the "
-            + "three products it times, their geometric mean, and the winner (changes no cache); last line the winner as KC,MC,NC.")
+            + "three products it times, their geometric mean, and the winner (changes no cache); last line the winner as KC,MC,NC,ROWS (ROWS: the micro-kernel's rows, 12 or 6 with AVX-512).")
     static final class TuneCommand implements Callable<Integer> {
         @Range(min = 1, max = 1000) @Option(names = "--rounds", defaultValue = "9", description = "interleaved timed rounds, the median per shape (default: ${DEFAULT-VALUE})") int rounds;
 
@@ -237,18 +237,18 @@ public final class BenchCommand implements Runnable {
             double[][] rates = mae.kernels.GemmTune.rates(cands, rounds, shapes);
             System.out.printf(Locale.ROOT, "caches: %s; vector %d floats; threads %d; in use now: %s%n", caches, jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length(),
                     mae.kernels.Parallel.threads(), mae.kernels.GemmBlocking.current());
-            StringBuilder head = new StringBuilder(String.format(Locale.ROOT, "%-18s", "KC,MC,NC"));
+            StringBuilder head = new StringBuilder(String.format(Locale.ROOT, "%-20s", "KC,MC,NC,ROWS"));
             for (int[] sh : shapes) head.append(String.format(Locale.ROOT, " %16s", (sh[0] == 1 ? "T" : "N") + (sh[1] == 1 ? "T" : "N") + " " + sh[2] + "x" + sh[3] + "x" + sh[4]));
             System.out.println(head.append(String.format(Locale.ROOT, " %10s", "geo mean")));
             for (int i = 0; i < cands.size(); i++) {
                 mae.kernels.GemmBlocking c = cands.get(i);
-                StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "%-18s", c.kc() + "," + c.mc() + "," + c.nc() + (i == 0 ? " (model)" : "")));
+                StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "%-20s", c.setting() + (i == 0 ? " (model)" : "")));
                 for (double r : rates[i]) row.append(String.format(Locale.ROOT, " %16.1f", r));
                 System.out.println(row.append(String.format(Locale.ROOT, " %10.1f", mae.kernels.GemmTune.score(rates[i]))));
             }
             mae.kernels.GemmBlocking w = cands.get(mae.kernels.GemmTune.winner(rates));
             System.out.printf(Locale.ROOT, "GFLOP/s, median of %d interleaved rounds; the model's blocking is the cache-size one (--no-autotune)%n", rounds);
-            System.out.printf(Locale.ROOT, "best: %d,%d,%d%n", w.kc(), w.mc(), w.nc());
+            System.out.printf(Locale.ROOT, "best: %s%n", w.setting());
             return 0;
         }
     }

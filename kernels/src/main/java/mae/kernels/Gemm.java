@@ -127,10 +127,12 @@ public final class Gemm {
 
     static final int L = S.length();
     static final int MR = 6, NR = 2 * L;
-    /** Whether the packed path runs two slivers at once ({@link #micro12}): with 32 vector registers (AVX-512). */
-    static final boolean WIDE_TILE = L >= 16 && !"6".equals(System.getProperty("mae.gemm.tile"));
-    /** Rows per packed sliver of A: 12 for {@link #micro12} where there are 32 vector registers, else MR. */
-    static final int PR = WIDE_TILE ? 2 * MR : MR;
+    /**
+     * Rows per packed sliver of A: 12 where there are 32 vector registers (AVX-512), for {@link #micro12}, else MR.
+     * Which kernel runs is the blocking's choice ({@link GemmBlocking#rows}): the 6-row one runs on each half of a
+     * 12-row sliver.
+     */
+    static final int PR = L >= 16 ? 2 * MR : MR;
     /** The blocking of tiny products (under 2^18 multiply-adds), which need no autotune to start. */
     static final GemmBlocking SMALL = new GemmBlocking(512, 96, 1024, "tiny products");
     // MR x NR = 6 x 2 vectors: 12 accumulators + 2 B vectors + 1 broadcast A value = 15 vector registers, within the
@@ -165,7 +167,7 @@ public final class Gemm {
         // A, since 6 rows a large power-of-two stride apart fight over the same L1 sets. A partial last sliver is packed.
         // Packing row-major A for micro12 at these widths was no faster on the Zen 4 VM (fmnist's NT and NN shapes,
         // alternating launches, within the launches' spread of +-20%).
-        boolean direct = alpha == 1f && N <= 256;
+        boolean direct = alpha == 1f && N <= 256, twelve = g.rows() > MR;
         for (int jc = 0; jc < N; jc += NC) {
             int nc = Math.min(NC, N - jc);
             for (int pc = 0; pc < K; pc += KC) {
@@ -184,10 +186,13 @@ public final class Gemm {
                                 // layout: half the padded work (ViT-L's 197 tokens: 16 full slivers and 5 rows). ViT-L fc1,
                                 // NT 197 x 3072 x 1024, the two builds alternating in one JVM on the Zen 4 VM: per-call
                                 // ratio median 1.014 and 1.068 (the same build against itself: 1.020 and 1.053).
-                                if (mr > MR) micro12(kc, ap, ir * kc, PR, bp, jr * kc, C, co, ldc, mr, nr, tile, first, bias, bc);
-                                else micro(kc, ap, ir * kc, 1, PR, bp, jr * kc, C, co, ldc, mr, nr, tile, first, bias, bc);
+                                if (mr > MR && twelve) micro12(kc, ap, ir * kc, PR, bp, jr * kc, C, co, ldc, mr, nr, tile, first, bias, bc);
+                                else {                      // the 6-row kernel, on each half of a 12-row sliver
+                                    micro(kc, ap, ir * kc, 1, PR, bp, jr * kc, C, co, ldc, Math.min(MR, mr), nr, tile, first, bias, bc);
+                                    if (mr > MR) micro(kc, ap, ir * kc + MR, 1, PR, bp, jr * kc, C, co + MR * ldc, ldc, mr - MR, nr, tile, first, bias, bc);
+                                }
                                 ir += PR;
-                            } else if (ta && PR > MR && left >= PR) {     // 12 neighbouring values per k, lda apart: micro12's one stream
+                            } else if (ta && twelve && left >= PR) {     // 12 neighbouring values per k, lda apart: micro12's one stream
                                 micro12(kc, A, aOff + pc * lda + ic + ir, lda, bp, jr * kc, C, co, ldc, PR, nr, tile, first, bias, bc);
                                 ir += PR;
                             } else {

@@ -15,10 +15,11 @@ import java.util.function.Function;
 
 /**
  * The block sizes of {@link Gemm}'s loop nest, for the machine it runs on: KC (the depth of one packed panel), MC
- * (rows of op(A) packed together) and NC (columns of op(B) packed together).
+ * (rows of op(A) packed together) and NC (columns of op(B) packed together), and the micro-kernel's rows (12 or 6
+ * with AVX-512's 32 registers, 6 with AVX2's 16).
  *
- * <p>Where they come from, in this order: {@code -Dmae.gemm.blocking=KC,MC,NC} (or {@code MAE_GEMM_BLOCKING}), else
- * the cache file of an earlier autotune on this machine and JVM, else a short autotune (about a second; off with
+ * <p>Where they come from, in this order: {@code -Dmae.gemm.blocking=KC,MC,NC[,ROWS]} (or {@code MAE_GEMM_BLOCKING}), else
+ * the cache file of an earlier autotune on this machine and JVM, else a short autotune (a few seconds: 3.7 s for 11 candidates on the 2-core Zen 4 VM, now 16; off with
  * {@code -Dmae.gemm.autotune=false}, which {@code bin/mae --no-autotune} sets, and in the unit tests, which want one
  * blocking on every machine), else the analytic blocking from the cache sizes the OS reports. The choice goes to the
  * System.Logger "mae.gemm": at INFO when an autotune just ran (once per machine), else at DEBUG.
@@ -30,14 +31,22 @@ import java.util.function.Function;
  * 2-core Xeon with the same L1d the same code reached 0.62x of OpenBLAS. No one constant is right for both, so the
  * model gives the candidates' range and a measurement on the machine at hand picks among them.
  */
-public record GemmBlocking(int kc, int mc, int nc, String source) {
+public record GemmBlocking(int kc, int mc, int nc, int rows, String source) {
     private static final System.Logger LOG = System.getLogger("mae.gemm");
 
     public GemmBlocking {
         if (kc < 16 || kc > 4096) throw new IllegalArgumentException("GEMM blocking: KC " + kc + " outside 16..4096");
+        if (rows != Gemm.MR && rows != Gemm.PR)
+            throw new IllegalArgumentException("GEMM blocking: micro-kernel rows " + rows + " must be " + Gemm.MR + (Gemm.PR != Gemm.MR ? " or " + Gemm.PR : "") + " here");
         if (mc < Gemm.PR || mc % Gemm.PR != 0 || mc > 4096) throw new IllegalArgumentException("GEMM blocking: MC " + mc + " must be a multiple of the packed sliver height " + Gemm.PR + " up to 4096");
         if (nc < Gemm.NR || nc % Gemm.NR != 0 || nc > 16384) throw new IllegalArgumentException("GEMM blocking: NC " + nc + " must be a multiple of NR " + Gemm.NR + " up to 16384");
     }
+
+    /** KC, MC, NC with the widest micro-kernel this machine has (12 rows with AVX-512, else 6). */
+    public GemmBlocking(int kc, int mc, int nc, String source) { this(kc, mc, nc, Gemm.PR, source); }
+
+    /** "KC,MC,NC,ROWS": what {@link #fromSetting} reads, the cache and a run's gemm-blocking.txt hold. */
+    public String setting() { return kc + "," + mc + "," + nc + "," + rows; }
 
     /** The blocking every GEMM uses, decided on first use. */
     public static GemmBlocking current() {
@@ -71,15 +80,22 @@ public record GemmBlocking(int kc, int mc, int nc, String source) {
         return (int) Math.max(256, Math.min(4096, c.l3PerCore() / 2 / (4L * kc) / Gemm.NR * Gemm.NR));
     }
 
-    /** What the autotune tries: the analytic blocking and KC 256, 384, 512, 768, 1024 with MC 48 and 96 (NC from the model). */
+    /**
+     * What the autotune tries: the analytic blocking and KC 256, 384, 512, 768, 1024 with MC 48 and 96 (NC from the
+     * model), with the widest micro-kernel; where that is the 12-row one (AVX-512), also each KC at MC 96 with the
+     * 6-row one: measured faster on the Zen 4 VM (1024^3 on one thread 74-80 -> 86-87 GFLOP/s), not measured on
+     * other AVX-512 cores, where an 8-row kernel on A read as 8 row streams had been 3-5% slower than 6 rows (Zen 5).
+     */
     public static List<GemmBlocking> candidates(CacheSizes c) {
         GemmBlocking a = analytic(c);
         LinkedHashSet<List<Integer>> seen = new LinkedHashSet<>();
-        seen.add(List.of(a.kc, a.mc, a.nc));
+        seen.add(List.of(a.kc, a.mc, a.nc, a.rows));
         for (int kc : new int[]{256, 384, 512, 768, 1024})
-            for (int mc : new int[]{48, 96}) seen.add(List.of(kc, mc, nc(c, kc)));
+            for (int mc : new int[]{48, 96}) seen.add(List.of(kc, mc, nc(c, kc), Gemm.PR));
+        if (Gemm.PR != Gemm.MR)
+            for (int kc : new int[]{256, 384, 512, 768, 1024}) seen.add(List.of(kc, 96, nc(c, kc), Gemm.MR));
         List<GemmBlocking> out = new ArrayList<>();
-        for (List<Integer> k : seen) out.add(new GemmBlocking(k.get(0), k.get(1), k.get(2), "candidate"));
+        for (List<Integer> k : seen) out.add(new GemmBlocking(k.get(0), k.get(1), k.get(2), k.get(3), "candidate"));
         return out;
     }
 
@@ -92,7 +108,7 @@ public record GemmBlocking(int kc, int mc, int nc, String source) {
     /**
      * Whether other processes keep a quarter or more of the machine's CPU time busy over the next 200 ms (Linux
      * /proc; false where it cannot tell). The wait is the sampling window; it is paid only when no blocking is cached,
-     * before a tune that takes about a second. A tune taken then would be cached for good: on the 2-core VM, one taken while a
+     * before a tune that takes a few seconds. A tune taken then would be cached for good: on the 2-core VM, one taken while a
      * study ran on both cores chose KC 384, 1-3% slower than the KC 512 of a quiet one (1024^3, alternating launches).
      */
     static boolean othersBusy() {
@@ -141,15 +157,17 @@ public record GemmBlocking(int kc, int mc, int nc, String source) {
         return b;
     }
 
-    /** "KC,MC,NC" as given by a user; null when not given. */
+    /** "KC,MC,NC" or "KC,MC,NC,ROWS" (the micro-kernel's rows; without it the widest) as given by a user; null when not given. */
     public static GemmBlocking fromSetting(String s) {
         if (s == null || s.isBlank()) return null;
         String[] p = s.trim().split("\\s*,\\s*");
-        if (p.length != 3) throw new IllegalArgumentException("mae.gemm.blocking / MAE_GEMM_BLOCKING: expected KC,MC,NC (e.g. 512,96,1024), got '" + s + "'");
+        if (p.length != 3 && p.length != 4)
+            throw new IllegalArgumentException("mae.gemm.blocking / MAE_GEMM_BLOCKING: expected KC,MC,NC or KC,MC,NC,ROWS (e.g. 512,96,1024), got '" + s + "'");
         try {
-            return new GemmBlocking(Integer.parseInt(p[0]), Integer.parseInt(p[1]), Integer.parseInt(p[2]), "set by mae.gemm.blocking");
+            int rows = p.length == 4 ? Integer.parseInt(p[3]) : Gemm.PR;
+            return new GemmBlocking(Integer.parseInt(p[0]), Integer.parseInt(p[1]), Integer.parseInt(p[2]), rows, "set by mae.gemm.blocking");
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("mae.gemm.blocking / MAE_GEMM_BLOCKING: expected three integers KC,MC,NC, got '" + s + "'");
+            throw new IllegalArgumentException("mae.gemm.blocking / MAE_GEMM_BLOCKING: expected three or four integers KC,MC,NC[,ROWS], got '" + s + "'");
         }
     }
 
@@ -163,7 +181,7 @@ public record GemmBlocking(int kc, int mc, int nc, String source) {
         if (hit != null) {
             try {
                 GemmBlocking b = fromSetting(hit);
-                return new GemmBlocking(b.kc, b.mc, b.nc, "autotuned earlier, cached in " + file);
+                return new GemmBlocking(b.kc, b.mc, b.nc, b.rows, "autotuned earlier, cached in " + file);
             } catch (IllegalArgumentException e) {
                 LOG.log(Level.WARNING, "ignoring GEMM blocking cache entry {0} = {1} in {2}: {3}", key, hit, file, e.getMessage());
             }
@@ -172,12 +190,12 @@ public record GemmBlocking(int kc, int mc, int nc, String source) {
         GemmBlocking best = tune.apply(candidates(caches));
         if (best == null) {                    // the tune declined (the machine was busy): the model's blocking, not cached
             GemmBlocking m = analytic(caches);
-            return new GemmBlocking(m.kc, m.mc, m.nc, "from the cache sizes: the autotune was skipped, other processes were busy; not cached");
+            return new GemmBlocking(m.kc, m.mc, m.nc, m.rows, "from the cache sizes: the autotune was skipped, other processes were busy; not cached");
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
-        p.setProperty(key, best.kc + "," + best.mc + "," + best.nc);
+        p.setProperty(key, best.setting());
         String where = store(file, p) ? "cached in " + file : "not cached: " + file + " is not writable";
-        return new GemmBlocking(best.kc, best.mc, best.nc, String.format(Locale.ROOT, "autotuned in %.1f s, %s; skip with --no-autotune", seconds, where));
+        return new GemmBlocking(best.kc, best.mc, best.nc, best.rows, String.format(Locale.ROOT, "autotuned in %.1f s, %s; skip with --no-autotune", seconds, where));
     }
 
     /** $MAE_CACHE_DIR, else $XDG_CACHE_HOME/mae, else ~/.cache/mae; gemm-blocking.properties in it. */
@@ -238,7 +256,7 @@ public record GemmBlocking(int kc, int mc, int nc, String source) {
             Files.createDirectories(file.getParent());
             Path tmp = Files.createTempFile(file.getParent(), file.getFileName().toString(), ".tmp");
             try (var out = Files.newBufferedWriter(tmp)) {
-                p.store(out, "GEMM blocking (KC,MC,NC) per machine and JVM, chosen by mae.kernels.GemmBlocking's autotune");
+                p.store(out, "GEMM blocking (KC,MC,NC,micro-kernel rows) per machine and JVM, chosen by mae.kernels.GemmBlocking's autotune");
             }
             Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             return true;
@@ -247,5 +265,5 @@ public record GemmBlocking(int kc, int mc, int nc, String source) {
         }
     }
 
-    @Override public String toString() { return "KC " + kc + " MC " + mc + " NC " + nc + " (" + source + ")"; }
+    @Override public String toString() { return "KC " + kc + " MC " + mc + " NC " + nc + " rows " + rows + " (" + source + ")"; }
 }

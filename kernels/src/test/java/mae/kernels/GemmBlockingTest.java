@@ -71,7 +71,9 @@ class GemmBlockingTest {
         assertTrue(4L * g.kc() * Gemm.NR <= c.l1d() / 2 && 4L * (g.kc() + 64) * Gemm.NR > c.l1d() / 2 && g.kc() % 64 == 0, g.toString());
         assertTrue(4L * g.mc() * g.kc() <= c.l2() / 2 && 4L * (g.mc() + Gemm.PR) * g.kc() > c.l2() / 2 && g.mc() % Gemm.PR == 0, g.toString());
         List<GemmBlocking> cands = GemmBlocking.candidates(c);
-        assertEquals(11, cands.size(), cands.toString());                 // the model's and KC 256 to 1024 (5) x MC 48, 96
+        // the model's, KC 256 to 1024 (5) x MC 48, 96 with the widest kernel, and with AVX-512 each KC at MC 96 with 6 rows
+        assertEquals(Gemm.PR > Gemm.MR ? 16 : 11, cands.size(), cands.toString());
+        assertEquals(Gemm.PR > Gemm.MR ? 5 : 0, cands.stream().filter(b -> b.rows() < Gemm.PR).count(), cands.toString());
         for (GemmBlocking b : cands)
             assertTrue(4L * b.kc() * b.nc() <= c.l3PerCore() / 2 && 4L * b.kc() * (b.nc() + Gemm.NR) > c.l3PerCore() / 2 && b.nc() % Gemm.NR == 0, b.toString());
     }
@@ -81,7 +83,12 @@ class GemmBlockingTest {
         assertEquals(List.of(256, 48, 4 * Gemm.NR), List.of(g.kc(), g.mc(), g.nc()));
         assertNull(GemmBlocking.fromSetting(" "));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> GemmBlocking.fromSetting("256,48")).getMessage().contains("KC,MC,NC"));
-        assertTrue(assertThrows(IllegalArgumentException.class, () -> GemmBlocking.fromSetting("256,x,64")).getMessage().contains("three integers"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> GemmBlocking.fromSetting("256,x,64")).getMessage().contains("three or four integers"));
+        assertEquals(Gemm.PR, g.rows());                                                     // without ROWS: the widest kernel
+        assertEquals(Gemm.MR, GemmBlocking.fromSetting("256,48," + Gemm.NR + "," + Gemm.MR).rows());
+        assertEquals("256,48," + Gemm.NR + "," + Gemm.MR, GemmBlocking.fromSetting("256,48," + Gemm.NR + "," + Gemm.MR).setting());
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> GemmBlocking.fromSetting("256,48," + Gemm.NR + ",8")).getMessage().contains("rows 8"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> GemmBlocking.fromSetting("256,48,64,6,1")).getMessage().contains("KC,MC,NC,ROWS"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> GemmBlocking.fromSetting("256,50," + Gemm.NR)).getMessage().contains("multiple of the packed sliver height"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> GemmBlocking.fromSetting("8,48," + Gemm.NR)).getMessage().contains("KC 8"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> GemmBlocking.fromSetting("256,48," + (Gemm.NR + 1))).getMessage().contains("multiple of NR"));
@@ -100,7 +107,7 @@ class GemmBlockingTest {
         assertEquals(cands.get(cands.size() - 1).kc(), first.kc());
         assertTrue(first.source().contains("cached in"), first.source());
         GemmBlocking again = GemmBlocking.cachedOrTuned(c, file, "machine-a", x -> fail("tuned twice"));
-        assertEquals(List.of(first.kc(), first.mc(), first.nc()), List.of(again.kc(), again.mc(), again.nc()));
+        assertEquals(List.of(first.kc(), first.mc(), first.nc(), first.rows()), List.of(again.kc(), again.mc(), again.nc(), again.rows()));   // rows too (6 with AVX-512: the last candidate)
         assertTrue(again.source().startsWith("autotuned earlier"), again.source());
         GemmBlocking other = GemmBlocking.cachedOrTuned(c, file, "machine-b", x -> { tunes.incrementAndGet(); return x.get(0); });
         assertEquals(cands.get(0).kc(), other.kc());
@@ -203,11 +210,16 @@ class GemmBlockingTest {
         }
     }
 
-    /** Small and odd blockings put many block edges (KC, MC, NC) inside awkward sizes: every product still matches the reference. */
+    /**
+     * Small and odd blockings put many block edges (KC, MC, NC) inside awkward sizes, with either micro-kernel: every
+     * product still matches the reference.
+     */
     @Test void every_blocking_gives_the_reference_product() {
         Random r = new Random(5);
         GemmBlocking[] blockings = {new GemmBlocking(16, Gemm.PR, Gemm.NR, "tiny"), new GemmBlocking(40, 2 * Gemm.PR, 3 * Gemm.NR, "odd"),
-                GemmBlocking.analytic(CacheSizes.machine()), new GemmBlocking(512, 96, 1024 / Gemm.NR * Gemm.NR, "before")};
+                GemmBlocking.analytic(CacheSizes.machine()), new GemmBlocking(512, 96, 1024 / Gemm.NR * Gemm.NR, "before"),
+                new GemmBlocking(40, 2 * Gemm.PR, 3 * Gemm.NR, Gemm.MR, "odd, 6-row kernel"),         // with AVX-512: 6 rows on 12-row slivers
+                new GemmBlocking(512, 96, 1024 / Gemm.NR * Gemm.NR, Gemm.MR, "before, 6-row kernel")};
         int[][] sizes = {{13, 17, 19}, {97, 257, 33}, {200, 1030, 41}, {45, 517, 300}, {300, 70, 1100}};
         for (GemmBlocking g : blockings)
             for (int[] s : sizes)
@@ -339,7 +351,7 @@ class GemmBlockingTest {
             double seconds = Double.parseDouble(m.group(1));
             assertTrue(seconds >= 0.1 && seconds <= wall + 0.05, seconds + " s reported, " + wall + " s wall");
             assertEquals(Level.INFO, log.records.get(0).getLevel());
-            assertEquals("GEMM blocking KC " + cand.kc() + " MC " + cand.mc() + " NC " + cand.nc() + " (" + first.source() + ")", log.text(0));
+            assertEquals("GEMM blocking KC " + cand.kc() + " MC " + cand.mc() + " NC " + cand.nc() + " rows " + cand.rows() + " (" + first.source() + ")", log.text(0));
 
             GemmBlocking again = GemmBlocking.decide(null, true, c, file, x -> fail("tuned twice"));
             assertEquals(List.of(first.kc(), first.mc(), first.nc()), List.of(again.kc(), again.mc(), again.nc()));

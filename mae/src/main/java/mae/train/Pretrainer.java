@@ -161,12 +161,12 @@ public final class Pretrainer {
 
     /**
      * The GEMM's block sizes set the order of its sums, so the bits of every product: a new run records the blocking
-     * it starts with (gemm-blocking.txt, "KC,MC,NC"), and a resumed one uses it, so that it stays bit-identical to an
+     * it starts with (gemm-blocking.txt, "KC,MC,NC,ROWS"; older runs' "KC,MC,NC" mean the widest kernel), and a resumed one uses it, so that it stays bit-identical to an
      * uninterrupted run on the same machine even when the autotune's cache was cleared or a JVM update re-tuned it.
      */
     private void recordGemmBlocking() throws IOException {
         GemmBlocking b = GemmBlocking.current();
-        mae.io.AtomicFiles.writeString(run.dir.resolve(GEMM_BLOCKING), b.kc() + "," + b.mc() + "," + b.nc() + "\n");
+        mae.io.AtomicFiles.writeString(run.dir.resolve(GEMM_BLOCKING), b.setting() + "\n");
     }
 
     static final String GEMM_BLOCKING = "gemm-blocking.txt";
@@ -178,10 +178,10 @@ public final class Pretrainer {
         try {
             b = GemmBlocking.fromSetting(Files.readString(f));
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(f + ": not a GEMM blocking \"KC,MC,NC\" (" + e.getMessage() + ")", e);
+            throw new IllegalArgumentException(f + ": not a GEMM blocking \"KC,MC,NC,ROWS\" (" + e.getMessage() + ")", e);
         }
-        if (b == null) throw new IllegalArgumentException(f + ": empty; expected a GEMM blocking \"KC,MC,NC\"");
-        GemmBlocking.set(new GemmBlocking(b.kc(), b.mc(), b.nc(), "recorded in " + f));
+        if (b == null) throw new IllegalArgumentException(f + ": empty; expected a GEMM blocking \"KC,MC,NC,ROWS\"");
+        GemmBlocking.set(new GemmBlocking(b.kc(), b.mc(), b.nc(), b.rows(), "recorded in " + f));
     }
 
     /** The epoch's order of training images, a function of (seed, epoch) only, so a resumed run needs no state for it. */

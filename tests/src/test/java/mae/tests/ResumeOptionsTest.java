@@ -108,16 +108,23 @@ class ResumeOptionsTest {
     /** A run records its GEMM blocking; a resume uses the recorded one (and refuses a broken record in one line, changing nothing). */
     @Test void a_resumed_run_uses_the_gemm_blocking_its_run_started_with(@TempDir Path tmp) throws Exception {
         mae.kernels.GemmBlocking now = mae.kernels.GemmBlocking.current();
-        assertEquals(now.kc() + "," + now.mc() + "," + now.nc(), Files.readString(run4.resolve("gemm-blocking.txt")).trim());
+        assertEquals(now.kc() + "," + now.mc() + "," + now.nc() + "," + now.rows(), Files.readString(run4.resolve("gemm-blocking.txt")).trim());
         try {
             Path c = Child.copy(run4, tmp.resolve("c"));
             int nc = 2 * now.nc();
-            Files.writeString(c.resolve("gemm-blocking.txt"), "64," + now.mc() + "," + nc + "\n");
+            Files.writeString(c.resolve("gemm-blocking.txt"), "64," + now.mc() + "," + nc + ",6\n");        // the 6-row kernel, wherever it runs
             Object[] r = run(resume(c, "--max-steps", "5"));
             assertEquals(0, r[0], (String) r[1]);
             mae.kernels.GemmBlocking used = mae.kernels.GemmBlocking.current();
-            assertEquals(List.of(64, now.mc(), nc), List.of(used.kc(), used.mc(), used.nc()));
+            assertEquals(List.of(64, now.mc(), nc, 6), List.of(used.kc(), used.mc(), used.nc(), used.rows()));
             assertTrue(used.source().contains("recorded in"), used.source());
+
+            Path old = Child.copy(run4, tmp.resolve("old"));                   // a run recorded before ROWS: the widest kernel
+            Files.writeString(old.resolve("gemm-blocking.txt"), "64," + now.mc() + "," + nc + "\n");
+            Object[] o = run(resume(old, "--max-steps", "5"));
+            assertEquals(0, o[0], (String) o[1]);
+            used = mae.kernels.GemmBlocking.current();
+            assertEquals(List.of(64, now.mc(), nc, now.rows()), List.of(used.kc(), used.mc(), used.nc(), used.rows()));
 
             Path d = Child.copy(run4, tmp.resolve("d"));
             Files.writeString(d.resolve("gemm-blocking.txt"), "64,7\n");
