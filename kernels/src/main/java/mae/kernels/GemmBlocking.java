@@ -19,7 +19,7 @@ import java.util.function.Function;
  * with AVX-512's 32 registers, 6 with AVX2's 16).
  *
  * <p>Where they come from, in this order: {@code -Dmae.gemm.blocking=KC,MC,NC[,ROWS]} (or {@code MAE_GEMM_BLOCKING}), else
- * the cache file of an earlier autotune on this machine and JVM, else a short autotune (a few seconds: 3.7 s for 11 candidates on the 2-core Zen 4 VM, now 16; off with
+ * the cache file of an earlier autotune on this machine and JVM, else a short autotune (a few seconds: 4.5 s for its 16 candidates on the 2-core Zen 4 VM; off with
  * {@code -Dmae.gemm.autotune=false}, which {@code bin/mae --no-autotune} sets, and in the unit tests, which want one
  * blocking on every machine), else the analytic blocking from the cache sizes the OS reports. The choice goes to the
  * System.Logger "mae.gemm": at INFO when an autotune just ran (once per machine), else at DEBUG.
