@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.util.Arrays;
+import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
@@ -45,13 +46,18 @@ public final class BenchCommand implements Runnable {
         @OneOf(value = {"NN", "NT", "TN", "TT"}, what = "transposes")
         @Option(names = "--trans", defaultValue = "NN", description = "op(A) op(B): NN, NT (x W^T, a linear layer's forward), "
                 + "TN (dY^T X, its weight gradient) or TT (default: ${DEFAULT-VALUE})") String trans;
+        @Option(names = "--against", paramLabel = "PATH", description = "another build of the kernels (its kernels/target/classes "
+                + "folder or kernels jar): the two run call by call in this JVM, which one goes first alternating, and the "
+                + "per-call ratio of this build's GFLOP/s to that one's is printed (its median and quartiles; last line "
+                + "'ratio: X'), which a machine's slow phases move far less than separate launches (default: this build alone)") Path against;
 
-        @Override public Integer call() {
+        @Override public Integer call() throws Exception {
             boolean ta = trans.charAt(0) == 'T', tb = trans.charAt(1) == 'T';
             int lda = ta ? m : k, ldb = tb ? k : n;                 // A stored (K, M) when transposed, B (N, K)
             Rng r = new Rng(1);
             float[] a = Tensor.randn(r, m, k).toArray(), b = Tensor.randn(r, k, n).toArray(), c = new float[m * n];
             double flops = 2.0 * m * n * k;
+            if (against != null) return paired(ta, tb, lda, ldb, a, b, c, flops);
             long warmEnd = System.nanoTime() + 3_000_000_000L;   // the JIT shares the 2 cores with the threads: give it time
             while (System.nanoTime() < warmEnd) Gemm.gemm(ta, tb, m, n, k, 1f, a, 0, lda, b, 0, ldb, 0f, c, 0, n);
             double[] g = new double[runs];
@@ -62,6 +68,54 @@ public final class BenchCommand implements Runnable {
             }
             System.out.printf(Locale.ROOT, "gemm %dx%dx%d %s, %d runs, threads %d%n", m, n, k, trans, runs, mae.kernels.Parallel.threads());
             System.out.printf(Locale.ROOT, "GFLOP/s: %.2f%n", median(g));
+            return 0;
+        }
+
+        /**
+         * This build and the one at {@link #against} (its own class loader: its own Gemm, blocking and threads),
+         * alternating call by call, the first of each pair alternating too (the second finds A and B in cache: 2-5%
+         * on the 2-core Zen 4 VM when one build runs against itself in a fixed order).
+         */
+        private int paired(boolean ta, boolean tb, int lda, int ldb, float[] a, float[] b, float[] c, double flops) throws Exception {
+            if (!java.nio.file.Files.exists(against))
+                throw new IllegalArgumentException("--against: " + against + " does not exist (expected a kernels/target/classes folder or a kernels jar)");
+            java.lang.reflect.Method other;
+            try {
+                ClassLoader cl = new java.net.URLClassLoader(new java.net.URL[]{against.toUri().toURL()}, ClassLoader.getPlatformClassLoader());
+                other = cl.loadClass("mae.kernels.Gemm").getMethod("gemm", boolean.class, boolean.class, int.class, int.class, int.class, float.class,
+                        float[].class, int.class, int.class, float[].class, int.class, int.class, float.class, float[].class, int.class, int.class);
+            } catch (ClassNotFoundException | NoSuchMethodException e) {
+                throw new IllegalArgumentException("--against: " + against + " holds no mae.kernels.Gemm with gemm(transA, transB, M, N, K, alpha, A, ...) (" + e + ")");
+            }
+            float[] c2 = new float[c.length];
+            java.util.function.IntConsumer call = v -> {
+                if (v == 0) { Gemm.gemm(ta, tb, m, n, k, 1f, a, 0, lda, b, 0, ldb, 0f, c, 0, n); return; }
+                try {
+                    other.invoke(null, ta, tb, m, n, k, 1f, a, 0, lda, b, 0, ldb, 0f, c2, 0, n);
+                } catch (ReflectiveOperationException e) {
+                    throw new IllegalStateException("--against " + against + ": " + e.getCause(), e.getCause());
+                }
+            };
+            long warmEnd = System.nanoTime() + 3_000_000_000L;
+            while (System.nanoTime() < warmEnd) { call.accept(0); call.accept(1); }
+            double[][] g = new double[2][runs];
+            double[] ratio = new double[runs];
+            for (int i = 0; i < runs; i++) {
+                for (int o = 0; o < 2; o++) {
+                    int v = (i + o) % 2;                            // pair i: this build first when i is even
+                    long t = System.nanoTime();
+                    call.accept(v);
+                    g[v][i] = flops / (System.nanoTime() - t);
+                }
+                ratio[i] = g[0][i] / g[1][i];
+            }
+            double[] q = ratio.clone();
+            java.util.Arrays.sort(q);
+            System.out.printf(Locale.ROOT, "gemm %dx%dx%d %s, %d alternating pairs, threads %d%n", m, n, k, trans, runs, mae.kernels.Parallel.threads());
+            System.out.printf(Locale.ROOT, "this build: median %.2f GFLOP/s%n", median(g[0]));
+            System.out.printf(Locale.ROOT, "%s: median %.2f GFLOP/s%n", against, median(g[1]));
+            System.out.printf(Locale.ROOT, "per-call ratio this / that: median %.3f, quartiles %.3f %.3f%n", median(ratio), q[runs / 4], q[(3 * runs) / 4]);
+            System.out.printf(Locale.ROOT, "ratio: %.3f%n", median(ratio));
             return 0;
         }
     }

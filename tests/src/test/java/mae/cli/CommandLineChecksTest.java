@@ -132,6 +132,8 @@ class CommandLineChecksTest {
         refused("--steps must be an integer from 1 to 100000, got 0", "bench", "step", "--steps", "0");
         refused("--batch must be an integer from 1 to 65536, got 0", "bench", "step", "--batch", "0");
         refused("--m must be an integer from 1 to 8192, got 0", "bench", "gemm", "--m", "0");
+        refused("--against: /nonexistent/classes does not exist (expected a kernels/target/classes folder or a kernels jar)",
+                "bench", "gemm", "--m", "8", "--n", "8", "--k", "8", "--against", "/nonexistent/classes");
         refused("--runs must be an integer from 1 to 1000, got 0", "bench", "peak", "--runs", "0");
         refused("--block must be an integer from -1 to 255 (-1 = the last block), got -2", "explain", "--block", "-2", "--out", "x", "--checkpoint", "/nonexistent");
         refused("--masking: unknown strategy 'spiral' (expected random, block or grid)", "explain", "--masking", "random,spiral", "--out", "x", "--checkpoint", "/nonexistent");

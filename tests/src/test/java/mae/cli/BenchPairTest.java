@@ -1,0 +1,50 @@
+package mae.cli;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * `bench gemm --against PATH`: another build of the kernels, loaded in its own class loader, alternating call by
+ * call with this one. Run against this build's own classes it prints both medians and a ratio; a folder without the
+ * kernels is refused naming it.
+ */
+class BenchPairTest {
+    static final Path KERNELS = Path.of("..", "kernels", "target", "classes");
+
+    @Test void two_builds_alternate_in_one_jvm_and_their_ratio_is_printed() {
+        assertTrue(Files.isDirectory(KERNELS.resolve("mae/kernels")), "kernels classes at " + KERNELS.toAbsolutePath());
+        String out = stdout("bench", "gemm", "--m", "37", "--n", "29", "--k", "19", "--runs", "6", "--trans", "NT", "--against", KERNELS.toString());
+        assertTrue(out.contains("gemm 37x29x19 NT, 6 alternating pairs"), out);
+        assertTrue(out.matches("(?s).*this build: median [0-9.]+ GFLOP/s.*"), out);
+        assertTrue(out.matches("(?s).*" + java.util.regex.Pattern.quote(KERNELS.toString()) + ": median [0-9.]+ GFLOP/s.*"), out);
+        String last = out.strip().lines().reduce((x, y) -> y).orElseThrow();
+        assertTrue(last.matches("ratio: [0-9]+\\.[0-9]{3}") && Double.parseDouble(last.substring(7)) > 0, out);
+    }
+
+    @Test void a_folder_without_the_kernels_is_refused_naming_it(@TempDir Path empty) {
+        CommandLineChecksTest.Run r = CommandLineChecksTest.run("bench", "gemm", "--m", "8", "--n", "8", "--k", "8", "--against", empty.toString());
+        assertEquals(1, r.rc(), r.err());
+        assertTrue(r.err().startsWith("error: --against: " + empty + " holds no mae.kernels.Gemm"), r.err());
+    }
+
+    private static String stdout(String... args) {
+        PrintStream was = System.out;
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(buf, true, StandardCharsets.UTF_8));
+        try {
+            assertEquals(0, Main.run(args), String.join(" ", args));
+        } finally {
+            System.setOut(was);
+        }
+        return buf.toString(StandardCharsets.UTF_8);
+    }
+}
