@@ -228,14 +228,14 @@ public final class Attention {
         }
     }
 
-    /** Rows [r0, r1) x whole-vector columns [w0, whole) of {@link #panel}, in groups of 4 rows. */
-    private static void fourRows(int r0, int r1, int w0, int whole, int K, float[] a, int ao, int ars, int aks, float[] b, int bo, int ldb,
+    /** Rows [from, to) x whole-vector columns [w0, whole) of {@link #panel}, in groups of 4 rows. */
+    private static void fourRows(int from, int to, int w0, int whole, int K, float[] a, int ao, int ars, int aks, float[] b, int bo, int ldb,
                                  float[] c, int co, int ldc, boolean add) {
         final int L = S.length();
-        for (int i0 = r0; i0 < r1; i0 += 4) {
-            int n = Math.min(4, r1 - i0), r1o = Math.min(1, n - 1), r2 = Math.min(2, n - 1), r3 = Math.min(3, n - 1);
-            int a0 = ao + i0 * ars, a1 = a0 + r1o * ars, a2 = a0 + r2 * ars, a3 = a0 + r3 * ars;
-            int c0 = co + i0 * ldc, c1 = c0 + r1o * ldc, c2 = c0 + r2 * ldc, c3 = c0 + r3 * ldc, w = w0;
+        for (int i0 = from; i0 < to; i0 += 4) {
+            int n = Math.min(4, to - i0), r1 = Math.min(1, n - 1), r2 = Math.min(2, n - 1), r3 = Math.min(3, n - 1);
+            int a0 = ao + i0 * ars, a1 = a0 + r1 * ars, a2 = a0 + r2 * ars, a3 = a0 + r3 * ars;
+            int c0 = co + i0 * ldc, c1 = c0 + r1 * ldc, c2 = c0 + r2 * ldc, c3 = c0 + r3 * ldc, w = w0;
             for (; w + 2 * L <= whole; w += 2 * L) {
                 FloatVector x0 = FloatVector.zero(S), y0 = x0, x1 = x0, y1 = x0, x2 = x0, y2 = x0, x3 = x0, y3 = x0;
                 if (add) {

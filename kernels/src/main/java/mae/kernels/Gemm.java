@@ -137,8 +137,8 @@ public final class Gemm {
     static final GemmBlocking SMALL = new GemmBlocking(512, 96, 1024, "tiny products");
     // MR x NR = 6 x 2 vectors: 12 accumulators + 2 B vectors + 1 broadcast A value = 15 vector registers, within the
     // 16 of AVX2, so this kernel holds its tile in registers on any x86-64 with FMA; the vector width sets NR (32
-    // floats with AVX-512, 16 with AVX2). With AVX-512's 32 registers the packed path runs 12 x 2 vectors instead
-    // (micro12, PR = 12): half the B loads per FMA. On the 2-core Zen 4 VM (AVX-512 on 256-bit pipes), in L1 on one
+    // floats with AVX-512, 16 with AVX2). With AVX-512's 32 registers the packed path can run 12 x 2 vectors
+    // (micro12, PR = 12; the blocking's rows decide, and the autotune tries both): half the B loads per FMA. On the 2-core Zen 4 VM (AVX-512 on 256-bit pipes), in L1 on one
     // thread: the 6-row kernel 84-101 GFLOP/s, the 12-row one 106-115 of a 115.7 peak; 1024^3 NN at KC 512 MC 96,
     // alternating launches, 1 thread 74-80 -> 86-87, 2 threads 139-142 -> 153-158 (JDK 17), 1 thread 79-87 -> 91-94
     // (JDK 25). Its A sliver is one stream of 12 values per k: read as two 6-row slivers (two streams) the same
@@ -323,7 +323,9 @@ public final class Gemm {
     /**
      * {@link #micro} for 12 rows (12 x NR, 24 accumulators + 2 B vectors + 1 broadcast = 27 of AVX-512's 32 registers):
      * each B vector loaded serves 12 FMAs instead of 6. A's 12 values of step k at a[ao + k aks ..+ 12]: a packed
-     * sliver (aks = PR) or a transposed A read in place (aks = lda), whose rows past mr must still be readable.
+     * sliver (aks = PR; rows past mr are its zero padding) or 12 whole rows of a transposed A read in place (aks = lda).
+     * The stores are written out here, not through {@link #addTo} as in micro: there C2 did not inline the helper
+     * and boxed the 24 accumulators (1024^3 at 18 GFLOP/s instead of 150-169 on the Zen 4 VM).
      */
     private static void micro12(int kc, float[] a, int ao, int aks, float[] bp, int bo, float[] C, int co, int ldc, int mr, int nr, float[] t,
                                 boolean first, float[] bias, int bc) {
@@ -333,16 +335,16 @@ public final class Gemm {
         for (int k = 0; k < kc; k++) {
             int b = bo + k * NR, p = ao + k * aks;
             FloatVector b0 = FloatVector.fromArray(S, bp, b), b1 = FloatVector.fromArray(S, bp, b + L), x;
-            x = FloatVector.broadcast(S, a[p]);     c00 = b0.fma(x, c00); c01 = b1.fma(x, c01);
-            x = FloatVector.broadcast(S, a[p + 1]); c10 = b0.fma(x, c10); c11 = b1.fma(x, c11);
-            x = FloatVector.broadcast(S, a[p + 2]); c20 = b0.fma(x, c20); c21 = b1.fma(x, c21);
-            x = FloatVector.broadcast(S, a[p + 3]); c30 = b0.fma(x, c30); c31 = b1.fma(x, c31);
-            x = FloatVector.broadcast(S, a[p + 4]); c40 = b0.fma(x, c40); c41 = b1.fma(x, c41);
-            x = FloatVector.broadcast(S, a[p + 5]); c50 = b0.fma(x, c50); c51 = b1.fma(x, c51);
-            x = FloatVector.broadcast(S, a[p + 6]);     c60 = b0.fma(x, c60); c61 = b1.fma(x, c61);
-            x = FloatVector.broadcast(S, a[p + 7]); c70 = b0.fma(x, c70); c71 = b1.fma(x, c71);
-            x = FloatVector.broadcast(S, a[p + 8]); c80 = b0.fma(x, c80); c81 = b1.fma(x, c81);
-            x = FloatVector.broadcast(S, a[p + 9]); c90 = b0.fma(x, c90); c91 = b1.fma(x, c91);
+            x = FloatVector.broadcast(S, a[p]);      c00 = b0.fma(x, c00); c01 = b1.fma(x, c01);
+            x = FloatVector.broadcast(S, a[p + 1]);  c10 = b0.fma(x, c10); c11 = b1.fma(x, c11);
+            x = FloatVector.broadcast(S, a[p + 2]);  c20 = b0.fma(x, c20); c21 = b1.fma(x, c21);
+            x = FloatVector.broadcast(S, a[p + 3]);  c30 = b0.fma(x, c30); c31 = b1.fma(x, c31);
+            x = FloatVector.broadcast(S, a[p + 4]);  c40 = b0.fma(x, c40); c41 = b1.fma(x, c41);
+            x = FloatVector.broadcast(S, a[p + 5]);  c50 = b0.fma(x, c50); c51 = b1.fma(x, c51);
+            x = FloatVector.broadcast(S, a[p + 6]);  c60 = b0.fma(x, c60); c61 = b1.fma(x, c61);
+            x = FloatVector.broadcast(S, a[p + 7]);  c70 = b0.fma(x, c70); c71 = b1.fma(x, c71);
+            x = FloatVector.broadcast(S, a[p + 8]);  c80 = b0.fma(x, c80); c81 = b1.fma(x, c81);
+            x = FloatVector.broadcast(S, a[p + 9]);  c90 = b0.fma(x, c90); c91 = b1.fma(x, c91);
             x = FloatVector.broadcast(S, a[p + 10]); ca0 = b0.fma(x, ca0); ca1 = b1.fma(x, ca1);
             x = FloatVector.broadcast(S, a[p + 11]); cb0 = b0.fma(x, cb0); cb1 = b1.fma(x, cb1);
         }

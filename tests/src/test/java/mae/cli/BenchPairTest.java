@@ -3,9 +3,6 @@ package mae.cli;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -22,7 +19,7 @@ class BenchPairTest {
 
     @Test void two_builds_alternate_in_one_jvm_and_their_ratio_is_printed() {
         assertTrue(Files.isDirectory(KERNELS.resolve("mae/kernels")), "kernels classes at " + KERNELS.toAbsolutePath());
-        String out = stdout("bench", "gemm", "--m", "37", "--n", "29", "--k", "19", "--runs", "6", "--trans", "NT", "--against", KERNELS.toString());
+        String out = CommandLineHelpTest.out("bench", "gemm", "--m", "37", "--n", "29", "--k", "19", "--runs", "6", "--trans", "NT", "--against", KERNELS.toString());
         assertTrue(out.contains("gemm 37x29x19 NT, 6 alternating pairs"), out);
         assertTrue(out.matches("(?s).*this build: median [0-9.]+ GFLOP/s.*"), out);
         assertTrue(out.matches("(?s).*" + java.util.regex.Pattern.quote(KERNELS.toString()) + ": median [0-9.]+ GFLOP/s.*"), out);
@@ -34,17 +31,5 @@ class BenchPairTest {
         CommandLineChecksTest.Run r = CommandLineChecksTest.run("bench", "gemm", "--m", "8", "--n", "8", "--k", "8", "--against", empty.toString());
         assertEquals(1, r.rc(), r.err());
         assertTrue(r.err().startsWith("error: --against: " + empty + " holds no mae.kernels.Gemm"), r.err());
-    }
-
-    private static String stdout(String... args) {
-        PrintStream was = System.out;
-        ByteArrayOutputStream buf = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(buf, true, StandardCharsets.UTF_8));
-        try {
-            assertEquals(0, Main.run(args), String.join(" ", args));
-        } finally {
-            System.setOut(was);
-        }
-        return buf.toString(StandardCharsets.UTF_8);
     }
 }
