@@ -72,9 +72,9 @@ public final class Gemm {
      * thread before the product, and C is not read (for the K = 128-192 products of the fmnist step, C is as large
      * as both operands together). Other betas scale C first.
      */
-    private static void run(GemmBlocking g, boolean transA, boolean transB, int M, int N, int K, float alpha,
-                            float[] A, int aOff, int lda, float[] B, int bOff, int ldb,
-                            float beta, float[] bias, int biasOff, float[] C, int cOff, int ldc) {
+    static void run(GemmBlocking g, boolean transA, boolean transB, int M, int N, int K, float alpha,
+                    float[] A, int aOff, int lda, float[] B, int bOff, int ldb,
+                    float beta, float[] bias, int biasOff, float[] C, int cOff, int ldc) {
         if (!FAST || KernelMode.reference()) {
             if (bias != null) { fillRows(C, cOff, ldc, M, N, bias, biasOff); beta = 1f; }
             ref(transA, transB, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
@@ -153,10 +153,6 @@ public final class Gemm {
                                 float[] A, int aOff, int lda, float[] B, int bOff, int ldb, float[] C, int cOff, int ldc,
                                 boolean overwrite, float[] bias, int biasOff) {
         final int KC = g.kc(), MC = g.mc(), NC = g.nc();
-        float[][] packs = PACKS.get();
-        if (packs[0].length < MC * KC) packs[0] = new float[MC * KC];
-        if (packs[1].length < KC * NC) packs[1] = new float[KC * NC];
-        float[] ap = packs[0], bp = packs[1], tile = packs[2];
         // With few columns (N <= 256) A with alpha 1 is read in place: packing it would cost about as much as the
         // multiply, each packed value being used only N / NR times (e.g. the 16 outputs of a 4 x 4 x 1 patch). Row-major
         // A is read as 6 row streams; a transposed A (a weight gradient dY^T X, K the rows of the batch) as one stream
@@ -168,6 +164,14 @@ public final class Gemm {
         // Packing row-major A for micro12 at these widths was no faster on the Zen 4 VM (fmnist's NT and NN shapes,
         // alternating launches, within the launches' spread of +-20%).
         boolean direct = alpha == 1f && N <= 256, twelve = g.rows() > MR;
+        if (!direct && 4L * padded(m1 - m0) * Math.min(K, KC) <= fewRowsBytes) {
+            fewRows(g, ta, tb, m0, m1, N, K, alpha, A, aOff, lda, B, bOff, ldb, C, cOff, ldc, overwrite, bias, biasOff);
+            return;
+        }
+        float[][] packs = PACKS.get();
+        if (packs[0].length < MC * KC) packs[0] = new float[MC * KC];
+        if (packs[1].length < KC * NC) packs[1] = new float[KC * NC];
+        float[] ap = packs[0], bp = packs[1], tile = packs[2];
         for (int jc = 0; jc < N; jc += NC) {
             int nc = Math.min(NC, N - jc);
             for (int pc = 0; pc < K; pc += KC) {
@@ -181,16 +185,7 @@ public final class Gemm {
                         for (int ir = 0; ir < mc; ) {
                             int left = mc - ir, nr = Math.min(NR, nc - jr), co = cOff + (ic + ir) * ldc + jc + jr, bc = biasOff + jc + jr;
                             if (!direct) {
-                                int mr = Math.min(PR, left);
-                                // A last sliver of at most 6 rows runs the 6-row kernel on the first half of its 12-row
-                                // layout: half the padded work (ViT-L's 197 tokens: 16 full slivers and 5 rows). ViT-L fc1,
-                                // NT 197 x 3072 x 1024, the two builds alternating in one JVM on the Zen 4 VM: per-call
-                                // ratio median 1.014 and 1.068 (the same build against itself: 1.020 and 1.053).
-                                if (mr > MR && twelve) micro12(kc, ap, ir * kc, PR, bp, jr * kc, C, co, ldc, mr, nr, tile, first, bias, bc);
-                                else {                      // the 6-row kernel, on each half of a 12-row sliver
-                                    micro(kc, ap, ir * kc, 1, PR, bp, jr * kc, C, co, ldc, Math.min(MR, mr), nr, tile, first, bias, bc);
-                                    if (mr > MR) micro(kc, ap, ir * kc + MR, 1, PR, bp, jr * kc, C, co + MR * ldc, ldc, mr - MR, nr, tile, first, bias, bc);
-                                }
+                                tile(twelve, kc, ap, ir * kc, bp, jr * kc, C, co, ldc, Math.min(PR, left), nr, tile, first, bias, bc);
                                 ir += PR;
                             } else if (ta && twelve && left >= PR) {     // 12 neighbouring values per k, lda apart: micro12's one stream
                                 micro12(kc, A, aOff + pc * lda + ic + ir, lda, bp, jr * kc, C, co, ldc, PR, nr, tile, first, bias, bc);
@@ -209,6 +204,62 @@ public final class Gemm {
                 }
             }
         }
+    }
+
+    /**
+     * The few-rows order, for when all rows of this thread, packed, fit in L2 beside one B sliver: for each k block,
+     * A is packed once (all its rows), and each B sliver is packed just before its use and used at once by every row
+     * sliver, from L1/L2. The usual order packs a whole (KC x NC) block of B first, which goes out to L3 and is read
+     * back once per MC block of A: for few rows, packing B is a large part of the work and that round trip is its
+     * cost. Paired call by call in one JVM on the Zen 4 VM (2 threads, KC 1024, the same blocking in both orders):
+     * ViT-L's fc1, NT 197 x 4096 x 1024, 105-112 -> 137-144 GFLOP/s; qkv 197 x 3072 x 1024 119 -> 145; 400 x 2304 x 768
+     * (A 1.2 MiB) 168 -> 180; with A larger than L2 no gain (400 x 768 x 3072: 150 / 147, 1664 x 768 x 192: 164 / 161).
+     * Each element gets the same sums in the same order as in the usual order (the same k blocks): the same bits.
+     */
+    private static void fewRows(GemmBlocking g, boolean ta, boolean tb, int m0, int m1, int N, int K, float alpha,
+                                float[] A, int aOff, int lda, float[] B, int bOff, int ldb, float[] C, int cOff, int ldc,
+                                boolean overwrite, float[] bias, int biasOff) {
+        final int KC = g.kc(), mc = m1 - m0;
+        float[][] packs = PACKS.get();
+        if (packs[0].length < padded(mc) * KC) packs[0] = new float[padded(mc) * KC];
+        if (packs[1].length < KC * NR) packs[1] = new float[KC * NR];
+        float[] ap = packs[0], bp = packs[1], tile = packs[2];
+        boolean twelve = g.rows() > MR;
+        for (int pc = 0; pc < K; pc += KC) {
+            int kc = Math.min(KC, K - pc);
+            packA(ta, A, aOff, lda, m0, mc, pc, kc, alpha, ap);                          // all rows: (padded(mc) x kc)
+            boolean first = overwrite && pc == 0;
+            for (int jr = 0; jr < N; jr += NR) {
+                int nr = Math.min(NR, N - jr), bc = biasOff + jr;
+                packB(tb, B, bOff, ldb, pc, kc, jr, nr, bp);                             // one sliver: (kc x NR)
+                for (int ir = 0; ir < mc; ir += PR)
+                    tile(twelve, kc, ap, ir * kc, bp, 0, C, cOff + (m0 + ir) * ldc + jr, ldc, Math.min(PR, mc - ir), nr, tile, first, bias, bc);
+            }
+        }
+    }
+
+    /** Rows rounded up to whole packed slivers. */
+    static int padded(int rows) { return (rows + PR - 1) / PR * PR; }
+
+    /**
+     * The bytes of packed A up to which {@link #blocked} takes the few-rows order: this core's L2 (measured above:
+     * a gain up to 1.2 MiB of A on a 1 MiB L2, none from 1.3 MiB). Tests set it to 0 or Long.MAX_VALUE to reach
+     * either order on any machine.
+     */
+    static long fewRowsBytes = CacheSizes.machine().l2();
+
+    /**
+     * One packed sliver of A (mr <= PR rows, from ap[ao]) times one packed sliver of B into C's tile: the 12-row kernel
+     * where the blocking runs it and more than 6 rows are left, else the 6-row one on each half of the sliver. A last
+     * sliver of at most 6 rows runs the 6-row kernel on the first half of its 12-row layout: half the padded work
+     * (ViT-L's 197 tokens: 16 full slivers and 5 rows). ViT-L fc1, NT 197 x 3072 x 1024, the two builds alternating
+     * in one JVM on the Zen 4 VM: per-call ratio median 1.014 and 1.068 (the same build against itself: 1.020 and 1.053).
+     */
+    private static void tile(boolean twelve, int kc, float[] ap, int ao, float[] bp, int bo, float[] C, int co, int ldc, int mr, int nr,
+                             float[] t, boolean first, float[] bias, int bc) {
+        if (mr > MR && twelve) { micro12(kc, ap, ao, PR, bp, bo, C, co, ldc, mr, nr, t, first, bias, bc); return; }
+        micro(kc, ap, ao, 1, PR, bp, bo, C, co, ldc, Math.min(MR, mr), nr, t, first, bias, bc);
+        if (mr > MR) micro(kc, ap, ao + MR, 1, PR, bp, bo, C, co + MR * ldc, ldc, mr - MR, nr, t, first, bias, bc);
     }
 
     /**

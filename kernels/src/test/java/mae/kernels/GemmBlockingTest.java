@@ -214,7 +214,9 @@ class GemmBlockingTest {
      * Small and odd blockings put many block edges (KC, MC, NC) inside awkward sizes, with either micro-kernel: every
      * product still matches the reference.
      */
-    @Test void every_blocking_gives_the_reference_product() {
+    @Test void every_blocking_gives_the_reference_product() { GemmTest.inBothOrders(this::everyBlocking); }
+
+    private void everyBlocking(String order) {
         Random r = new Random(5);
         GemmBlocking[] blockings = {new GemmBlocking(16, Gemm.PR, Gemm.NR, "tiny"), new GemmBlocking(40, 2 * Gemm.PR, 3 * Gemm.NR, "odd"),
                 GemmBlocking.analytic(CacheSizes.machine()), new GemmBlocking(512, 96, 1024 / Gemm.NR * Gemm.NR, "before"),
@@ -232,7 +234,7 @@ class GemmBlockingTest {
                     Gemm.ref(ta, tb, M, N, K, alpha, A, 0, lda, B, 0, ldb, 0.25f, C1, 0, N);
                     Gemm.gemm(g, ta, tb, M, N, K, alpha, A, 0, lda, B, 0, ldb, 0.25f, C2, 0, N);
                     for (int i = 0; i < C1.length; i++)
-                        assertEquals(C1[i], C2[i], 1e-5f * (1 + Math.abs(C1[i])) * Math.sqrt(K), g + " M=" + M + " N=" + N + " K=" + K + " t=" + t + " at " + i);
+                        assertEquals(C1[i], C2[i], 1e-5f * (1 + Math.abs(C1[i])) * Math.sqrt(K), order + ", " + g + " M=" + M + " N=" + N + " K=" + K + " t=" + t + " at " + i);
                 }
     }
 

@@ -18,7 +18,46 @@ class GemmTest {
         return a;
     }
 
-    @Test void fast_matches_reference() {
+    /** Runs body in the usual order and in the few-rows order of Gemm (whatever this machine's L2 would choose). */
+    static void inBothOrders(java.util.function.Consumer<String> body) {
+        long was = Gemm.fewRowsBytes;
+        try {
+            Gemm.fewRowsBytes = 0;
+            body.accept("usual order");
+            Gemm.fewRowsBytes = Long.MAX_VALUE;
+            body.accept("few-rows order");
+        } finally {
+            Gemm.fewRowsBytes = was;
+        }
+    }
+
+    /** The few-rows order (A packed once per k block, B a sliver at a time) gives the usual order's bits, edge tiles, k blocks and bias included. */
+    @Test void the_few_rows_order_gives_the_bits_of_the_usual_order() {
+        Random r = new Random(8);
+        int[][] sizes = {{197, 600, 1030}, {13, 517, 300}, {40, 270, 64}, {301, 1030, 70}};
+        for (GemmBlocking g : new GemmBlocking[]{new GemmBlocking(256, 2 * Gemm.PR, 8 * Gemm.NR, "small blocks"),
+                new GemmBlocking(256, 2 * Gemm.PR, 8 * Gemm.NR, Gemm.MR, "small blocks, 6-row kernel"), GemmBlocking.current()})
+            for (int[] s : sizes)
+                for (int t = 0; t < 4; t++) {
+                    boolean ta = (t & 1) != 0, tb = (t & 2) != 0;
+                    int M = s[0], N = s[1], K = s[2], lda = ta ? M : K, ldb = tb ? K : N;
+                    float alpha = t == 2 ? 0.5f : 1f;
+                    float[] A = rand(r, M * K), B = rand(r, K * N), bias = t == 1 ? null : rand(r, N);
+                    float[][] got = new float[2][];
+                    int[] i = {0};
+                    inBothOrders(order -> {
+                        float[] c = new float[M * N];
+                        java.util.Arrays.fill(c, Float.NaN);
+                        Gemm.run(g, ta, tb, M, N, K, alpha, A, 0, lda, B, 0, ldb, 0f, bias, 0, c, 0, N);
+                        got[i[0]++] = c;
+                    });
+                    org.junit.jupiter.api.Assertions.assertArrayEquals(got[0], got[1], g + " M=" + M + " N=" + N + " K=" + K + " ta=" + ta + " tb=" + tb);
+                }
+    }
+
+    @Test void fast_matches_reference() { inBothOrders(this::fastMatchesReference); }
+
+    private void fastMatchesReference(String order) {
         Random r = new Random(3);
         int[][] sizes = {{1, 1, 1}, {1, 7, 3}, {5, 1, 9}, {13, 17, 19}, {33, 65, 7}, {64, 48, 96}, {129, 31, 200},
                 {7, 45, 530}, {97, 257, 33}, {200, 1030, 40}, {301, 70, 260}, {45, 517, 300}, {33, 600, 1030}};
@@ -34,7 +73,7 @@ class GemmTest {
                 Gemm.gemm(ta, tb, M, N, K, alpha, A, 5, lda, B, 4, ldb, beta, C2, 2, ldc);
                 for (int i = 0; i < C1.length; i++)
                     assertEquals(C1[i], C2[i], 1e-5f * (1 + Math.abs(C1[i])) * Math.sqrt(K),
-                            "M=" + M + " N=" + N + " K=" + K + " ta=" + ta + " tb=" + tb + " at " + i);
+                            order + ", M=" + M + " N=" + N + " K=" + K + " ta=" + ta + " tb=" + tb + " at " + i);
             }
     }
 
@@ -64,7 +103,9 @@ class GemmTest {
      * copied into C, or C cleared, then beta 1), whatever C held (NaN included), across k blocks, every transpose,
      * both splits (and the row split of a tall transposed A) and edge tiles; the reference mode gives the reference's values.
      */
-    @Test void bias_and_beta_zero_write_c_once_with_the_bits_of_clear_then_add() {
+    @Test void bias_and_beta_zero_write_c_once_with_the_bits_of_clear_then_add() { inBothOrders(this::biasAndBetaZero); }
+
+    private void biasAndBetaZero(String order) {
         Random r = new Random(5);
         int[][] sizes = {{1, 1, 1}, {7, 33, 5}, {13, 70, 600}, {45, 517, 300}, {200, 1030, 40}, {301, 96, 1100}, {6, 64, 128},
                 {1100, 530, 70}};   // wide and taller still: split by columns, or by rows when A is transposed
@@ -86,7 +127,7 @@ class GemmTest {
                     Gemm.gemm(ta, tb, M, N, K, alpha, A, 2, lda, B, 1, ldb, 1f, old, 3, ldc);
                     if (withBias) Gemm.gemmBias(ta, tb, M, N, K, alpha, A, 2, lda, B, 1, ldb, bias, 4, fused, 3, ldc);
                     else Gemm.gemm(ta, tb, M, N, K, alpha, A, 2, lda, B, 1, ldb, 0f, fused, 3, ldc);
-                    org.junit.jupiter.api.Assertions.assertArrayEquals(old, fused, "M=" + M + " N=" + N + " K=" + K + " ta=" + ta + " tb=" + tb + " bias " + withBias);
+                    org.junit.jupiter.api.Assertions.assertArrayEquals(old, fused, order + ", M=" + M + " N=" + N + " K=" + K + " ta=" + ta + " tb=" + tb + " bias " + withBias);
                     float[] ref = fused.clone();
                     boolean was = KernelMode.setReference(true);
                     try {
@@ -95,7 +136,7 @@ class GemmTest {
                         KernelMode.setReference(was);
                     }
                     for (int i = 0; i < ref.length; i++)
-                        assertEquals(ref[i], fused[i], 1e-5f * (1 + Math.abs(ref[i])) * Math.sqrt(K), "reference mode, M=" + M + " N=" + N + " K=" + K + " at " + i);
+                        assertEquals(ref[i], fused[i], 1e-5f * (1 + Math.abs(ref[i])) * Math.sqrt(K), order + ", reference mode, M=" + M + " N=" + N + " K=" + K + " at " + i);
                 }
             }
     }
