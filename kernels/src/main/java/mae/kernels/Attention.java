@@ -132,23 +132,47 @@ public final class Attention {
         int tp = padded(T);
         Parallel.forRange(B * H, 1, (s0, s1) -> {
             float[] p = new float[Math.min(QT, T) * tp], kt = new float[hd * tp], sums = new float[Math.min(QT, T) * S.length()];
+            float[] qs = new float[T * hd], vs = new float[T * hd];
             for (int s = s0; s < s1; s++) {
-                int qb = lq.base(s, H), vb = lv.base(s, H), ob = lo.base(s, H);
+                int ob = lo.base(s, H);
                 transpose(k, lk.base(s, H), lk.st, T, hd, kt, tp);                               // K^T (hd, tp)
+                copyRows(q, lq.base(s, H), lq.st, T, hd, qs);                                    // Q, V (T, hd)
+                copyRows(v, lv.base(s, H), lv.st, T, hd, vs);
                 for (int i0 = 0; i0 < T; i0 += QT) {
                     int rows = Math.min(QT, T - i0);
-                    panel(rows, tp, hd, q, qb + i0 * lq.st, lq.st, 1, kt, 0, tp, p, 0, tp, false);              // S = Q K^T
+                    panel(rows, tp, hd, qs, i0 * hd, hd, 1, kt, 0, tp, p, 0, tp, false);                          // S = Q K^T
                     softmaxRows(p, rows, T, scale, lse, s * T + i0, sums);                                       // P = softmax(scale S)
-                    panel(rows, hd, T, p, 0, tp, 1, v, vb, lv.st, out, ob + i0 * lo.st, lo.st, false);          // O = P V
+                    panel(rows, hd, T, p, 0, tp, 1, vs, 0, hd, out, ob + i0 * lo.st, lo.st, false);              // O = P V
                 }
             }
         });
     }
 
-    /** t (cols, ldt) = m^T for the (rows, cols) block of m at mo with row stride ldm, the columns of t past rows left zero. */
+    /**
+     * t (cols, ldt) = m^T for the (rows, cols) block of m at mo with row stride ldm, the columns of t past rows left
+     * zero. Row by row: read down m's columns instead, each value came from another row 3 D floats on (a fused qkv),
+     * often a multiple of 4 KiB, so every row fell in the same L1 sets and each read missed (ViT-L's K, 197 x 64, one
+     * thread on the Zen 4 VM: 41-47 us per head, against 21-25 for this and the two copies below together).
+     */
     private static void transpose(float[] m, int mo, int ldm, int rows, int cols, float[] t, int ldt) {
-        for (int c = 0; c < cols; c++)
-            for (int r = 0, o = c * ldt; r < rows; r++) t[o + r] = m[mo + r * ldm + c];
+        for (int r = 0; r < rows; r++)
+            for (int c = 0, i = mo + r * ldm, o = r; c < cols; c++, o += ldt) t[o] = m[i + c];
+    }
+
+    /**
+     * t (rows, cols) contiguous = the (rows, cols) block of m at mo with row stride ldm: one head's q or v out of a
+     * fused qkv, whose rows lie 3 D floats apart (the same L1 sets, as above), so that the panels read rows hd apart.
+     * ViT-L's attention forward on one thread (Zen 4 VM, per head): S = Q K^T 69-70 -> 65 us, O = P V 69-74 -> 59 us;
+     * with the transpose, alternating launches, one thread: forward (1, 16, 197, 64) 3.6-4.0 -> 3.0-3.1 ms, backward
+     * 7.1-7.8 -> 5.9-6.2 ms; the ViT-B decoder's heads of 32 (6 KiB apart) within the launches' spread either way.
+     */
+    private static void copyRows(float[] m, int mo, int ldm, int rows, int cols, float[] t) {
+        for (int r = 0; r < rows; r++) System.arraycopy(m, mo + r * ldm, t, r * cols, cols);
+    }
+
+    /** The (rows, cols) block of m at mo with row stride ldm = t (rows, cols) contiguous: {@link #copyRows} back. */
+    private static void putRows(float[] t, int rows, int cols, float[] m, int mo, int ldm) {
+        for (int r = 0; r < rows; r++) System.arraycopy(t, r * cols, m, mo + r * ldm, cols);
     }
 
     /**
@@ -399,27 +423,35 @@ public final class Attention {
         int tp = padded(T), qt = Math.min(QT, T);
         Parallel.forRange(B * H, 1, (s0, s1) -> {
             float[] p = new float[qt * tp], ds = new float[p.length], kt = new float[hd * tp], vt = new float[hd * tp];
+            float[] qs = new float[T * hd], ks = new float[T * hd], gs = new float[T * hd], dks = new float[T * hd], dvs = new float[T * hd];
             for (int s = s0; s < s1; s++) {
-                int qb = lq.base(s, H), kb = lk.base(s, H), gb = ldo.base(s, H), ob = lo.base(s, H);
-                int dqb = ldq.base(s, H), dkb = ldk.base(s, H), dvb = ldv.base(s, H);
-                transpose(k, kb, lk.st, T, hd, kt, tp);                                          // K^T, V^T (hd, tp)
+                int gb = ldo.base(s, H), ob = lo.base(s, H), dqb = ldq.base(s, H), dkb = ldk.base(s, H), dvb = ldv.base(s, H);
+                // Each head's q, k, dO and the dK, dV it adds to copied out as (T, hd), contiguous (see copyRows), and back.
+                copyRows(q, lq.base(s, H), lq.st, T, hd, qs);
+                copyRows(k, lk.base(s, H), lk.st, T, hd, ks);
+                copyRows(dout, gb, ldo.st, T, hd, gs);
+                copyRows(dk, dkb, ldk.st, T, hd, dks);
+                copyRows(dv, dvb, ldv.st, T, hd, dvs);
+                transpose(ks, 0, hd, T, hd, kt, tp);                                             // K^T, V^T (hd, tp)
                 transpose(v, lv.base(s, H), lv.st, T, hd, vt, tp);
                 for (int i0 = 0; i0 < T; i0 += QT) {
-                    int rows = Math.min(QT, T - i0), qi = qb + i0 * lq.st, gi = gb + i0 * ldo.st;
-                    panel(rows, tp, hd, q, qi, lq.st, 1, kt, 0, tp, p, 0, tp, false);                      // S = Q K^T
-                    panel(rows, tp, hd, dout, gi, ldo.st, 1, vt, 0, tp, ds, 0, tp, false);                // dP = dO V^T
+                    int rows = Math.min(QT, T - i0), qi = i0 * hd, gi = i0 * hd;
+                    panel(rows, tp, hd, qs, qi, hd, 1, kt, 0, tp, p, 0, tp, false);                        // S = Q K^T
+                    panel(rows, tp, hd, gs, gi, hd, 1, vt, 0, tp, ds, 0, tp, false);                      // dP = dO V^T
                     for (int r = 0; r < rows; r++) {
-                        float D = Gemm.dot(dout, gi + r * ldo.st, out, ob + (i0 + r) * lo.st, hd);          // rowsum(dO * O)
+                        float D = Gemm.dot(gs, gi + r * hd, out, ob + (i0 + r) * lo.st, hd);                // rowsum(dO * O)
                         backwardRow(p, ds, r * tp, T, lse[s * T + i0 + r], D, scale);                       // P from S and the saved lse; scale dS
                     }
                     // P^T and dS^T are read in place, down the columns of P and dS (a's k stride the row stride tp): copying
                     // them out cost two scalar strided passes per score, about as much as the 5 products' FMAs at T 197,
                     // hd 32 (ViT-B decoder). Attention backward in the ViT-B step, batch 8, JDK 25, quiet, alternating
                     // launches: 138.6, 140.2, 135.7 -> 120.7, 110.4, 110.4 ms per step.
-                    panel(T, hd, rows, p, 0, 1, tp, dout, gi, ldo.st, dv, dvb, ldv.st, true);              // dV += P^T dO
-                    panel(rows, hd, T, ds, 0, tp, 1, k, kb, lk.st, dq, dqb + i0 * ldq.st, ldq.st, true);     // dQ += scale dS K
-                    panel(T, hd, rows, ds, 0, 1, tp, q, qi, lq.st, dk, dkb, ldk.st, true);                 // dK += scale dS^T Q
+                    panel(T, hd, rows, p, 0, 1, tp, gs, gi, hd, dvs, 0, hd, true);                         // dV += P^T dO
+                    panel(rows, hd, T, ds, 0, tp, 1, ks, 0, hd, dq, dqb + i0 * ldq.st, ldq.st, true);        // dQ += scale dS K
+                    panel(T, hd, rows, ds, 0, 1, tp, qs, qi, hd, dks, 0, hd, true);                        // dK += scale dS^T Q
                 }
+                putRows(dks, T, hd, dk, dkb, ldk.st);
+                putRows(dvs, T, hd, dv, dvb, ldv.st);
             }
         });
     }
