@@ -214,7 +214,10 @@ public final class Gemm {
      * cost. Paired call by call in one JVM on the Zen 4 VM (2 threads, KC 1024, the same blocking in both orders):
      * ViT-L's fc1, NT 197 x 4096 x 1024, 105-112 -> 137-144 GFLOP/s; qkv 197 x 3072 x 1024 119 -> 145; 400 x 2304 x 768
      * (A 1.2 MiB) 168 -> 180; with A larger than L2 no gain (400 x 768 x 3072: 150 / 147, 1664 x 768 x 192: 164 / 161).
-     * Each element gets the same sums in the same order as in the usual order (the same k blocks): the same bits.
+     * Each element gets the same sums in the same order as in the usual order (the same k blocks): the same bits, so
+     * a row's values do not depend on how many rows share the call (one image or a batch). That is why the k block
+     * stays the blocking's KC here, although a longer one was faster where the autotune chose 512 (JDK 25, paired,
+     * NT 197 x 4096 x 1024 at KC 1024 / 512: 140 / 132 GFLOP/s; JDK 17 chose 1024).
      */
     private static void fewRows(GemmBlocking g, boolean ta, boolean tb, int m0, int m1, int N, int K, float alpha,
                                 float[] A, int aOff, int lda, float[] B, int bOff, int ldb, float[] C, int cOff, int ldc,
