@@ -280,7 +280,7 @@ public final class BenchCommand implements Runnable {
     }
 
     @Command(name = "tune", mixinStandardHelpOptions = true, description = "The GEMM autotune's measurement, shown: every candidate blocking's GFLOP/s on the "
-            + "three products it times, their geometric mean, and the winner (changes no cache); last line the winner as KC,MC,NC,ROWS (ROWS: the micro-kernel's rows, 12 or 6 with AVX-512).")
+            + "four products it times, their geometric mean, and the winner (changes no cache); last line the winner as KC,MC,NC,ROWS (ROWS: the micro-kernel's rows, 12 or 6 with AVX-512).")
     static final class TuneCommand implements Callable<Integer> {
         @Range(min = 1, max = 1000) @Option(names = "--rounds", defaultValue = "9", description = "interleaved timed rounds, the median per shape (default: ${DEFAULT-VALUE})") int rounds;
 

@@ -362,8 +362,12 @@ public final class Gemm {
         float[] base = !first ? C : bias != null ? bias : ZEROS;
         int bo0 = !first ? co : bias != null ? bc : 0, bs = !first ? ldc : 0;
         if (mr == MR && nr == NR) {
-            addTo(base, bo0, C, co, c00, c01); addTo(base, bo0 + bs, C, co + ldc, c10, c11); addTo(base, bo0 + 2 * bs, C, co + 2 * ldc, c20, c21);
-            addTo(base, bo0 + 3 * bs, C, co + 3 * ldc, c30, c31); addTo(base, bo0 + 4 * bs, C, co + 4 * ldc, c40, c41); addTo(base, bo0 + 5 * bs, C, co + 5 * ldc, c50, c51);
+            c00.add(FloatVector.fromArray(S, base, bo0)).intoArray(C, co); c01.add(FloatVector.fromArray(S, base, bo0 + L)).intoArray(C, co + L);
+            c10.add(FloatVector.fromArray(S, base, bo0 + bs)).intoArray(C, co + ldc); c11.add(FloatVector.fromArray(S, base, bo0 + bs + L)).intoArray(C, co + ldc + L);
+            c20.add(FloatVector.fromArray(S, base, bo0 + 2 * bs)).intoArray(C, co + 2 * ldc); c21.add(FloatVector.fromArray(S, base, bo0 + 2 * bs + L)).intoArray(C, co + 2 * ldc + L);
+            c30.add(FloatVector.fromArray(S, base, bo0 + 3 * bs)).intoArray(C, co + 3 * ldc); c31.add(FloatVector.fromArray(S, base, bo0 + 3 * bs + L)).intoArray(C, co + 3 * ldc + L);
+            c40.add(FloatVector.fromArray(S, base, bo0 + 4 * bs)).intoArray(C, co + 4 * ldc); c41.add(FloatVector.fromArray(S, base, bo0 + 4 * bs + L)).intoArray(C, co + 4 * ldc + L);
+            c50.add(FloatVector.fromArray(S, base, bo0 + 5 * bs)).intoArray(C, co + 5 * ldc); c51.add(FloatVector.fromArray(S, base, bo0 + 5 * bs + L)).intoArray(C, co + 5 * ldc + L);
             return;
         }
         // Spelled out: an array of the accumulators would box them all and slow the whole kernel down.
@@ -378,8 +382,9 @@ public final class Gemm {
      * {@link #micro} for 12 rows (12 x NR, 24 accumulators + 2 B vectors + 1 broadcast = 27 of AVX-512's 32 registers):
      * each B vector loaded serves 12 FMAs instead of 6. A's 12 values of step k at a[ao + k aks ..+ 12]: a packed
      * sliver (aks = PR; rows past mr are its zero padding) or 12 whole rows of a transposed A read in place (aks = lda).
-     * The stores are written out here, not through {@link #addTo} as in micro: there C2 did not inline the helper
-     * and boxed the 24 accumulators (1024^3 at 18 GFLOP/s instead of 150-169 on the Zen 4 VM).
+     * The stores are written out, as in micro: through a store helper taking vectors, C2 did not inline the helper
+     * here and boxed the 24 accumulators (1024^3 at 18 GFLOP/s instead of 150-169 on the Zen 4 VM); micro, which
+     * used one, ran at 14-15 GFLOP/s in one JDK 25 launch's autotune (every 6-row candidate, every shape).
      */
     private static void micro12(int kc, float[] a, int ao, int aks, float[] bp, int bo, float[] C, int co, int ldc, int mr, int nr, float[] t,
                                 boolean first, float[] bias, int bc) {
@@ -431,12 +436,6 @@ public final class Gemm {
 
     /** The base of a first k block without a bias: two vectors of zeros. */
     private static final float[] ZEROS = new float[NR];
-
-    /** C[o ..] = base[bo ..] + v for two vectors (base is C itself, the bias or zeros). */
-    private static void addTo(float[] base, int bo, float[] C, int o, FloatVector v0, FloatVector v1) {
-        FloatVector.fromArray(S, base, bo).add(v0).intoArray(C, o);
-        FloatVector.fromArray(S, base, bo + L).add(v1).intoArray(C, o + L);
-    }
 
     /** C = beta C over an (M, N) block (beta 0 clears, ignoring NaN in C as BLAS does). */
     private static void scale(float[] C, int cOff, int ldc, int M, int N, float beta) {

@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -210,12 +211,12 @@ public record GemmBlocking(int kc, int mc, int nc, int rows, String source) {
 
     /**
      * One entry per CPU (model name, family and model: a hypervisor shows two EPYC generations as the same "AMD EPYC"),
-     * caches, vector width, micro-kernel tile, thread count and JVM: a blocking tuned on one is not reused on another,
-     * nor after the kernel's tile changes.
+     * caches, vector width, micro-kernel tile, thread count, the products the autotune times and JVM: a blocking tuned
+     * on one is not reused on another, nor after the kernel's tile or the timed products change.
      */
     static String machineKey(CacheSizes c) {
         String key = String.join("|", cpuModel(Path.of("/proc/cpuinfo")), c.toString(), "vector " + Gemm.L + " floats",
-                "tile " + Gemm.PR + "x" + Gemm.NR, Parallel.threads() + " threads",
+                "tile " + Gemm.PR + "x" + Gemm.NR, Parallel.threads() + " threads", "shapes " + Integer.toHexString(Arrays.deepHashCode(GemmTune.SHAPES)),
                 System.getProperty("java.vm.name") + " " + System.getProperty("java.vm.version"));
         return Integer.toHexString(key.hashCode()) + "." + key.replaceAll("[^A-Za-z0-9.]+", "_");
     }

@@ -5,15 +5,20 @@ import java.util.List;
 import java.util.Random;
 
 /**
- * The autotune behind {@link GemmBlocking}: every candidate blocking times the same three products, the ones a
- * training step is made of, in interleaved rounds (so that a slow moment of the machine hits every candidate alike),
+ * The autotune behind {@link GemmBlocking}: every candidate blocking times the same four products, three a
+ * training step is made of and a forward on one image, in interleaved rounds (so that a slow moment of the machine hits every candidate alike),
  * and the one with the best geometric mean of the median rates wins.
  */
 public final class GemmTune {
     private GemmTune() {}
 
-    /** (transA, transB, M, N, K): 1024^3; a linear layer's forward x W^T (1664 = 128 x 13 tokens, 192 -> 768); its weight gradient dY^T x. */
-    public static final int[][] SHAPES = {{0, 0, 1024, 1024, 1024}, {0, 1, 1664, 768, 192}, {1, 0, 768, 192, 1664}};
+    /**
+     * (transA, transB, M, N, K): 1024^3; a linear layer's forward x W^T (1664 = 128 x 13 tokens, 192 -> 768); its
+     * weight gradient dY^T x; a ViT-L qkv on one image's 197 tokens (1024 -> 3072), which runs Gemm's few-rows order
+     * with the blocking's KC: there KC 1024 measured 171 / 140 GFLOP/s (JDK 17 / 25) against 159 / 132 at KC 512, which
+     * the first three shapes alone chose on JDK 25 (Zen 4 VM, paired calls).
+     */
+    public static final int[][] SHAPES = {{0, 0, 1024, 1024, 1024}, {0, 1, 1664, 768, 192}, {1, 0, 768, 192, 1664}, {0, 1, 197, 3072, 1024}};
 
     /** The autotune of {@link GemmBlocking}: the candidate whose rates on {@link #SHAPES} (5 counted rounds) score best. */
     static GemmBlocking best(List<GemmBlocking> candidates) {
