@@ -171,7 +171,7 @@ public final class Gemm {
         float[][] packs = PACKS.get();
         if (packs[0].length < MC * KC) packs[0] = new float[MC * KC];
         if (packs[1].length < KC * NC) packs[1] = new float[KC * NC];
-        float[] ap = packs[0], bp = packs[1], tile = packs[2];
+        float[] ap = packs[0], bp = packs[1], edge = packs[2];
         for (int jc = 0; jc < N; jc += NC) {
             int nc = Math.min(NC, N - jc);
             for (int pc = 0; pc < K; pc += KC) {
@@ -185,18 +185,18 @@ public final class Gemm {
                         for (int ir = 0; ir < mc; ) {
                             int left = mc - ir, nr = Math.min(NR, nc - jr), co = cOff + (ic + ir) * ldc + jc + jr, bc = biasOff + jc + jr;
                             if (!direct) {
-                                tile(twelve, kc, ap, ir * kc, bp, jr * kc, C, co, ldc, Math.min(PR, left), nr, tile, first, bias, bc);
+                                tile(twelve, kc, ap, ir * kc, bp, jr * kc, C, co, ldc, Math.min(PR, left), nr, edge, first, bias, bc);
                                 ir += PR;
                             } else if (ta && twelve && left >= PR) {     // 12 neighbouring values per k, lda apart: micro12's one stream
-                                micro12(kc, A, aOff + pc * lda + ic + ir, lda, bp, jr * kc, C, co, ldc, PR, nr, tile, first, bias, bc);
+                                micro12(kc, A, aOff + pc * lda + ic + ir, lda, bp, jr * kc, C, co, ldc, PR, nr, edge, first, bias, bc);
                                 ir += PR;
                             } else {
                                 int mr = Math.min(MR, left);
-                                if (mr == MR && ta) micro(kc, A, aOff + pc * lda + ic + ir, 1, lda, bp, jr * kc, C, co, ldc, mr, nr, tile, first, bias, bc);
-                                else if (mr == MR) micro(kc, A, aOff + (ic + ir) * lda + pc, lda, 1, bp, jr * kc, C, co, ldc, mr, nr, tile, first, bias, bc);
+                                if (mr == MR && ta) micro(kc, A, aOff + pc * lda + ic + ir, 1, lda, bp, jr * kc, C, co, ldc, mr, nr, edge, first, bias, bc);
+                                else if (mr == MR) micro(kc, A, aOff + (ic + ir) * lda + pc, lda, 1, bp, jr * kc, C, co, ldc, mr, nr, edge, first, bias, bc);
                                 else {
                                     packA(ta, A, aOff, lda, ic + ir, mr, pc, kc, 1f, ap);
-                                    micro(kc, ap, 0, 1, PR, bp, jr * kc, C, co, ldc, mr, nr, tile, first, bias, bc);
+                                    micro(kc, ap, 0, 1, PR, bp, jr * kc, C, co, ldc, mr, nr, edge, first, bias, bc);
                                 }
                                 ir += MR;
                             }
@@ -207,13 +207,13 @@ public final class Gemm {
     }
 
     /**
-     * The few-rows order, for when all rows of this thread, packed, fit in L2 beside one B sliver: for each k block,
+     * The few-rows order, for when all rows of this thread, packed, fit in L2 ({@link #fewRowsBytes}): for each k block,
      * A is packed once (all its rows), and each B sliver is packed just before its use and used at once by every row
      * sliver, from L1/L2. The usual order packs a whole (KC x NC) block of B first, which goes out to L3 and is read
      * back once per MC block of A: for few rows, packing B is a large part of the work and that round trip is its
      * cost. Paired call by call in one JVM on the Zen 4 VM (2 threads, KC 1024, the same blocking in both orders):
-     * ViT-L's fc1, NT 197 x 4096 x 1024, 105-112 -> 137-144 GFLOP/s; qkv 197 x 3072 x 1024 119 -> 145; 400 x 2304 x 768
-     * (A 1.2 MiB) 168 -> 180; with A larger than L2 no gain (400 x 768 x 3072: 150 / 147, 1664 x 768 x 192: 164 / 161).
+     * ViT-L's fc1, NT 197 x 4096 x 1024, 105-112 -> 137-144 GFLOP/s; qkv 197 x 3072 x 1024 119 -> 145; forced where A is 1.2 MiB
+     * (400 x 2304 x 768) 168 -> 180; with A larger still no gain (400 x 768 x 3072: 150 / 147, 1664 x 768 x 192: 164 / 161).
      * Each element gets the same sums in the same order as in the usual order (the same k blocks): the same bits, so
      * a row's values do not depend on how many rows share the call (one image or a batch). That is why the k block
      * stays the blocking's KC here, although a longer one was faster where the autotune chose 512 (JDK 25, paired,
@@ -226,7 +226,7 @@ public final class Gemm {
         float[][] packs = PACKS.get();
         if (packs[0].length < padded(mc) * KC) packs[0] = new float[padded(mc) * KC];
         if (packs[1].length < KC * NR) packs[1] = new float[KC * NR];
-        float[] ap = packs[0], bp = packs[1], tile = packs[2];
+        float[] ap = packs[0], bp = packs[1], edge = packs[2];
         boolean twelve = g.rows() > MR;
         for (int pc = 0; pc < K; pc += KC) {
             int kc = Math.min(KC, K - pc);
@@ -236,7 +236,7 @@ public final class Gemm {
                 int nr = Math.min(NR, N - jr), bc = biasOff + jr;
                 packB(tb, B, bOff, ldb, pc, kc, jr, nr, bp);                             // one sliver: (kc x NR)
                 for (int ir = 0; ir < mc; ir += PR)
-                    tile(twelve, kc, ap, ir * kc, bp, 0, C, cOff + (m0 + ir) * ldc + jr, ldc, Math.min(PR, mc - ir), nr, tile, first, bias, bc);
+                    tile(twelve, kc, ap, ir * kc, bp, 0, C, cOff + (m0 + ir) * ldc + jr, ldc, Math.min(PR, mc - ir), nr, edge, first, bias, bc);
             }
         }
     }
