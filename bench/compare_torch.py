@@ -20,6 +20,11 @@ Measures, in this order and never two at a time:
      idiomatic PyTorch. The faster of the two is the PyTorch figure that the targets compare against.
   4. Ours: `bin/mae bench step --config fmnist --batch 128 --steps 10 --mask-ratio r` (last line `images/s: X`).
 
+With --forward (default config mae_vit_large_patch16, batch 1) it measures instead the encoder's forward over every
+patch, without gradients: PyTorch reference, PyTorch fused, then `bin/mae bench forward`, repeated for --rounds
+alternating rounds (default 3; one launch of ours moved by 12% between back-to-back runs on the 2-core VM) and the
+targets compare the medians over rounds.
+
 Mask "0.0" is measured as --low-mask 0.01 by default: at exactly 0 nothing is masked, the loss
 sum(per_patch * mask) / sum(mask) is 0/0 (PyTorch gives NaN; ours then averages over every patch), and 0.01 keeps 48 of
 49 patches (len_keep = int(49 * 0.99)), the same work within one token. Pass --low-mask 0.0 to try it.
@@ -85,9 +90,9 @@ def parse_args():
     p.add_argument("--steps", type=int, default=10)
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--runs", type=int, default=21, help="timed GEMM calls (median; default 21)")
-    p.add_argument("--rounds", type=int, default=5,
-                   help="rounds of the 1024^3 GEMM, PyTorch then ours (a new JVM each), alternating; "
-                        "the target compares the medians over rounds (default 5)")
+    p.add_argument("--rounds", type=int, default=None,
+                   help="rounds of the 1024^3 GEMM (default 5), or with --forward of the whole comparison (default 3), "
+                        "PyTorch then ours (a new JVM each), alternating; the targets compare the medians over rounds")
     p.add_argument("--mask", type=float, default=0.75)
     p.add_argument("--low-mask", type=float, default=0.01, help="stands for mask 0 (see above)")
     p.add_argument("--config", default=None, help="default fmnist (mae_vit_large_patch16 with --forward)")
@@ -100,6 +105,10 @@ def parse_args():
                    help="time the encoder's forward pass over every patch, without gradients (batch default 1, config "
                         "mae_vit_large_patch16), instead of GEMMs and training steps")
     a = p.parse_args()
+    if a.rounds is None:
+        a.rounds = 3 if a.forward else 5
+    if a.rounds < 1:
+        p.error(f"--rounds must be at least 1, got {a.rounds}")
     if a.batch is None:
         a.batch = 1 if a.forward else 128
     if a.config is None:
@@ -475,21 +484,30 @@ def write_report(L, started, suffix):
 
 
 def forward_main(started, mach, peak, peak_text, cfg):
-    """--forward: the encoder's forward pass, PyTorch (reference and fused) then ours, and the ViT targets."""
-    loads = [f"PyTorch forward: {sh('cat /proc/loadavg').split(' ')[0]}"]
-    tf = {"reference": torch_forward(cfg, ARGS.batch, ARGS.steps, ARGS.warmup)}
-    with Fused():
-        tf["fused"] = torch_forward(cfg, ARGS.batch, ARGS.steps, ARGS.warmup)
-    print(f"torch forward: reference {tf['reference']:.2f}, fused {tf['fused']:.2f} images/s", flush=True)
-    loads.append(f"ours forward: {sh('cat /proc/loadavg').split(' ')[0]}")
-    o = ours(["bench", "forward", "--config", ARGS.config, "--batch", str(ARGS.batch), "--runs", str(ARGS.steps),
-              "--warmup", str(ARGS.warmup)], r"images/s:\s*([0-9.eE+-]+)")
-    print(f"ours  forward: {fmt(o, '.2f')} images/s", flush=True)
+    """--forward: the encoder's forward pass, PyTorch (reference and fused) then ours, for --rounds alternating rounds
+    (one launch of ours moved by 12% between back-to-back runs on a small VM), and the ViT targets on the medians."""
+    loads, runs = [], {"reference": [], "fused": [], "ours": []}
+    for i in range(ARGS.rounds):
+        loads.append(f"round {i + 1} PyTorch: {sh('cat /proc/loadavg').split(' ')[0]}")
+        runs["reference"].append(torch_forward(cfg, ARGS.batch, ARGS.steps, ARGS.warmup))
+        with Fused():
+            runs["fused"].append(torch_forward(cfg, ARGS.batch, ARGS.steps, ARGS.warmup))
+        loads.append(f"round {i + 1} ours: {sh('cat /proc/loadavg').split(' ')[0]}")
+        runs["ours"].append(ours(["bench", "forward", "--config", ARGS.config, "--batch", str(ARGS.batch), "--runs", str(ARGS.steps),
+                                  "--warmup", str(ARGS.warmup)], r"images/s:\s*([0-9.eE+-]+)"))
+        print(f"round {i + 1}: torch forward reference {runs['reference'][-1]:.2f}, fused {runs['fused'][-1]:.2f}; "
+              f"ours {fmt(runs['ours'][-1], '.2f')} images/s", flush=True)
+    tf = {k: statistics.median(runs[k]) for k in ("reference", "fused")}
+    got = [x for x in runs["ours"] if x is not None]
+    o = statistics.median(got) if got else None
     gp, fl = peak / 1e9, forward_flops(cfg, 1) / 1e9
     best = max(tf.values())
     L = header(mach, peak_text, loads, "encoder forward")
     L.append(f"## Encoder forward, {ARGS.config}, batch {ARGS.batch}, all {cfg.num_patches} patches + cls, no gradients: "
-             f"median images/s of {ARGS.steps} passes after {ARGS.warmup}")
+             f"median images/s of {ARGS.steps} passes after {ARGS.warmup}, then the median over {ARGS.rounds} alternating rounds")
+    L.append("")
+    L.append("Each round: " + "; ".join(f"{i + 1}: PyTorch reference {runs['reference'][i]:.2f}, fused {runs['fused'][i]:.2f}, "
+                                       f"ours {fmt(runs['ours'][i], '.2f')}" for i in range(ARGS.rounds)) + " images/s.")
     L.append("")
     L.append(f"PyTorch 'reference' = tests/reference/mae_reference.py's forward_encoder as written, float32, under torch.no_grad(); "
              f"'fused' = the same with F.layer_norm, F.gelu, F.linear, torch.softmax. GFLOP/s counts matmul and attention FLOPs "
