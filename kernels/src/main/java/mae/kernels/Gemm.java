@@ -148,6 +148,14 @@ public final class Gemm {
     /** Per thread: the packed A block, the packed B panel, the edge tile; regrown when a blocking needs more. */
     private static final ThreadLocal<float[][]> PACKS = ThreadLocal.withInitial(() -> new float[][]{new float[0], new float[0], new float[PR * NR]});
 
+    /** This thread's packing buffers, the A block and B panel grown to at least these many floats. */
+    private static float[][] packs(int aFloats, int bFloats) {
+        float[][] packs = PACKS.get();
+        if (packs[0].length < aFloats) packs[0] = new float[aFloats];
+        if (packs[1].length < bFloats) packs[1] = new float[bFloats];
+        return packs;
+    }
+
     /** Rows [m0, m1) of C; overwrite: the first k block stores (bias or 0) + sums instead of adding to C. */
     private static void blocked(GemmBlocking g, boolean ta, boolean tb, int m0, int m1, int N, int K, float alpha,
                                 float[] A, int aOff, int lda, float[] B, int bOff, int ldb, float[] C, int cOff, int ldc,
@@ -168,9 +176,7 @@ public final class Gemm {
             fewRows(g, ta, tb, m0, m1, N, K, alpha, A, aOff, lda, B, bOff, ldb, C, cOff, ldc, overwrite, bias, biasOff);
             return;
         }
-        float[][] packs = PACKS.get();
-        if (packs[0].length < MC * KC) packs[0] = new float[MC * KC];
-        if (packs[1].length < KC * NC) packs[1] = new float[KC * NC];
+        float[][] packs = packs(MC * KC, KC * NC);
         float[] ap = packs[0], bp = packs[1], edge = packs[2];
         for (int jc = 0; jc < N; jc += NC) {
             int nc = Math.min(NC, N - jc);
@@ -223,9 +229,7 @@ public final class Gemm {
                                 float[] A, int aOff, int lda, float[] B, int bOff, int ldb, float[] C, int cOff, int ldc,
                                 boolean overwrite, float[] bias, int biasOff) {
         final int KC = g.kc(), mc = m1 - m0;
-        float[][] packs = PACKS.get();
-        if (packs[0].length < padded(mc) * KC) packs[0] = new float[padded(mc) * KC];
-        if (packs[1].length < KC * NR) packs[1] = new float[KC * NR];
+        float[][] packs = packs(padded(mc) * KC, KC * NR);
         float[] ap = packs[0], bp = packs[1], edge = packs[2];
         boolean twelve = g.rows() > MR;
         for (int pc = 0; pc < K; pc += KC) {
@@ -374,8 +378,7 @@ public final class Gemm {
         c00.intoArray(t, 0); c01.intoArray(t, L); c10.intoArray(t, 2 * L); c11.intoArray(t, 3 * L);
         c20.intoArray(t, 4 * L); c21.intoArray(t, 5 * L); c30.intoArray(t, 6 * L); c31.intoArray(t, 7 * L);
         c40.intoArray(t, 8 * L); c41.intoArray(t, 9 * L); c50.intoArray(t, 10 * L); c51.intoArray(t, 11 * L);
-        for (int r = 0; r < mr; r++)
-            for (int c = 0; c < nr; c++) C[co + r * ldc + c] = base[bo0 + r * bs + c] + t[r * NR + c];
+        storeEdge(t, mr, nr, base, bo0, bs, C, co, ldc);
     }
 
     /**
@@ -383,8 +386,9 @@ public final class Gemm {
      * each B vector loaded serves 12 FMAs instead of 6. A's 12 values of step k at a[ao + k aks ..+ 12]: a packed
      * sliver (aks = PR; rows past mr are its zero padding) or 12 whole rows of a transposed A read in place (aks = lda).
      * The stores are written out, as in micro: through a store helper taking vectors, C2 did not inline the helper
-     * here and boxed the 24 accumulators (1024^3 at 18 GFLOP/s instead of 150-169 on the Zen 4 VM); micro, which
-     * used one, ran at 14-15 GFLOP/s in one JDK 25 launch's autotune (every 6-row candidate, every shape).
+     * here and boxed the 24 accumulators (1024^3 at 18 GFLOP/s instead of 150-169 on the Zen 4 VM). micro used one
+     * until a JDK 25 launch ran every 6-row candidate of its autotune at 14-15 GFLOP/s (other launches 110-160): the
+     * same failure by its size, though not confirmed as its cause (not seen again in three launches since).
      */
     private static void micro12(int kc, float[] a, int ao, int aks, float[] bp, int bo, float[] C, int co, int ldc, int mr, int nr, float[] t,
                                 boolean first, float[] bias, int bc) {
@@ -430,6 +434,11 @@ public final class Gemm {
         c60.intoArray(t, 12 * L); c61.intoArray(t, 13 * L); c70.intoArray(t, 14 * L); c71.intoArray(t, 15 * L);
         c80.intoArray(t, 16 * L); c81.intoArray(t, 17 * L); c90.intoArray(t, 18 * L); c91.intoArray(t, 19 * L);
         ca0.intoArray(t, 20 * L); ca1.intoArray(t, 21 * L); cb0.intoArray(t, 22 * L); cb1.intoArray(t, 23 * L);
+        storeEdge(t, mr, nr, base, bo0, bs, C, co, ldc);
+    }
+
+    /** An edge tile's valid (mr x nr) part, from its accumulators spilled to t (row stride NR): C = base + t. */
+    private static void storeEdge(float[] t, int mr, int nr, float[] base, int bo0, int bs, float[] C, int co, int ldc) {
         for (int r = 0; r < mr; r++)
             for (int c = 0; c < nr; c++) C[co + r * ldc + c] = base[bo0 + r * bs + c] + t[r * NR + c];
     }

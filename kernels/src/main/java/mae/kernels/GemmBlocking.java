@@ -20,7 +20,7 @@ import java.util.function.Function;
  * with AVX-512's 32 registers, 6 with AVX2's 16).
  *
  * <p>Where they come from, in this order: {@code -Dmae.gemm.blocking=KC,MC,NC[,ROWS]} (or {@code MAE_GEMM_BLOCKING}), else
- * the cache file of an earlier autotune on this machine and JVM, else a short autotune (a few seconds: 4.5 s for its 16 candidates on the 2-core Zen 4 VM; off with
+ * the cache file of an earlier autotune on this machine and JVM, else a short autotune (a few seconds: its 16 candidates on four products took 3.3 s on JDK 17 and 7.1 s on JDK 25 on the 2-core Zen 4 VM; off with
  * {@code -Dmae.gemm.autotune=false}, which {@code bin/mae --no-autotune} sets, and in the unit tests, which want one
  * blocking on every machine), else the analytic blocking from the cache sizes the OS reports. The choice goes to the
  * System.Logger "mae.gemm": at INFO when an autotune just ran (once per machine), else at DEBUG.
@@ -45,6 +45,9 @@ public record GemmBlocking(int kc, int mc, int nc, int rows, String source) {
 
     /** KC, MC, NC with the widest micro-kernel this machine has (12 rows with AVX-512, else 6). */
     public GemmBlocking(int kc, int mc, int nc, String source) { this(kc, mc, nc, Gemm.PR, source); }
+
+    /** The same block sizes and kernel, saying where they came from. */
+    public GemmBlocking withSource(String source) { return new GemmBlocking(kc, mc, nc, rows, source); }
 
     /** "KC,MC,NC,ROWS": what {@link #fromSetting} reads, the cache and a run's gemm-blocking.txt hold. */
     public String setting() { return kc + "," + mc + "," + nc + "," + rows; }
@@ -182,7 +185,7 @@ public record GemmBlocking(int kc, int mc, int nc, int rows, String source) {
         if (hit != null) {
             try {
                 GemmBlocking b = fromSetting(hit);
-                return new GemmBlocking(b.kc, b.mc, b.nc, b.rows, "autotuned earlier, cached in " + file);
+                return b.withSource("autotuned earlier, cached in " + file);
             } catch (IllegalArgumentException e) {
                 LOG.log(Level.WARNING, "ignoring GEMM blocking cache entry {0} = {1} in {2}: {3}", key, hit, file, e.getMessage());
             }
@@ -191,12 +194,12 @@ public record GemmBlocking(int kc, int mc, int nc, int rows, String source) {
         GemmBlocking best = tune.apply(candidates(caches));
         if (best == null) {                    // the tune declined (the machine was busy): the model's blocking, not cached
             GemmBlocking m = analytic(caches);
-            return new GemmBlocking(m.kc, m.mc, m.nc, m.rows, "from the cache sizes: the autotune was skipped, other processes were busy; not cached");
+            return m.withSource("from the cache sizes: the autotune was skipped, other processes were busy; not cached");
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
         p.setProperty(key, best.setting());
         String where = store(file, p) ? "cached in " + file : "not cached: " + file + " is not writable";
-        return new GemmBlocking(best.kc, best.mc, best.nc, best.rows, String.format(Locale.ROOT, "autotuned in %.1f s, %s; skip with --no-autotune", seconds, where));
+        return best.withSource(String.format(Locale.ROOT, "autotuned in %.1f s, %s; skip with --no-autotune", seconds, where));
     }
 
     /** $MAE_CACHE_DIR, else $XDG_CACHE_HOME/mae, else ~/.cache/mae; gemm-blocking.properties in it. */

@@ -181,7 +181,7 @@ public final class Pretrainer {
             throw new IllegalArgumentException(f + ": not a GEMM blocking \"KC,MC,NC,ROWS\" (" + e.getMessage() + ")", e);
         }
         if (b == null) throw new IllegalArgumentException(f + ": empty; expected a GEMM blocking \"KC,MC,NC,ROWS\"");
-        GemmBlocking.set(new GemmBlocking(b.kc(), b.mc(), b.nc(), b.rows(), "recorded in " + f));
+        GemmBlocking.set(b.withSource("recorded in " + f));
     }
 
     /** The epoch's order of training images, a function of (seed, epoch) only, so a resumed run needs no state for it. */
