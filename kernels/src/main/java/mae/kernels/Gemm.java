@@ -89,7 +89,7 @@ public final class Gemm {
         if (!overwrite) scale(C, cOff, ldc, M, N, beta);
         if ((long) M * N * K < (1 << 18)) {     // tiny products stay on the calling thread
             blocked(g, transA, transB, 0, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, C, cOff, ldc, overwrite, bias, biasOff);
-        } else if (N >= WIDE && !(transA && M > N)) {   // columns split over the threads, in whole slivers
+        } else if (N >= WIDE && (transA ? M <= N : M < 3L * N)) {   // columns split over the threads, in whole slivers
             Parallel.forRange((N + NR - 1) / NR, 4, (s0, s1) -> {
                 int n0 = s0 * NR, n1 = Math.min(N, s1 * NR);
                 blocked(g, transA, transB, 0, M, n1 - n0, K, alpha, A, aOff, lda, B, transB ? bOff + n0 * ldb : bOff + n0, ldb, C, cOff + n0, ldc,
@@ -117,6 +117,14 @@ public final class Gemm {
      * in alternating launches on the 2-core VM (another JVM busy on both cores, so only the ratio counts):
      * columns 137.8, 146.4, 144.9 against rows 165.4, 182.1 GFLOP/s (rows measured at N = 511, one column less);
      * quiet, with the in-place read below: 297-304 -> 354-397 (bench/results/2026-12-01-vm-amd-epyc-gemm-weight-gradients.md).
+     * Nor for a plain A three or more times taller than B is wide: split by columns each thread packs all of A (M x K),
+     * split by rows all of B (K x N), and from M = 3N the first costs more than a B block half the size gains. This
+     * build against the columns-from-512 one, call by call in one JVM on the Zen 4 VM (2 threads, one blocking, median
+     * per-call ratio of 61): fmnist's 6400 x 512 x 128 NN 1.10, NT 1.32; ViT-B decoder 1576 x 512 x 512 NT 1.12, x 2048
+     * NT 1.01, NN 0.97, x 1536 NN 0.99. Toggling the split in one JVM (medians of 101, columns / rows, GFLOP/s): nearer
+     * square the columns win, between neither clearly: 1664 x 768 x 192 NN 144 / 155 and 99 / 99 (two launches), 1576 x 768 x 512 NT
+     * 168 / 168, 1576 x 1536 x 512 NT 175 / 165, 2048 x 1024 x 1024 NN 173 / 168, 1024^3 192 / 186
+     * (bench/results/2026-12-01-vm-amd-epyc-f25m17-split.md).
      */
     static final int WIDE = 512;
 

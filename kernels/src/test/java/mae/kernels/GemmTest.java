@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 /**
  * The fast GEMM against the plain-loop reference, on awkward sizes and every transpose combination, with alpha 1
  * (row-major A is then read in place when N <= 256) and 0.75 (A always packed), across several KC, MC and NC blocks
- * and both threads' row ranges (N < 512) or column ranges (N >= 512).
+ * and both threads' row ranges (N < 512, or M >= 3N) or column ranges (N >= 512).
  */
 class GemmTest {
     static float[] rand(Random r, int n) {
@@ -60,7 +60,7 @@ class GemmTest {
     private void fastMatchesReference(String order) {
         Random r = new Random(3);
         int[][] sizes = {{1, 1, 1}, {1, 7, 3}, {5, 1, 9}, {13, 17, 19}, {33, 65, 7}, {64, 48, 96}, {129, 31, 200},
-                {7, 45, 530}, {97, 257, 33}, {200, 1030, 40}, {301, 70, 260}, {45, 517, 300}, {33, 600, 1030}};
+                {7, 45, 530}, {97, 257, 33}, {200, 1030, 40}, {301, 70, 260}, {45, 517, 300}, {33, 600, 1030}, {1600, 520, 30}};
         for (int[] s : sizes)
             for (int t = 0; t < 4; t++) {
                 boolean ta = (t & 1) != 0, tb = (t & 2) != 0;
