@@ -535,7 +535,7 @@ def forward_main(started, mach, peak, peak_text, cfg):
     r = ratio(o, best)
     pk = None if og_ is None else og_ / gp
     L.append(f"| forward: ours >= {t_step}x PyTorch images/s | {fmt(r, '.2f')}x | {verdict(r, t_step)} |")
-    L.append(f"| forward: model arithmetic >= {t_peak:.0%} of the measured FMA peak | {fmt(None if pk is None else 100 * pk, '.0f')}% | {verdict(pk, t_peak)} |")
+    L.append(f"| forward: model arithmetic >= {t_peak:.0%} of the measured FMA peak | {fmt(None if pk is None else 100 * pk, '.1f')}% | {verdict(pk, t_peak)} |")
     write_report(L, started, f"-{ARGS.config}-forward")
 
 
@@ -665,8 +665,8 @@ def main():
     t_step, t_peak = TARGET_STEP.get(ARGS.config, TARGET_STEP_DEFAULT)
     o_step = os_[masks[0]]
     speak = None if o_step is None else o_step * step_flops(cfg, ARGS.batch, masks[0]) / ARGS.batch / 1e9 / gp
-    L.append(f"| SGEMM 1024: ours >= {TARGET_GEMM:.0%} of OpenBLAS | {fmt(None if g1024 is None else 100 * g1024, '.0f')}% | {verdict(g1024, TARGET_GEMM)} |")
-    L.append(f"| SGEMM 1024: ours >= {TARGET_GEMM_PEAK:.0%} of the measured FMA peak | {fmt(None if gpeak is None else 100 * gpeak, '.0f')}% | {verdict(gpeak, TARGET_GEMM_PEAK)} |")
+    L.append(f"| SGEMM 1024: ours >= {TARGET_GEMM:.0%} of OpenBLAS | {fmt(None if g1024 is None else 100 * g1024, '.1f')}% | {verdict(g1024, TARGET_GEMM)} |")
+    L.append(f"| SGEMM 1024: ours >= {TARGET_GEMM_PEAK:.0%} of the measured FMA peak | {fmt(None if gpeak is None else 100 * gpeak, '.1f')}% | {verdict(gpeak, TARGET_GEMM_PEAK)} |")
     model = [s for s in shapes if s != sq]
     if model:
         rs = [ratio(og[s], tg[s]) for s in model]
@@ -675,7 +675,7 @@ def main():
         L.append(f"| SGEMM at the model's {len(model)} shapes: ours >= {TARGET_GEMM:.0%} of OpenBLAS at each | {met} of {len(model)} "
                  f"(lowest {fmt(worst, '.2f')}x) | {verdict(worst, TARGET_GEMM)} |")
     L.append(f"| step, batch {ARGS.batch}, mask {masks[0]}: ours >= {t_step}x PyTorch images/s | {fmt(st, '.2f')}x | {verdict(st, t_step)} |")
-    L.append(f"| step, batch {ARGS.batch}, mask {masks[0]}: model arithmetic >= {t_peak:.0%} of the measured FMA peak | {fmt(None if speak is None else 100 * speak, '.0f')}% | {verdict(speak, t_peak)} |")
+    L.append(f"| step, batch {ARGS.batch}, mask {masks[0]}: model arithmetic >= {t_peak:.0%} of the measured FMA peak | {fmt(None if speak is None else 100 * speak, '.1f')}% | {verdict(speak, t_peak)} |")
     L.append(f"| ours at mask {masks[0]} >= {TARGET_ASYM}x faster than at mask {masks[1]} | {fmt(asym_o, '.2f')}x | {verdict(asym_o, TARGET_ASYM)} |")
     write_report(L, started, "" if ARGS.config == "fmnist" else "-" + ARGS.config)
 
