@@ -138,6 +138,31 @@ def sh(cmd):
         return f"({cmd}: {e})"
 
 
+def cpu_busy(seconds=0.5):
+    """The share of all CPUs busy over the next `seconds` (from /proc/stat), or None where there is none. The load
+    average is no test of a quiet machine on the small VMs: it stayed at 13-43 for minutes after a CI run whose
+    threads had all ended, while /proc/stat showed the CPUs idle."""
+    def snap():
+        with open("/proc/stat") as f:
+            v = [int(x) for x in f.readline().split()[1:]]
+        return sum(v), v[3] + (v[4] if len(v) > 4 else 0)   # all, idle + iowait
+    try:
+        t0, i0 = snap()
+        time.sleep(seconds)
+        t1, i1 = snap()
+    except (OSError, ValueError):
+        return None
+    return None if t1 == t0 else 1 - (i1 - i0) / (t1 - t0)
+
+
+def quiet():
+    """'load L, busy B%' for the start of a phase: the 1-minute load average and the CPUs' busy share over half a second,
+    sampled after half a second's pause (PyTorch's OpenMP threads spin for a while after its last call)."""
+    time.sleep(0.5)
+    b = cpu_busy()
+    return f"load {sh('cat /proc/loadavg').split(' ')[0]}, busy {'n/a' if b is None else format(100 * b, '.0f') + '%'}"
+
+
 def median_of(xs):
     """The median of the launches that gave a figure (None: a failed launch, reported on stderr); None if none did."""
     got = [x for x in xs if x is not None]
@@ -449,7 +474,9 @@ def header(mach, peak_text, loads, what):
     for k in ("cpu", "caches", "simd", "host", "kernel", "java", "torch", "torch_config", "blas_libs", "openblas", "packages"):
         L.append(f"- {k}: {mach[k]}")
     L.append(f"- /proc/loadavg before / after: {mach['load']} / {sh('cat /proc/loadavg')}; "
-             f"1-minute load at the start of each phase: {'; '.join(loads)} (this script itself adds up to {ARGS.threads}; much more means others were running and the numbers are noise)")
+             f"at the start of each phase, the 1-minute load and the CPUs' busy share over half a second (from /proc/stat, "
+             f"with nothing of this script running; more than a few percent busy means others were running and the numbers "
+             f"are noise; the load average alone can stay high for minutes after others have stopped): {'; '.join(loads)}")
     L.append(f"- peak FP32 estimate: {peak_text}")
     L.append("")
     return L
@@ -496,11 +523,11 @@ def forward_main(started, mach, peak, peak_text, cfg):
     (one launch of ours moved by 12% between back-to-back runs on a small VM), and the ViT targets on the medians."""
     loads, runs = [], {"reference": [], "fused": [], "ours": []}
     for i in range(ARGS.rounds):
-        loads.append(f"round {i + 1} PyTorch: {sh('cat /proc/loadavg').split(' ')[0]}")
+        loads.append(f"round {i + 1} PyTorch: {quiet()}")
         runs["reference"].append(torch_forward(cfg, ARGS.batch, ARGS.steps, ARGS.warmup))
         with Fused():
             runs["fused"].append(torch_forward(cfg, ARGS.batch, ARGS.steps, ARGS.warmup))
-        loads.append(f"round {i + 1} ours: {sh('cat /proc/loadavg').split(' ')[0]}")
+        loads.append(f"round {i + 1} ours: {quiet()}")
         runs["ours"].append(ours(["bench", "forward", "--config", ARGS.config, "--batch", str(ARGS.batch), "--runs", str(ARGS.steps),
                                   "--warmup", str(ARGS.warmup)], r"images/s:\s*([0-9.eE+-]+)"))
         print(f"round {i + 1}: torch forward reference {runs['reference'][-1]:.2f}, fused {runs['fused'][-1]:.2f}; "
@@ -565,7 +592,7 @@ def main():
     loads = []
 
     def phase(name):
-        loads.append(f"{name}: {sh('cat /proc/loadavg').split(' ')[0]}")
+        loads.append(f"{name}: {quiet()}")
 
     # Every shape in alternating rounds (PyTorch, then ours in a new JVM per shape); 1024^3 at least SQUARE_ROUNDS.
     sq = (1024, 1024, 1024)
