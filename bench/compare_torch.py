@@ -140,7 +140,7 @@ def sh(cmd):
 
 def cpu_busy(seconds=0.5):
     """The share of all CPUs busy over the next `seconds` (from /proc/stat), or None where there is none. The load
-    average is no test of a quiet machine on the small VMs: it stayed at 13-43 for minutes after a CI run whose
+    average is no test of a quiet machine on the small VMs: it stayed at 13-50 for minutes after a CI run whose
     threads had all ended, while /proc/stat showed the CPUs idle."""
     def snap():
         with open("/proc/stat") as f:
@@ -533,8 +533,7 @@ def forward_main(started, mach, peak, peak_text, cfg):
         print(f"round {i + 1}: torch forward reference {runs['reference'][-1]:.2f}, fused {runs['fused'][-1]:.2f}; "
               f"ours {fmt(runs['ours'][-1], '.2f')} images/s", flush=True)
     tf = {k: statistics.median(runs[k]) for k in ("reference", "fused")}
-    got = [x for x in runs["ours"] if x is not None]
-    o = statistics.median(got) if got else None
+    o = median_of(runs["ours"])
     gp, fl = peak / 1e9, forward_flops(cfg, 1) / 1e9
     best = max(tf.values())
     L = header(mach, peak_text, loads, "encoder forward")
