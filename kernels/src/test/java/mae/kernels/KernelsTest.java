@@ -80,6 +80,42 @@ class KernelsTest {
         }
     }
 
+    /**
+     * Attention's per-thread scratch is kept from call to call (smaller calls get the same arrays, larger ones regrow
+     * them), and nothing a call reads from it is left over from the one before: every array filled with NaN first,
+     * a forward and a backward still match the plain loops (a NaN read anywhere would reach the outputs or, through
+     * the scores' padding, be masked only where the kernel masks).
+     */
+    @Test void attention_reuses_its_scratch_and_reads_nothing_left_in_it() {
+        float[][] w = Attention.scratch(10, 20);
+        float[] w0 = w[0], w1 = w[1];
+        assertSame(w0, Attention.scratch(5, 20)[0], "a smaller call gets the same array");
+        float[][] grown = Attention.scratch(w0.length + 1, 20);
+        assertTrue(grown[0].length > w0.length, "a larger call regrows it");
+        assertSame(w1, grown[1], "the others stay");
+        Random r = new Random(5);
+        int L = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length();
+        for (int[] sz : new int[][]{{3, 2 * L + 3, 16}, {2, 37, 24}, {2, L + 1, 8}}) {
+            int BH = sz[0], T = sz[1], hd = sz[2], n = BH * T * hd;
+            Parallel.splitAs(1, () -> {
+                for (float[] a : Attention.scratch(40 * 64, 40 * 64, 64 * 64, 64 * 64, 64 * 64, 64 * 64, 64 * 64, 64 * 64, 64 * 64))
+                    java.util.Arrays.fill(a, Float.NaN);
+                float[] q = gaussian(r, n), k = gaussian(r, n), v = gaussian(r, n), dout = gaussian(r, n);
+                float scale = (float) Math.pow(hd, -0.5);
+                float[] o1 = new float[n], o2 = new float[n], l1 = new float[BH * T], l2 = new float[BH * T];
+                Attention.forwardRef(o1, l1, q, k, v, BH, T, hd, scale);
+                Attention.forward(o2, l2, q, k, v, BH, T, hd, scale);
+                assertClose(o1, o2, 1e-5, "out " + java.util.Arrays.toString(sz));
+                assertClose(l1, l2, 1e-5, "lse " + java.util.Arrays.toString(sz));
+                for (float[] a : Attention.scratch(0)) java.util.Arrays.fill(a, Float.NaN);
+                float[][] g1 = {new float[n], new float[n], new float[n]}, g2 = {new float[n], new float[n], new float[n]};
+                Attention.backwardRef(g1[0], g1[1], g1[2], dout, q, k, v, o1, l1, BH, T, hd, scale);
+                Attention.backward(g2[0], g2[1], g2[2], dout, q, k, v, o1, l1, BH, T, hd, scale);
+                for (int g = 0; g < 3; g++) assertClose(g1[g], g2[g], 1e-4, "grad " + g + " " + java.util.Arrays.toString(sz));
+            });
+        }
+    }
+
     /** Fast attention forward and backward against the plain loops, at awkward sizes. */
     @Test void fast_attention_matches_reference() {
         Random r = new Random(9);
