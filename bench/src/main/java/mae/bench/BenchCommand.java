@@ -72,7 +72,8 @@ public final class BenchCommand implements Runnable {
         }
 
         /**
-         * This build and the one at {@link #against} (its own class loader: its own Gemm, blocking and threads),
+         * This build and the one at {@link #against} (its own class loader: its own Gemm, blocking and thread pool, set
+     * to this build's thread count: until 2026-12-01 it kept one thread per core under --threads 1),
          * alternating call by call, the first of each pair alternating too (the second finds A and B in cache: 2-5%
          * on the 2-core Zen 4 VM when one build runs against itself in a fixed order).
          */
@@ -84,6 +85,8 @@ public final class BenchCommand implements Runnable {
                 ClassLoader cl = new java.net.URLClassLoader(new java.net.URL[]{against.toUri().toURL()}, ClassLoader.getPlatformClassLoader());
                 other = cl.loadClass("mae.kernels.Gemm").getMethod("gemm", boolean.class, boolean.class, int.class, int.class, int.class, float.class,
                         float[].class, int.class, int.class, float[].class, int.class, int.class, float.class, float[].class, int.class, int.class);
+                // Its own Parallel too, which would start with one thread per core: --threads applies to both builds.
+                cl.loadClass("mae.kernels.Parallel").getMethod("setThreads", int.class).invoke(null, mae.kernels.Parallel.threads());
             } catch (ClassNotFoundException | NoSuchMethodException e) {
                 throw new IllegalArgumentException("--against: " + against + " holds no mae.kernels.Gemm with gemm(transA, transB, M, N, K, alpha, A, ...) (" + e + ")");
             }
@@ -111,7 +114,7 @@ public final class BenchCommand implements Runnable {
             }
             double[] q = ratio.clone();
             java.util.Arrays.sort(q);
-            System.out.printf(Locale.ROOT, "gemm %dx%dx%d %s, %d alternating pairs, threads %d%n", m, n, k, trans, runs, mae.kernels.Parallel.threads());
+            System.out.printf(Locale.ROOT, "gemm %dx%dx%d %s, %d alternating pairs, threads %d (both builds)%n", m, n, k, trans, runs, mae.kernels.Parallel.threads());
             System.out.printf(Locale.ROOT, "this build: median %.2f GFLOP/s%n", median(g[0]));
             System.out.printf(Locale.ROOT, "%s: median %.2f GFLOP/s%n", against, median(g[1]));
             System.out.printf(Locale.ROOT, "per-call ratio this / that: median %.3f, quartiles %.3f %.3f%n", median(ratio), q[runs / 4], q[(3 * runs) / 4]);
@@ -180,7 +183,7 @@ public final class BenchCommand implements Runnable {
             String warning = workspace && !gpu ? Allocation.fallbackWarning("every timed step (at least)", leastBytes, ws.stats().createdBytes()) : null;
             if (warning != null) System.out.println(warning);
             if (profile) printProfile(profiled(model, opt, imgs, r, ws, cfg, dev), steps, batch);
-            System.out.printf(Locale.ROOT, "images/s: %.1f%n", median(ips));
+            System.out.printf(Locale.ROOT, "images/s: %.2f%n", median(ips));
             return 0;
         }
 

@@ -171,7 +171,7 @@ public final class Gemm {
         final int KC = g.kc(), MC = g.mc(), NC = g.nc();
         // With few columns (N <= 256) A with alpha 1 is read in place: packing it would cost about as much as the
         // multiply, each packed value being used only N / NR times (e.g. the 16 outputs of a 4 x 4 x 1 patch). Row-major
-        // A is read as 6 row streams; a transposed A (a weight gradient dY^T X, K the rows of the batch) as one stream
+        // A is read as 6 row streams, or with AVX-512 as 4 row streams against two B slivers at once (micro4x4); a transposed A (a weight gradient dY^T X, K the rows of the batch) as one stream
         // of 6 neighbouring values per k, lda apart (the fmnist decoder's weight gradients, TN 384 x 128 x 6400 and
         // 512 x 128 x 6400: 276-299 -> 353-354 and 239-291 -> 326-332 GFLOP/s, quiet alternating launches, bench/results/
         // 2026-12-01-vm-amd-epyc-gemm-weight-gradients.md), or of 12 by micro12 where it runs (Zen 4 VM, alternating
@@ -195,12 +195,21 @@ public final class Gemm {
                 for (int ic = m0; ic < m1; ic += MC) {
                     int mc = Math.min(MC, m1 - ic);
                     if (!direct) packA(ta, A, aOff, lda, ic, mc, pc, kc, alpha, ap);
-                    for (int jr = 0; jr < nc; jr += NR)
+                    for (int jr = 0; jr < nc; ) {
+                        boolean pair = direct && !ta && PR > MR && jr + 2 * NR <= nc;    // two slivers at once: micro4x4 (AVX-512)
                         for (int ir = 0; ir < mc; ) {
                             int left = mc - ir, nr = Math.min(NR, nc - jr), co = cOff + (ic + ir) * ldc + jc + jr, bc = biasOff + jc + jr;
                             if (!direct) {
                                 tile(twelve, kc, ap, ir * kc, bp, jr * kc, C, co, ldc, Math.min(PR, left), nr, edge, first, bias, bc);
                                 ir += PR;
+                            } else if (pair && left >= 4) {
+                                micro4x4(kc, A, aOff + (ic + ir) * lda + pc, lda, bp, jr * kc, (jr + NR) * kc, C, co, ldc, first, bias, bc);
+                                ir += 4;
+                            } else if (pair) {                              // the last rows, fewer than 6: packed, each sliver on its own
+                                packA(false, A, aOff, lda, ic + ir, left, pc, kc, 1f, ap);
+                                micro(kc, ap, 0, 1, PR, bp, jr * kc, C, co, ldc, left, NR, edge, first, bias, bc);
+                                micro(kc, ap, 0, 1, PR, bp, (jr + NR) * kc, C, co + NR, ldc, left, NR, edge, first, bias, bc + NR);
+                                ir += 4;
                             } else if (ta && twelve && left >= PR) {     // 12 neighbouring values per k, lda apart: micro12's one stream
                                 micro12(kc, A, aOff + pc * lda + ic + ir, lda, bp, jr * kc, C, co, ldc, PR, nr, edge, first, bias, bc);
                                 ir += PR;
@@ -215,6 +224,8 @@ public final class Gemm {
                                 ir += MR;
                             }
                         }
+                        jr += pair ? 2 * NR : NR;
+                    }
                 }
             }
         }
@@ -443,6 +454,48 @@ public final class Gemm {
         c80.intoArray(t, 16 * L); c81.intoArray(t, 17 * L); c90.intoArray(t, 18 * L); c91.intoArray(t, 19 * L);
         ca0.intoArray(t, 20 * L); ca1.intoArray(t, 21 * L); cb0.intoArray(t, 22 * L); cb1.intoArray(t, 23 * L);
         storeEdge(t, mr, nr, base, bo0, bs, C, co, ldc);
+    }
+
+    /**
+     * {@link #micro} on two neighbouring B slivers at once, for row-major A read in place (the direct path, N <= 256)
+     * where there are 32 vector registers: a 4 x 2 NR tile in 16 accumulators + 4 B vectors + 1 broadcast, each A value
+     * broadcast serving 4 FMAs instead of 2, A read as 4 row streams. Paired call by call in one JVM against the 6 x NR
+     * kernel on the Zen 4 VM (2 threads unless named, 101 calls, median per-call ratio): fmnist's 6400 x 128 x 128 NN
+     * 1.12 (one thread 1.19), NT 1.14; 1664 x 192 x 192 NN 1.18 (one thread 1.15), NT 1.26; 1664 x 192 x 768 NN 1.27, NT
+     * 1.19; 6400 x 128 x 512 NN 1.23, NT 1.20; 1664 x 192 x 576 NN 1.29. A 6 x 2 NR tile (24 accumulators, 29
+     * registers live) was slower than the 6 x NR kernel, 0.88-0.98 on one thread: C2 kept two of its accumulators on
+     * the stack, a load and a store each per k (-XX:CompileCommand=print). Whole tiles only: 4 rows, 2 NR columns; B
+     * slivers at bp[bo] and bp[bo2]; A row r, step k at a[ao + r lda + k] (the row bases fixed, so the JIT drops the
+     * bounds checks from the loop).
+     */
+    private static void micro4x4(int kc, float[] a, int ao, int lda, float[] bp, int bo, int bo2, float[] C, int co, int ldc,
+                                 boolean first, float[] bias, int bc) {
+        FloatVector z = FloatVector.zero(S);
+        FloatVector c00 = z, c01 = z, c02 = z, c03 = z, c10 = z, c11 = z, c12 = z, c13 = z, c20 = z, c21 = z, c22 = z, c23 = z,
+                c30 = z, c31 = z, c32 = z, c33 = z;
+        int a0 = ao, a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda;
+        for (int k = 0; k < kc; k++) {
+            int b = bo + k * NR, d = bo2 + k * NR;
+            FloatVector b0 = FloatVector.fromArray(S, bp, b), b1 = FloatVector.fromArray(S, bp, b + L),
+                    b2 = FloatVector.fromArray(S, bp, d), b3 = FloatVector.fromArray(S, bp, d + L), x;
+            x = FloatVector.broadcast(S, a[a0 + k]); c00 = b0.fma(x, c00); c01 = b1.fma(x, c01); c02 = b2.fma(x, c02); c03 = b3.fma(x, c03);
+            x = FloatVector.broadcast(S, a[a1 + k]); c10 = b0.fma(x, c10); c11 = b1.fma(x, c11); c12 = b2.fma(x, c12); c13 = b3.fma(x, c13);
+            x = FloatVector.broadcast(S, a[a2 + k]); c20 = b0.fma(x, c20); c21 = b1.fma(x, c21); c22 = b2.fma(x, c22); c23 = b3.fma(x, c23);
+            x = FloatVector.broadcast(S, a[a3 + k]); c30 = b0.fma(x, c30); c31 = b1.fma(x, c31); c32 = b2.fma(x, c32); c33 = b3.fma(x, c33);
+        }
+        float[] base = !first ? C : bias != null ? bias : ZEROS;
+        int o = !first ? co : bias != null ? bc : 0, bs = !first ? ldc : 0, p = !first ? NR : bias != null ? NR : 0;
+        c00.add(FloatVector.fromArray(S, base, o)).intoArray(C, co); c01.add(FloatVector.fromArray(S, base, o + L)).intoArray(C, co + L);
+        c02.add(FloatVector.fromArray(S, base, o + p)).intoArray(C, co + NR); c03.add(FloatVector.fromArray(S, base, o + p + L)).intoArray(C, co + NR + L);
+        o += bs; co += ldc;
+        c10.add(FloatVector.fromArray(S, base, o)).intoArray(C, co); c11.add(FloatVector.fromArray(S, base, o + L)).intoArray(C, co + L);
+        c12.add(FloatVector.fromArray(S, base, o + p)).intoArray(C, co + NR); c13.add(FloatVector.fromArray(S, base, o + p + L)).intoArray(C, co + NR + L);
+        o += bs; co += ldc;
+        c20.add(FloatVector.fromArray(S, base, o)).intoArray(C, co); c21.add(FloatVector.fromArray(S, base, o + L)).intoArray(C, co + L);
+        c22.add(FloatVector.fromArray(S, base, o + p)).intoArray(C, co + NR); c23.add(FloatVector.fromArray(S, base, o + p + L)).intoArray(C, co + NR + L);
+        o += bs; co += ldc;
+        c30.add(FloatVector.fromArray(S, base, o)).intoArray(C, co); c31.add(FloatVector.fromArray(S, base, o + L)).intoArray(C, co + L);
+        c32.add(FloatVector.fromArray(S, base, o + p)).intoArray(C, co + NR); c33.add(FloatVector.fromArray(S, base, o + p + L)).intoArray(C, co + NR + L);
     }
 
     /** An edge tile's valid (mr x nr) part, from its accumulators spilled to t (row stride NR): C = base + t. */

@@ -60,7 +60,8 @@ class GemmTest {
     private void fastMatchesReference(String order) {
         Random r = new Random(3);
         int[][] sizes = {{1, 1, 1}, {1, 7, 3}, {5, 1, 9}, {13, 17, 19}, {33, 65, 7}, {64, 48, 96}, {129, 31, 200},
-                {7, 45, 530}, {97, 257, 33}, {200, 1030, 40}, {301, 70, 260}, {45, 517, 300}, {33, 600, 1030}, {1600, 520, 30}};
+                {7, 45, 530}, {97, 257, 33}, {200, 1030, 40}, {301, 70, 260}, {45, 517, 300}, {33, 600, 1030}, {1600, 520, 30},
+                {130, 200, 1100}};   // A read in place (alpha 1, N <= 256): pairs of slivers, a last single one, 4 edge rows, 2 k blocks
         for (int[] s : sizes)
             for (int t = 0; t < 4; t++) {
                 boolean ta = (t & 1) != 0, tb = (t & 2) != 0;
@@ -108,7 +109,8 @@ class GemmTest {
     private void biasAndBetaZero(String order) {
         Random r = new Random(5);
         int[][] sizes = {{1, 1, 1}, {7, 33, 5}, {13, 70, 600}, {45, 517, 300}, {200, 1030, 40}, {301, 96, 1100}, {6, 64, 128},
-                {1100, 530, 70}};   // wide and taller still: split by columns, or by rows when A is transposed
+                {1100, 530, 70},    // wide and taller still: split by columns, or by rows when A is transposed
+                {124, 160, 1100}};  // A read in place: two pairs of slivers and a single one, 4 edge rows, 2 k blocks
         for (int[] s : sizes)
             for (int t = 0; t < 4; t++) {
                 boolean ta = (t & 1) != 0, tb = (t & 2) != 0;
