@@ -8,8 +8,9 @@ low, so a 5% question (is SGEMM 1024 at OpenBLAS or not?) stays open after one r
 same machine can be pooled: this reads each file's rounds (the SGEMM table's "rounds: ours / PyTorch" column, the
 step's or forward's "Each round" line) and the peak that run measured, and prints, per figure, the number of rounds,
 the medians of ours and of PyTorch over all of them, their ratio, the median of the per-round ratios (each round
-is PyTorch then ours, back to back), how many rounds ours was ahead, and ours as % of its run's peak (per round,
-then the median). It refuses files from different machines (their "- cpu:" lines must agree); it does not know
+is PyTorch then ours, back to back), how many rounds ours was ahead, and ours as % of its run's peak and of the
+highest peak any of the runs read (per round, then the median: one run's peak reading can come out low, 199.5
+against 227.4 GFLOP/s an hour apart on the Zen 4 VM, below what that run's own GEMMs reached). It refuses files from different machines (their "- cpu:" lines must agree); it does not know
 builds, so give it files whose kernels are the same (the notes at the top of each file say which build ran).
 Steps and forward passes are compared against the faster PyTorch variant of each round; their % of peak uses the
 GFLOP per image the file states (forward) or its table implies (a step: ours GFLOP/s over ours images/s).
@@ -68,13 +69,14 @@ def main():
     p.add_argument("files", nargs="+")
     p.add_argument("--out", help="also write the table to this file")
     a = p.parse_args()
+    parsed = [(f,) + parse(f) for f in a.files]
+    top = max(p for _, _, p, _ in parsed)              # a run's peak can read low (a slow phase while it ran)
     pooled, cpus, used = {}, set(), []
-    for f in a.files:
-        cpu, peak, figs = parse(f)
+    for f, cpu, peak, figs in parsed:
         cpus.add(cpu)
         used.append(f"{f} (peak {peak:.1f})")
         for key, v in figs.items():
-            d = pooled.setdefault(key, {"ours": [], "torch": [], "pct": [], "files": 0})
+            d = pooled.setdefault(key, {"ours": [], "torch": [], "pct": [], "top": [], "files": 0})
             d["files"] += 1
             gpi = v[2] if len(v) > 2 else None            # GFLOP per image (steps, forward); SGEMM figures are GFLOP/s
             for o, t in zip(v[0], v[1]):
@@ -82,20 +84,21 @@ def main():
                     continue
                 d["ours"].append(o)
                 d["torch"].append(t)
-                if key.startswith("SGEMM"):
-                    d["pct"].append(100 * o / peak)
-                elif gpi is not None:
-                    d["pct"].append(100 * o * gpi / peak)
+                gf = o if key.startswith("SGEMM") else None if gpi is None else o * gpi
+                if gf is not None:
+                    d["pct"].append(100 * gf / peak)
+                    d["top"].append(100 * gf / top)
     if len(cpus) > 1:
         sys.exit("files from different machines, not pooled:\n  " + "\n  ".join(sorted(cpus)))
     L = [f"Pooled rounds of {len(a.files)} compare_torch.py runs on {cpus.pop()}:", ""]
     L += [f"- {u}" for u in used]
-    L += ["", "| figure | runs | rounds | ours (median) | PyTorch (median) | ratio of medians | median per-round ratio | rounds ours ahead | ours % of its run's peak (median) |",
-          "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    L += ["", f"| figure | runs | rounds | ours (median) | PyTorch (median) | ratio of medians | median per-round ratio | rounds ours ahead "
+          f"| ours % of its run's peak (median) | ours % of the highest peak read, {top:.1f} (median) |",
+          "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for key, d in pooled.items():
         o, t = d["ours"], d["torch"]
         per = [x / y for x, y in zip(o, t)]
-        pct = f"{statistics.median(d['pct']):.1f}%" if d["pct"] else "n/a"
+        pct = f"{statistics.median(d['pct']):.1f}% | {statistics.median(d['top']):.1f}%" if d["pct"] else "n/a | n/a"
         L.append(f"| {key} | {d['files']} | {len(o)} | {statistics.median(o):.2f} | {statistics.median(t):.2f} | "
                  f"{statistics.median(o) / statistics.median(t):.3f} | {statistics.median(per):.3f} | "
                  f"{sum(1 for r in per if r >= 1)} of {len(per)} | {pct} |")

@@ -95,25 +95,11 @@ class KernelsTest {
         assertSame(w1, grown[1], "the others stay");
         Random r = new Random(5);
         int L = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length();
-        for (int[] sz : new int[][]{{3, 2 * L + 3, 16}, {2, 37, 24}, {2, L + 1, 8}}) {
-            int BH = sz[0], T = sz[1], hd = sz[2], n = BH * T * hd;
-            Parallel.splitAs(1, () -> {
+        for (int[] sz : new int[][]{{3, 2 * L + 3, 16}, {2, 37, 24}, {2, L + 1, 8}})
+            Parallel.splitAs(1, () -> attentionMatchesReference(r, sz, () -> {
                 for (float[] a : Attention.scratch(40 * 64, 40 * 64, 64 * 64, 64 * 64, 64 * 64, 64 * 64, 64 * 64, 64 * 64, 64 * 64))
                     java.util.Arrays.fill(a, Float.NaN);
-                float[] q = gaussian(r, n), k = gaussian(r, n), v = gaussian(r, n), dout = gaussian(r, n);
-                float scale = (float) Math.pow(hd, -0.5);
-                float[] o1 = new float[n], o2 = new float[n], l1 = new float[BH * T], l2 = new float[BH * T];
-                Attention.forwardRef(o1, l1, q, k, v, BH, T, hd, scale);
-                Attention.forward(o2, l2, q, k, v, BH, T, hd, scale);
-                assertClose(o1, o2, 1e-5, "out " + java.util.Arrays.toString(sz));
-                assertClose(l1, l2, 1e-5, "lse " + java.util.Arrays.toString(sz));
-                for (float[] a : Attention.scratch(0)) java.util.Arrays.fill(a, Float.NaN);
-                float[][] g1 = {new float[n], new float[n], new float[n]}, g2 = {new float[n], new float[n], new float[n]};
-                Attention.backwardRef(g1[0], g1[1], g1[2], dout, q, k, v, o1, l1, BH, T, hd, scale);
-                Attention.backward(g2[0], g2[1], g2[2], dout, q, k, v, o1, l1, BH, T, hd, scale);
-                for (int g = 0; g < 3; g++) assertClose(g1[g], g2[g], 1e-4, "grad " + g + " " + java.util.Arrays.toString(sz));
-            });
-        }
+            }));
     }
 
     /** Fast attention forward and backward against the plain loops, at awkward sizes. */
@@ -125,21 +111,26 @@ class KernelsTest {
                 // T 3 (one group of fewer than 4 rows); T L + 1 and 2L + 1 (one lane past whole vectors); head dims
                 // past whole vectors (a pair, then a masked last vector: 2L + 3; L + 5; 3L - 1)
                 {3, 3, 2 * L + 3}, {2, L + 1, L + 5}, {1, 2 * L + 1, 3 * L - 1}};
-        for (int[] sz : sizes) {
-            int BH = sz[0], T = sz[1], hd = sz[2], n = BH * T * hd;
-            float[] q = new float[n], k = new float[n], v = new float[n], dout = new float[n];
-            for (int i = 0; i < n; i++) { q[i] = (float) r.nextGaussian(); k[i] = (float) r.nextGaussian(); v[i] = (float) r.nextGaussian(); dout[i] = (float) r.nextGaussian(); }
-            float scale = (float) Math.pow(hd, -0.5);
-            float[] o1 = new float[n], o2 = new float[n], l1 = new float[BH * T], l2 = new float[BH * T];
-            Attention.forwardRef(o1, l1, q, k, v, BH, T, hd, scale);
-            Attention.forward(o2, l2, q, k, v, BH, T, hd, scale);
-            assertClose(o1, o2, 1e-5, "out " + java.util.Arrays.toString(sz));
-            assertClose(l1, l2, 1e-5, "lse " + java.util.Arrays.toString(sz));
-            float[][] g1 = {new float[n], new float[n], new float[n]}, g2 = {new float[n], new float[n], new float[n]};
-            Attention.backwardRef(g1[0], g1[1], g1[2], dout, q, k, v, o1, l1, BH, T, hd, scale);
-            Attention.backward(g2[0], g2[1], g2[2], dout, q, k, v, o1, l1, BH, T, hd, scale);
-            for (int g = 0; g < 3; g++) assertClose(g1[g], g2[g], 1e-4, "grad " + g + " " + java.util.Arrays.toString(sz));
-        }
+        for (int[] sz : sizes) attentionMatchesReference(r, sz, () -> {});
+    }
+
+    /** Fast attention forward and backward on random (BH, T, hd) = sz against the plain loops; before runs ahead of each fast call. */
+    private static void attentionMatchesReference(Random r, int[] sz, Runnable before) {
+        int BH = sz[0], T = sz[1], hd = sz[2], n = BH * T * hd;
+        String what = java.util.Arrays.toString(sz);
+        float[] q = gaussian(r, n), k = gaussian(r, n), v = gaussian(r, n), dout = gaussian(r, n);
+        float scale = (float) Math.pow(hd, -0.5);
+        float[] o1 = new float[n], o2 = new float[n], l1 = new float[BH * T], l2 = new float[BH * T];
+        Attention.forwardRef(o1, l1, q, k, v, BH, T, hd, scale);
+        before.run();
+        Attention.forward(o2, l2, q, k, v, BH, T, hd, scale);
+        assertClose(o1, o2, 1e-5, "out " + what);
+        assertClose(l1, l2, 1e-5, "lse " + what);
+        float[][] g1 = {new float[n], new float[n], new float[n]}, g2 = {new float[n], new float[n], new float[n]};
+        Attention.backwardRef(g1[0], g1[1], g1[2], dout, q, k, v, o1, l1, BH, T, hd, scale);
+        before.run();
+        Attention.backward(g2[0], g2[1], g2[2], dout, q, k, v, o1, l1, BH, T, hd, scale);
+        for (int g = 0; g < 3; g++) assertClose(g1[g], g2[g], 1e-4, "grad " + g + " " + what);
     }
 
     /**
