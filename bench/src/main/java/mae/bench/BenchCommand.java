@@ -73,7 +73,7 @@ public final class BenchCommand implements Runnable {
 
         /**
          * This build and the one at {@link #against} (its own class loader: its own Gemm, blocking and thread pool, set
-     * to this build's thread count: until 2026-12-01 it kept one thread per core under --threads 1),
+         * to this build's thread count: until 2026-12-01 it kept one thread per core under --threads 1),
          * alternating call by call, the first of each pair alternating too (the second finds A and B in cache: 2-5%
          * on the 2-core Zen 4 VM when one build runs against itself in a fixed order).
          */

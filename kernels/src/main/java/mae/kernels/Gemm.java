@@ -171,8 +171,8 @@ public final class Gemm {
         final int KC = g.kc(), MC = g.mc(), NC = g.nc();
         // With few columns (N <= 256) A with alpha 1 is read in place: packing it would cost about as much as the
         // multiply, each packed value being used only N / NR times (e.g. the 16 outputs of a 4 x 4 x 1 patch). Row-major
-        // A is read as 6 row streams, or with AVX-512 as 4 row streams against two B slivers at once (micro4x4); a transposed A (a weight gradient dY^T X, K the rows of the batch) as one stream
-        // of 6 neighbouring values per k, lda apart (the fmnist decoder's weight gradients, TN 384 x 128 x 6400 and
+        // A is read as 6 row streams, or with AVX-512 as 4 row streams against two B slivers at once (micro4x4); a
+        // transposed A (a weight gradient dY^T X, K the rows of the batch) as one stream of 6 neighbouring values per k, lda apart (the fmnist decoder's weight gradients, TN 384 x 128 x 6400 and
         // 512 x 128 x 6400: 276-299 -> 353-354 and 239-291 -> 326-332 GFLOP/s, quiet alternating launches, bench/results/
         // 2026-12-01-vm-amd-epyc-gemm-weight-gradients.md), or of 12 by micro12 where it runs (Zen 4 VM, alternating
         // launches: TN 384 x 128 x 6400 120-136 -> 172, 768 x 192 x 400 146-149 -> 195 GFLOP/s). Wider products pack
@@ -205,7 +205,7 @@ public final class Gemm {
                             } else if (pair && left >= 4) {
                                 micro4x4(kc, A, aOff + (ic + ir) * lda + pc, lda, bp, jr * kc, (jr + NR) * kc, C, co, ldc, first, bias, bc);
                                 ir += 4;
-                            } else if (pair) {                              // the last rows, fewer than 6: packed, each sliver on its own
+                            } else if (pair) {                              // the last rows, fewer than 4: packed, each sliver on its own
                                 packA(false, A, aOff, lda, ic + ir, left, pc, kc, 1f, ap);
                                 micro(kc, ap, 0, 1, PR, bp, jr * kc, C, co, ldc, left, NR, edge, first, bias, bc);
                                 micro(kc, ap, 0, 1, PR, bp, (jr + NR) * kc, C, co + NR, ldc, left, NR, edge, first, bias, bc + NR);
@@ -484,7 +484,7 @@ public final class Gemm {
             x = FloatVector.broadcast(S, a[a3 + k]); c30 = b0.fma(x, c30); c31 = b1.fma(x, c31); c32 = b2.fma(x, c32); c33 = b3.fma(x, c33);
         }
         float[] base = !first ? C : bias != null ? bias : ZEROS;
-        int o = !first ? co : bias != null ? bc : 0, bs = !first ? ldc : 0, p = !first ? NR : bias != null ? NR : 0;
+        int o = !first ? co : bias != null ? bc : 0, bs = !first ? ldc : 0, p = base == ZEROS ? 0 : NR;   // p: the second sliver's offset in base
         c00.add(FloatVector.fromArray(S, base, o)).intoArray(C, co); c01.add(FloatVector.fromArray(S, base, o + L)).intoArray(C, co + L);
         c02.add(FloatVector.fromArray(S, base, o + p)).intoArray(C, co + NR); c03.add(FloatVector.fromArray(S, base, o + p + L)).intoArray(C, co + NR + L);
         o += bs; co += ldc;
