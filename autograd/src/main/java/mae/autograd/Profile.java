@@ -69,6 +69,14 @@ public final class Profile {
         }
     }
 
+    /** {@link #section} for work that returns a value (e.g. a tensor made outside the tape). */
+    public static <T> T section(String name, java.util.function.Supplier<T> body) {
+        Object[] result = new Object[1];
+        section(name, () -> { result[0] = body.get(); });
+        @SuppressWarnings("unchecked") T t = (T) result[0];
+        return t;
+    }
+
     /** Called by F for every op it runs (after the op's work). */
     static void forward(String op, Tensor y, Var... in) {
         Profile p = ACTIVE.get();

@@ -23,8 +23,8 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /** Quick measurements whose last printed line is the figure. JMH benchmarks live in the bench module. */
-@Command(name = "bench", mixinStandardHelpOptions = true, description = "Measure the engine: a GEMM or a whole training step.",
-        subcommands = {BenchCommand.GemmCommand.class, BenchCommand.StepCommand.class, BenchCommand.ForwardCommand.class, BenchCommand.TuneCommand.class, BenchCommand.PeakCommand.class, BenchReport.class})
+@Command(name = "bench", mixinStandardHelpOptions = true, description = "Measure the engine: a GEMM, the attention kernel or a whole training step.",
+        subcommands = {BenchCommand.GemmCommand.class, BenchCommand.AttentionCommand.class, BenchCommand.StepCommand.class, BenchCommand.ForwardCommand.class, BenchCommand.TuneCommand.class, BenchCommand.PeakCommand.class, BenchReport.class})
 public final class BenchCommand implements Runnable {
     @Override public void run() { new picocli.CommandLine(this).usage(System.out); }
 
@@ -71,54 +71,131 @@ public final class BenchCommand implements Runnable {
             return 0;
         }
 
-        /**
-         * This build and the one at {@link #against} (its own class loader: its own Gemm, blocking and thread pool, set
-         * to this build's thread count: until 2026-12-01 it kept one thread per core under --threads 1),
-         * alternating call by call, the first of each pair alternating too (the second finds A and B in cache: 2-5%
-         * on the 2-core Zen 4 VM when one build runs against itself in a fixed order).
-         */
+        /** This build and the one at {@link #against}, call by call ({@link BenchCommand#paired}). */
         private int paired(boolean ta, boolean tb, int lda, int ldb, float[] a, float[] b, float[] c, double flops) throws Exception {
-            if (!java.nio.file.Files.exists(against))
-                throw new IllegalArgumentException("--against: " + against + " does not exist (expected a kernels/target/classes folder or a kernels jar)");
-            java.lang.reflect.Method other;
-            try {
-                ClassLoader cl = new java.net.URLClassLoader(new java.net.URL[]{against.toUri().toURL()}, ClassLoader.getPlatformClassLoader());
-                other = cl.loadClass("mae.kernels.Gemm").getMethod("gemm", boolean.class, boolean.class, int.class, int.class, int.class, float.class,
-                        float[].class, int.class, int.class, float[].class, int.class, int.class, float.class, float[].class, int.class, int.class);
-                // Its own Parallel too, which would start with one thread per core: --threads applies to both builds.
-                cl.loadClass("mae.kernels.Parallel").getMethod("setThreads", int.class).invoke(null, mae.kernels.Parallel.threads());
-            } catch (ClassNotFoundException | NoSuchMethodException e) {
-                throw new IllegalArgumentException("--against: " + against + " holds no mae.kernels.Gemm with gemm(transA, transB, M, N, K, alpha, A, ...) (" + e + ")");
-            }
+            Class<?> g = otherBuild(against, "mae.kernels.Gemm");
+            java.lang.reflect.Method other = method(against, g, "gemm", boolean.class, boolean.class, int.class, int.class, int.class, float.class,
+                    float[].class, int.class, int.class, float[].class, int.class, int.class, float.class, float[].class, int.class, int.class);
             float[] c2 = new float[c.length];
-            java.util.function.IntConsumer call = v -> {
-                if (v == 0) { Gemm.gemm(ta, tb, m, n, k, 1f, a, 0, lda, b, 0, ldb, 0f, c, 0, n); return; }
-                try {
-                    other.invoke(null, ta, tb, m, n, k, 1f, a, 0, lda, b, 0, ldb, 0f, c2, 0, n);
-                } catch (ReflectiveOperationException e) {
-                    throw new IllegalStateException("--against " + against + ": " + e.getCause(), e.getCause());
-                }
-            };
-            long warmEnd = System.nanoTime() + 3_000_000_000L;
-            while (System.nanoTime() < warmEnd) { call.accept(0); call.accept(1); }
-            double[][] g = new double[2][runs];
-            double[] ratio = new double[runs];
-            for (int i = 0; i < runs; i++) {
-                for (int o = 0; o < 2; o++) {
-                    int v = (i + o) % 2;                            // pair i: this build first when i is even
-                    long t = System.nanoTime();
-                    call.accept(v);
-                    g[v][i] = flops / (System.nanoTime() - t);
-                }
-                ratio[i] = g[0][i] / g[1][i];
+            return BenchCommand.paired(against, String.format(Locale.ROOT, "gemm %dx%dx%d %s", m, n, k, trans), runs, flops,
+                    () -> Gemm.gemm(ta, tb, m, n, k, 1f, a, 0, lda, b, 0, ldb, 0f, c, 0, n),
+                    () -> invoke(against, other, ta, tb, m, n, k, 1f, a, 0, lda, b, 0, ldb, 0f, c2, 0, n));
+        }
+    }
+
+    /**
+     * The class `name` of another build of the kernels (a kernels/target/classes folder or kernels jar) in its own
+     * class loader: its own blocking, scratch and thread pool, the pool set to this build's thread count (until
+     * 2026-12-01 it kept one thread per core under --threads 1).
+     */
+    static Class<?> otherBuild(Path against, String name) throws Exception {
+        if (!java.nio.file.Files.exists(against))
+            throw new IllegalArgumentException("--against: " + against + " does not exist (expected a kernels/target/classes folder or a kernels jar)");
+        ClassLoader cl = new java.net.URLClassLoader(new java.net.URL[]{against.toUri().toURL()}, ClassLoader.getPlatformClassLoader());
+        try {
+            cl.loadClass("mae.kernels.Parallel").getMethod("setThreads", int.class).invoke(null, mae.kernels.Parallel.threads());
+            return cl.loadClass(name);
+        } catch (ClassNotFoundException | NoSuchMethodException e) {
+            throw new IllegalArgumentException("--against: " + against + " holds no " + name + " (" + e + ")");
+        }
+    }
+
+    /** The public static method of the other build's class c, or an error naming what is missing. */
+    static java.lang.reflect.Method method(Path against, Class<?> c, String name, Class<?>... params) {
+        try {
+            return c.getMethod(name, params);
+        } catch (NoSuchMethodException e) {
+            throw new IllegalArgumentException("--against: " + against + ": " + c.getName() + " has no " + name + Arrays.toString(params) + " (" + e + ")");
+        }
+    }
+
+    /** Calls the other build's method, its exceptions passed on. */
+    static void invoke(Path against, java.lang.reflect.Method m, Object... args) {
+        try {
+            m.invoke(null, args);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("--against " + against + ": " + e.getCause(), e.getCause());
+        }
+    }
+
+    /**
+     * This build's call and the other build's, alternating call by call after 3 s of warmup, the first of each pair
+     * alternating too (the second finds the operands in cache: 2-5% on the 2-core Zen 4 VM when one build ran against
+     * itself in a fixed order). Prints both medians (flops / time, GFLOP/s) and the per-call ratio this / that (median
+     * and quartiles; last line 'ratio: X'), which a machine's slow phases move far less than separate launches.
+     */
+    static int paired(Path against, String what, int runs, double flops, Runnable mine, Runnable theirs) {
+        long warmEnd = System.nanoTime() + 3_000_000_000L;
+        while (System.nanoTime() < warmEnd) { mine.run(); theirs.run(); }
+        double[][] g = new double[2][runs];
+        double[] ratio = new double[runs];
+        for (int i = 0; i < runs; i++) {
+            for (int o = 0; o < 2; o++) {
+                int v = (i + o) % 2;                                // pair i: this build first when i is even
+                long t = System.nanoTime();
+                (v == 0 ? mine : theirs).run();
+                g[v][i] = flops / (System.nanoTime() - t);
             }
-            double[] q = ratio.clone();
-            java.util.Arrays.sort(q);
-            System.out.printf(Locale.ROOT, "gemm %dx%dx%d %s, %d alternating pairs, threads %d (both builds)%n", m, n, k, trans, runs, mae.kernels.Parallel.threads());
-            System.out.printf(Locale.ROOT, "this build: median %.2f GFLOP/s%n", median(g[0]));
-            System.out.printf(Locale.ROOT, "%s: median %.2f GFLOP/s%n", against, median(g[1]));
-            System.out.printf(Locale.ROOT, "per-call ratio this / that: median %.3f, quartiles %.3f %.3f%n", median(ratio), q[runs / 4], q[(3 * runs) / 4]);
-            System.out.printf(Locale.ROOT, "ratio: %.3f%n", median(ratio));
+            ratio[i] = g[0][i] / g[1][i];
+        }
+        double[] q = ratio.clone();
+        Arrays.sort(q);
+        System.out.printf(Locale.ROOT, "%s, %d alternating pairs, threads %d (both builds)%n", what, runs, mae.kernels.Parallel.threads());
+        System.out.printf(Locale.ROOT, "this build: median %.2f GFLOP/s%n", median(g[0]));
+        System.out.printf(Locale.ROOT, "%s: median %.2f GFLOP/s%n", against, median(g[1]));
+        System.out.printf(Locale.ROOT, "per-call ratio this / that: median %.3f, quartiles %.3f %.3f%n", median(ratio), q[runs / 4], q[(3 * runs) / 4]);
+        System.out.printf(Locale.ROOT, "ratio: %.3f%n", median(ratio));
+        return 0;
+    }
+
+    @Command(name = "attention", mixinStandardHelpOptions = true, description = "The fused attention kernel, forward then backward, on the heads of a "
+            + "random fused qkv (B, T, 3, H, hd) as the model calls it; prints GFLOP/s (median of runs), counting its 7 (T x T x hd) products: "
+            + "2 forward, 5 backward (the scores recomputed).")
+    static final class AttentionCommand implements Callable<Integer> {
+        @Range(min = 1, max = 65_536) @Option(names = "--batch", defaultValue = "128", description = "images (default: ${DEFAULT-VALUE}, the fmnist step's)") int batch;
+        @Range(min = 1, max = 256) @Option(names = "--heads", defaultValue = "3", description = "heads (default: ${DEFAULT-VALUE}, the fmnist encoder's)") int heads;
+        @Range(min = 1, max = 4096) @Option(names = "--tokens", defaultValue = "13", description = "tokens T (default: ${DEFAULT-VALUE}: 12 visible patches of 49 at mask 0.75, and cls)") int tokens;
+        @Range(min = 1, max = 1024) @Option(names = "--head-dim", defaultValue = "64", description = "head dim hd (default: ${DEFAULT-VALUE})") int hd;
+        @Range(min = 1, max = 10_000)
+        @Option(names = "--runs", defaultValue = "101", description = "timed calls after 3 s of warmup (default: ${DEFAULT-VALUE})") int runs;
+        @Option(names = "--against", paramLabel = "PATH", description = "another build of the kernels, run call by call in this JVM "
+                + "as bench gemm --against does; prints the per-call ratio (default: this build alone)") Path against;
+
+        @Override public Integer call() throws Exception {
+            int B = batch, H = heads, T = tokens, D = H * hd;
+            if ((long) B * T * 3 * D > Integer.MAX_VALUE - 16)
+                throw new IllegalArgumentException("attention: qkv (" + B + ", " + T + ", 3, " + H + ", " + hd + ") is over 2^31 floats");
+            Rng r = new Rng(1);
+            float[] qkv = Tensor.randn(r, B, T, 3 * D).toArray(), dout = Tensor.randn(r, B, T, D).toArray();
+            float[] out = new float[B * T * D], lse = new float[B * H * T], dqkv = new float[qkv.length];
+            float scale = (float) (1 / Math.sqrt(hd));
+            double flops = 7 * 2.0 * B * H * T * T * hd;
+            Runnable mine = () -> {
+                mae.kernels.Attention.forwardHeads(out, lse, qkv, B, H, T, hd, scale);
+                mae.kernels.Attention.backwardHeads(dqkv, dout, qkv, out, lse, B, H, T, hd, scale);
+            };
+            String what = String.format(Locale.ROOT, "attention B %d H %d T %d hd %d, forward + backward", B, H, T, hd);
+            if (against != null) {
+                Class<?> a = otherBuild(against, "mae.kernels.Attention");
+                java.lang.reflect.Method f = method(against, a, "forwardHeads", float[].class, float[].class, float[].class, int.class, int.class, int.class, int.class, float.class);
+                java.lang.reflect.Method bw = method(against, a, "backwardHeads", float[].class, float[].class, float[].class, float[].class, float[].class,
+                        int.class, int.class, int.class, int.class, float.class);
+                float[] out2 = new float[out.length], lse2 = new float[lse.length], dqkv2 = new float[dqkv.length];
+                return paired(against, what, runs, flops, mine, () -> {
+                    invoke(against, f, out2, lse2, qkv, B, H, T, hd, scale);
+                    invoke(against, bw, dqkv2, dout, qkv, out2, lse2, B, H, T, hd, scale);
+                });
+            }
+            long warmEnd = System.nanoTime() + 3_000_000_000L;
+            while (System.nanoTime() < warmEnd) mine.run();
+            double[] g = new double[runs];
+            for (int i = 0; i < runs; i++) {
+                long t = System.nanoTime();
+                mine.run();
+                g[i] = flops / (System.nanoTime() - t);
+            }
+            System.out.printf(Locale.ROOT, "%s, %d runs, threads %d%n", what, runs, mae.kernels.Parallel.threads());
+            System.out.printf(Locale.ROOT, "GFLOP/s: %.2f%n", median(g));
             return 0;
         }
     }

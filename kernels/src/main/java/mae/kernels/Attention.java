@@ -154,7 +154,7 @@ public final class Attention {
      * regrown when a call needs more, as Gemm's packing buffers are, instead of allocated on every call: bytes
      * allocated per training step (`bin/mae bench step`, all threads) ViT-B batch 8 10.85 -> 1.47 MB, fmnist batch
      * 128 1.41 -> 0.56 MB (Zen 4 VM). Nothing in them is read before the call writes it (a test fills them with NaN
-     * first); the padding columns of K^T and V^T, whose scores are masked, {@link #transpose} still clears.
+     * first), except the padding columns of K^T and V^T, whose scores are masked and never read (see {@link #transpose}).
      */
     private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[9][0]);
 
@@ -166,15 +166,27 @@ public final class Attention {
     }
 
     /**
-     * t (cols, ldt) = m^T for the (rows, cols) block of m at mo with row stride ldm, the columns of t past rows set to
-     * zero (t is reused scratch). Row by row: read down m's columns instead, each value came from another row 3 D floats on (a fused qkv),
-     * often a multiple of 4 KiB, so every row fell in the same L1 sets and each read missed (ViT-L's K, 197 x 64, one
-     * thread on the Zen 4 VM: 41-47 us per head, against 21-25 for this and the two copies below together).
+     * t (cols, ldt) = m^T for the (rows, cols) block of m at mo with row stride ldm. t's columns past rows keep what
+     * the scratch held: the scores they give are masked (-inf before the exp) and the products after the softmax stop
+     * at T, so nothing computed from them is read. Clearing them cost hd calls of Arrays.fill per head, about what the
+     * transpose itself did at the fmnist encoder's T 13 (JFR samples).
+     * Rows in groups of 8, so that the 8 values stored for a column lie side by side (one cache line, not 8); 8 rows
+     * of m at a time stay in L1 even where they share its sets. Reading down all of m's columns instead, each value
+     * came from another row 3 D floats on (a fused qkv), often a multiple of 4 KiB, so every row fell in the same L1
+     * sets and each read missed (ViT-L's K, 197 x 64, one thread on the Zen 4 VM: 41-47 us per head, against 21-25
+     * row by row, this and the two copies below together).
      */
     private static void transpose(float[] m, int mo, int ldm, int rows, int cols, float[] t, int ldt) {
-        for (int r = 0; r < rows; r++)
+        int r = 0;
+        for (; r + 8 <= rows; r += 8) {
+            int i0 = mo + r * ldm, i1 = i0 + ldm, i2 = i1 + ldm, i3 = i2 + ldm, i4 = i3 + ldm, i5 = i4 + ldm, i6 = i5 + ldm, i7 = i6 + ldm;
+            for (int c = 0, o = r; c < cols; c++, o += ldt) {
+                t[o] = m[i0 + c]; t[o + 1] = m[i1 + c]; t[o + 2] = m[i2 + c]; t[o + 3] = m[i3 + c];
+                t[o + 4] = m[i4 + c]; t[o + 5] = m[i5 + c]; t[o + 6] = m[i6 + c]; t[o + 7] = m[i7 + c];
+            }
+        }
+        for (; r < rows; r++)
             for (int c = 0, i = mo + r * ldm, o = r; c < cols; c++, o += ldt) t[o] = m[i + c];
-        for (int c = 0; c < cols; c++) java.util.Arrays.fill(t, c * ldt + rows, (c + 1) * ldt, 0f);
     }
 
     /**

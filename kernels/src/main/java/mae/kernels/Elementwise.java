@@ -74,22 +74,55 @@ public final class Elementwise {
             return;
         }
         int r = shape.length;
+        if (n == 0) return;
         if (r == 0) { out[outOff] = op.apply(a[aOff], b[bOff]); return; }
-        // Walk all but the last dim with an index counter; run the last dim as a tight loop.
-        int last = shape[r - 1], as = aStrides[r - 1], bs = bStrides[r - 1];
-        int rows = n / Math.max(1, last);
+        int last = shape[r - 1], rows = n / Math.max(1, last);
+        if (rows < 2 || n < 2 * PARALLEL_MIN || KernelMode.reference()) {
+            binaryRows(op, out, outOff, shape, a, aOff, aStrides, b, bOff, bStrides, 0, rows);
+            return;
+        }
+        Parallel.forRange(rows, Math.max(1, PARALLEL_MIN / Math.max(1, last)),
+                (r0, r1) -> binaryRows(op, out, outOff, shape, a, aOff, aStrides, b, bOff, bStrides, r0, r1));
+    }
+
+    /**
+     * Rows [r0, r1) of a strided {@link #binary}: a row is the last dim, run as one loop over the op (a plain
+     * indexed loop where both operands are unit-stride, or one is a broadcast value); the outer dims advance by an
+     * index counter started at row r0. The MAE loss's pred - target, where pred is a view that drops the cls token
+     * (ViT-B, batch 8: 8 x 196 x 768), took 15.6 ms per training step with the op chosen per element on one thread.
+     */
+    private static void binaryRows(Binary op, float[] out, int outOff, int[] shape, float[] a, int aOff, int[] aStrides,
+                                   float[] b, int bOff, int[] bStrides, int r0, int r1) {
+        int r = shape.length, last = shape[r - 1], as = aStrides[r - 1], bs = bStrides[r - 1];
         int[] idx = new int[r - 1];
-        int[] outer = java.util.Arrays.copyOf(shape, r - 1);
-        int ai = aOff, bi = bOff, o = outOff;
-        for (int row = 0; row < rows; row++) {
-            for (int j = 0; j < last; j++) out[o + j] = op.apply(a[ai + j * as], b[bi + j * bs]);
-            o += last;
+        int ai = aOff, bi = bOff;
+        for (int d = r - 2, rest = r0; d >= 0; d--) {                    // row r0's index and positions
+            idx[d] = rest % shape[d];
+            rest /= shape[d];
+            ai += idx[d] * aStrides[d];
+            bi += idx[d] * bStrides[d];
+        }
+        for (int row = r0, o = outOff + r0 * last; row < r1; row++, o += last) {
+            if (as == 1 && bs == 1) binaryRange(op, out, o, a, ai, b, bi, last);
+            else if (as == 1 && bs == 0) binaryScalar(op, out, o, a, ai, b[bi], last);
+            else for (int j = 0; j < last; j++) out[o + j] = op.apply(a[ai + j * as], b[bi + j * bs]);
             for (int d = r - 2; d >= 0; d--) {
                 ai += aStrides[d]; bi += bStrides[d];
-                if (++idx[d] < outer[d]) break;
-                ai -= aStrides[d] * outer[d]; bi -= bStrides[d] * outer[d];
+                if (++idx[d] < shape[d]) break;
+                ai -= aStrides[d] * shape[d]; bi -= bStrides[d] * shape[d];
                 idx[d] = 0;
             }
+        }
+    }
+
+    /** out[o ..+ n] = op(a[ao ..+ n], b): a row against one broadcast value (a per-row mean, a scalar). */
+    private static void binaryScalar(Binary op, float[] out, int o, float[] a, int ao, float b, int n) {
+        switch (op) {
+            case ADD: for (int i = 0; i < n; i++) out[o + i] = a[ao + i] + b; break;
+            case SUB: for (int i = 0; i < n; i++) out[o + i] = a[ao + i] - b; break;
+            case MUL: for (int i = 0; i < n; i++) out[o + i] = a[ao + i] * b; break;
+            case DIV: for (int i = 0; i < n; i++) out[o + i] = a[ao + i] / b; break;
+            default: for (int i = 0; i < n; i++) out[o + i] = op.apply(a[ao + i], b);
         }
     }
 

@@ -130,6 +130,35 @@ class KernelContractsTest {
         return st;
     }
 
+    /**
+     * Views large enough for the rows of a strided binary op to be split over the threads, each chunk starting its
+     * index counter mid-way: the loss's pred - target (pred drops a cls row: (N, 1 + L, P) narrowed to (N, L, P)),
+     * a per-row broadcast value (t - mean, mean (N, L, 1)), a broadcast row, a transposed operand, odd sizes.
+     */
+    @Test void strided_binary_ops_split_over_threads_match_every_element() {
+        Random r = new Random(5);
+        int N = 7, L = 61, P = 333;                                      // 427 rows of 333: past the threading threshold
+        int[] shape = {N, L, P};
+        int[][][] views = {                                               // {strides a, strides b}
+                {{(L + 1) * P, P, 1}, {L * P, P, 1}},                     // narrowed pred, contiguous target
+                {{L * P, P, 1}, {L, 1, 0}},                               // a row against its broadcast mean
+                {{L * P, P, 1}, {0, 0, 1}},                               // a broadcast row
+                {{L * P, 1, L}, {(L + 1) * P, P, 1}},                     // a transposed view (last dim strided)
+        };
+        for (int[][] v : views)
+            for (Elementwise.Binary op : new Elementwise.Binary[]{Elementwise.Binary.SUB, Elementwise.Binary.DIV, Elementwise.Binary.MAX}) {
+                int ao = r.nextInt(3), bo = r.nextInt(3), oo = 1, n = N * L * P;
+                float[] a = gaussian(r, ao + span(shape, v[0]) + 1), b = gaussian(r, bo + span(shape, v[1]) + 1);
+                float[] out = new float[oo + n + 1];
+                Arrays.fill(out, Float.NaN);
+                Elementwise.binary(op, out, oo, shape, a, ao, v[0], b, bo, v[1]);
+                for (int p = 0; p < n; p++)
+                    assertEquals(op.apply(a[at(p, shape, v[0], ao)], b[at(p, shape, v[1], bo)]), out[oo + p],
+                            op + " a " + Arrays.toString(v[0]) + " b " + Arrays.toString(v[1]) + " at " + p);
+                assertTrue(Float.isNaN(out[0]) && Float.isNaN(out[oo + n]), "nothing written outside the output");
+            }
+    }
+
     @Test void contiguity_ignores_size_one_dims() {
         assertTrue(Elementwise.isContiguous(new int[]{2, 1, 3}, new int[]{3, 99, 1}));
         assertFalse(Elementwise.isContiguous(new int[]{2, 2, 3}, new int[]{6, 99, 1}));

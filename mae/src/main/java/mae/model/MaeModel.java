@@ -1,6 +1,7 @@
 package mae.model;
 
 import mae.autograd.F;
+import mae.autograd.Profile;
 import mae.autograd.Trace;
 import mae.autograd.Var;
 import mae.tensor.Device;
@@ -194,7 +195,8 @@ public final class MaeModel {
      */
     public Var forwardLoss(Tensor imgs, Var pred, Tensor mask, long removed) {
         Trace.stage("per-patch loss", "mean squared error of each patch's prediction against its target");
-        Var perPatch = F.mseRows(pred, Var.constant(target(imgs)));         // (N, L)
+        Tensor target = Profile.section("loss target", () -> target(imgs)); // (N, L, P), made outside the tape
+        Var perPatch = F.mseRows(pred, Var.constant(target));               // (N, L)
         Trace.stage("loss", "mean of the per-patch losses over the removed patches only");
         // Mask ratio 0 (nothing removed; used to time the full encoder) would give the reference's 0/0:
         // the loss then covers every patch instead.
