@@ -10,7 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * `bench gemm --against PATH`: another build of the kernels, loaded in its own class loader, alternating call by
+ * `bench gemm --against PATH` and `bench attention --against PATH`: another build of the kernels, loaded in its own class loader, alternating call by
  * call with this one. Run against this build's own classes it prints both medians and a ratio; a folder without the
  * kernels is refused naming it.
  */
@@ -27,9 +27,24 @@ class BenchPairTest {
         assertTrue(last.matches("ratio: [0-9]+\\.[0-9]{3}") && Double.parseDouble(last.substring(7)) > 0, out);
     }
 
+    @Test void attention_pairs_two_builds_the_same_way_and_runs_alone() {
+        String out = CommandLineHelpTest.out("bench", "attention", "--batch", "2", "--heads", "3", "--tokens", "5", "--head-dim", "8", "--runs", "4",
+                "--against", KERNELS.toString());
+        assertTrue(out.contains("attention B 2 H 3 T 5 hd 8, forward + backward, 4 alternating pairs"), out);
+        assertTrue(out.matches("(?s).*" + java.util.regex.Pattern.quote(KERNELS.toString()) + ": median [0-9.]+ GFLOP/s.*"), out);
+        String last = out.strip().lines().reduce((x, y) -> y).orElseThrow();
+        assertTrue(last.matches("ratio: [0-9]+\\.[0-9]{3}") && Double.parseDouble(last.substring(7)) > 0, out);
+        out = CommandLineHelpTest.out("bench", "attention", "--batch", "1", "--heads", "2", "--tokens", "3", "--head-dim", "4", "--runs", "3");
+        assertTrue(out.contains("attention B 1 H 2 T 3 hd 4, forward + backward, 3 runs"), out);
+        assertTrue(out.strip().lines().reduce((x, y) -> y).orElseThrow().matches("GFLOP/s: [0-9]+\\.[0-9]{2}"), out);
+    }
+
     @Test void a_folder_without_the_kernels_is_refused_naming_it(@TempDir Path empty) {
         CommandLineChecksTest.Run r = CommandLineChecksTest.run("bench", "gemm", "--m", "8", "--n", "8", "--k", "8", "--against", empty.toString());
         assertEquals(1, r.rc(), r.err());
         assertTrue(r.err().startsWith("error: --against: " + empty + " holds no mae.kernels.Gemm"), r.err());
+        r = CommandLineChecksTest.run("bench", "attention", "--runs", "1", "--against", empty.resolve("missing").toString());
+        assertEquals(1, r.rc(), r.err());
+        assertTrue(r.err().startsWith("error: --against: " + empty.resolve("missing") + " does not exist"), r.err());
     }
 }
