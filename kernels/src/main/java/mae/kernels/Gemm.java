@@ -89,7 +89,7 @@ public final class Gemm {
         if (!overwrite) scale(C, cOff, ldc, M, N, beta);
         if ((long) M * N * K < (1 << 18)) {     // tiny products stay on the calling thread
             blocked(g, transA, transB, 0, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, C, cOff, ldc, overwrite, bias, biasOff);
-        } else if (N >= WIDE && (transA ? M <= N : M < 3L * N && !(M > N && 4L * K * N <= L2))) {   // columns split, in whole slivers
+        } else if (N >= WIDE && (transA ? M <= N : M < 3L * N && !(M > N && 4L * K * N <= splitL2Bytes))) {   // columns split, in whole slivers
             Parallel.forRange((N + NR - 1) / NR, 4, (s0, s1) -> {
                 int n0 = s0 * NR, n1 = Math.min(N, s1 * NR);
                 blocked(g, transA, transB, 0, M, n1 - n0, K, alpha, A, aOff, lda, B, transB ? bOff + n0 * ldb : bOff + n0, ldb, C, cOff + n0, ldc,
@@ -129,12 +129,16 @@ public final class Gemm {
      * nothing, and each thread packing half of A instead of all of it packs less (M K / 2 + N K < M K + N K / 2 when
      * M > N). Split by rows from M >= 2N, paired against the columns (101 calls, Zen 4 VM, L2 1 MiB): fmnist's encoder
      * qkv 1664 x 576 x 192 NT 1.049 and fc1 1664 x 768 x 192 NT 1.065 (B 432 and 576 KiB), while ViT-B's decoder
-     * 1576 x 768 x 512 NT, whose B (1.5 MiB) does not fit, read 0.992 (bench/results/2026-12-01-vm-amd-epyc-f25m17-split-l2.md).
+     * 1576 x 768 x 512 NT, whose B (1.5 MiB) does not fit, read 0.992; this rule against the build before it, the same
+     * way: 1.081 and 1.054, the unchanged paths 1.009-1.011 (bench/results/2026-12-01-vm-amd-epyc-f25m17-split-l2.md).
      */
     static final int WIDE = 512;
 
-    /** This core's L2 in bytes, for the split above. */
-    static final long L2 = CacheSizes.machine().l2();
+    /**
+     * The bytes of B up to which a plain A taller than wide is split by rows (above): this core's L2. Tests set it to 0
+     * or Long.MAX_VALUE to reach either split on any machine.
+     */
+    static long splitL2Bytes = CacheSizes.machine().l2();
 
     // ---------------------------------------------------------------- the blocked kernel
     // Goto/BLIS loop nest: for each (KC x NC) block of op(B), packed into NR-wide slivers, and each (MC x KC)

@@ -18,16 +18,19 @@ class GemmTest {
         return a;
     }
 
-    /** Runs body in the usual order and in the few-rows order of Gemm (whatever this machine's L2 would choose). */
+    /** Runs body in the usual order and in the few-rows order of Gemm, and with a plain A taller than wide split by columns and by rows (whatever this machine's L2 would choose). */
     static void inBothOrders(java.util.function.Consumer<String> body) {
-        long was = Gemm.fewRowsBytes;
+        long was = Gemm.fewRowsBytes, split = Gemm.splitL2Bytes;
         try {
             Gemm.fewRowsBytes = 0;
-            body.accept("usual order");
+            Gemm.splitL2Bytes = 0;
+            body.accept("usual order, a plain A taller than wide split by columns below M = 3N");
             Gemm.fewRowsBytes = Long.MAX_VALUE;
-            body.accept("few-rows order");
+            Gemm.splitL2Bytes = Long.MAX_VALUE;
+            body.accept("few-rows order, a plain A taller than wide split by rows");
         } finally {
             Gemm.fewRowsBytes = was;
+            Gemm.splitL2Bytes = split;
         }
     }
 
@@ -109,7 +112,7 @@ class GemmTest {
     private void biasAndBetaZero(String order) {
         Random r = new Random(5);
         int[][] sizes = {{1, 1, 1}, {7, 33, 5}, {13, 70, 600}, {45, 517, 300}, {200, 1030, 40}, {301, 96, 1100}, {6, 64, 128},
-                {1100, 530, 70},    // wide and taller still: split by columns, or by rows when A is transposed
+                {1100, 530, 70},    // wide and taller still: split by columns or by rows (see inBothOrders), by rows when A is transposed
                 {124, 160, 1100}};  // A read in place: two pairs of slivers and a single one, 4 edge rows, 2 k blocks
         for (int[] s : sizes)
             for (int t = 0; t < 4; t++) {
