@@ -13,7 +13,8 @@ import java.util.Map;
  * <ul>
  *   <li>each op that {@link F} runs is charged the time since the previous op or {@link #mark} (its own work: the
  *       model does next to nothing between ops), under "op forward";</li>
- *   <li>each backward rule that {@link Var#backward} runs is timed on its own, under "op backward";</li>
+ *   <li>each backward rule that {@link Var#backward} runs is timed on its own, under "op backward"; adding a gradient into a leaf's buffer (or
+ *       copying the first one there) under the section "leaf gradients";</li>
  *   <li>work outside the tape (the optimizer, zeroing gradients) is timed by the caller with {@link #section}.</li>
  * </ul>
  * Kernels run synchronously on the CPU, so these are the ops' real times; on a GPU they would be launch times.
@@ -67,6 +68,15 @@ public final class Profile {
             p.add(name, "section", now - t0, 0, 0);
             p.last = now;
         }
+    }
+
+    /** Charges the time since t0 (from {@link #clock}) to a named section: work inside backward that no op owns. */
+    static void section(String name, long t0) {
+        Profile p = ACTIVE.get();
+        if (p == null) return;
+        long now = System.nanoTime();
+        p.add(name, "section", now - t0, 0, 0);
+        p.last = now;
     }
 
     /** {@link #section} for work that returns a value (e.g. a tensor made outside the tape). */

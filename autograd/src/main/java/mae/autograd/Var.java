@@ -88,7 +88,12 @@ public final class Var {
             Var v = order.get(i);
             Tensor g = pending.remove(v);
             if (g == null) continue;
-            if (v.node == null) { v.accumulate(g); continue; }
+            if (v.node == null) {                            // a leaf: its gradient added to (or copied into) its buffer
+                long t0 = Profile.clock();
+                v.accumulate(g, pending);
+                Profile.section("leaf gradients", t0);
+                continue;
+            }
             Node n = v.node;
             long t0 = Profile.clock();
             Tensor[] gs = n.backward.apply(g);
@@ -110,13 +115,24 @@ public final class Var {
     /**
      * Adds g to this leaf's gradient. The gradient lives in a buffer of its own, made once outside any open
      * {@link Workspace}, on the value's device, so it survives the scope of one micro-batch and costs no
-     * allocation afterwards.
+     * allocation afterwards. The first gradient of a backward pass is not copied there where the backend can
+     * exchange the buffers ({@link Tensor#exchangeFor}): g, made in the open scope, becomes the buffer, and the old
+     * buffer goes back to the scope in its place, unless another gradient still pending shares g's storage (the two
+     * inputs of an add receive one tensor), which will be added to. ViT-B's 252 leaves (batch 8, 2 threads, Zen 4 VM)
+     * spent 46 ms per step copying.
      */
-    private void accumulate(Tensor g) {
+    private void accumulate(Tensor g, Map<Var, Tensor> pending) {
         if (!requiresGrad) return;
         if (grad != null) { grad.addInPlace(g); return; }
         if (gradBuffer == null) gradBuffer = Workspace.outside(() -> Tensor.zeros(value.device(), value.shape()));
-        grad = gradBuffer.copyFrom(g);
+        Tensor taken = sharedWithPending(g, pending) ? null : gradBuffer.exchangeFor(g);
+        if (taken != null) grad = gradBuffer = taken;
+        else grad = gradBuffer.copyFrom(g);
+    }
+
+    private static boolean sharedWithPending(Tensor g, Map<Var, Tensor> pending) {
+        for (Tensor t : pending.values()) if (t.sharesStorage(g)) return true;
+        return false;
     }
 
     private static void checkGradShape(Node n, Var in, Tensor g) {

@@ -37,6 +37,7 @@ class ProfileTest {
         assertEquals(2 * 4L * (5 * 3 + 5 * 7 + 3 * 7 + 3), fwd.bytes, "output and inputs, 4 bytes each");
         assertEquals(2, entry(es, "sum", "forward").calls);
         assertEquals(1, entry(es, "optimizer", "section").calls);
+        assertEquals(2 * 3, entry(es, "leaf gradients", "section").calls, "x, w and b reached in each of two backward passes");
         assertEquals(1, ran[0]);
         for (int i = 1; i < es.size(); i++) assertTrue(es.get(i - 1).nanos >= es.get(i).nanos, "most time first");
     }

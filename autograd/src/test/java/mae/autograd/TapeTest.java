@@ -1,5 +1,7 @@
 package mae.autograd;
 
+import mae.kernels.Workspace;
+import mae.tensor.Rng;
 import mae.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 
@@ -16,6 +18,49 @@ class TapeTest {
         assertNull(x.grad());
         F.sum(F.mul(x, 2f)).backward();                 // the reused gradient buffer starts afresh
         assertArrayEquals(new float[]{2, 2, 2}, x.grad().toArray());
+    }
+
+    /**
+     * In a workspace scope a leaf's first gradient becomes its buffer (no copy): it must then outlive the scope (the
+     * tests poison released buffers with NaN), and the pool must not grow from step to step.
+     */
+    @Test void a_leaf_keeps_its_first_gradient_of_a_scope_past_the_scope_and_the_pool_stays_the_same() {
+        Var w = Var.param(Tensor.randn(new Rng(7), 32, 32));          // 1024 values: pooled (Workspace.MIN_POOLED)
+        Var c = Var.constant(Tensor.full(3f, 32, 32));
+        Workspace ws = new Workspace();
+        Tensor[] grads = new Tensor[3];
+        long[] created = new long[3];
+        for (int step = 0; step < 3; step++) {
+            try (Workspace.Scope s = ws.open()) {
+                w.zeroGrad();
+                F.sum(F.mul(w, c)).backward();                       // dw = c, a new tensor of the scope
+            }
+            grads[step] = w.grad();
+            created[step] = ws.stats().created();
+            for (float v : w.grad().toArray()) assertEquals(3f, v, "step " + step + ": the gradient outlives its scope");
+        }
+        assertFalse(grads[1].sharesStorage(grads[2]), "each step's gradient is that step's tensor, not a copy into one buffer");
+        assertEquals(created[1], created[2], "no buffer made after the first steps: the exchanged ones go back to the pool");
+    }
+
+    /**
+     * The two inputs of an add receive one gradient tensor. Where the other input is not a leaf, it adds its later
+     * gradients into that tensor in place, so the leaf must copy it, not keep it: here the leaf L is reached between
+     * the add's backward and the second gradient of N.
+     */
+    @Test void a_leaf_does_not_keep_a_gradient_another_var_will_add_to() {
+        Rng r = new Rng(8);
+        Var leaf = Var.param(Tensor.randn(r, 32, 32)), leaf2 = Var.param(Tensor.randn(r, 32, 32));
+        Var c = Var.constant(Tensor.full(2f, 32, 32));
+        Workspace ws = new Workspace();
+        try (Workspace.Scope s = ws.open()) {
+            Var n = F.mul(leaf2, 2f);
+            Var t = F.mul(n, 3f);
+            Var sum = F.mul(F.add(leaf, n), c);                     // add's gradient: 2 everywhere, one tensor for leaf and n
+            F.add(F.sum(t), F.sum(sum)).backward();                  // t's side first on the tape: n's gradient 3 comes after leaf's turn
+        }
+        for (float v : leaf.grad().toArray()) assertEquals(2f, v, "d out / d leaf");
+        for (float v : leaf2.grad().toArray()) assertEquals(10f, v, "d out / d leaf2 = 2 (2 + 3)");
     }
 
     @Test void backward_from_a_given_gradient() {

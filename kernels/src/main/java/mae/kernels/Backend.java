@@ -30,6 +30,14 @@ public interface Backend {
      */
     Storage allocate(long n, boolean zeroed);
 
+    /**
+     * Keeps taken, made by {@link #allocate} in the {@link Workspace} scope open on this thread, past the scope's end,
+     * and gives the scope given (the same length, not the scope's) to release in its place. Then a leaf's first
+     * gradient of a step becomes its gradient buffer instead of being copied into it. False, and nothing changed,
+     * where this backend does not pool its memory that way or taken is not the open scope's.
+     */
+    default boolean exchange(Storage taken, Storage given) { return false; }
+
     /** This backend's copy of host values (the CPU wraps the array itself). */
     Storage fromHost(float[] values);
 

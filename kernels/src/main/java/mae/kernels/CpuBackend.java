@@ -38,6 +38,10 @@ public final class CpuBackend implements Backend {
 
     @Override public Storage allocate(long n, boolean zeroed) { return new HostStorage(Workspace.floats(Math.toIntExact(n), zeroed)); }
 
+    @Override public boolean exchange(Storage taken, Storage given) {
+        return taken instanceof HostStorage t && given instanceof HostStorage g && Workspace.exchange(t.data, g.data);
+    }
+
     @Override public Storage fromHost(float[] values) { return new HostStorage(values); }
 
     @Override public void toHost(Buf src, float[] dst) { System.arraycopy(a(src.s()), src.off(), dst, 0, dst.length); }

@@ -101,6 +101,19 @@ public final class Workspace {
         return true;
     }
 
+    /**
+     * The scope open on this thread keeps given, of the same length, in place of taken, which it lent: taken then
+     * outlives the scope and given goes back to the pool when it closes. False, and nothing changed, when no scope
+     * is open, the lengths differ, or taken is not lent by it (made outside, or already exchanged).
+     */
+    public static boolean exchange(float[] taken, float[] given) {
+        Workspace ws = CURRENT.get();
+        if (ws == null || taken == given || taken.length != given.length) return false;
+        for (int i = ws.lent.size() - 1; i >= 0; i--)      // newest first: a gradient was lent a moment ago
+            if (ws.lent.get(i) == taken) { ws.lent.set(i, given); return true; }
+        return false;
+    }
+
     /** Whether a workspace is open on this thread. */
     public static boolean isOpen() { return CURRENT.get() != null; }
 

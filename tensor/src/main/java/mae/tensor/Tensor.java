@@ -391,6 +391,24 @@ public final class Tensor {
         return this;
     }
 
+    /**
+     * src's values in this buffer's place without a copy, where the backend can: src (this shape, contiguous, the
+     * whole of its storage) was made in the workspace scope open on this thread, and this tensor owns the whole of a
+     * storage of the same length made outside it. The scope then keeps src's storage past its end and releases this
+     * one's instead; returns a tensor over src's storage, which the caller uses from now on in place of this one (whose
+     * memory the pool may hand out again). Null, and nothing changed, where that does not hold: copy instead.
+     */
+    public Tensor exchangeFor(Tensor src) {
+        if (!Arrays.equals(shape, src.shape) || !isWhole() || !src.isWhole() || src.storage == storage || src.backend() != backend()) return null;
+        return backend().exchange(src.storage, storage) ? over(src.storage, shape) : null;
+    }
+
+    /** Contiguous, from offset 0, over all of its storage. */
+    private boolean isWhole() { return offset == 0 && isContiguous() && storage.length() == numel(); }
+
+    /** Whether this tensor and o are views of one storage. */
+    public boolean sharesStorage(Tensor o) { return storage == o.storage; }
+
     /** Copies src (same shape, any strides, any device: a copy across devices uploads or downloads) into this contiguous tensor. */
     public Tensor copyFrom(Tensor src) {
         requireOwnContiguous("copyFrom");
