@@ -129,8 +129,7 @@ public final class Attention {
     static void forward(float[] out, Layout lo, float[] lse, float[] q, Layout lq, float[] k, Layout lk, float[] v, Layout lv,
                         int B, int H, int T, int hd, float scale) {
         if (KernelMode.reference()) { forwardRef(out, lo, lse, q, lq, k, lk, v, lv, B, H, T, hd, scale); return; }
-        int tp = padded(T);
-        int qt = Math.min(QT, T);
+        int tp = padded(T), qt = Math.min(QT, T);
         Parallel.forRange(B * H, 1, (s0, s1) -> {
             float[][] w = scratch(qt * tp, hd * tp, qt * S.length(), T * hd, T * hd);
             float[] p = w[0], kt = w[1], sums = w[2], qs = w[3], vs = w[4];
@@ -142,21 +141,22 @@ public final class Attention {
                 for (int i0 = 0; i0 < T; i0 += QT) {
                     int rows = Math.min(QT, T - i0);
                     panel(rows, tp, hd, qs, i0 * hd, hd, 1, kt, 0, tp, p, 0, tp, false);                          // S = Q K^T
-                    softmaxRows(p, rows, T, scale, lse, s * T + i0, sums);                                       // P = softmax(scale S)
-                    panel(rows, hd, T, p, 0, tp, 1, vs, 0, hd, out, ob + i0 * lo.st, lo.st, false);              // O = P V
+                    softmaxRows(p, rows, T, scale, lse, s * T + i0, sums);                                       // E = exp(scale S - max), 1 / rowsum(E)
+                    panel(rows, hd, T, p, 0, tp, 1, vs, 0, hd, out, ob + i0 * lo.st, lo.st, false);              // O = E V
+                    scaleRows(out, ob + i0 * lo.st, lo.st, rows, hd, sums);                                      // O = P V = (E V) / rowsum(E)
                 }
             }
         });
     }
 
     /**
-     * Per thread: the scratch arrays of {@link #forward} (5) and {@link #backward} (9), kept from call to call and
+     * Per thread: the scratch arrays of {@link #forward} (5) and {@link #backward} (10), kept from call to call and
      * regrown when a call needs more, as Gemm's packing buffers are, instead of allocated on every call: bytes
      * allocated per training step (`bin/mae bench step`, all threads) ViT-B batch 8 10.85 -> 1.47 MB, fmnist batch
      * 128 1.41 -> 0.56 MB (Zen 4 VM). Nothing in them is read before the call writes it (a test fills them with NaN
      * first), except the padding columns of K^T and V^T, whose scores are masked and never read (see {@link #transpose}).
      */
-    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[9][0]);
+    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[10][0]);
 
     /** This thread's scratch arrays, array i at least floats[i] long, holding whatever the last call left. */
     static float[][] scratch(int... floats) {
@@ -198,6 +198,28 @@ public final class Attention {
      */
     private static void copyRows(float[] m, int mo, int ldm, int rows, int cols, float[] t) {
         for (int r = 0; r < rows; r++) System.arraycopy(m, mo + r * ldm, t, r * cols, cols);
+    }
+
+    /**
+     * d[r] = the dot product of row r of g (rows of n, contiguous from go) and of o (row stride ldo, from oo), for r below
+     * rows: the sums of {@link Gemm#dot} row by row (vector partials, then the lanes first to last, then the tail), in
+     * two passes so that the rows' dependent lane chains overlap, as in {@link #softmaxRows} (d holds rows x L floats).
+     * Row by row, the ViT-B decoder's D = rowsum(dO * O) (hd 32) took 4.5% of the attention kernel's samples (JFR).
+     */
+    private static void rowDots(float[] g, int go, float[] o, int oo, int ldo, int rows, int n, float[] d) {
+        int L = S.length(), nv = S.loopBound(n);
+        for (int r = 0; r < rows; r++) {
+            FloatVector acc = FloatVector.zero(S);
+            for (int i = 0, a = go + r * n, b = oo + r * ldo; i < nv; i += L)
+                acc = FloatVector.fromArray(S, g, a + i).fma(FloatVector.fromArray(S, o, b + i), acc);
+            acc.intoArray(d, r * L);
+        }
+        for (int r = 0; r < rows; r++) {                         // row r's lanes lie at r L >= r
+            float sum = 0;
+            for (int i = 0, q = r * L; i < L; i++) sum += d[q + i];
+            for (int i = nv, a = go + r * n, b = oo + r * ldo; i < n; i++) sum += g[a + i] * o[b + i];
+            d[r] = sum;
+        }
     }
 
     /** The (rows, cols) block of m at mo with row stride ldm = t (rows, cols) contiguous: {@link #copyRows} back. */
@@ -351,8 +373,11 @@ public final class Attention {
     static int padded(int T) { return (T + S.length() - 1) / S.length() * S.length(); }
 
     /**
-     * Replaces each of the first rows rows of p (stride {@link #padded}(T)), the unscaled scores Q K^T, by the softmax
-     * of scale times them, and writes each row's log-sum-exp (of the scaled scores) to lse[lo + r]. Whole vectors only, the lanes past T set to -inf (so exp gives 0 there);
+     * Replaces each of the first rows rows of p (stride {@link #padded}(T)), the unscaled scores Q K^T, by
+     * e = exp(scale (S - max)), the softmax before its division, writes 1 / rowsum(e) to sums[r] and each row's
+     * log-sum-exp (of the scaled scores) to lse[lo + r]. The division goes to the output rows instead
+     * ({@link #scaleRows}: O = (e V) / rowsum(e), hd values a row where P has T): the decoder of ViT-B (T 197, hd 32)
+     * had a pass over P of one load, multiply and store per 16 scores for every 2 vectors of output. Whole vectors only, the lanes past T set to -inf (so exp gives 0 there);
      * {@link Vec#exp} uses IEEE operations only. Against the scalar Math.exp loops, interleaved in one JVM (12 rounds,
      * 2 threads, the VM loaded by other builds: ratios only) at BH 512, T 50, hd 32 (the fmnist decoder): forward
      * -22%, backward -16% time. The lane sums, added first to last for fixed bits ({@link Vec#lanesInOrder}: a
@@ -363,7 +388,7 @@ public final class Attention {
      */
     private static void softmaxRows(float[] p, int rows, int T, float scale, float[] lse, int lo, float[] sums) {
         int L = S.length(), tp = padded(T), last = tp - L;
-        if (T <= L) { for (int r = 0; r < rows; r++) lse[lo + r] = softmaxRowScalar(p, r * tp, T, scale); return; }
+        if (T <= L) { for (int r = 0; r < rows; r++) lse[lo + r] = softmaxRowScalar(p, r * tp, T, scale, sums, r); return; }
         FloatVector ninf = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
         for (int r = 0; r < rows; r++) {                         // max, then exp(S - max) in place; lane sums to sums[r L ..]
             int o = r * tp;
@@ -385,24 +410,33 @@ public final class Attention {
             for (int i = 0, o = r * L; i < L; i++) sum += sums[o + i];
             sums[r] = sum;
         }
-        for (int r = 0; r < rows; r++) {                         // P = e / sum; lse = max + log(sum)
-            FloatVector inv = FloatVector.broadcast(S, 1 / sums[r]);
-            for (int j = 0, o = r * tp; j < tp; j += L) FloatVector.fromArray(S, p, o + j).mul(inv).intoArray(p, o + j);
+        for (int r = 0; r < rows; r++) {                         // lse = max + log(sum); 1 / sum for the output rows
             lse[lo + r] += (float) Math.log(sums[r]);
+            sums[r] = 1 / sums[r];
+        }
+    }
+
+    /** Each of the rows (cols values, row stride ld, from o) of m times f[r]. */
+    private static void scaleRows(float[] m, int o, int ld, int rows, int cols, float[] f) {
+        int L = S.length(), nv = S.loopBound(cols);
+        for (int r = 0; r < rows; r++, o += ld) {
+            int c = 0;
+            for (; c < nv; c += L) FloatVector.fromArray(S, m, o + c).mul(f[r]).intoArray(m, o + c);
+            for (; c < cols; c++) m[o + c] *= f[r];
         }
     }
 
     /**
      * A row of one vector or less (the encoder's 13 tokens at mask 0.75): scalar loops, which cost less there than
-     * a vector pass with its fixed per-row work (interleaved in one JVM at BH 384, T 13, hd 64: 20-35% faster).
+     * a vector pass with its fixed per-row work (interleaved in one JVM at BH 384, T 13, hd 64: 20-35% faster). As
+     * {@link #softmaxRows}: e in place, 1 / rowsum(e) to inv[r], the log-sum-exp returned.
      */
-    private static float softmaxRowScalar(float[] s, int o, int T, float scale) {
+    private static float softmaxRowScalar(float[] s, int o, int T, float scale, float[] inv, int r) {
         float max = Float.NEGATIVE_INFINITY;
         for (int j = 0; j < T; j++) max = Math.max(max, s[o + j]);
         float sum = 0;
         for (int j = 0; j < T; j++) { s[o + j] = (float) Math.exp((s[o + j] - max) * scale); sum += s[o + j]; }
-        float inv = 1 / sum;
-        for (int j = 0; j < T; j++) s[o + j] *= inv;
+        inv[r] = 1 / sum;
         return max * scale + (float) Math.log(sum);
     }
 
@@ -452,8 +486,8 @@ public final class Attention {
         }
         int tp = padded(T), qt = Math.min(QT, T);
         Parallel.forRange(B * H, 1, (s0, s1) -> {
-            float[][] w = scratch(qt * tp, qt * tp, hd * tp, hd * tp, T * hd, T * hd, T * hd, T * hd, T * hd);
-            float[] p = w[0], ds = w[1], kt = w[2], vt = w[3], qs = w[4], ks = w[5], gs = w[6], dks = w[7], dvs = w[8];
+            float[][] w = scratch(qt * tp, qt * tp, hd * tp, hd * tp, T * hd, T * hd, T * hd, T * hd, T * hd, qt * S.length());
+            float[] p = w[0], ds = w[1], kt = w[2], vt = w[3], qs = w[4], ks = w[5], gs = w[6], dks = w[7], dvs = w[8], d = w[9];
             for (int s = s0; s < s1; s++) {
                 int gb = ldo.base(s, H), ob = lo.base(s, H), dqb = ldq.base(s, H), dkb = ldk.base(s, H), dvb = ldv.base(s, H);
                 // Each head's q, k, dO and the dK, dV it adds to copied out as (T, hd), contiguous (see copyRows), and back.
@@ -468,10 +502,9 @@ public final class Attention {
                     int rows = Math.min(QT, T - i0), qi = i0 * hd, gi = i0 * hd;
                     panel(rows, tp, hd, qs, qi, hd, 1, kt, 0, tp, p, 0, tp, false);                        // S = Q K^T
                     panel(rows, tp, hd, gs, gi, hd, 1, vt, 0, tp, ds, 0, tp, false);                      // dP = dO V^T
-                    for (int r = 0; r < rows; r++) {
-                        float D = Gemm.dot(gs, gi + r * hd, out, ob + (i0 + r) * lo.st, hd);                // rowsum(dO * O)
-                        backwardRow(p, ds, r * tp, T, lse[s * T + i0 + r], D, scale);                       // P from S and the saved lse; scale dS
-                    }
+                    rowDots(gs, gi, out, ob + i0 * lo.st, lo.st, rows, hd, d);                                  // D = rowsum(dO * O)
+                    for (int r = 0; r < rows; r++)
+                        backwardRow(p, ds, r * tp, T, lse[s * T + i0 + r], d[r], scale);                    // P from S and the saved lse; scale dS
                     // P^T and dS^T are read in place, down the columns of P and dS (a's k stride the row stride tp): copying
                     // them out cost two scalar strided passes per score, about as much as the 5 products' FMAs at T 197,
                     // hd 32 (ViT-B decoder). Attention backward in the ViT-B step, batch 8, JDK 25, quiet, alternating

@@ -97,7 +97,7 @@ class KernelsTest {
         int L = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length();
         for (int[] sz : new int[][]{{3, 2 * L + 3, 16}, {2, 37, 24}, {2, L + 1, 8}})
             Parallel.splitAs(1, () -> attentionMatchesReference(r, sz, () -> {
-                for (float[] a : Attention.scratch(40 * 64, 40 * 64, 64 * 64, 64 * 64, 64 * 64, 64 * 64, 64 * 64, 64 * 64, 64 * 64))
+                for (float[] a : Attention.scratch(40 * 64, 40 * 64, 64 * 64, 64 * 64, 64 * 64, 64 * 64, 64 * 64, 64 * 64, 64 * 64, 64 * 64))
                     java.util.Arrays.fill(a, Float.NaN);
             }));
     }
