@@ -13,12 +13,12 @@ extern "C" __global__ void gelu_forward_f32(float* out, const float* x, long lon
     }
 }
 
-// dx (n) += dout * (Phi(x) + x phi(x)).
+// dx (n) = dout * (Phi(x) + x phi(x)), written (not added to), as Gelu.backward.
 extern "C" __global__ void gelu_backward_f32(float* dx, const float* dout, const float* x, long long n) {
     for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x) {
         float xi = x[i];
         float cdf = 0.5f * (1.f + erff(xi * GELU_INV_SQRT2));
         float pdf = GELU_INV_SQRT_2PI * expf(-0.5f * xi * xi);
-        dx[i] += dout[i] * (cdf + xi * pdf);
+        dx[i] = dout[i] * (cdf + xi * pdf);
     }
 }

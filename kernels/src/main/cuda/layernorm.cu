@@ -22,9 +22,9 @@ extern "C" __global__ void __launch_bounds__(256) layernorm_forward_f32(float* o
     if (lane == 0) { mean[r] = m; rstd[r] = rs; }
 }
 
-// Adds the gradients, as LayerNorm.backward:
-//   dx (rows, C) += rstd * (g - mean(g) - xhat * mean(g * xhat)), g = dout * w;
-//   dw (C) += sum over rows of dout * xhat;  db (C) += sum over rows of dout.
+// The gradients, as LayerNorm.backward:
+//   dx (rows, C) = rstd * (g - mean(g) - xhat * mean(g * xhat)), g = dout * w (written, not added to);
+//   dw (C) += sum over rows of dout * xhat;  db (C) += sum over rows of dout (added to).
 // dx, dw and db may each be null. Block (256) = 8 warps, one row per warp at a time, striding over rows by
 // 8 * gridDim.x. Each block sums its rows' dw, db in shared memory (dynamic, 2 * C floats), then adds them to
 // the global dw, db with one atomicAdd per channel: gridDim.x (about 2 per SM) atomics per channel in all.
@@ -54,7 +54,7 @@ extern "C" __global__ void __launch_bounds__(256) layernorm_backward_f32(float* 
         float* dxr = dx ? dx + r * C : nullptr;
         for (int c = lane; c < C; c += 32) {
             float xhat = (xr[c] - m) * s, go = gr[c];
-            if (dxr) dxr[c] += s * (go * w[c] - gMean - xhat * gxMean);
+            if (dxr) dxr[c] = s * (go * w[c] - gMean - xhat * gxMean);
             if (wantW) atomicAdd(sdw + c, go * xhat);
             if (wantB) atomicAdd(sdb + c, go);
         }

@@ -19,7 +19,7 @@ int main() {
       emu_launch(dim3{2, 1, 1}, 256, 0, [&] { gelu_forward_f32(got.data(), x.data(), 1001); });
       cmp("gelu", ref, got, 2e-6, 2e-6);
       auto dout = gauss(1001), dx = gauss(1001); auto dxr = dx;
-      for (int i = 0; i < 1001; i++) { double xi = x[i], cdf = 0.5 * (1 + std::erf(xi / std::sqrt(2.0))), pdf = std::exp(-0.5 * xi * xi) / std::sqrt(2 * M_PI); dxr[i] += (float)(dout[i] * (cdf + xi * pdf)); }
+      for (int i = 0; i < 1001; i++) { double xi = x[i], cdf = 0.5 * (1 + std::erf(xi / std::sqrt(2.0))), pdf = std::exp(-0.5 * xi * xi) / std::sqrt(2 * M_PI); dxr[i] = (float)(dout[i] * (cdf + xi * pdf)); }
       emu_launch(dim3{2, 1, 1}, 256, 0, [&] { gelu_backward_f32(dx.data(), dout.data(), x.data(), 1001); });
       cmp("gelu bwd", dxr, dx, 1e-5, 2e-6); }
     { // gather / scatter with idxInner 1 and inner

@@ -24,7 +24,7 @@ int main() {
         auto dout = gauss(R * C), dx = gauss(R * C), dw = gauss(C), db = gauss(C);
         auto dxr = dx, dwr = dw, dbr = db;
         for (int r = 0; r < R; r++) { double gm_ = 0, gx = 0; for (int c = 0; c < C; c++) { double xh = (x[r*C+c] - mean[r]) * rstd[r], g = dout[r*C+c] * w[c]; gm_ += g; gx += g * xh; } gm_ /= C; gx /= C;
-            for (int c = 0; c < C; c++) { double xh = (x[r*C+c] - mean[r]) * rstd[r]; dxr[r*C+c] += (float)(rstd[r] * (dout[r*C+c]*w[c] - gm_ - xh*gx)); dwr[c] += (float)(dout[r*C+c]*xh); dbr[c] += dout[r*C+c]; } }
+            for (int c = 0; c < C; c++) { double xh = (x[r*C+c] - mean[r]) * rstd[r]; dxr[r*C+c] = (float)(rstd[r] * (dout[r*C+c]*w[c] - gm_ - xh*gx)); dwr[c] += (float)(dout[r*C+c]*xh); dbr[c] += dout[r*C+c]; } }
         int grid = std::min((R + 7) / 8, 2 * 132);
         for (int g2 : {grid, 2}) {
             auto dx2 = dx, dw2 = dw, db2 = db;
@@ -33,7 +33,7 @@ int main() {
         }
         auto dx3 = dx; auto dxr3 = dx;
         for (int r = 0; r < R; r++) { double gm_ = 0, gx = 0; for (int c = 0; c < C; c++) { double xh = (x[r*C+c] - mean[r]) * rstd[r], g = dout[r*C+c] * w[c]; gm_ += g; gx += g * xh; } gm_ /= C; gx /= C;
-            for (int c = 0; c < C; c++) { double xh = (x[r*C+c] - mean[r]) * rstd[r]; dxr3[r*C+c] += (float)(rstd[r] * (dout[r*C+c]*w[c] - gm_ - xh*gx)); } }
+            for (int c = 0; c < C; c++) { double xh = (x[r*C+c] - mean[r]) * rstd[r]; dxr3[r*C+c] = (float)(rstd[r] * (dout[r*C+c]*w[c] - gm_ - xh*gx)); } }
         emu_launch(dim3{(unsigned)grid, 1, 1}, 256, 0, [&] { layernorm_backward_f32(dx3.data(), nullptr, nullptr, dout.data(), x.data(), w.data(), mean.data(), rstd.data(), R, C); });
         cmp("ln dx alone", dxr3, dx3, 5e-5, 1e-4);
     }

@@ -96,10 +96,12 @@ public interface Backend {
     /** out (rows, C) = layer norm of x over C with w, b (C); saves mean and rstd (rows). */
     void layerNorm(Storage out, Storage mean, Storage rstd, Buf x, Buf w, Buf b, int rows, int C, float eps);
 
+    /** dx (rows, C) written; dw, db (C) added to (any of the three may be null): mae.kernels.LayerNorm#backward. */
     void layerNormBackward(Storage dx, Storage dw, Storage db, Buf dout, Buf x, Buf w, Buf mean, Buf rstd, int rows, int C);
 
     void gelu(Storage out, Buf x, int n);
 
+    /** dx (n) = dout * gelu'(x), written (not added to). */
     void geluBackward(Storage dx, Buf dout, Buf x, int n);
 
     /** out (rows, cols) = softmax of each row of x. */

@@ -26,13 +26,13 @@ public final class Gelu {
         for (int i = 0; i < n; i++) out[i] = (float) (0.5 * x[i] * (1 + Erf.erf(x[i] * INV_SQRT2)));
     }
 
-    /** dx += dout * (Phi(x) + x phi(x)). */
+    /** dx = dout * (Phi(x) + x phi(x)), written (not added to: dx needs no zeroing first). */
     public static void backwardRef(float[] dx, float[] dout, float[] x, int n) {
         for (int i = 0; i < n; i++) {
             double xi = x[i];
             double cdf = 0.5 * (1 + Erf.erf(xi * INV_SQRT2));
             double pdf = INV_SQRT_2PI * Math.exp(-0.5 * xi * xi);
-            dx[i] += (float) (dout[i] * (cdf + xi * pdf));
+            dx[i] = (float) (dout[i] * (cdf + xi * pdf));
         }
     }
 
@@ -48,7 +48,7 @@ public final class Gelu {
         });
     }
 
-    /** dx += dout * (Phi(x) + x phi(x)). */
+    /** dx = dout * (Phi(x) + x phi(x)), written, as {@link #backwardRef}. */
     public static void backward(float[] dx, float[] dout, float[] x, int n) {
         if (KernelMode.reference()) { backwardRef(dx, dout, x, n); return; }
         Parallel.forRange(n, 1 << 15, (i0, i1) -> {
@@ -56,12 +56,11 @@ public final class Gelu {
             for (int end = i0 + S.loopBound(i1 - i0); i < end; i += S.length()) {
                 FloatVector v = FloatVector.fromArray(S, x, i);
                 FloatVector e = Vec.exp(v.mul(v).mul(-0.5f));
-                FloatVector d = cdf(v, e).add(v.mul(e).mul((float) INV_SQRT_2PI)).mul(FloatVector.fromArray(S, dout, i));
-                FloatVector.fromArray(S, dx, i).add(d).intoArray(dx, i);
+                cdf(v, e).add(v.mul(e).mul((float) INV_SQRT_2PI)).mul(FloatVector.fromArray(S, dout, i)).intoArray(dx, i);
             }
             for (; i < i1; i++) {
                 float e = expScalar(-0.5f * x[i] * x[i]);
-                dx[i] += dout[i] * (cdf(x[i], e) + x[i] * e * (float) INV_SQRT_2PI);   // the vector loop's order: x e, then the constant
+                dx[i] = dout[i] * (cdf(x[i], e) + x[i] * e * (float) INV_SQRT_2PI);   // the vector loop's order: x e, then the constant
             }
         });
     }

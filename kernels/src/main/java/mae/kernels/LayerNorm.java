@@ -104,8 +104,9 @@ public final class LayerNorm {
     }
 
     /**
-     * Adds the gradients: dx (rows, C) += rstd * (g - mean(g) - xhat * mean(g * xhat)) with g = dout * w;
-     * dw (C) += sum over rows of dout * xhat; db (C) += sum over rows of dout. dx, dw and db may be null.
+     * The gradients: dx (rows, C) = rstd * (g - mean(g) - xhat * mean(g * xhat)) with g = dout * w, written (dx needs
+     * no zeroing first); dw (C) += sum over rows of dout * xhat; db (C) += sum over rows of dout, added to. dx, dw and
+     * db may be null.
      */
     public static void backward(float[] dx, float[] dw, float[] db, float[] dout, float[] x, float[] w,
                                 float[] mean, float[] rstd, int rows, int C) {
@@ -144,7 +145,7 @@ public final class LayerNorm {
             gxMean /= C;
             for (int c = 0; c < C; c++) {
                 double xhat = (x[o + c] - m) * s;
-                if (dx != null) dx[o + c] += (float) (s * ((double) dout[o + c] * w[c] - gMean - xhat * gxMean));
+                if (dx != null) dx[o + c] = (float) (s * ((double) dout[o + c] * w[c] - gMean - xhat * gxMean));
                 sw[c] += dout[o + c] * xhat;
                 sb[c] += dout[o + c];
             }
@@ -184,7 +185,7 @@ public final class LayerNorm {
             means[r - r0] = gSum / C;
             means[BLOCK + r - r0] = gxSum / C;
         }
-        for (int r = r0; r < r1; r++) {                                   // dx += rstd (g - mean(g) - xhat mean(g xhat)); dw, db
+        for (int r = r0; r < r1; r++) {                                   // dx = rstd (g - mean(g) - xhat mean(g xhat)); dw, db +=
             float m = mean[r], s = rstd[r], gMean = means[r - r0], gxMean = means[BLOCK + r - r0];
             FloatVector vm = FloatVector.broadcast(S, m), vs = FloatVector.broadcast(S, s);
             FloatVector vgm = FloatVector.broadcast(S, gMean), vgx = FloatVector.broadcast(S, gxMean);
@@ -192,13 +193,13 @@ public final class LayerNorm {
             for (c = 0; c < end; c += L) {
                 FloatVector xhat = FloatVector.fromArray(S, x, o + c).sub(vm).mul(vs), d = FloatVector.fromArray(S, dout, o + c);
                 if (dx != null)
-                    d.mul(FloatVector.fromArray(S, w, c)).sub(vgm).sub(xhat.mul(vgx)).mul(vs).add(FloatVector.fromArray(S, dx, o + c)).intoArray(dx, o + c);
+                    d.mul(FloatVector.fromArray(S, w, c)).sub(vgm).sub(xhat.mul(vgx)).mul(vs).intoArray(dx, o + c);
                 d.fma(xhat, FloatVector.fromArray(S, dw, c)).intoArray(dw, c);
                 d.add(FloatVector.fromArray(S, db, c)).intoArray(db, c);
             }
             for (; c < C; c++) {
                 float xhat = (x[o + c] - m) * s;
-                if (dx != null) dx[o + c] += s * (dout[o + c] * w[c] - gMean - xhat * gxMean);
+                if (dx != null) dx[o + c] = s * (dout[o + c] * w[c] - gMean - xhat * gxMean);
                 dw[c] += dout[o + c] * xhat;
                 db[c] += dout[o + c];
             }

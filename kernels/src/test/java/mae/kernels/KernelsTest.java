@@ -69,6 +69,8 @@ class KernelsTest {
         for (int i = 0; i < n; i++) { x[i] = (float) (r.nextGaussian() * 3); dout[i] = (float) r.nextGaussian(); }
         x[0] = 0; x[1] = -0f; x[2] = 9; x[3] = -9; x[4] = 1e-6f;
         float[] a = new float[n], b = new float[n], da = new float[n], db = new float[n];
+        java.util.Arrays.fill(da, Float.NaN);                   // backward writes dx, whatever it held
+        java.util.Arrays.fill(db, Float.NaN);
         Gelu.forwardRef(a, x, n);
         Gelu.forward(b, x, n);
         Gelu.backwardRef(da, dout, x, n);
@@ -237,6 +239,8 @@ class KernelsTest {
             assertClose(m1, m2, 1e-6, "mean " + at);
             for (int row = 0; row < rows; row++) assertEquals(s1[row], s2[row], 1e-5 * s1[row], "rstd " + at + " row " + row);
             float[] dx1 = new float[n], dx2 = new float[n], dw1 = new float[C], dw2 = new float[C], db1 = new float[C], db2 = new float[C];
+            java.util.Arrays.fill(dx1, Float.NaN);              // dx is written, whatever it held (dw, db are added to)
+            java.util.Arrays.fill(dx2, Float.NaN);
             LayerNorm.backwardRef(dx1, dw1, db1, dout, x, w, m1, s1, rows, C);
             LayerNorm.backward(dx2, dw2, db2, dout, x, w, m1, s1, rows, C);
             assertClose(dx1, dx2, 1e-5, "dx " + at);

@@ -20,7 +20,7 @@ public final class Ops {
     /** A new contiguous output of the backend, written whole by the op. */
     private static Tensor out(Backend b, int... shape) { return Tensor.empty(b, false, shape); }
 
-    /** A new zeroed output, for the backward ops that add into their gradients. */
+    /** A new zeroed output, for the backward ops that add into their gradients (not GELU's, nor layer norm's dx). */
     private static Tensor grad(Backend b, int... shape) { return Tensor.empty(b, true, shape); }
 
     // ---------------------------------------------------------------- linear
@@ -54,7 +54,7 @@ public final class Ops {
     public static Tensor[] layerNormBackward(Tensor dout, Tensor x, Tensor w, Tensor mean, Tensor rstd) {
         int C = x.size(-1), rows = x.numel() / Math.max(1, C);
         Backend be = Tensor.backend("layerNormBackward", dout, x, w, mean, rstd);
-        Tensor dx = grad(be, x.shape), dw = grad(be, C), db = grad(be, C);
+        Tensor dx = out(be, x.shape), dw = grad(be, C), db = grad(be, C);      // dx written whole, dw and db added to
         be.layerNormBackward(dx.storage, dw.storage, db.storage, dout.buf(), x.buf(), w.buf(), mean.buf(), rstd.buf(), rows, C);
         return new Tensor[]{dx, dw, db};
     }
@@ -69,7 +69,7 @@ public final class Ops {
 
     public static Tensor geluBackward(Tensor dout, Tensor x) {
         Backend be = Tensor.backend("geluBackward", dout, x);
-        Tensor dx = grad(be, x.shape);
+        Tensor dx = out(be, x.shape);                                           // written whole: no zeroing pass
         be.geluBackward(dx.storage, dout.buf(), x.buf(), x.numel());
         return dx;
     }

@@ -192,7 +192,7 @@ class EmulatedCudaKernelsTest {
         CudaKernels.geluForward(eo, dev(g), n);
         CudaKernels.geluBackward(edx, dev(gd), dev(g), n);
         assertArrayEquals(ge, eo.floats(n), "gelu");
-        assertArrayEquals(gdx1, edx.floats(n), "gelu backward adds");
+        assertArrayEquals(gdx1, edx.floats(n), "gelu backward writes dx");
     }
 
     @Test void attention_forward_and_backward_for_every_head_width() {
