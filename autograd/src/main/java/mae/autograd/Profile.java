@@ -60,14 +60,9 @@ public final class Profile {
 
     /** Runs work outside the tape as a named section. */
     public static void section(String name, Runnable body) {
-        Profile p = ACTIVE.get();
         long t0 = System.nanoTime();
         body.run();
-        if (p != null) {
-            long now = System.nanoTime();
-            p.add(name, "section", now - t0, 0, 0);
-            p.last = now;
-        }
+        section(name, t0);
     }
 
     /** Charges the time since t0 (from {@link #clock}) to a named section: work inside backward that no op owns. */

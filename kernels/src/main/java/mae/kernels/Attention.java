@@ -377,7 +377,9 @@ public final class Attention {
      * e = exp(scale (S - max)), the softmax before its division, writes 1 / rowsum(e) to sums[r] and each row's
      * log-sum-exp (of the scaled scores) to lse[lo + r]. The division goes to the output rows instead
      * ({@link #scaleRows}: O = (e V) / rowsum(e), hd values a row where P has T): the decoder of ViT-B (T 197, hd 32)
-     * had a pass over P of one load, multiply and store per 16 scores for every 2 vectors of output. Whole vectors only, the lanes past T set to -inf (so exp gives 0 there);
+     * had a pass over P of one load, multiply and store per 16 scores for every 2 vectors of output; with {@link #rowDots}
+     * and the FMA {@link Vec#exp}, the kernel there 1.073, 1.078, 1.121 against the build before (`bin/mae bench attention
+     * --against`, 101 pairs, 2 threads, Zen 4 VM). Whole vectors only, the lanes past T set to -inf (so exp gives 0 there);
      * {@link Vec#exp} uses IEEE operations only. Against the scalar Math.exp loops, interleaved in one JVM (12 rounds,
      * 2 threads, the VM loaded by other builds: ratios only) at BH 512, T 50, hd 32 (the fmnist decoder): forward
      * -22%, backward -16% time. The lane sums, added first to last for fixed bits ({@link Vec#lanesInOrder}: a

@@ -399,7 +399,7 @@ public final class Tensor {
      * memory the pool may hand out again). Null, and nothing changed, where that does not hold: copy instead.
      */
     public Tensor exchangeFor(Tensor src) {
-        if (!Arrays.equals(shape, src.shape) || !isWhole() || !src.isWhole() || src.storage == storage || src.backend() != backend()) return null;
+        if (!Arrays.equals(shape, src.shape) || !isWhole() || !src.isWhole() || src.backend() != backend()) return null;
         return backend().exchange(src.storage, storage) ? over(src.storage, shape) : null;
     }
 
