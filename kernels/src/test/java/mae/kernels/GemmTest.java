@@ -18,19 +18,28 @@ class GemmTest {
         return a;
     }
 
-    /** Runs body in the usual order and in the few-rows order of Gemm, and with a plain A taller than wide split by columns and by rows (whatever this machine's L2 would choose). */
+    /**
+     * Runs body in the usual order (C's blocks touched first wherever K allows) and in the few-rows order of Gemm
+     * (never touched), and with a plain A taller than wide split by columns and by rows (whatever this machine's L2
+     * would choose).
+     */
     static void inBothOrders(java.util.function.Consumer<String> body) {
-        long was = Gemm.fewRowsBytes, split = Gemm.splitL2Bytes;
+        long was = Gemm.fewRowsBytes, split = Gemm.splitL2Bytes, above = Gemm.touchAboveBytes, block = Gemm.touchBlockBytes;
         try {
             Gemm.fewRowsBytes = 0;
             Gemm.splitL2Bytes = 0;
-            body.accept("usual order, a plain A taller than wide split by columns below M = 3N");
+            Gemm.touchAboveBytes = 0;
+            Gemm.touchBlockBytes = Long.MAX_VALUE;
+            body.accept("usual order, C's blocks touched first, a plain A taller than wide split by columns below M = 3N");
             Gemm.fewRowsBytes = Long.MAX_VALUE;
             Gemm.splitL2Bytes = Long.MAX_VALUE;
+            Gemm.touchAboveBytes = Long.MAX_VALUE;
             body.accept("few-rows order, a plain A taller than wide split by rows");
         } finally {
             Gemm.fewRowsBytes = was;
             Gemm.splitL2Bytes = split;
+            Gemm.touchAboveBytes = above;
+            Gemm.touchBlockBytes = block;
         }
     }
 
