@@ -295,7 +295,7 @@ public final class Gemm {
         int h = 0;
         for (int r = 0; r < mc; r++) {
             int c = co + r * ldc, last = c + nc - 1;
-            for (; c < last; c += 16) h ^= Float.floatToRawIntBits(C[c]);
+            for (; c < last; c += LINE_FLOATS) h ^= Float.floatToRawIntBits(C[c]);
             h ^= Float.floatToRawIntBits(C[last]);
         }
         sink[0] = h;
@@ -312,6 +312,8 @@ public final class Gemm {
      * a 1 MiB L2: it pushed A's block out) and 1024^3 0.98-1.00 (K 1024: its stores are a small share of the work).
      */
     static final int TOUCH_MAX_K = 512;
+    /** The floats of a 64-byte cache line (every x86-64 core's): {@link #touch} reads one per line, and the row's last. */
+    static final int LINE_FLOATS = 16;
     static long touchAboveBytes = CacheSizes.machine().l2(), touchBlockBytes = CacheSizes.machine().l2() / 4;
 
     /** Rows rounded up to whole packed slivers. */
