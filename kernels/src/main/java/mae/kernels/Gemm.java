@@ -249,7 +249,7 @@ public final class Gemm {
     }
 
     /**
-     * The few-rows order, for when all rows of this thread, packed, fit in L2 ({@link #fewRowsBytes}): for each k block,
+     * The few-rows order, for when all rows of this thread, packed, about fit in L2 ({@link #fewRowsBytes}): for each k block,
      * A is packed once (all its rows), and each B sliver is packed just before its use and used at once by every row
      * sliver, from L1/L2. The usual order packs a whole (KC x NC) block of B first, which goes out to L3 and is read
      * back once per MC block of A: for few rows, packing B is a large part of the work and that round trip is its
@@ -320,11 +320,15 @@ public final class Gemm {
     static int padded(int rows) { return (rows + PR - 1) / PR * PR; }
 
     /**
-     * The bytes of packed A up to which {@link #blocked} takes the few-rows order: this core's L2 (measured above:
-     * a gain up to 1.2 MiB of A on a 1 MiB L2, none from 1.3 MiB). Tests set it to 0 or Long.MAX_VALUE to reach
-     * either order on any machine.
+     * The bytes of packed A up to which {@link #blocked} takes the few-rows order: 1.25 times this core's L2 (measured
+     * above: a gain up to 1.2 MiB of A on a 1 MiB L2, none from 1.3 MiB). The ViT-B encoder's products on its 400
+     * visible tokens (batch 8) pack 1.2 MiB of A per thread (408 x 768 floats): at the L2 itself they stayed in the
+     * usual order; at 1.25 L2, paired call by call against that (`bench gemm --against`, 41 pairs, Zen 4 VM, 2
+     * threads, the same build against itself reading 0.965-0.970): NT 400 x 2304 x 768 (qkv) 1.058 and 1.047, 400 x
+     * 3072 x 768 (fc1) 1.053 and 1.110, 400 x 768 x 768 0.99-1.01 (NT, NN), TN 768 x 768 x 400 1.037. Tests set it to
+     * 0 or Long.MAX_VALUE to reach either order on any machine.
      */
-    static long fewRowsBytes = CacheSizes.machine().l2();
+    static long fewRowsBytes = CacheSizes.machine().l2() * 5 / 4;
 
     /**
      * One packed sliver of A (mr <= PR rows, from ap[ao]) times one packed sliver of B into C's tile: the 12-row kernel
