@@ -166,10 +166,14 @@ public final class Attention {
     }
 
     /**
-     * t (cols, ldt) = m^T for the (rows, cols) block of m at mo with row stride ldm. t's columns past rows keep what
-     * the scratch held: the scores they give are masked (-inf before the exp) and the products after the softmax stop
-     * at T, so nothing computed from them is read. Clearing them cost hd calls of Arrays.fill per head, about what the
-     * transpose itself did at the fmnist encoder's T 13 (JFR samples).
+     * t (cols, ldt) = m^T for the (rows, cols) block of m at mo with row stride ldm. t's columns past rows hold copies
+     * of the last row (up to the next multiple of 8) or what the scratch held: the scores they give are masked (-inf
+     * before the exp) and the products after the softmax stop at T, so nothing computed from them is read. Clearing
+     * them cost hd calls of Arrays.fill per head, about what the transpose itself did at the fmnist encoder's T 13
+     * (JFR samples). A last group of fewer than 8 rows is done as 8, its missing rows repeating the last one, instead
+     * of row by row (each value a store to another cache line of t): the fmnist encoder's attention (T 13: rows 8-12),
+     * forward and backward in one JVM against the row-by-row loop (`bench attention --against`, 2 threads, Zen 4
+     * VM), per-call ratio medians 1.039 and 1.024.
      * Rows in groups of 8, so that the 8 values stored for a column lie side by side (one cache line, not 8); 8 rows
      * of m at a time stay in L1 even where they share its sets. Reading down all of m's columns instead, each value
      * came from another row 3 D floats on (a fused qkv), often a multiple of 4 KiB, so every row fell in the same L1
@@ -178,8 +182,10 @@ public final class Attention {
      */
     private static void transpose(float[] m, int mo, int ldm, int rows, int cols, float[] t, int ldt) {
         int r = 0;
-        for (; r + 8 <= rows; r += 8) {
-            int i0 = mo + r * ldm, i1 = i0 + ldm, i2 = i1 + ldm, i3 = i2 + ldm, i4 = i3 + ldm, i5 = i4 + ldm, i6 = i5 + ldm, i7 = i6 + ldm;
+        for (; r < rows && r + 8 <= ldt; r += 8) {        // a last group of fewer than 8 rows repeats the last row into padding columns
+            int last = rows - 1, i0 = mo + r * ldm, i1 = mo + Math.min(r + 1, last) * ldm, i2 = mo + Math.min(r + 2, last) * ldm,
+                    i3 = mo + Math.min(r + 3, last) * ldm, i4 = mo + Math.min(r + 4, last) * ldm, i5 = mo + Math.min(r + 5, last) * ldm,
+                    i6 = mo + Math.min(r + 6, last) * ldm, i7 = mo + Math.min(r + 7, last) * ldm;
             for (int c = 0, o = r; c < cols; c++, o += ldt) {
                 t[o] = m[i0 + c]; t[o + 1] = m[i1 + c]; t[o + 2] = m[i2 + c]; t[o + 3] = m[i3 + c];
                 t[o + 4] = m[i4 + c]; t[o + 5] = m[i5 + c]; t[o + 6] = m[i6 + c]; t[o + 7] = m[i7 + c];
@@ -251,6 +257,11 @@ public final class Attention {
                       float[] c, int co, int ldc, boolean add) {
         final int L = S.length(), whole = W - W % L, pairs = whole - whole % (2 * L);
         int i0 = 0;
+        if (EIGHT_ROWS && whole == L) {                 // one vector wide: the scores of up to L tokens
+            for (; i0 < rows; i0 += 8) eightRowsOne(i0, rows, K, a, ao, ars, aks, b, bo, ldb, c, co, ldc, add);
+            if (whole < W) panelTail(rows, whole, W, K, a, ao, ars, aks, b, bo, ldb, c, co, ldc, add);
+            return;
+        }
         if (EIGHT_ROWS && pairs > 0) {
             for (; i0 + 8 <= rows; i0 += 8) eightRows(i0, pairs, K, a, ao, ars, aks, b, bo, ldb, c, co, ldc, add);
             if (i0 > 0 && pairs < whole) fourRows(0, i0, pairs, whole, K, a, ao, ars, aks, b, bo, ldb, c, co, ldc, add);
@@ -302,6 +313,46 @@ public final class Attention {
             x6.intoArray(c, o); y6.intoArray(c, o + L); o += ldc;
             x7.intoArray(c, o); y7.intoArray(c, o + L);
         }
+    }
+
+    /**
+     * Rows [i0, i0 + 8) x the one vector of columns of {@link #panel} (W = L: the fmnist encoder's scores, 13 tokens):
+     * 8 accumulators instead of fourRows' 4, each B vector loaded serving 8 FMAs. A last group of fewer than 8 rows
+     * repeats its last row (computed, not stored). Forward and backward of that attention against fourRows, per-call
+     * medians of 30 (1 thread, B 128, H 3, hd 64, Zen 4 VM): 1.02-1.05x and 1.02-1.08x.
+     */
+    private static void eightRowsOne(int i0, int rows, int K, float[] a, int ao, int ars, int aks, float[] b, int bo, int ldb,
+                                     float[] c, int co, int ldc, boolean add) {
+        int n = Math.min(8, rows - i0), l = n - 1;
+        int a0 = ao + i0 * ars, a1 = a0 + Math.min(1, l) * ars, a2 = a0 + Math.min(2, l) * ars, a3 = a0 + Math.min(3, l) * ars,
+                a4 = a0 + Math.min(4, l) * ars, a5 = a0 + Math.min(5, l) * ars, a6 = a0 + Math.min(6, l) * ars, a7 = a0 + Math.min(7, l) * ars;
+        int c0 = co + i0 * ldc;
+        FloatVector x0 = FloatVector.zero(S), x1 = x0, x2 = x0, x3 = x0, x4 = x0, x5 = x0, x6 = x0, x7 = x0;
+        if (add) {
+            x0 = FloatVector.fromArray(S, c, c0);
+            if (n > 1) x1 = FloatVector.fromArray(S, c, c0 + ldc);
+            if (n > 2) x2 = FloatVector.fromArray(S, c, c0 + 2 * ldc);
+            if (n > 3) x3 = FloatVector.fromArray(S, c, c0 + 3 * ldc);
+            if (n > 4) x4 = FloatVector.fromArray(S, c, c0 + 4 * ldc);
+            if (n > 5) x5 = FloatVector.fromArray(S, c, c0 + 5 * ldc);
+            if (n > 6) x6 = FloatVector.fromArray(S, c, c0 + 6 * ldc);
+            if (n > 7) x7 = FloatVector.fromArray(S, c, c0 + 7 * ldc);
+        }
+        for (int kk = 0, bk = bo, ak = 0; kk < K; kk++, bk += ldb, ak += aks) {
+            FloatVector u = FloatVector.fromArray(S, b, bk);
+            x0 = u.fma(FloatVector.broadcast(S, a[a0 + ak]), x0); x1 = u.fma(FloatVector.broadcast(S, a[a1 + ak]), x1);
+            x2 = u.fma(FloatVector.broadcast(S, a[a2 + ak]), x2); x3 = u.fma(FloatVector.broadcast(S, a[a3 + ak]), x3);
+            x4 = u.fma(FloatVector.broadcast(S, a[a4 + ak]), x4); x5 = u.fma(FloatVector.broadcast(S, a[a5 + ak]), x5);
+            x6 = u.fma(FloatVector.broadcast(S, a[a6 + ak]), x6); x7 = u.fma(FloatVector.broadcast(S, a[a7 + ak]), x7);
+        }
+        x0.intoArray(c, c0);
+        if (n > 1) x1.intoArray(c, c0 + ldc);
+        if (n > 2) x2.intoArray(c, c0 + 2 * ldc);
+        if (n > 3) x3.intoArray(c, c0 + 3 * ldc);
+        if (n > 4) x4.intoArray(c, c0 + 4 * ldc);
+        if (n > 5) x5.intoArray(c, c0 + 5 * ldc);
+        if (n > 6) x6.intoArray(c, c0 + 6 * ldc);
+        if (n > 7) x7.intoArray(c, c0 + 7 * ldc);
     }
 
     /** Rows [from, to) x whole-vector columns [w0, whole) of {@link #panel}, in groups of 4 rows. */
@@ -386,11 +437,12 @@ public final class Attention {
      * dependent chain of L lane reads and adds), are added up for all the rows after the rows' exp passes, from an
      * array, so the chains of different rows overlap: forward attention at BH 256, T 50, hd 32 on one thread,
      * 2.29 -> 1.81 and 2.05 -> 1.68 ms (JDK 25, alternating in one JVM, the other core busy), the same bits. Rows
-     * of one vector or less stay scalar ({@link #softmaxRowScalar}).
+     * of one vector or less take the same vector pass, the lanes past T masked: the fmnist encoder's 13 tokens, forward
+     * 1.20-1.30x against scalar Math.exp loops (per-call medians of 30, 1 thread, B 128, H 3, hd 64, Zen 4 VM, JDK 17;
+     * an earlier session had measured those loops 20-35% faster, before the lane sums moved after the rows' passes).
      */
     private static void softmaxRows(float[] p, int rows, int T, float scale, float[] lse, int lo, float[] sums) {
         int L = S.length(), tp = padded(T), last = tp - L;
-        if (T <= L) { for (int r = 0; r < rows; r++) lse[lo + r] = softmaxRowScalar(p, r * tp, T, scale, sums, r); return; }
         FloatVector ninf = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
         for (int r = 0; r < rows; r++) {                         // max, then exp(S - max) in place; lane sums to sums[r L ..]
             int o = r * tp;
@@ -429,31 +481,10 @@ public final class Attention {
     }
 
     /**
-     * A row of one vector or less (the encoder's 13 tokens at mask 0.75): scalar loops, which cost less there than
-     * a vector pass with its fixed per-row work (interleaved in one JVM at BH 384, T 13, hd 64: 20-35% faster). As
-     * {@link #softmaxRows}: e in place, 1 / rowsum(e) to inv[r], the log-sum-exp returned.
-     */
-    private static float softmaxRowScalar(float[] s, int o, int T, float scale, float[] inv, int r) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (int j = 0; j < T; j++) max = Math.max(max, s[o + j]);
-        float sum = 0;
-        for (int j = 0; j < T; j++) { s[o + j] = (float) Math.exp((s[o + j] - max) * scale); sum += s[o + j]; }
-        inv[r] = 1 / sum;
-        return max * scale + (float) Math.log(sum);
-    }
-
-    /**
      * p[o, o + T) = exp(scale p - lse) (p the unscaled scores; the probabilities again); ds[o, o + T) = scale p (ds - D); in whole vectors of
      * the padded stride, the lanes past T of p set to -inf first (exp 0, so ds is 0 there too).
      */
     private static void backwardRow(float[] p, float[] ds, int o, int T, float rowLse, float D, float scale) {
-        if (T <= S.length()) {
-            for (int j = 0; j < T; j++) {
-                p[o + j] = (float) Math.exp(p[o + j] * scale - rowLse);
-                ds[o + j] = scale * p[o + j] * (ds[o + j] - D);
-            }
-            return;
-        }
         int tp = padded(T), last = tp - S.length();
         FloatVector.fromArray(S, p, o + last).blend(Float.NEGATIVE_INFINITY, S.indexInRange(last, T).not()).intoArray(p, o + last);
         FloatVector vl = FloatVector.broadcast(S, rowLse), vd = FloatVector.broadcast(S, D);

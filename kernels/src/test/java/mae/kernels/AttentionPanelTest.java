@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
  * Attention's small-product kernel against a plain triple loop: every row-group remainder (8-row groups where vectors
- * hold 16 floats, then 4-row ones), vector tail and mode,
+ * hold 16 floats, of one vector or of pairs, then 4-row ones), vector tail and mode,
  * with a row-major and with a transposed a (read in place down its columns, as the backward pass reads P and dS).
  */
 class AttentionPanelTest {

@@ -107,7 +107,7 @@ class KernelsTest {
     /** Fast attention forward and backward against the plain loops, at awkward sizes. */
     @Test void fast_attention_matches_reference() {
         Random r = new Random(9);
-        int L = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length();    // T of one vector (the last scalar row), 2L - 1 and 2L (padded stride edges)
+        int L = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length();    // T of one vector (rows of one masked vector), 2L - 1 and 2L (padded stride edges)
         int[][] sizes = {{1, 1, 1}, {3, 5, 7}, {2, 13, 64}, {4, 50, 32}, {1, 17, 80}, {3, 33, 16}, {5, 70, 64}, // T 33, 70: several query tiles
                 {2, L, 8}, {2, 2 * L - 1, 8}, {1, 2 * L, 8},
                 // T 3 (one group of fewer than 4 rows); T L + 1 and 2L + 1 (one lane past whole vectors); head dims
