@@ -133,7 +133,10 @@ public interface Backend {
         throw new UnsupportedOperationException(device() + " backend: attention on the heads in place");
     }
 
-    /** dqkv (B, T, 3, H, hd) += the gradients of {@link #attentionHeads}' q, k, v; dout and out (B, T, H, hd), lse (B, H, T). */
+    /**
+     * dqkv (B, T, 3, H, hd) = the gradients of {@link #attentionHeads}' q, k, v (written: dqkv need not be zeroed);
+     * dout and out (B, T, H, hd), lse (B, H, T).
+     */
     default void attentionHeadsBackward(Storage dqkv, Buf dout, Buf qkv, Buf out, Buf lse, int B, int H, int T, int hd, float scale) {
         throw new UnsupportedOperationException(device() + " backend: attention on the heads in place");
     }

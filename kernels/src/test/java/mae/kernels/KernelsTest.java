@@ -138,7 +138,7 @@ class KernelsTest {
     /**
      * Attention on the heads of a fused qkv (B, T, 3, H, hd), read in place, against the plain loops on the heads
      * copied out into (B H, T, hd) arrays: out and dout in (B, T, H, hd), the gradient into one (B, T, 3, H, hd)
-     * array that already holds values (the kernel adds). Both kernel modes; awkward sizes as above.
+     * array that holds NaN before the call (the kernel writes it whole). Both kernel modes; awkward sizes as above.
      */
     @Test void attention_on_heads_in_place_matches_the_reference_on_copied_heads() {
         Random r = new Random(21);
@@ -150,7 +150,8 @@ class KernelsTest {
                 for (int[] sz : sizes) {
                     int B = sz[0], H = sz[1], T = sz[2], hd = sz[3], D = H * hd, n = B * T * D;
                     String what = (ref ? "reference " : "fast ") + java.util.Arrays.toString(sz);
-                    float[] qkv = gaussian(r, 3 * n), douth = gaussian(r, n), dqkv = gaussian(r, 3 * n), dqkv0 = dqkv.clone();
+                    float[] qkv = gaussian(r, 3 * n), douth = gaussian(r, n), dqkv = new float[3 * n];
+                    java.util.Arrays.fill(dqkv, Float.NaN);                                   // written, not added to: nothing of it is read
                     float[][] x = new float[3][n];                                            // q, k, v copied out: (B H, T, hd)
                     float[] dout = new float[n];
                     for (int b = 0; b < B; b++)
@@ -175,7 +176,7 @@ class KernelsTest {
                                 for (int d = 0; d < hd; d++) o1h[(b * T + t) * D + h * hd + d] = o1[((b * H + h) * T + t) * hd + d];
                     assertClose(o1h, o2, 1e-5, "out " + what);
                     Attention.backwardHeads(dqkv, douth, qkv, o1h, l1, B, H, T, hd, scale);
-                    float[] want = dqkv0.clone();
+                    float[] want = new float[3 * n];
                     for (int b = 0; b < B; b++)
                         for (int t = 0; t < T; t++)
                             for (int h = 0; h < H; h++)

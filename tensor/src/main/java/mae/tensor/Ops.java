@@ -167,7 +167,7 @@ public final class Ops {
         requireShape("attentionHeadsBackward", "dout", dout, B, heads, T, hd);
         requireShape("attentionHeadsBackward", "out", out, B, heads, T, hd);
         Backend be = Tensor.backend("attentionHeadsBackward", dout, qkv, out, lse);
-        Tensor dqkv = grad(be, s);
+        Tensor dqkv = out(be, s);                  // written whole by the kernel: no zeroing pass
         be.attentionHeadsBackward(dqkv.storage, dout.transpose(1, 2).buf(), qkv.buf(), out.transpose(1, 2).buf(), lse.buf(), B, heads, T, hd, scale);
         return dqkv;
     }
