@@ -263,11 +263,8 @@ public final class Attention {
                       float[] c, int co, int ldc, boolean add) {
         final int L = S.length(), whole = W - W % L, pairs = whole - whole % (2 * L);
         int i0 = 0;
-        if (EIGHT_ROWS && whole == L) {                 // one vector wide: the scores of up to L tokens
+        if (EIGHT_ROWS && whole == L)                   // one vector wide (the scores of up to L tokens): every row here
             for (; i0 < rows; i0 += 8) eightRowsOne(i0, rows, K, a, ao, ars, aks, b, bo, ldb, c, co, ldc, add);
-            if (whole < W) panelTail(rows, whole, W, K, a, ao, ars, aks, b, bo, ldb, c, co, ldc, add);
-            return;
-        }
         if (EIGHT_ROWS && pairs > 0) {
             for (; i0 + 8 <= rows; i0 += 8) eightRows(i0, pairs, K, a, ao, ars, aks, b, bo, ldb, c, co, ldc, add);
             if (i0 > 0 && pairs < whole) fourRows(0, i0, pairs, whole, K, a, ao, ars, aks, b, bo, ldb, c, co, ldc, add);
