@@ -348,17 +348,33 @@ public final class Gemm {
      * op(A)[ic.., pc..] packed k-major in PR-row slivers (sliver s: for each k, its PR values at ap[s * PR * kc + k * PR]),
      * alpha folded in, zero rows padding the last sliver: the micro-kernel reads one stream of PR values per k. A stored
      * transposed is packed the same way by {@link #packTransposedA}, which reads it along its rows.
+     *
+     * <p>A row-major A is copied PACK_K columns at a time, each of the sliver's rows in turn: the values one row writes
+     * lie PR floats apart, so a whole row at once (kc 1024) wrote over all of a 48 KiB sliver, more than an L1d of 32
+     * KiB, and each of the 12 rows brought its lines back from L2; a 128-column chunk writes 6 KiB, which stays in L1
+     * for all 12 rows. Toggled call by call in one JVM against the whole-row loop (Zen 4 VM, blocking KC 1024 MC 96,
+     * medians of 41-61 rounds): 1024^3 NN on 2 threads 1.031 and 1.015, 1024 x 512 x 1024 on one thread 1.025 (64
+     * columns: 1.018, 1.016, 1.027); `bin/mae bench gemm --against` the build before (61 pairs, 2 threads, its own
+     * blocking): 1024^3 1.012 and 1.005, NN 1576 x 768 x 3072 1.011, NT 1576 x 3072 x 768 1.002, 1664 x 768 x 192 1.000,
+     * 6400 x 512 x 128 1.005. A small gain against a large bound: skipping A's packing altogether (wrong sums) gave
+     * 1.056 (1024^3, 2 threads) and 1.095 (1024 x 512 x 1024, one thread).
      */
     private static void packA(boolean ta, float[] A, int aOff, int lda, int ic, int mc, int pc, int kc, float alpha, float[] ap) {
         if (ta) { packTransposedA(A, aOff, lda, ic, mc, pc, kc, alpha, ap); return; }
         for (int s0 = 0; s0 < mc; s0 += PR) {
             int rows = Math.min(PR, mc - s0), base = s0 * kc;
-            for (int r = 0; r < rows; r++)
-                for (int k = 0, src = aOff + (ic + s0 + r) * lda + pc, dst = base + r; k < kc; k++, dst += PR) ap[dst] = alpha * A[src + k];
+            for (int k0 = 0; k0 < kc; k0 += PACK_K) {
+                int k1 = Math.min(kc, k0 + PACK_K);
+                for (int r = 0; r < rows; r++)
+                    for (int k = k0, src = aOff + (ic + s0 + r) * lda + pc, dst = base + k0 * PR + r; k < k1; k++, dst += PR) ap[dst] = alpha * A[src + k];
+            }
             for (int r = rows; r < PR; r++)
                 for (int k = 0, dst = base + r; k < kc; k++, dst += PR) ap[dst] = 0f;
         }
     }
+
+    /** Columns of a row-major A that {@link #packA} copies per row in turn (see there). */
+    static final int PACK_K = 128;
 
     /**
      * packA for A stored (K, M): row r of op(A) is column ic + r of the storage. Packed k-major per PR-row sliver
