@@ -50,6 +50,10 @@ public final class BenchCommand implements Runnable {
                 + "folder or kernels jar): the two run call by call in this JVM, which one goes first alternating, and the "
                 + "per-call ratio of this build's GFLOP/s to that one's is printed (its median and quartiles; last line "
                 + "'ratio: X'), which a machine's slow phases move far less than separate launches (default: this build alone)") Path against;
+        @Option(names = "--of-peak", description = "the product's share of the FMA peak measured in the same seconds: each call paired "
+                + "with a run of the peak loop (`bench peak`) doing as many flops, which one goes first alternating; prints the "
+                + "per-pair share (its median and quartiles; last line 'of peak: X'), which the machine's slow phases move far "
+                + "less than a peak and a product timed in separate launches (default: GFLOP/s alone)") boolean ofPeak;
 
         @Override public Integer call() throws Exception {
             boolean ta = trans.charAt(0) == 'T', tb = trans.charAt(1) == 'T';
@@ -57,7 +61,10 @@ public final class BenchCommand implements Runnable {
             Rng r = new Rng(1);
             float[] a = Tensor.randn(r, m, k).toArray(), b = Tensor.randn(r, k, n).toArray(), c = new float[m * n];
             double flops = 2.0 * m * n * k;
+            if (against != null && ofPeak) throw new IllegalArgumentException("bench gemm: --against and --of-peak each pair the calls with something else; give one");
             if (against != null) return paired(ta, tb, lda, ldb, a, b, c, flops);
+            if (ofPeak) return ofPeak(String.format(Locale.ROOT, "gemm %dx%dx%d %s", m, n, k, trans), runs, flops,
+                    () -> Gemm.gemm(ta, tb, m, n, k, 1f, a, 0, lda, b, 0, ldb, 0f, c, 0, n));
             long warmEnd = System.nanoTime() + 3_000_000_000L;   // the JIT shares the 2 cores with the threads: give it time
             while (System.nanoTime() < warmEnd) Gemm.gemm(ta, tb, m, n, k, 1f, a, 0, lda, b, 0, ldb, 0f, c, 0, n);
             double[] g = new double[runs];
@@ -145,6 +152,40 @@ public final class BenchCommand implements Runnable {
         System.out.printf(Locale.ROOT, "%s: median %.2f GFLOP/s%n", against, median(g[1]));
         System.out.printf(Locale.ROOT, "per-call ratio this / that: median %.3f, quartiles %.3f %.3f%n", median(ratio), q[runs / 4], q[(3 * runs) / 4]);
         System.out.printf(Locale.ROOT, "ratio: %.3f%n", median(ratio));
+        return 0;
+    }
+
+    /**
+     * The call's share of the FMA peak, each call paired with a run of {@link Peak}'s loop on all kernel threads doing
+     * as many flops (so the two last about as long), which one goes first alternating, after 3 s of warmup. Prints both
+     * medians and the per-pair share call / peak (median and quartiles; last line 'of peak: X'). Why pairs: the 2-core
+     * Zen 4 VM's host has phases that slow both vCPUs to 0.6-0.9 for 0.5-3 s at a time (two pinned loops,
+     * bench/results/2026-12-02-vm-amd-epyc-f25m17-s16-pairings.md); `bench peak`'s best of 9 runs falls in a fast
+     * phase, and a product timed in a later launch may fall in a slow one, so their quotient reads low by as much as a
+     * phase slows the machine. A pair is timed within about 10 ms, inside one phase or the other.
+     */
+    static int ofPeak(String what, int runs, double flops, Runnable call) {
+        int threads = mae.kernels.Parallel.threads();
+        long iters = Math.max(1, Math.round(flops / (2.0 * 12 * Peak.lanes() * threads)));
+        long warmEnd = System.nanoTime() + 3_000_000_000L;
+        while (System.nanoTime() < warmEnd) { call.run(); Peak.gflops(iters, threads); }
+        double[] g = new double[runs], p = new double[runs], share = new double[runs];
+        for (int i = 0; i < runs; i++) {
+            for (int o = 0; o < 2; o++) {
+                if ((i + o) % 2 == 0) {                                // pair i: the call first when i is even
+                    long t = System.nanoTime();
+                    call.run();
+                    g[i] = flops / (System.nanoTime() - t);
+                } else p[i] = Peak.gflops(iters, threads);
+            }
+            share[i] = g[i] / p[i];
+        }
+        double[] q = share.clone();
+        Arrays.sort(q);
+        System.out.printf(Locale.ROOT, "%s, %d pairs with the FMA peak loop (%d iterations, as many flops), threads %d%n", what, runs, iters, threads);
+        System.out.printf(Locale.ROOT, "this call: median %.2f GFLOP/s; peak loop: median %.2f GFLOP/s%n", median(g), median(p));
+        System.out.printf(Locale.ROOT, "per-pair share call / peak: median %.3f, quartiles %.3f %.3f%n", median(share), q[runs / 4], q[(3 * runs) / 4]);
+        System.out.printf(Locale.ROOT, "of peak: %.3f%n", median(share));
         return 0;
     }
 
@@ -298,8 +339,12 @@ public final class BenchCommand implements Runnable {
         @Range(min = 0, max = 100_000)
         @Option(names = "--warmup", defaultValue = "3", description = "untimed passes first (default: ${DEFAULT-VALUE})") int warmup;
         @Option(names = "--profile", description = "after the timed passes, run as many again with every op timed and print where a pass's time goes (default: off)") boolean profile;
+        @Option(names = "--of-peak", description = "after the timed passes, the pass's model arithmetic as a share of the FMA peak measured in "
+                + "the same seconds, as bench gemm --of-peak: each pass paired with a run of the peak loop doing as many flops; last "
+                + "line 'of peak: X' (default: images/s alone)") boolean ofPeak;
 
         @Override public Integer call() {
+            if (ofPeak && profile) throw new IllegalArgumentException("bench forward: --of-peak and --profile each take the timed passes' place after the run; give one");
             MaeConfig cfg = MaeConfig.named(config);
             mae.vit.VisionTransformer enc = new MaeModel(cfg, 0).encoder;
             Tensor imgs = Tensor.randn(new Rng(2), batch, cfg.inChans(), cfg.imgSize(), cfg.imgSize());
@@ -338,6 +383,14 @@ public final class BenchCommand implements Runnable {
             }
             System.out.printf(Locale.ROOT, "forward %s encoder, batch %d, %d patches + cls, %d runs, threads %d: %.1f ms per pass, %.2f GFLOP per image (2 x %d multiply-adds), %.1f GFLOP/s%n",
                     config, batch, cfg.numPatches(), runs, mae.kernels.Parallel.threads(), 1e3 * batch / m, 2.0 * macs / batch / 1e9, macs / batch, 2.0 * macs / batch * m / 1e9);
+            if (ofPeak) {
+                System.out.printf(Locale.ROOT, "images/s: %.2f (the timed passes above)%n", m);
+                return ofPeak(String.format(Locale.ROOT, "forward %s encoder, batch %d", config, batch), runs, 2.0 * macs, () -> {
+                    try (mae.autograd.Grad.Scope g = mae.autograd.Grad.off(); Workspace.Scope s = ws.open()) {
+                        enc.forwardFeatures(mae.autograd.Var.constant(imgs)).value();
+                    }
+                });
+            }
             System.out.printf(Locale.ROOT, "images/s: %.2f%n", m);
             return 0;
         }

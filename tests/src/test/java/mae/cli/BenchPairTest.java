@@ -12,7 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * `bench gemm --against PATH` and `bench attention --against PATH`: another build of the kernels, loaded in its own class loader, alternating call by
  * call with this one. Run against this build's own classes it prints both medians and a ratio; a folder without the
- * kernels is refused naming it.
+ * kernels is refused naming it. `bench gemm --of-peak` and `bench forward --of-peak` pair each call with the FMA peak loop instead.
  */
 class BenchPairTest {
     static final Path KERNELS = Path.of("..", "kernels", "target", "classes");
@@ -37,6 +37,28 @@ class BenchPairTest {
         out = CommandLineHelpTest.out("bench", "attention", "--batch", "1", "--heads", "2", "--tokens", "3", "--head-dim", "4", "--runs", "3");
         assertTrue(out.contains("attention B 1 H 2 T 3 hd 4, forward + backward, 3 runs"), out);
         assertTrue(out.strip().lines().reduce((x, y) -> y).orElseThrow().matches("GFLOP/s: [0-9]+\\.[0-9]{2}"), out);
+    }
+
+    @Test void of_peak_pairs_each_call_with_the_peak_loop_and_prints_the_share() {
+        String out = CommandLineHelpTest.out("bench", "gemm", "--m", "96", "--n", "64", "--k", "80", "--runs", "5", "--of-peak");
+        assertTrue(out.matches("(?s).*gemm 96x64x80 NN, 5 pairs with the FMA peak loop \\([0-9]+ iterations, as many flops\\), threads [0-9]+.*"), out);
+        assertTrue(out.matches("(?s).*this call: median [0-9.]+ GFLOP/s; peak loop: median [0-9.]+ GFLOP/s.*"), out);
+        String last = out.strip().lines().reduce((x, y) -> y).orElseThrow();
+        assertTrue(last.matches("of peak: [0-9]+\\.[0-9]{3}") && Double.parseDouble(last.substring(9)) > 0, out);
+        CommandLineChecksTest.Run r = CommandLineChecksTest.run("bench", "gemm", "--m", "8", "--n", "8", "--k", "8", "--of-peak", "--against", KERNELS.toString());
+        assertEquals(1, r.rc(), r.err());
+        assertTrue(r.err().startsWith("error: bench gemm: --against and --of-peak each pair the calls with something else; give one"), r.err());
+    }
+
+    @Test void forward_of_peak_pairs_each_pass_with_the_peak_loop() {
+        String out = CommandLineHelpTest.out("bench", "forward", "--config", "fmnist", "--runs", "3", "--warmup", "1", "--of-peak");
+        assertTrue(out.matches("(?s).*images/s: [0-9.]+ \\(the timed passes above\\).*"), out);
+        assertTrue(out.contains("forward fmnist encoder, batch 1, 3 pairs with the FMA peak loop"), out);
+        String last = out.strip().lines().reduce((x, y) -> y).orElseThrow();
+        assertTrue(last.matches("of peak: [0-9]+\\.[0-9]{3}") && Double.parseDouble(last.substring(9)) > 0, out);
+        CommandLineChecksTest.Run r = CommandLineChecksTest.run("bench", "forward", "--config", "fmnist", "--runs", "1", "--of-peak", "--profile");
+        assertEquals(1, r.rc(), r.err());
+        assertTrue(r.err().startsWith("error: bench forward: --of-peak and --profile each take the timed passes' place after the run; give one"), r.err());
     }
 
     @Test void a_folder_without_the_kernels_is_refused_naming_it(@TempDir Path empty) {
