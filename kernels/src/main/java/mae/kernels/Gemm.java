@@ -89,6 +89,9 @@ public final class Gemm {
         if (!overwrite) scale(C, cOff, ldc, M, N, beta);
         if ((long) M * N * K < (1 << 18)) {     // tiny products stay on the calling thread
             blocked(g, transA, transB, 0, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, C, cOff, ldc, overwrite, bias, biasOff);
+        } else if (N >= WIDE && (transA ? M <= N : M < 3L * N && !(M > N && 4L * K * N <= splitL2Bytes))
+                && sharePanel && Parallel.threads() > 1 && 4L * padded(M) * Math.min(K, g.kc()) > fewRowsBytes) {
+            sharedPanel(g, transA, transB, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, C, cOff, ldc, overwrite, bias, biasOff);
         } else if (N >= WIDE && (transA ? M <= N : M < 3L * N && !(M > N && 4L * K * N <= splitL2Bytes))) {   // columns split, in whole slivers
             Parallel.forRange((N + NR - 1) / NR, 4, (s0, s1) -> {
                 int n0 = s0 * NR, n1 = Math.min(N, s1 * NR);
@@ -109,7 +112,8 @@ public final class Gemm {
     /**
      * From this many columns the threads split C by columns: each then packs only its own columns of B (half the
      * packing, and a B block half the size, nearer its core's L2). Split by rows, each thread packs the whole
-     * (KC x NC) block. Paired in one JVM on the 2-core VM (KC 256 then): 1024^3 +4-5%, 512^3 +3%, 2048^3 +2%; the
+     * (KC x NC) block. (Where each thread's part would run in the usual order, {@link #sharedPanel} now takes the
+     * columns split's place: rows over one B panel the threads pack together; the figures below predate it.) Paired in one JVM on the 2-core VM (KC 256 then): 1024^3 +4-5%, 512^3 +3%, 2048^3 +2%; the
      * MAE shapes with N of 512 to 768 within +-2%. Every element of C is computed the same way either way.
      * Not for a transposed A taller than wide (a weight gradient, dW = dY^T X, of a layer with more outputs than
      * inputs): split by columns, each thread packs all of A, and packing a transposed A (strided reads) costs more
@@ -179,6 +183,53 @@ public final class Gemm {
         return packs;
     }
 
+    /**
+     * Where the columns split (above) would run each thread's part in the usual order: the rows split instead, over
+     * one packed B panel that the threads pack together. For each (KC x NC) block of op(B), each thread packs its share
+     * of the block's slivers into the calling thread's panel, and once all have (the end of one {@link Parallel#forRange}),
+     * each runs its rows' MC blocks over the whole panel. Each thread then packs half of A and half of B, where split by
+     * columns it packed all of A and half of B, and split by rows all of B and half of A. The same k blocks, kernel and
+     * order as the columns split: the same bits. `bin/mae bench gemm --against` the columns split's build (Zen 4 VM, 2
+     * threads, KC 1024 MC 96, per-call ratio medians of 41-61): 1024^3 NN 1.042, 1.025, 1.037 (a fourth launch 0.979);
+     * 2048^3 1.016; ViT-B decoder's NT 1576 x 768 x 512 1.094, 1576 x 1536 x 512 1.022, 1576 x 512 x 2048 1.005, 1576 x 2048
+     * x 512 0.990, 1576 x 512 x 512 0.988, NN 1576 x 512 x 2048 1.002, 1576 x 2048 x 512 1.005, TN 512 x 2048 x 1576 1.002.
+     * Not where each thread's rows take the few-rows order (NT 400 x 3072 x 768, toggled in one JVM: 0.942), whose B
+     * slivers are packed as they are used. With more threads the gap grows: split by columns, each of n threads packs
+     * all of A for 1/n of the product.
+     */
+    private static void sharedPanel(GemmBlocking g, boolean ta, boolean tb, int M, int N, int K, float alpha,
+                                    float[] A, int aOff, int lda, float[] B, int bOff, int ldb, float[] C, int cOff, int ldc,
+                                    boolean overwrite, float[] bias, int biasOff) {
+        final int KC = g.kc(), NC = g.nc();
+        float[] bp = panel(KC * NC);
+        for (int jc = 0; jc < N; jc += NC) {
+            int nc = Math.min(NC, N - jc), jc0 = jc;
+            for (int pc = 0; pc < K; pc += KC) {
+                int kc = Math.min(KC, K - pc), pc0 = pc;
+                boolean first = overwrite && pc == 0;
+                Parallel.forRange((nc + NR - 1) / NR, 1, (s0, s1) -> {                 // the panel's slivers [s0, s1)
+                    int c0 = s0 * NR;
+                    packB(tb, B, bOff, ldb, pc0, kc, jc0 + c0, Math.min(nc, s1 * NR) - c0, bp, c0 * kc);
+                });
+                Parallel.forRange((M + PR - 1) / PR, 2, (s0, s1) ->                      // rows in whole slivers
+                        rowsOnPanel(g, ta, s0 * PR, Math.min(M, s1 * PR), N, K, jc0, nc, pc0, kc, alpha, A, aOff, lda, bp, C, cOff, ldc,
+                                first, bias, biasOff, false));
+            }
+        }
+    }
+
+    /** Whether {@link #sharedPanel} runs where it applies; tests turn it off to compare its bits with the columns split's. */
+    static boolean sharePanel = true;
+
+    /** The calling thread's shared B panel for {@link #sharedPanel}, grown to at least n floats. */
+    private static float[] panel(int n) {
+        float[] p = PANEL.get();
+        if (p.length < n) PANEL.set(p = new float[n]);
+        return p;
+    }
+
+    private static final ThreadLocal<float[]> PANEL = ThreadLocal.withInitial(() -> new float[0]);
+
     /** Rows [m0, m1) of C; overwrite: the first k block stores (bias or 0) + sums instead of adding to C. */
     private static void blocked(GemmBlocking g, boolean ta, boolean tb, int m0, int m1, int N, int K, float alpha,
                                 float[] A, int aOff, int lda, float[] B, int bOff, int ldb, float[] C, int cOff, int ldc,
@@ -194,56 +245,69 @@ public final class Gemm {
         // A, since 6 rows a large power-of-two stride apart fight over the same L1 sets. A partial last sliver is packed.
         // Packing row-major A for micro12 at these widths was no faster on the Zen 4 VM (fmnist's NT and NN shapes,
         // alternating launches, within the launches' spread of +-20%).
-        boolean direct = alpha == 1f && N <= 256, twelve = g.rows() > MR;
+        boolean direct = alpha == 1f && N <= 256;
         if (!direct && 4L * padded(m1 - m0) * Math.min(K, KC) <= fewRowsBytes) {
             fewRows(g, ta, tb, m0, m1, N, K, alpha, A, aOff, lda, B, bOff, ldb, C, cOff, ldc, overwrite, bias, biasOff);
             return;
         }
-        float[][] packs = packs(MC * KC, KC * NC);
-        float[] ap = packs[0], bp = packs[1], edge = packs[2];
-        boolean touch = K <= TOUCH_MAX_K && 4L * (m1 - m0) * N > touchAboveBytes && 4L * Math.min(MC, m1 - m0) * Math.min(NC, N) <= touchBlockBytes;
+        float[] bp = packs(MC * KC, KC * NC)[1];
         for (int jc = 0; jc < N; jc += NC) {
             int nc = Math.min(NC, N - jc);
             for (int pc = 0; pc < K; pc += KC) {
                 int kc = Math.min(KC, K - pc);
-                packB(tb, B, bOff, ldb, pc, kc, jc, nc, bp);
-                boolean first = overwrite && pc == 0;
-                for (int ic = m0; ic < m1; ic += MC) {
-                    int mc = Math.min(MC, m1 - ic);
-                    if (!direct) packA(ta, A, aOff, lda, ic, mc, pc, kc, alpha, ap);
-                    if (touch) touch(C, cOff + ic * ldc + jc, ldc, mc, nc, edge);
-                    for (int jr = 0; jr < nc; ) {
-                        boolean pair = direct && !ta && PR > MR && jr + 2 * NR <= nc;    // two slivers at once: micro4x4 (AVX-512)
-                        for (int ir = 0; ir < mc; ) {
-                            int left = mc - ir, nr = Math.min(NR, nc - jr), co = cOff + (ic + ir) * ldc + jc + jr, bc = biasOff + jc + jr;
-                            if (!direct) {
-                                tile(twelve, kc, ap, ir * kc, bp, jr * kc, C, co, ldc, Math.min(PR, left), nr, edge, first, bias, bc);
-                                ir += PR;
-                            } else if (pair && left >= 4) {
-                                micro4x4(kc, A, aOff + (ic + ir) * lda + pc, lda, bp, jr * kc, (jr + NR) * kc, C, co, ldc, first, bias, bc);
-                                ir += 4;
-                            } else if (pair) {                              // the last rows, fewer than 4: packed, each sliver on its own
-                                packA(false, A, aOff, lda, ic + ir, left, pc, kc, 1f, ap);
-                                micro(kc, ap, 0, 1, PR, bp, jr * kc, C, co, ldc, left, NR, edge, first, bias, bc);
-                                micro(kc, ap, 0, 1, PR, bp, (jr + NR) * kc, C, co + NR, ldc, left, NR, edge, first, bias, bc + NR);
-                                ir += 4;
-                            } else if (ta && twelve && left >= PR) {     // 12 neighbouring values per k, lda apart: micro12's one stream
-                                micro12(kc, A, aOff + pc * lda + ic + ir, lda, bp, jr * kc, C, co, ldc, PR, nr, edge, first, bias, bc);
-                                ir += PR;
-                            } else {
-                                int mr = Math.min(MR, left);
-                                if (mr == MR && ta) micro(kc, A, aOff + pc * lda + ic + ir, 1, lda, bp, jr * kc, C, co, ldc, mr, nr, edge, first, bias, bc);
-                                else if (mr == MR) micro(kc, A, aOff + (ic + ir) * lda + pc, lda, 1, bp, jr * kc, C, co, ldc, mr, nr, edge, first, bias, bc);
-                                else {
-                                    packA(ta, A, aOff, lda, ic + ir, mr, pc, kc, 1f, ap);
-                                    micro(kc, ap, 0, 1, PR, bp, jr * kc, C, co, ldc, mr, nr, edge, first, bias, bc);
-                                }
-                                ir += MR;
-                            }
+                packB(tb, B, bOff, ldb, pc, kc, jc, nc, bp, 0);
+                rowsOnPanel(g, ta, m0, m1, N, K, jc, nc, pc, kc, alpha, A, aOff, lda, bp, C, cOff, ldc, overwrite && pc == 0, bias, biasOff, direct);
+            }
+        }
+    }
+
+    /**
+     * Rows [m0, m1) of C's columns [jc, jc + nc) over the k block [pc, pc + kc), op(B)'s (kc x nc) block packed in bp:
+     * for each MC block of rows, op(A)'s block packed (unless read in place: direct) and the tiles. first: the tiles are
+     * stored as (bias or 0) + sums. N and K are the whole product's (they decide whether C's blocks are touched first).
+     */
+    private static void rowsOnPanel(GemmBlocking g, boolean ta, int m0, int m1, int N, int K, int jc, int nc, int pc, int kc, float alpha,
+                                    float[] A, int aOff, int lda, float[] bp, float[] C, int cOff, int ldc, boolean first,
+                                    float[] bias, int biasOff, boolean direct) {
+        final int MC = g.mc();
+        float[][] packs = packs(MC * g.kc(), 0);
+        float[] ap = packs[0], edge = packs[2];
+        boolean twelve = g.rows() > MR;
+        boolean touch = K <= TOUCH_MAX_K && 4L * (m1 - m0) * N > touchAboveBytes && 4L * Math.min(MC, m1 - m0) * Math.min(g.nc(), N) <= touchBlockBytes;
+        for (int ic = m0; ic < m1; ic += MC) {
+            int mc = Math.min(MC, m1 - ic);
+            if (!direct) packA(ta, A, aOff, lda, ic, mc, pc, kc, alpha, ap);
+            if (touch) touch(C, cOff + ic * ldc + jc, ldc, mc, nc, edge);
+            for (int jr = 0; jr < nc; ) {
+                boolean pair = direct && !ta && PR > MR && jr + 2 * NR <= nc;    // two slivers at once: micro4x4 (AVX-512)
+                for (int ir = 0; ir < mc; ) {
+                    int left = mc - ir, nr = Math.min(NR, nc - jr), co = cOff + (ic + ir) * ldc + jc + jr, bc = biasOff + jc + jr;
+                    if (!direct) {
+                        tile(twelve, kc, ap, ir * kc, bp, jr * kc, C, co, ldc, Math.min(PR, left), nr, edge, first, bias, bc);
+                        ir += PR;
+                    } else if (pair && left >= 4) {
+                        micro4x4(kc, A, aOff + (ic + ir) * lda + pc, lda, bp, jr * kc, (jr + NR) * kc, C, co, ldc, first, bias, bc);
+                        ir += 4;
+                    } else if (pair) {                              // the last rows, fewer than 4: packed, each sliver on its own
+                        packA(false, A, aOff, lda, ic + ir, left, pc, kc, 1f, ap);
+                        micro(kc, ap, 0, 1, PR, bp, jr * kc, C, co, ldc, left, NR, edge, first, bias, bc);
+                        micro(kc, ap, 0, 1, PR, bp, (jr + NR) * kc, C, co + NR, ldc, left, NR, edge, first, bias, bc + NR);
+                        ir += 4;
+                    } else if (ta && twelve && left >= PR) {     // 12 neighbouring values per k, lda apart: micro12's one stream
+                        micro12(kc, A, aOff + pc * lda + ic + ir, lda, bp, jr * kc, C, co, ldc, PR, nr, edge, first, bias, bc);
+                        ir += PR;
+                    } else {
+                        int mr = Math.min(MR, left);
+                        if (mr == MR && ta) micro(kc, A, aOff + pc * lda + ic + ir, 1, lda, bp, jr * kc, C, co, ldc, mr, nr, edge, first, bias, bc);
+                        else if (mr == MR) micro(kc, A, aOff + (ic + ir) * lda + pc, lda, 1, bp, jr * kc, C, co, ldc, mr, nr, edge, first, bias, bc);
+                        else {
+                            packA(ta, A, aOff, lda, ic + ir, mr, pc, kc, 1f, ap);
+                            micro(kc, ap, 0, 1, PR, bp, jr * kc, C, co, ldc, mr, nr, edge, first, bias, bc);
                         }
-                        jr += pair ? 2 * NR : NR;
+                        ir += MR;
                     }
                 }
+                jr += pair ? 2 * NR : NR;
             }
         }
     }
@@ -274,7 +338,7 @@ public final class Gemm {
             boolean first = overwrite && pc == 0;
             for (int jr = 0; jr < N; jr += NR) {
                 int nr = Math.min(NR, N - jr), bc = biasOff + jr;
-                packB(tb, B, bOff, ldb, pc, kc, jr, nr, bp);                             // one sliver: (kc x NR)
+                packB(tb, B, bOff, ldb, pc, kc, jr, nr, bp, 0);                          // one sliver: (kc x NR)
                 for (int ir = 0; ir < mc; ir += PR)
                     tile(twelve, kc, ap, ir * kc, bp, 0, C, cOff + (m0 + ir) * ldc + jr, ldc, Math.min(PR, mc - ir), nr, edge, first, bias, bc);
             }
@@ -402,7 +466,8 @@ public final class Gemm {
     }
 
     /**
-     * op(B)[pc.., jc..] into NR-column slivers: sliver s holds, for each k, NR values (zero padded). A transposed B
+     * op(B)[pc.., jc..] into NR-column slivers from bp[bpOff]: sliver s holds, for each k, NR values at bp[bpOff + s NR kc +
+     * k NR] (zero padded). A transposed B
      * (stored (N, K): a linear layer's weight) is read along its rows, each stored row filling one column of the
      * sliver: reading it down its columns instead took one cache line, and often a TLB entry, per value, which
      * made packing cost more than the multiply when few rows of A share the packed block (a ViT-L encoder on the
@@ -410,10 +475,10 @@ public final class Gemm {
      * values instead of 1 per cache line of the sliver: 0.74-0.81 -> 0.42-0.43 ns per value on JDK 17, 1.01 -> 0.84 on
      * JDK 25 (Zen 4 VM, one thread, a 512 x 1152 block of a 1152 x 768 weight, as the ViT-B encoder's qkv packs).
      */
-    private static void packB(boolean tb, float[] B, int bOff, int ldb, int pc, int kc, int jc, int nc, float[] bp) {
-        if (!tb) { packRowsB(B, bOff, ldb, pc, kc, jc, nc, bp); return; }
+    private static void packB(boolean tb, float[] B, int bOff, int ldb, int pc, int kc, int jc, int nc, float[] bp, int bpOff) {
+        if (!tb) { packRowsB(B, bOff, ldb, pc, kc, jc, nc, bp, bpOff); return; }
         for (int jr = 0; jr < nc; jr += NR) {
-            int base = jr * kc, cols = Math.min(NR, nc - jr), c = 0;
+            int base = bpOff + jr * kc, cols = Math.min(NR, nc - jr), c = 0;
             for (; c + 4 <= cols; c += 4) {        // 4 stored rows at a time: each k writes 4 neighbours of the sliver's row
                 int s0 = bOff + (jc + jr + c) * ldb + pc, s1 = s0 + ldb, s2 = s1 + ldb, s3 = s2 + ldb;
                 for (int k = 0, dst = base + c; k < kc; k++, dst += NR) {
@@ -428,16 +493,16 @@ public final class Gemm {
 
     /**
      * packB for B stored (K, N): each of its kc rows read once, left to right, a sliver's NR values at a time into that
-     * sliver's row k (sliver s at bp[s NR kc]; the last one zero padded). Sliver by sliver instead (NR values of each
+     * sliver's row k (sliver s at bp[bpOff + s NR kc]; the last one zero padded). Sliver by sliver instead (NR values of each
      * of the kc rows, then the next NR), the rows were read kc times 128 bytes apart: a weight gradient's B is the
      * layer's input, saved in the forward and out of cache by the backward. Toggled call by call in one JVM on cold
      * operands (8 copies of each, Zen 4 VM, 2 threads, medians of 61 pairs): TN 128 x 512 x 6400 1.035, 512 x 128 x
      * 6400 1.006, 768 x 192 x 1664 1.043 (fmnist's weight gradients).
      */
-    private static void packRowsB(float[] B, int bOff, int ldb, int pc, int kc, int jc, int nc, float[] bp) {
+    private static void packRowsB(float[] B, int bOff, int ldb, int pc, int kc, int jc, int nc, float[] bp, int bpOff) {
         int whole = nc - nc % NR;
         for (int k = 0; k < kc; k++) {
-            int src = bOff + (pc + k) * ldb + jc, dst = k * NR, jr = 0;
+            int src = bOff + (pc + k) * ldb + jc, dst = bpOff + k * NR, jr = 0;
             for (; jr < whole; jr += NR, dst += NR * kc) {
                 FloatVector.fromArray(S, B, src + jr).intoArray(bp, dst);
                 FloatVector.fromArray(S, B, src + jr + L).intoArray(bp, dst + L);

@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 /**
  * The fast GEMM against the plain-loop reference, on awkward sizes and every transpose combination, with alpha 1
  * (row-major A is then read in place when N <= 256) and 0.75 (A always packed), across several KC, MC and NC blocks
- * and both threads' row ranges (N < 512, or M >= 3N) or column ranges (N >= 512).
+ * and both threads' row ranges (N < 512, or M >= 3N) or column ranges (N >= 512), or rows over a shared B panel.
  */
 class GemmTest {
     static float[] rand(Random r, int n) {
@@ -65,6 +65,51 @@ class GemmTest {
                     });
                     org.junit.jupiter.api.Assertions.assertArrayEquals(got[0], got[1], g + " M=" + M + " N=" + N + " K=" + K + " ta=" + ta + " tb=" + tb);
                 }
+    }
+
+    /**
+     * The rows split over one shared B panel (Gemm.sharedPanel) gives the columns split's bits and the reference's
+     * values: several KC and NC blocks, partial slivers and tiles, every transpose, bias, beta 0 and 1; as 2 and 3
+     * threads would split it (splitAs) and on this machine's own threads.
+     */
+    @Test void the_shared_panel_gives_the_bits_of_the_columns_split() {
+        Random r = new Random(21);
+        GemmBlocking g = new GemmBlocking(64, 2 * Gemm.PR, 4 * Gemm.NR, "several blocks");
+        int[][] sizes = {{100, 600, 150}, {37, 530, 64}, {250, 1030, 65}};
+        long was = Gemm.fewRowsBytes, split = Gemm.splitL2Bytes;
+        try {
+            Gemm.fewRowsBytes = 0;                       // the usual order, where the shared panel applies
+            Gemm.splitL2Bytes = 0;                       // M > N stays split by columns up to M = 3N
+            for (int[] s : sizes)
+                for (int t = 0; t < 8; t++) {
+                    boolean ta = (t & 1) != 0, tb = (t & 2) != 0, withBias = (t & 4) != 0;
+                    int M = s[0], N = s[1], K = s[2], lda = ta ? M : K, ldb = tb ? K : N;
+                    float[] A = rand(r, M * K), B = rand(r, K * N), bias = withBias ? rand(r, N) : null, C0 = rand(r, M * N);
+                    float beta = withBias ? 0f : (t & 1);
+                    float[] want = C0.clone();
+                    if (bias != null) for (int m = 0; m < M; m++) System.arraycopy(bias, 0, want, m * N, N);
+                    Gemm.ref(ta, tb, M, N, K, 0.75f, A, 0, lda, B, 0, ldb, bias != null ? 1f : beta, want, 0, N);
+                    for (int threads : new int[]{2, 3, 0}) {
+                        float[][] got = new float[2][];
+                        for (int shared = 0; shared < 2; shared++) {
+                            Gemm.sharePanel = shared == 1;
+                            float[] c = C0.clone();
+                            Runnable call = () -> Gemm.run(g, ta, tb, M, N, K, 0.75f, A, 0, lda, B, 0, ldb, beta, bias, 0, c, 0, N);
+                            if (threads > 0) Parallel.splitAs(threads, call); else call.run();
+                            got[shared] = c;
+                        }
+                        String what = "M=" + M + " N=" + N + " K=" + K + " ta=" + ta + " tb=" + tb + " bias=" + withBias + " beta=" + beta
+                                + (threads > 0 ? " as " + threads + " threads" : " on " + Parallel.threads() + " threads");
+                        org.junit.jupiter.api.Assertions.assertArrayEquals(got[0], got[1], what);
+                        for (int i = 0; i < want.length; i++)
+                            assertEquals(want[i], got[1][i], 1e-5f * (1 + Math.abs(want[i])) * Math.sqrt(K), what + " at " + i);
+                    }
+                }
+        } finally {
+            Gemm.fewRowsBytes = was;
+            Gemm.splitL2Bytes = split;
+            Gemm.sharePanel = true;
+        }
     }
 
     @Test void fast_matches_reference() { inBothOrders(this::fastMatchesReference); }
