@@ -89,11 +89,10 @@ public final class Gemm {
         if (!overwrite) scale(C, cOff, ldc, M, N, beta);
         if ((long) M * N * K < (1 << 18)) {     // tiny products stay on the calling thread
             blocked(g, transA, transB, 0, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, C, cOff, ldc, overwrite, bias, biasOff);
-        } else if (N >= WIDE && (transA ? M <= N : M < 3L * N && !(M > N && 4L * K * N <= splitL2Bytes))
-                && sharePanel && Parallel.threads() > 1 && 4L * padded(M) * Math.min(K, g.kc()) > fewRowsBytes) {
-            sharedPanel(g, transA, transB, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, C, cOff, ldc, overwrite, bias, biasOff);
-        } else if (N >= WIDE && (transA ? M <= N : M < 3L * N && !(M > N && 4L * K * N <= splitL2Bytes))) {   // columns split, in whole slivers
-            Parallel.forRange((N + NR - 1) / NR, 4, (s0, s1) -> {
+        } else if (N >= WIDE && (transA ? M <= N : M < 3L * N && !(M > N && 4L * K * N <= splitL2Bytes))) {
+            if (sharePanel && Parallel.threads() > 1 && 4L * padded(M) * Math.min(K, g.kc()) > fewRowsBytes)   // rows over one shared B panel
+                sharedPanel(g, transA, transB, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, C, cOff, ldc, overwrite, bias, biasOff);
+            else Parallel.forRange((N + NR - 1) / NR, 4, (s0, s1) -> {            // columns split, in whole slivers
                 int n0 = s0 * NR, n1 = Math.min(N, s1 * NR);
                 blocked(g, transA, transB, 0, M, n1 - n0, K, alpha, A, aOff, lda, B, transB ? bOff + n0 * ldb : bOff + n0, ldb, C, cOff + n0, ldc,
                         overwrite, bias, biasOff + n0);
@@ -113,8 +112,9 @@ public final class Gemm {
      * From this many columns the threads split C by columns: each then packs only its own columns of B (half the
      * packing, and a B block half the size, nearer its core's L2). Split by rows, each thread packs the whole
      * (KC x NC) block. (Where each thread's part would run in the usual order, {@link #sharedPanel} now takes the
-     * columns split's place: rows over one B panel the threads pack together; the figures below predate it.) Paired in one JVM on the 2-core VM (KC 256 then): 1024^3 +4-5%, 512^3 +3%, 2048^3 +2%; the
-     * MAE shapes with N of 512 to 768 within +-2%. Every element of C is computed the same way either way.
+     * columns split's place: rows over one B panel the threads pack together; the figures below predate it.) Paired
+     * in one JVM on the 2-core VM (KC 256 then): 1024^3 +4-5%, 512^3 +3%, 2048^3 +2%; the MAE shapes with N of 512 to
+     * 768 within +-2%. Every element of C is computed the same way either way.
      * Not for a transposed A taller than wide (a weight gradient, dW = dY^T X, of a layer with more outputs than
      * inputs): split by columns, each thread packs all of A, and packing a transposed A (strided reads) costs more
      * than packing B; split by rows, each packs its own rows of A. ViT-B decoder fc1's dW, TN 2048 x 512 x 1576,
