@@ -12,9 +12,11 @@ Measures, in this order and never two at a time:
   2. Ours: `bin/mae bench gemm --m M --n N --k K` for the same shapes (last line `GFLOP/s: X`); for 1024^3 also
      `bin/mae bench gemm --of-peak`, each call paired with a run of the FMA peak loop doing as many flops (last line
      `of peak: X`, the per-pair share's median): the share of the peak measured in the same seconds.
-  Steps 1 and 2 are one round; --rounds rounds (default 3) alternate them, 1024^3 gets at least 5, and each shape's
-  figures are the medians over rounds: one JVM launch of ours, and a slow phase of the VM on either side, moved a
-  shape by 15-50% on the 2-core VMs (1664x192x192: 169 and 73 GFLOP/s in two runs of one build).
+  Steps 1 and 2 are one round; --rounds rounds alternate them, at least 5, and each shape's figures are the medians
+  over rounds: one JVM launch of ours, and a slow phase of the VM on either side, moved a shape by 15-50% on the 2-core
+  VMs (1664x192x192: 169 and 73 GFLOP/s in two runs of one build), and with 3 rounds one such reading on each side
+  could decide a shape's verdict (1664x576x192: ours 104, 191, 172 against 203, 191, 146; 7 alternating rounds of
+  numpy's OpenBLAS and ours read medians 135 and 186).
   3. PyTorch fmnist MAE training step (forward, backward, AdamW(0.9, 0.95, wd 0.05), zero grads), batch 128,
      random images and noise, mask 0.75 and the low ratio: median images/s over 10 steps after 3 warmup.
      The model is tests/reference/mae_reference.py (our own PyTorch reference, float64 for goldens), built
@@ -74,7 +76,7 @@ def model_shapes(cfg, batch, mask):
 # The targets (issue 19): SGEMM at least OpenBLAS and 80% of the measured FMA peak; the training step at least
 # 2x PyTorch and 40% of the peak in model arithmetic for fmnist, 1.5x and 60% for the ViT-B/L configs.
 TARGET_GEMM, TARGET_GEMM_PEAK, TARGET_ASYM = 1.0, 0.80, 2.0
-SQUARE_ROUNDS = 5   # 1024^3, the headline product, gets at least this many rounds
+GEMM_ROUNDS = 5   # every GEMM shape gets at least this many rounds (see the docstring)
 TARGET_STEP = {"fmnist": (2.0, 0.40)}
 TARGET_STEP_DEFAULT = (1.5, 0.60)
 
@@ -96,7 +98,7 @@ def parse_args():
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--runs", type=int, default=21, help="timed GEMM calls (median; default 21)")
     p.add_argument("--rounds", type=int, default=3,
-                   help="alternating rounds (default 3) of each part: the GEMM shapes (1024^3 at least 5), the training "
+                   help="alternating rounds (default 3) of each part: the GEMM shapes (at least 5), the training "
                         "steps, or with --forward the forward pass; PyTorch then ours (a new JVM each); the targets "
                         "compare the medians over rounds")
     p.add_argument("--mask", type=float, default=0.75)
@@ -611,15 +613,15 @@ def main():
     def phase(name):
         loads.append(f"{name}: {quiet()}")
 
-    # Every shape in alternating rounds (PyTorch, then ours in a new JVM per shape); 1024^3 at least SQUARE_ROUNDS.
+    # Every shape in alternating rounds (PyTorch, then ours in a new JVM per shape), at least GEMM_ROUNDS.
     sq = (1024, 1024, 1024)
     tr, orr = {s: [] for s in shapes}, {s: [] for s in shapes}
     paired_peak = []
-    for i in range(max(ARGS.rounds, SQUARE_ROUNDS if sq in shapes else 0)):
+    for i in range(max(ARGS.rounds, GEMM_ROUNDS)):
         # The shapes' order turns by one each round: the host of a VM has slow phases (a reading at half speed, on
         # PyTorch's side as on ours), and with the rounds' fixed period one shape took such a phase in all three rounds
         # of a run (bench/results/2026-12-02-vm-amd-epyc-f25m17-s16-pairings.md).
-        these = (shapes[i % len(shapes):] + shapes[:i % len(shapes)]) if i < ARGS.rounds else [sq]
+        these = shapes[i % len(shapes):] + shapes[:i % len(shapes)]
         phase(f"GEMM round {i + 1} PyTorch")
         for s in these:
             tr[s].append(torch_gemm(*s, ARGS.runs))
@@ -670,8 +672,8 @@ def main():
                  f"{fmt(None if o is None else 100 * o / gp, '.0f')}% | {100 * t / gp:.0f}% | "
                  f"{' '.join(fmt(x, '.0f') for x in orr[s])} / {' '.join(f'{x:.0f}' for x in tr[s])} |")
     L.append("")
-    L.append(f"Rounds: PyTorch in this process, then ours (a new JVM per shape), the shapes' order turned by one each round, {ARGS.rounds} times"
-             + (f", 1024^3 {len(tr[sq])} times." if sq in shapes else "."))
+    L.append(f"Rounds: PyTorch in this process, then ours (a new JVM per shape), the shapes' order turned by one each round, "
+             f"{max(ARGS.rounds, GEMM_ROUNDS)} times.")
     if sq in shapes:
         L.append("")
         L.append(f"1024^3 paired with the peak (`bin/mae bench gemm --of-peak --runs {2 * ARGS.runs - 1}`, once per round: each call paired with a run of "
