@@ -471,18 +471,25 @@ public final class Gemm {
      * (stored (N, K): a linear layer's weight) is read along its rows, each stored row filling one column of the
      * sliver: reading it down its columns instead took one cache line, and often a TLB entry, per value, which
      * made packing cost more than the multiply when few rows of A share the packed block (a ViT-L encoder on the
-     * 50 visible tokens of one image: 2-3x slower). Four stored rows at a time, so that each k writes 4 neighbouring
-     * values instead of 1 per cache line of the sliver: 0.74-0.81 -> 0.42-0.43 ns per value on JDK 17, 1.01 -> 0.84 on
-     * JDK 25 (Zen 4 VM, one thread, a 512 x 1152 block of a 1152 x 768 weight, as the ViT-B encoder's qkv packs).
+     * 50 visible tokens of one image: 2-3x slower). Several stored rows at a time, so that each k writes neighbouring
+     * values instead of 1 per cache line of the sliver: four rows 0.74-0.81 -> 0.42-0.43 ns per value on JDK 17, 1.01 ->
+     * 0.84 on JDK 25 (Zen 4 VM, one thread, a 512 x 1152 block of a 1152 x 768 weight, as the ViT-B encoder's qkv packs);
+     * eight rows 0.511 -> 0.425 and 0.663 -> 0.499 (a 1152 x 768 block, one thread, alternating), and in the GEMM, toggled
+     * call by call (2 threads, medians of 41-61): NT 400 x 2304 x 768 1.058, 1.011, 1.024, 1.032, NT 1576 x 2048 x 512
+     * 1.033, 1.010, 1.029, 1.017, NT 197 x 3072 x 1024 1.011, 1664 x 768 x 192 1.008; sixteen rows were no better (1.016
+     * and 1.010-1.022 at the first two). `bench gemm --against` the four-row build (61 pairs): 1.018, 1.012, 1.035 at the
+     * first three, NT 1664 x 576 x 192 0.998.
      */
     private static void packB(boolean tb, float[] B, int bOff, int ldb, int pc, int kc, int jc, int nc, float[] bp, int bpOff) {
         if (!tb) { packRowsB(B, bOff, ldb, pc, kc, jc, nc, bp, bpOff); return; }
         for (int jr = 0; jr < nc; jr += NR) {
             int base = bpOff + jr * kc, cols = Math.min(NR, nc - jr), c = 0;
-            for (; c + 4 <= cols; c += 4) {        // 4 stored rows at a time: each k writes 4 neighbours of the sliver's row
-                int s0 = bOff + (jc + jr + c) * ldb + pc, s1 = s0 + ldb, s2 = s1 + ldb, s3 = s2 + ldb;
+            for (; c + 8 <= cols; c += 8) {        // 8 stored rows at a time: each k writes 8 neighbours of the sliver's row
+                int s0 = bOff + (jc + jr + c) * ldb + pc, s1 = s0 + ldb, s2 = s1 + ldb, s3 = s2 + ldb, s4 = s3 + ldb, s5 = s4 + ldb,
+                        s6 = s5 + ldb, s7 = s6 + ldb;
                 for (int k = 0, dst = base + c; k < kc; k++, dst += NR) {
                     bp[dst] = B[s0 + k]; bp[dst + 1] = B[s1 + k]; bp[dst + 2] = B[s2 + k]; bp[dst + 3] = B[s3 + k];
+                    bp[dst + 4] = B[s4 + k]; bp[dst + 5] = B[s5 + k]; bp[dst + 6] = B[s6 + k]; bp[dst + 7] = B[s7 + k];
                 }
             }
             for (; c < cols; c++)
