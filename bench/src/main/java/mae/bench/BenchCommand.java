@@ -162,7 +162,7 @@ public final class BenchCommand implements Runnable {
      * Zen 4 VM's host has phases that slow both vCPUs to 0.6-0.9 for 0.5-3 s at a time (two pinned loops,
      * bench/results/2026-12-02-vm-amd-epyc-f25m17-s16-pairings.md); `bench peak`'s best of 9 runs falls in a fast
      * phase, and a product timed in a later launch may fall in a slow one, so their quotient reads low by as much as a
-     * phase slows the machine. A pair is timed within about 10 ms, inside one phase or the other.
+     * phase slows the machine. A pair takes about twice the call (10 ms at 1024^3), mostly inside one phase or the other.
      */
     static int ofPeak(String what, int runs, double flops, Runnable call) {
         int threads = mae.kernels.Parallel.threads();
