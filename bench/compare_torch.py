@@ -566,10 +566,11 @@ def forward_main(started, mach, peak, peak_text, cfg):
     L.append("")
     pp = median_of(runs["paired"])
     L.append(f"Ours paired with the peak (`bin/mae bench forward ... --of-peak`, once per round after its timed passes: each pass paired with "
-             f"a run of the FMA peak loop doing as many flops, the engine's own count, the same {fl:.2f} GFLOP per image; the per-pair "
+             f"a run of the FMA peak loop doing as many flops by the engine's own count of multiply-adds, which matched this script's {fl:.2f} "
+             f"GFLOP per image for ViT-B and ViT-L when checked (2026-12-02); the per-pair "
              f"share's median): rounds {' '.join(fmt(None if x is None else 100 * x, '.1f') + '%' for x in runs['paired'])}, median "
              f"{fmt(None if pp is None else 100 * pp, '.1f')}%. The '% peak' column divides by the peak measured once at the start "
-             "(`bin/mae bench peak`, the best of 9 runs); the host's slow phases can fall on one and not the other, which the pairs avoid.")
+             "(`bin/mae bench peak`, the best of 9 runs); the host's slow phases can fall on one and not the other, which the pairs narrow.")
     L.append("")
     L.append("## Targets")
     L.append("")
@@ -674,14 +675,15 @@ def main():
     L.append("")
     L.append(f"Rounds: PyTorch in this process, then ours (a new JVM per shape), the shapes' order turned by one each round, "
              f"{max(ARGS.rounds, GEMM_ROUNDS)} times.")
+    ppeak = median_of(paired_peak)
     if sq in shapes:
         L.append("")
         L.append(f"1024^3 paired with the peak (`bin/mae bench gemm --of-peak --runs {2 * ARGS.runs - 1}`, once per round: each call paired with a run of "
                  "the FMA peak loop doing as many flops on the same threads, which goes first alternating; the per-pair share's median): "
                  f"rounds {' '.join(fmt(None if x is None else 100 * x, '.1f') + '%' for x in paired_peak)}, median "
-                 f"{fmt(None if median_of(paired_peak) is None else 100 * median_of(paired_peak), '.1f')}%. The '% peak' column "
+                 f"{fmt(None if ppeak is None else 100 * ppeak, '.1f')}%. The '% peak' column "
                  "above divides each product's median by the peak this script measured once at its start (`bin/mae bench peak`, the best of 9 runs); "
-                 "the host's slow phases (both vCPUs at 0.6-0.9 of their speed for 0.5-3 s) can fall on one and not the other, which the pairs avoid.")
+                 "the host's slow phases (both vCPUs at 0.6-0.9 of their speed for 0.5-3 s) can fall on one and not the other, which the pairs narrow.")
     L.append("")
     L.append(f"## Training step, {ARGS.config}, batch {ARGS.batch}: median images/s over {ARGS.steps} steps after {ARGS.warmup} warmup, "
              f"then the median over {ARGS.rounds} alternating rounds")
@@ -723,7 +725,6 @@ def main():
     L.append("|---|---:|---|")
     o1024 = og.get((1024, 1024, 1024))
     gpeak = None if o1024 is None else o1024 / gp
-    ppeak = median_of(paired_peak)
     t_step, t_peak = TARGET_STEP.get(ARGS.config, TARGET_STEP_DEFAULT)
     o_step = os_[masks[0]]
     speak = None if o_step is None else o_step * step_flops(cfg, ARGS.batch, masks[0]) / ARGS.batch / 1e9 / gp

@@ -132,19 +132,9 @@ public final class BenchCommand implements Runnable {
      * and quartiles; last line 'ratio: X'), which a machine's slow phases move far less than separate launches.
      */
     static int paired(Path against, String what, int runs, double flops, Runnable mine, Runnable theirs) {
-        long warmEnd = System.nanoTime() + 3_000_000_000L;
-        while (System.nanoTime() < warmEnd) { mine.run(); theirs.run(); }
-        double[][] g = new double[2][runs];
+        double[][] g = alternate(runs, flops, mine, flops, theirs);
         double[] ratio = new double[runs];
-        for (int i = 0; i < runs; i++) {
-            for (int o = 0; o < 2; o++) {
-                int v = (i + o) % 2;                                // pair i: this build first when i is even
-                long t = System.nanoTime();
-                (v == 0 ? mine : theirs).run();
-                g[v][i] = flops / (System.nanoTime() - t);
-            }
-            ratio[i] = g[0][i] / g[1][i];
-        }
+        for (int i = 0; i < runs; i++) ratio[i] = g[0][i] / g[1][i];
         double[] q = ratio.clone();
         Arrays.sort(q);
         System.out.printf(Locale.ROOT, "%s, %d alternating pairs, threads %d (both builds)%n", what, runs, mae.kernels.Parallel.threads());
@@ -153,6 +143,24 @@ public final class BenchCommand implements Runnable {
         System.out.printf(Locale.ROOT, "per-call ratio this / that: median %.3f, quartiles %.3f %.3f%n", median(ratio), q[runs / 4], q[(3 * runs) / 4]);
         System.out.printf(Locale.ROOT, "ratio: %.3f%n", median(ratio));
         return 0;
+    }
+
+    /**
+     * GFLOP/s of a and b (flopsA, flopsB per call), alternating call by call after 3 s of both, the first of each pair
+     * alternating too: {a's, b's}, one value per pair. What {@link #paired} and {@link #ofPeak} time.
+     */
+    static double[][] alternate(int runs, double flopsA, Runnable a, double flopsB, Runnable b) {
+        long warmEnd = System.nanoTime() + 3_000_000_000L;
+        while (System.nanoTime() < warmEnd) { a.run(); b.run(); }
+        double[][] g = new double[2][runs];
+        for (int i = 0; i < runs; i++)
+            for (int o = 0; o < 2; o++) {
+                int v = (i + o) % 2;                                // pair i: a first when i is even
+                long t = System.nanoTime();
+                (v == 0 ? a : b).run();
+                g[v][i] = (v == 0 ? flopsA : flopsB) / (System.nanoTime() - t);
+            }
+        return g;
     }
 
     /**
@@ -167,19 +175,9 @@ public final class BenchCommand implements Runnable {
     static int ofPeak(String what, int runs, double flops, Runnable call) {
         int threads = mae.kernels.Parallel.threads();
         long iters = Math.max(1, Math.round(flops / (2.0 * 12 * Peak.lanes() * threads)));
-        long warmEnd = System.nanoTime() + 3_000_000_000L;
-        while (System.nanoTime() < warmEnd) { call.run(); Peak.gflops(iters, threads); }
-        double[] g = new double[runs], p = new double[runs], share = new double[runs];
-        for (int i = 0; i < runs; i++) {
-            for (int o = 0; o < 2; o++) {
-                if ((i + o) % 2 == 0) {                                // pair i: the call first when i is even
-                    long t = System.nanoTime();
-                    call.run();
-                    g[i] = flops / (System.nanoTime() - t);
-                } else p[i] = Peak.gflops(iters, threads);
-            }
-            share[i] = g[i] / p[i];
-        }
+        double[][] gp = alternate(runs, flops, call, 2.0 * 12 * Peak.lanes() * iters * threads, () -> Peak.gflops(iters, threads));
+        double[] g = gp[0], p = gp[1], share = new double[runs];
+        for (int i = 0; i < runs; i++) share[i] = g[i] / p[i];
         double[] q = share.clone();
         Arrays.sort(q);
         System.out.printf(Locale.ROOT, "%s, %d pairs with the FMA peak loop (%d iterations, as many flops), threads %d%n", what, runs, iters, threads);

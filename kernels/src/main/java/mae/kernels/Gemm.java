@@ -90,7 +90,7 @@ public final class Gemm {
         if ((long) M * N * K < (1 << 18)) {     // tiny products stay on the calling thread
             blocked(g, transA, transB, 0, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, C, cOff, ldc, overwrite, bias, biasOff);
         } else if (N >= WIDE && (transA ? M <= N : M < 3L * N && !(M > N && 4L * K * N <= splitL2Bytes))) {
-            if (sharePanel && Parallel.threads() > 1 && 4L * padded(M) * Math.min(K, g.kc()) > fewRowsBytes)   // rows over one shared B panel
+            if (sharePanel && Parallel.threads() > 1 && !fewRowsFit(M, K, g.kc()))   // rows over one shared B panel
                 sharedPanel(g, transA, transB, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, C, cOff, ldc, overwrite, bias, biasOff);
             else Parallel.forRange((N + NR - 1) / NR, 4, (s0, s1) -> {            // columns split, in whole slivers
                 int n0 = s0 * NR, n1 = Math.min(N, s1 * NR);
@@ -194,8 +194,8 @@ public final class Gemm {
      * 2048^3 1.016; ViT-B decoder's NT 1576 x 768 x 512 1.094, 1576 x 1536 x 512 1.022, 1576 x 512 x 2048 1.005, 1576 x 2048
      * x 512 0.990, 1576 x 512 x 512 0.988, NN 1576 x 512 x 2048 1.002, 1576 x 2048 x 512 1.005, TN 512 x 2048 x 1576 1.002.
      * Not where each thread's rows take the few-rows order (NT 400 x 3072 x 768, toggled in one JVM: 0.942), whose B
-     * slivers are packed as they are used. With more threads the gap grows: split by columns, each of n threads packs
-     * all of A for 1/n of the product.
+     * slivers are packed as they are used. With more threads the packing saved grows (not measured: no machine here has
+     * more than 2 cores): split by columns, each of n threads packs all of A for 1/n of the product.
      */
     private static void sharedPanel(GemmBlocking g, boolean ta, boolean tb, int M, int N, int K, float alpha,
                                     float[] A, int aOff, int lda, float[] B, int bOff, int ldb, float[] C, int cOff, int ldc,
@@ -246,7 +246,7 @@ public final class Gemm {
         // Packing row-major A for micro12 at these widths was no faster on the Zen 4 VM (fmnist's NT and NN shapes,
         // alternating launches, within the launches' spread of +-20%).
         boolean direct = alpha == 1f && N <= 256;
-        if (!direct && 4L * padded(m1 - m0) * Math.min(K, KC) <= fewRowsBytes) {
+        if (!direct && fewRowsFit(m1 - m0, K, KC)) {
             fewRows(g, ta, tb, m0, m1, N, K, alpha, A, aOff, lda, B, bOff, ldb, C, cOff, ldc, overwrite, bias, biasOff);
             return;
         }
@@ -393,6 +393,9 @@ public final class Gemm {
      * 0 or Long.MAX_VALUE to reach either order on any machine.
      */
     static long fewRowsBytes = CacheSizes.machine().l2() * 5 / 4;
+
+    /** Whether rows of op(A), packed for one k block of at most kcMax, fit in {@link #fewRowsBytes}: the few-rows order's test. */
+    private static boolean fewRowsFit(int rows, int K, int kcMax) { return 4L * padded(rows) * Math.min(K, kcMax) <= fewRowsBytes; }
 
     /**
      * One packed sliver of A (mr <= PR rows, from ap[ao]) times one packed sliver of B into C's tile: the 12-row kernel
