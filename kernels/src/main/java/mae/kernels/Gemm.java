@@ -244,8 +244,14 @@ public final class Gemm {
         // launches: TN 384 x 128 x 6400 120-136 -> 172, 768 x 192 x 400 146-149 -> 195 GFLOP/s). Wider products pack
         // A, since 6 rows a large power-of-two stride apart fight over the same L1 sets. A partial last sliver is packed.
         // Packing row-major A for micro12 at these widths was no faster on the Zen 4 VM (fmnist's NT and NN shapes,
-        // alternating launches, within the launches' spread of +-20%).
-        boolean direct = alpha == 1f && N <= 256;
+        // alternating launches, within the launches' spread of +-20%). A row-major A is read in place only where
+        // micro4x4 runs: with AVX2's 16 registers its 6 row streams take microRows, whose offsets from a parameter
+        // cost the front end more than packing does. Toggled call by call in one JVM (2-core Zen 3 VM, AVX2, medians
+        // of 41 pairs, packed / in place), 1 thread: NN 1664 x 192 x 192 1.159, 1664 x 192 x 768 1.171, 6400 x 128 x
+        // 128 1.162, 6400 x 128 x 512 0.985; NT 1664 x 192 x 192 1.193, 6400 x 128 x 128 1.256, 6400 x 128 x 512 0.944;
+        // 2 threads 1.227, 1.252, 1.215, 1.042; 1.091, 1.166, 1.069. A transposed A stays in place (the weight
+        // gradients, TN: 0.86-1.42 by shape, no pattern).
+        boolean direct = alpha == 1f && N <= 256 && (ta || PR > MR);
         if (!direct && fewRowsFit(m1 - m0, K, KC)) {
             fewRows(g, ta, tb, m0, m1, N, K, alpha, A, aOff, lda, B, bOff, ldb, C, cOff, ldc, overwrite, bias, biasOff);
             return;
@@ -290,19 +296,19 @@ public final class Gemm {
                         ir += 4;
                     } else if (pair) {                              // the last rows, fewer than 4: packed, each sliver on its own
                         packA(false, A, aOff, lda, ic + ir, left, pc, kc, 1f, ap);
-                        micro(kc, ap, 0, 1, PR, bp, jr * kc, C, co, ldc, left, NR, edge, first, bias, bc);
-                        micro(kc, ap, 0, 1, PR, bp, (jr + NR) * kc, C, co + NR, ldc, left, NR, edge, first, bias, bc + NR);
+                        micro(kc, ap, 0, PR, bp, jr * kc, C, co, ldc, left, NR, edge, first, bias, bc);
+                        micro(kc, ap, 0, PR, bp, (jr + NR) * kc, C, co + NR, ldc, left, NR, edge, first, bias, bc + NR);
                         ir += 4;
                     } else if (ta && twelve && left >= PR) {     // 12 neighbouring values per k, lda apart: micro12's one stream
                         micro12(kc, A, aOff + pc * lda + ic + ir, lda, bp, jr * kc, C, co, ldc, PR, nr, edge, first, bias, bc);
                         ir += PR;
                     } else {
                         int mr = Math.min(MR, left);
-                        if (mr == MR && ta) micro(kc, A, aOff + pc * lda + ic + ir, 1, lda, bp, jr * kc, C, co, ldc, mr, nr, edge, first, bias, bc);
-                        else if (mr == MR) micro(kc, A, aOff + (ic + ir) * lda + pc, lda, 1, bp, jr * kc, C, co, ldc, mr, nr, edge, first, bias, bc);
+                        if (mr == MR && ta) micro(kc, A, aOff + pc * lda + ic + ir, lda, bp, jr * kc, C, co, ldc, mr, nr, edge, first, bias, bc);
+                        else if (mr == MR) microRows(kc, A, aOff + (ic + ir) * lda + pc, lda, 1, bp, jr * kc, C, co, ldc, mr, nr, edge, first, bias, bc);
                         else {
                             packA(ta, A, aOff, lda, ic + ir, mr, pc, kc, 1f, ap);
-                            micro(kc, ap, 0, 1, PR, bp, jr * kc, C, co, ldc, mr, nr, edge, first, bias, bc);
+                            micro(kc, ap, 0, PR, bp, jr * kc, C, co, ldc, mr, nr, edge, first, bias, bc);
                         }
                         ir += MR;
                     }
@@ -407,8 +413,8 @@ public final class Gemm {
     private static void tile(boolean twelve, int kc, float[] ap, int ao, float[] bp, int bo, float[] C, int co, int ldc, int mr, int nr,
                              float[] t, boolean first, float[] bias, int bc) {
         if (mr > MR && twelve) { micro12(kc, ap, ao, PR, bp, bo, C, co, ldc, mr, nr, t, first, bias, bc); return; }
-        micro(kc, ap, ao, 1, PR, bp, bo, C, co, ldc, Math.min(MR, mr), nr, t, first, bias, bc);
-        if (mr > MR) micro(kc, ap, ao + MR, 1, PR, bp, bo, C, co + MR * ldc, ldc, mr - MR, nr, t, first, bias, bc);
+        micro(kc, ap, ao, PR, bp, bo, C, co, ldc, Math.min(MR, mr), nr, t, first, bias, bc);
+        if (mr > MR) micro(kc, ap, ao + MR, PR, bp, bo, C, co + MR * ldc, ldc, mr - MR, nr, t, first, bias, bc);
     }
 
     /**
@@ -525,16 +531,68 @@ public final class Gemm {
     }
 
     /**
-     * C[MR x NR tile] += A sliver . B sliver over kc: A element (r, k) at a[ao + r * ars + k * aks] (packed:
-     * ars = 1, aks = PR; read in place: ars = lda, aks = 1, or for a transposed A ars = 1, aks = lda); B sliver
-     * packed (kc x NR). Only the (mr x nr) valid part of the tile is written. first: the tile is stored as
-     * (bias[bc + column] or 0) + sums, C not read.
+     * C[MR x NR tile] += A sliver . B sliver over kc: A's 6 values of step k at a[ao + k aks ..+ 6] (a packed sliver:
+     * aks = PR; 6 neighbouring columns of a transposed A read in place: aks = lda); B sliver packed (kc x NR). Only
+     * the (mr x nr) valid part of the tile is written. first: the tile is stored as (bias[bc + column] or 0) + sums,
+     * C not read.
+     *
+     * <p>The rows' offsets are the constants 1..5, so that C2 checks the step's 6 reads against the array's bounds
+     * twice (the first and the last) rather than 6 times, and folds the offsets into the broadcasts' addresses: with
+     * offsets r * ars taken from a parameter (the kernel before, which {@link #microRows} still is), the loop was 45
+     * instructions per 12 FMAs, some reading spilled values from the stack, and AVX2's 16 registers left no room to
+     * keep them; now 30. On a 2-core AMD EPYC (Zen 3, AVX2) VM, whose front end that bounded: the kernel alone in L1
+     * (one thread, kc 256) 70-74 -> 78-85 GFLOP/s against an FMA peak of 82; `bench gemm --against` the build before,
+     * one thread, 1024^3 1.335 and 1.322, TN 768 x 192 x 1664 (A read in place) 1.354.
      */
-    private static void micro(int kc, float[] a, int ao, int ars, int aks, float[] bp, int bo, float[] C, int co, int ldc, int mr, int nr, float[] t,
+    private static void micro(int kc, float[] a, int ao, int aks, float[] bp, int bo, float[] C, int co, int ldc, int mr, int nr, float[] t,
                               boolean first, float[] bias, int bc) {
         FloatVector c00 = FloatVector.zero(S), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00,
                 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
-        int r1 = ars, r2 = 2 * ars, r3 = 3 * ars, r4 = 4 * ars, r5 = 5 * ars;
+        for (int k = 0; k < kc; k++) {
+            int b = bo + k * NR, ak = ao + k * aks;
+            FloatVector b0 = FloatVector.fromArray(S, bp, b), b1 = FloatVector.fromArray(S, bp, b + L);
+            FloatVector a0 = FloatVector.broadcast(S, a[ak]);
+            c00 = b0.fma(a0, c00); c01 = b1.fma(a0, c01);
+            FloatVector a1 = FloatVector.broadcast(S, a[ak + 1]);
+            c10 = b0.fma(a1, c10); c11 = b1.fma(a1, c11);
+            FloatVector a2 = FloatVector.broadcast(S, a[ak + 2]);
+            c20 = b0.fma(a2, c20); c21 = b1.fma(a2, c21);
+            FloatVector a3 = FloatVector.broadcast(S, a[ak + 3]);
+            c30 = b0.fma(a3, c30); c31 = b1.fma(a3, c31);
+            FloatVector a4 = FloatVector.broadcast(S, a[ak + 4]);
+            c40 = b0.fma(a4, c40); c41 = b1.fma(a4, c41);
+            FloatVector a5 = FloatVector.broadcast(S, a[ak + 5]);
+            c50 = b0.fma(a5, c50); c51 = b1.fma(a5, c51);
+        }
+        // The tile is added to a base: C itself, or in a first k block the bias (or zeros), read with row stride 0,
+        // so that one store path serves both (C = base + sums: the bits of adding to a C that held the bias or 0).
+        float[] base = !first ? C : bias != null ? bias : ZEROS;
+        int bo0 = !first ? co : bias != null ? bc : 0, bs = !first ? ldc : 0;
+        if (mr == MR && nr == NR) {
+            c00.add(FloatVector.fromArray(S, base, bo0)).intoArray(C, co); c01.add(FloatVector.fromArray(S, base, bo0 + L)).intoArray(C, co + L);
+            c10.add(FloatVector.fromArray(S, base, bo0 + bs)).intoArray(C, co + ldc); c11.add(FloatVector.fromArray(S, base, bo0 + bs + L)).intoArray(C, co + ldc + L);
+            c20.add(FloatVector.fromArray(S, base, bo0 + 2 * bs)).intoArray(C, co + 2 * ldc); c21.add(FloatVector.fromArray(S, base, bo0 + 2 * bs + L)).intoArray(C, co + 2 * ldc + L);
+            c30.add(FloatVector.fromArray(S, base, bo0 + 3 * bs)).intoArray(C, co + 3 * ldc); c31.add(FloatVector.fromArray(S, base, bo0 + 3 * bs + L)).intoArray(C, co + 3 * ldc + L);
+            c40.add(FloatVector.fromArray(S, base, bo0 + 4 * bs)).intoArray(C, co + 4 * ldc); c41.add(FloatVector.fromArray(S, base, bo0 + 4 * bs + L)).intoArray(C, co + 4 * ldc + L);
+            c50.add(FloatVector.fromArray(S, base, bo0 + 5 * bs)).intoArray(C, co + 5 * ldc); c51.add(FloatVector.fromArray(S, base, bo0 + 5 * bs + L)).intoArray(C, co + 5 * ldc + L);
+            return;
+        }
+        // Spelled out: an array of the accumulators would box them all and slow the whole kernel down.
+        c00.intoArray(t, 0); c01.intoArray(t, L); c10.intoArray(t, 2 * L); c11.intoArray(t, 3 * L);
+        c20.intoArray(t, 4 * L); c21.intoArray(t, 5 * L); c30.intoArray(t, 6 * L); c31.intoArray(t, 7 * L);
+        c40.intoArray(t, 8 * L); c41.intoArray(t, 9 * L); c50.intoArray(t, 10 * L); c51.intoArray(t, 11 * L);
+        storeEdge(t, mr, nr, base, bo0, bs, C, co, ldc);
+    }
+
+    /**
+     * {@link #micro} on 6 rows of A read in place, lda apart: A element (r, k) at a[ao + r lda + k aks] (aks = 1). Kept
+     * apart from micro: the two loops in one method made this one's 0.93x (C2 then spilled more of its offsets).
+     */
+    private static void microRows(int kc, float[] a, int ao, int lda, int aks, float[] bp, int bo, float[] C, int co, int ldc, int mr, int nr, float[] t,
+                              boolean first, float[] bias, int bc) {
+        FloatVector c00 = FloatVector.zero(S), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00,
+                c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+        int r1 = lda, r2 = 2 * lda, r3 = 3 * lda, r4 = 4 * lda, r5 = 5 * lda;
         for (int k = 0; k < kc; k++) {
             int b = bo + k * NR, ak = ao + k * aks;
             FloatVector b0 = FloatVector.fromArray(S, bp, b), b1 = FloatVector.fromArray(S, bp, b + L);

@@ -214,14 +214,29 @@ public record GemmBlocking(int kc, int mc, int nc, int rows, String source) {
 
     /**
      * One entry per CPU (model name, family and model: a hypervisor shows two EPYC generations as the same "AMD EPYC"),
-     * caches, vector width, micro-kernel tile, thread count, the products the autotune times and JVM: a blocking tuned
-     * on one is not reused on another, nor after the kernel's tile or the timed products change.
+     * caches, vector width, micro-kernel tile, thread count, the products the autotune times, the GEMM code and JVM: a
+     * blocking tuned on one is not reused on another, nor after the kernel or the timed products change. The code is
+     * named by a checksum of Gemm's class file: a faster kernel moves the best blocking (on the Zen 3 VM, the kernel
+     * with constant row offsets 1.3x faster, the cached KC 768 MC 96 of the slower one was no longer the best).
      */
     static String machineKey(CacheSizes c) {
         String key = String.join("|", cpuModel(Path.of("/proc/cpuinfo")), c.toString(), "vector " + Gemm.L + " floats",
                 "tile " + Gemm.PR + "x" + Gemm.NR, Parallel.threads() + " threads", "shapes " + Integer.toHexString(Arrays.deepHashCode(GemmTune.SHAPES)),
+                "code " + codeChecksum(),
                 System.getProperty("java.vm.name") + " " + System.getProperty("java.vm.version"));
         return Integer.toHexString(key.hashCode()) + "." + key.replaceAll("[^A-Za-z0-9.]+", "_");
+    }
+
+    /** CRC-32 of Gemm's class file as loaded, in hex ("unknown" where it cannot be read). */
+    static String codeChecksum() {
+        try (var in = Gemm.class.getResourceAsStream("Gemm.class")) {
+            if (in == null) return "unknown";
+            java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+            crc.update(in.readAllBytes());
+            return Long.toHexString(crc.getValue());
+        } catch (IOException e) {
+            return "unknown";
+        }
     }
 
     /** The "model name" of a Linux cpuinfo file with its "cpu family" and "model", else the OS name and architecture. */

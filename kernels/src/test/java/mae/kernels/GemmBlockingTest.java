@@ -300,11 +300,12 @@ class GemmBlockingTest {
         assertThrows(IllegalArgumentException.class, () -> GemmTune.rates(List.of(), 1, GemmTune.SHAPES));
     }
 
-    /** The machine key names the CPU, caches, vector width, micro-kernel tile, threads and JVM. */
+    /** The machine key names the CPU, caches, vector width, micro-kernel tile, threads, the GEMM code and JVM. */
     @Test void the_machine_key() {
         String key = GemmBlocking.machineKey(new CacheSizes(48 << 10, 1 << 20, 16 << 20, true));
         assertTrue(key.contains("vector_" + Gemm.L + "_floats") && key.contains(Parallel.threads() + "_threads") && key.contains("L1d_48_KiB")
-                && key.contains("tile_" + Gemm.PR + "x" + Gemm.NR) && key.contains("shapes_" + Integer.toHexString(java.util.Arrays.deepHashCode(GemmTune.SHAPES))), key);
+                && key.contains("tile_" + Gemm.PR + "x" + Gemm.NR) && key.contains("shapes_" + Integer.toHexString(java.util.Arrays.deepHashCode(GemmTune.SHAPES)))
+                && key.matches(".*_code_[0-9a-f]+_.*"), key);
         assertFalse(key.contains(" ") || key.contains("="), key);
         assertNotEquals(key, GemmBlocking.machineKey(new CacheSizes(32 << 10, 1 << 20, 16 << 20, true)));
     }
