@@ -187,8 +187,13 @@ public final class Gemm {
      * Where the columns split (above) would run each thread's part in the usual order: the rows split instead, over
      * one packed B panel that the threads pack together. For each (KC x NC) block of op(B), each thread packs its share
      * of the block's slivers into the calling thread's panel, and once all have (the end of one {@link Parallel#forRange}),
-     * each runs its rows' MC blocks over the whole panel. Each thread then packs half of A and half of B, where split by
-     * columns it packed all of A and half of B, and split by rows all of B and half of A. The same k blocks, kernel and
+     * the threads run the rows' MC blocks over the whole panel, each taking the next block when it is free ({@link
+     * Parallel#forItems}: on a VM whose host slows one vCPU, or a core slower than another, the faster thread takes more
+     * blocks; which thread runs a block does not change its bits). Paired with the halves split in one JVM (`bench gemm
+     * --against` 631a1ea, 2-core Zen 3 VM in a noisy phase, per-call ratio medians of 41-61): 1024^3 0.973, 1.171, 1.074,
+     * 1.141, 1.079; NN 1664 x 768 x 192 1.249, 1.013, 1.001, 1.049; NT 1664 x 576 x 192 1.001. Each thread packs about
+     * half of A and half of B, where split by columns it packed all of A and half of B, and split by rows all of B and
+     * half of A. The same k blocks, kernel and
      * order as the columns split: the same bits. `bin/mae bench gemm --against` the columns split's build (Zen 4 VM, 2
      * threads, KC 1024 MC 96, per-call ratio medians of 41-61): 1024^3 NN 1.042, 1.025, 1.037 (a fourth launch 0.979);
      * 2048^3 1.016; ViT-B decoder's NT 1576 x 768 x 512 1.094, 1576 x 1536 x 512 1.022, 1576 x 512 x 2048 1.005, 1576 x 2048
@@ -200,8 +205,9 @@ public final class Gemm {
     private static void sharedPanel(GemmBlocking g, boolean ta, boolean tb, int M, int N, int K, float alpha,
                                     float[] A, int aOff, int lda, float[] B, int bOff, int ldb, float[] C, int cOff, int ldc,
                                     boolean overwrite, float[] bias, int biasOff) {
-        final int KC = g.kc(), NC = g.nc();
+        final int KC = g.kc(), NC = g.nc(), MC = g.mc();
         float[] bp = panel(KC * NC);
+        boolean touch = touches(g, (M + Parallel.threads() - 1) / Parallel.threads(), N, K);
         for (int jc = 0; jc < N; jc += NC) {
             int nc = Math.min(NC, N - jc), jc0 = jc;
             for (int pc = 0; pc < K; pc += KC) {
@@ -211,9 +217,9 @@ public final class Gemm {
                     int c0 = s0 * NR;
                     packB(tb, B, bOff, ldb, pc0, kc, jc0 + c0, Math.min(nc, s1 * NR) - c0, bp, c0 * kc);
                 });
-                Parallel.forRange((M + PR - 1) / PR, 2, (s0, s1) ->                      // rows in whole slivers
-                        rowsOnPanel(g, ta, s0 * PR, Math.min(M, s1 * PR), N, K, jc0, nc, pc0, kc, alpha, A, aOff, lda, bp, C, cOff, ldc,
-                                first, bias, biasOff, false));
+                Parallel.forItems((M + MC - 1) / MC, (b0, b1) ->                          // MC blocks of rows, taken in turn
+                        rowsOnPanel(g, ta, b0 * MC, Math.min(M, b1 * MC), N, K, jc0, nc, pc0, kc, alpha, A, aOff, lda, bp, C, cOff, ldc,
+                                first, bias, biasOff, false, touch));
             }
         }
     }
@@ -262,7 +268,8 @@ public final class Gemm {
             for (int pc = 0; pc < K; pc += KC) {
                 int kc = Math.min(KC, K - pc);
                 packB(tb, B, bOff, ldb, pc, kc, jc, nc, bp, 0);
-                rowsOnPanel(g, ta, m0, m1, N, K, jc, nc, pc, kc, alpha, A, aOff, lda, bp, C, cOff, ldc, overwrite && pc == 0, bias, biasOff, direct);
+                rowsOnPanel(g, ta, m0, m1, N, K, jc, nc, pc, kc, alpha, A, aOff, lda, bp, C, cOff, ldc, overwrite && pc == 0, bias, biasOff, direct,
+                        touches(g, m1 - m0, N, K));
             }
         }
     }
@@ -274,12 +281,11 @@ public final class Gemm {
      */
     private static void rowsOnPanel(GemmBlocking g, boolean ta, int m0, int m1, int N, int K, int jc, int nc, int pc, int kc, float alpha,
                                     float[] A, int aOff, int lda, float[] bp, float[] C, int cOff, int ldc, boolean first,
-                                    float[] bias, int biasOff, boolean direct) {
+                                    float[] bias, int biasOff, boolean direct, boolean touch) {
         final int MC = g.mc();
         float[][] packs = packs(MC * g.kc(), 0);
         float[] ap = packs[0], edge = packs[2];
         boolean twelve = g.rows() > MR;
-        boolean touch = K <= TOUCH_MAX_K && 4L * (m1 - m0) * N > touchAboveBytes && 4L * Math.min(MC, m1 - m0) * Math.min(g.nc(), N) <= touchBlockBytes;
         for (int ic = m0; ic < m1; ic += MC) {
             int mc = Math.min(MC, m1 - ic);
             if (!direct) packA(ta, A, aOff, lda, ic, mc, pc, kc, alpha, ap);
@@ -382,6 +388,11 @@ public final class Gemm {
      * a 1 MiB L2: it pushed A's block out) and 1024^3 0.98-1.00 (K 1024: its stores are a small share of the work).
      */
     static final int TOUCH_MAX_K = 512;
+
+    /** Whether a thread's part of `rows` rows of C touches its blocks first (above). */
+    private static boolean touches(GemmBlocking g, int rows, int N, int K) {
+        return K <= TOUCH_MAX_K && 4L * rows * N > touchAboveBytes && 4L * Math.min(g.mc(), rows) * Math.min(g.nc(), N) <= touchBlockBytes;
+    }
     /** The floats of a 64-byte cache line (every x86-64 core's): {@link #touch} reads one per line, and the row's last. */
     static final int LINE_FLOATS = 16;
     static long touchAboveBytes = CacheSizes.machine().l2(), touchBlockBytes = CacheSizes.machine().l2() / 4;

@@ -112,6 +112,19 @@ public final class Parallel {
      */
     public static void forRange(int n, int minChunk, Range body) { forRange(pool, n, minChunk, body); }
 
+    /**
+     * Items [0, n), each run as body.run(i, i + 1) by whichever thread takes it next: the calling thread and the
+     * workers of one {@link #forRange} over the threads each take the next untaken item until none is left. For work
+     * whose result does not depend on which thread runs an item (a GEMM's row blocks): a thread that runs slower (a
+     * vCPU the host shares, a smaller core) takes fewer items instead of holding up the call.
+     */
+    public static void forItems(int n, Range body) {
+        java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+        forRange(Math.min(n, threads()), 1, (t0, t1) -> {
+            for (int i; (i = next.getAndIncrement()) < n; ) body.run(i, i + 1);
+        });
+    }
+
     /** {@link #forRange} with the pool it read given (tests: one whose workers refuse chunks, as a replaced pool's do). */
     static void forRange(Pool p, int n, int minChunk, Range body) {
         int chunks = Math.min(threads(), Math.max(1, n / Math.max(1, minChunk)));

@@ -28,6 +28,34 @@ class ParallelTest {
         return seen;
     }
 
+    /** forItems runs every item once, as a one-item range, and a slow thread takes fewer of them. */
+    @Test void items_go_to_whichever_thread_is_free() {
+        int before = Parallel.threads();
+        try {
+            Parallel.setThreads(3);
+            int n = 60;
+            int[] hits = new int[n];
+            java.util.Map<Thread, Integer> taken = new ConcurrentHashMap<>();
+            Thread caller = Thread.currentThread();
+            Parallel.forItems(n, (from, to) -> {
+                assertEquals(from + 1, to, "one item per range");
+                hits[from]++;
+                taken.merge(Thread.currentThread(), 1, Integer::sum);
+                long end = System.nanoTime() + (Thread.currentThread() == caller ? 6_000_000 : 1_000_000);   // the caller 6x slower
+                while (System.nanoTime() < end) Thread.onSpinWait();
+            });
+            for (int i = 0; i < n; i++) assertEquals(1, hits[i], "item " + i + " ran once");
+            assertTrue(taken.size() > 1, "more than one thread took items: " + taken);
+            int callers = taken.getOrDefault(caller, 0), others = n - callers;
+            assertTrue(callers < others / 2, "the slow caller took fewer items than each fast worker on average: " + taken);
+            int[] none = {0};
+            Parallel.forItems(0, (from, to) -> none[0]++);
+            assertEquals(0, none[0], "no items, no calls");
+        } finally {
+            Parallel.setThreads(before);
+        }
+    }
+
     @Test void the_thread_count_changes_after_the_kernels_have_loaded() {
         int before = Parallel.threads();
         try {
