@@ -7,7 +7,7 @@ import java.util.Random;
 /**
  * The autotune behind {@link GemmBlocking}: every candidate blocking times the same four products, three a
  * training step is made of and a forward on one image, in interleaved rounds (so that a slow moment of the machine hits every candidate alike),
- * and the one with the best geometric mean of the median rates wins.
+ * and the one with the best geometric mean of the rates of its fastest rounds wins.
  */
 public final class GemmTune {
     private GemmTune() {}
@@ -39,7 +39,7 @@ public final class GemmTune {
         return Math.exp(logSum / rates.length);
     }
 
-    /** GFLOP/s of every candidate on every shape (median of the rounds), for the autotune and `bin/mae bench tune`. */
+    /** GFLOP/s of every candidate on every shape (its fastest round), for the autotune and `bin/mae bench tune`. */
     public static double[][] rates(List<GemmBlocking> candidates, int rounds, int[][] shapes) {
         if (candidates.isEmpty()) throw new IllegalArgumentException("GEMM autotune: no candidates");
         Random r = new Random(1);
@@ -63,11 +63,18 @@ public final class GemmTune {
         return rates;
     }
 
-    /** GFLOP/s of a (transA, transB, M, N, K) product from the seconds of its rounds: their median, which one slow round does not move. */
+    /**
+     * GFLOP/s of a (transA, transB, M, N, K) product from the seconds of its rounds: its fastest round. A busy host
+     * only ever slows a call down, so the fastest round is the one nearest the blocking's own speed; a median moves
+     * once half the rounds are slowed. On the 2-core Zen 3 VM in a noisy phase, five autotunes of 5 rounds in one JVM
+     * (one thread): the candidates' geometric means by median time 29-66 GFLOP/s from one tune to the next, by fastest
+     * round 38-69, and a launch's autotune by the median had cached KC 1024 MC 96, whose fastest rounds were 38-66
+     * against 60-69 for KC 512 (1024^3 one thread then 45-50 GFLOP/s against numpy's 64-69).
+     */
     static double rate(int[] shape, double[] seconds) {
-        double[] t = seconds.clone();
-        Arrays.sort(t);
-        return 2.0 * shape[2] * shape[3] * shape[4] / t[t.length / 2] / 1e9;
+        double best = Double.POSITIVE_INFINITY;
+        for (double t : seconds) best = Math.min(best, t);
+        return 2.0 * shape[2] * shape[3] * shape[4] / best / 1e9;
     }
 
     /** The product a shape names, C = op(A) op(B) with the shape's transposes: what the autotune times. */
