@@ -215,8 +215,8 @@ public record GemmBlocking(int kc, int mc, int nc, int rows, String source) {
     /**
      * One entry per CPU (model name, family and model: a hypervisor shows two EPYC generations as the same "AMD EPYC"),
      * caches, vector width, micro-kernel tile, thread count, the products the autotune times, the GEMM code and JVM: a
-     * blocking tuned on one is not reused on another, nor after the kernel or the timed products change. The code is
-     * named by a checksum of Gemm's class file: a faster kernel moves the best blocking (on the Zen 3 VM, the kernel
+     * blocking tuned on one is not reused on another, nor after the kernel, the timed products or the tune change. The
+     * code is named by a checksum of the GEMM's, the tune's and this class's files: a faster kernel moves the best blocking (on the Zen 3 VM, the kernel
      * with constant row offsets 1.3x faster, the cached KC 768 MC 96 of the slower one was no longer the best).
      */
     static String machineKey(CacheSizes c) {
@@ -227,16 +227,17 @@ public record GemmBlocking(int kc, int mc, int nc, int rows, String source) {
         return Integer.toHexString(key.hashCode()) + "." + key.replaceAll("[^A-Za-z0-9.]+", "_");
     }
 
-    /** CRC-32 of Gemm's class file as loaded, in hex ("unknown" where it cannot be read). */
+    /** CRC-32 of the class files of Gemm, GemmTune and this class as loaded, in hex ("unknown" where one cannot be read). */
     static String codeChecksum() {
-        try (var in = Gemm.class.getResourceAsStream("Gemm.class")) {
-            if (in == null) return "unknown";
-            java.util.zip.CRC32 crc = new java.util.zip.CRC32();
-            crc.update(in.readAllBytes());
-            return Long.toHexString(crc.getValue());
-        } catch (IOException e) {
-            return "unknown";
-        }
+        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        for (Class<?> c : new Class<?>[]{Gemm.class, GemmTune.class, GemmBlocking.class})
+            try (var in = c.getResourceAsStream(c.getSimpleName() + ".class")) {
+                if (in == null) return "unknown";
+                crc.update(in.readAllBytes());
+            } catch (IOException e) {
+                return "unknown";
+            }
+        return Long.toHexString(crc.getValue());
     }
 
     /** The "model name" of a Linux cpuinfo file with its "cpu family" and "model", else the OS name and architecture. */
