@@ -224,6 +224,9 @@ public final class Gemm {
         }
     }
 
+    /** Whether a row-major A with few columns is read in place (above): where micro4x4 runs; tests set it on AVX2 too. */
+    static boolean rowsInPlace = PR > MR;
+
     /** Whether {@link #sharedPanel} runs where it applies; tests turn it off to compare its bits with the columns split's. */
     static boolean sharePanel = true;
 
@@ -257,7 +260,7 @@ public final class Gemm {
         // 128 1.162, 6400 x 128 x 512 0.985; NT 1664 x 192 x 192 1.193, 6400 x 128 x 128 1.256, 6400 x 128 x 512 0.944;
         // 2 threads 1.227, 1.252, 1.215, 1.042; 1.091, 1.166, 1.069. A transposed A stays in place (the weight
         // gradients, TN: 0.86-1.42 by shape, no pattern).
-        boolean direct = alpha == 1f && N <= 256 && (ta || PR > MR);
+        boolean direct = alpha == 1f && N <= 256 && (ta || rowsInPlace);
         if (!direct && fewRowsFit(m1 - m0, K, KC)) {
             fewRows(g, ta, tb, m0, m1, N, K, alpha, A, aOff, lda, B, bOff, ldb, C, cOff, ldc, overwrite, bias, biasOff);
             return;

@@ -114,6 +114,20 @@ class GemmTest {
 
     @Test void fast_matches_reference() { inBothOrders(this::fastMatchesReference); }
 
+    /**
+     * A row-major A read in place whatever the vector width: its row streams (microRows, and micro4x4 with AVX-512)
+     * against the reference. Without AVX-512 Gemm packs such an A, so this is where microRows runs there.
+     */
+    @Test void fast_matches_reference_with_a_row_major_a_read_in_place() {
+        boolean was = Gemm.rowsInPlace;
+        try {
+            Gemm.rowsInPlace = true;
+            inBothOrders(this::fastMatchesReference);
+        } finally {
+            Gemm.rowsInPlace = was;
+        }
+    }
+
     private void fastMatchesReference(String order) {
         Random r = new Random(3);
         int[][] sizes = {{1, 1, 1}, {1, 7, 3}, {5, 1, 9}, {13, 17, 19}, {33, 65, 7}, {64, 48, 96}, {129, 31, 200},
