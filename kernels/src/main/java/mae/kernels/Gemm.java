@@ -599,8 +599,9 @@ public final class Gemm {
     }
 
     /**
-     * {@link #micro} on 6 rows of A read in place, lda apart: A element (r, k) at a[ao + r lda + k aks] (aks = 1). Kept
-     * apart from micro: the two loops in one method made this one's 0.93x (C2 then spilled more of its offsets).
+     * {@link #micro} on 6 rows of A read in place, lda apart: A element (r, k) at a[ao + r lda + k aks] (aks = 1). A
+     * method of its own: beside micro's loop in one method it read 0.93x once (Zen 3 VM, `bench gemm --against`), within
+     * the 0.91-0.99x two identical builds read there; each loop alone is what was measured.
      */
     private static void microRows(int kc, float[] a, int ao, int lda, int aks, float[] bp, int bo, float[] C, int co, int ldc, int mr, int nr, float[] t,
                               boolean first, float[] bias, int bc) {
