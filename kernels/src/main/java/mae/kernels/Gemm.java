@@ -554,8 +554,9 @@ public final class Gemm {
      * twice (the first and the last) rather than 6 times, and folds the offsets into the broadcasts' addresses: with
      * offsets r * ars taken from a parameter (the kernel before, which {@link #microRows} still is), the loop was 45
      * instructions per 12 FMAs, some reading spilled values from the stack, and AVX2's 16 registers left no room to
-     * keep them; now 30. On a 2-core AMD EPYC (Zen 3, AVX2) VM, whose front end that bounded: the kernel alone in L1
-     * (one thread, kc 256) 70-74 -> 78-85 GFLOP/s against an FMA peak of 82; `bench gemm --against` the build before,
+     * keep them; now 30 (both read with hsdis). On a 2-core AMD EPYC (Zen 3, AVX2) VM, whose front end that bounded:
+     * the kernel alone in L1 (a scratch harness calling it on one packed 6 x 256 sliver, one thread, the two versions
+     * alternating in one JVM, medians of 21 rounds) 70-74 -> 78-85 GFLOP/s against an FMA peak of 82; `bench gemm --against` the build before,
      * one thread, 1024^3 1.335 and 1.322, TN 768 x 192 x 1664 (A read in place) 1.354.
      */
     private static void micro(int kc, float[] a, int ao, int aks, float[] bp, int bo, float[] C, int co, int ldc, int mr, int nr, float[] t,
@@ -599,9 +600,11 @@ public final class Gemm {
     }
 
     /**
-     * {@link #micro} on 6 rows of A read in place, lda apart: A element (r, k) at a[ao + r lda + k aks] (aks = 1). A
-     * method of its own: beside micro's loop in one method it read 0.93x once (Zen 3 VM, `bench gemm --against`), within
-     * the 0.91-0.99x two identical builds read there; each loop alone is what was measured.
+     * {@link #micro} on 6 rows of A read in place, lda apart: A element (r, k) at a[ao + r lda + k aks]. Its one caller
+     * passes aks = 1; it stays a parameter because the loop indexed by ao + k alone read 0.60x (`bench gemm --against`,
+     * Zen 3 VM, NN 1664 x 192 x 768, one thread; not looked into). A method of its own: beside micro's loop in one method
+     * it read 0.93x once, within the 0.91-0.99x two identical builds read in that harness; each loop alone is what was
+     * measured.
      */
     private static void microRows(int kc, float[] a, int ao, int lda, int aks, float[] bp, int bo, float[] C, int co, int ldc, int mr, int nr, float[] t,
                               boolean first, float[] bias, int bc) {

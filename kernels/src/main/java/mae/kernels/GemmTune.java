@@ -1,6 +1,5 @@
 package mae.kernels;
 
-import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 
