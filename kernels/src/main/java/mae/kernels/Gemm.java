@@ -243,7 +243,7 @@ public final class Gemm {
     private static void blocked(GemmBlocking g, boolean ta, boolean tb, int m0, int m1, int N, int K, float alpha,
                                 float[] A, int aOff, int lda, float[] B, int bOff, int ldb, float[] C, int cOff, int ldc,
                                 boolean overwrite, float[] bias, int biasOff) {
-        final int KC = g.kc(), MC = g.mc(), NC = g.nc();
+        final int MC = g.mc(), NC = g.nc();
         // With few columns (N <= 256) A with alpha 1 is read in place: packing it would cost about as much as the
         // multiply, each packed value being used only N / NR times (e.g. the 16 outputs of a 4 x 4 x 1 patch). Row-major
         // A is read as 6 row streams, or with AVX-512 as 4 row streams against two B slivers at once (micro4x4); a
@@ -261,6 +261,7 @@ public final class Gemm {
         // 2 threads 1.227, 1.252, 1.215, 1.042; 1.091, 1.166, 1.069. A transposed A stays in place (the weight
         // gradients, TN: 0.86-1.42 by shape, no pattern).
         boolean direct = alpha == 1f && N <= 256 && (ta || rowsInPlace);
+        final int KC = direct && ta ? g.kcInPlace() : g.kc();        // a transposed A read in place has a k block of its own (GemmBlocking)
         if (!direct && fewRowsFit(m1 - m0, K, KC)) {
             fewRows(g, ta, tb, m0, m1, N, K, alpha, A, aOff, lda, B, bOff, ldb, C, cOff, ldc, overwrite, bias, biasOff);
             return;
@@ -286,7 +287,7 @@ public final class Gemm {
                                     float[] A, int aOff, int lda, float[] bp, float[] C, int cOff, int ldc, boolean first,
                                     float[] bias, int biasOff, boolean direct, boolean touch) {
         final int MC = g.mc();
-        float[][] packs = packs(MC * g.kc(), 0);
+        float[][] packs = packs(MC * kc, 0);
         float[] ap = packs[0], edge = packs[2];
         boolean twelve = g.rows() > MR;
         for (int ic = m0; ic < m1; ic += MC) {

@@ -6,7 +6,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -19,8 +18,9 @@ import java.util.function.Function;
  * (rows of op(A) packed together) and NC (columns of op(B) packed together), and the micro-kernel's rows (12 or 6
  * with AVX-512's 32 registers, 6 with AVX2's 16).
  *
- * <p>Where they come from, in this order: {@code -Dmae.gemm.blocking=KC,MC,NC[,ROWS]} (or {@code MAE_GEMM_BLOCKING}), else
- * the cache file of an earlier autotune on this machine and JVM, else a short autotune (a few seconds: its 16 candidates on four products took 3.3 s on JDK 17 and 7.1 s on JDK 25 on the 2-core Zen 4 VM; off with
+ * <p>Where they come from, in this order: {@code -Dmae.gemm.blocking=KC,MC,NC[,ROWS[,KCI]]} (or {@code MAE_GEMM_BLOCKING}), else
+ * the cache file of an earlier autotune on this machine and JVM, else a short autotune (a few seconds: its 16 candidates on four products took 3.3 s on JDK 17 and 7.1 s on JDK 25 on the 2-core Zen 4 VM;
+ * in two stages, 10 candidates on three products and then 5 on a fourth, 5.1 and 5.3 s on JDK 17 on the 2-core Zen 3 VM; off with
  * {@code -Dmae.gemm.autotune=false}, which {@code bin/mae --no-autotune} sets, and in the unit tests, which want one
  * blocking on every machine), else the analytic blocking from the cache sizes the OS reports. The choice goes to the
  * System.Logger "mae.gemm": at INFO when an autotune just ran (once per machine), else at DEBUG.
@@ -31,26 +31,46 @@ import java.util.function.Function;
  * streams the B sliver from its L2 fast enough that a longer panel (fewer loads and stores of each C tile) wins. On a
  * 2-core Xeon with the same L1d the same code reached 0.62x of OpenBLAS. No one constant is right for both, so the
  * model gives the candidates' range and a measurement on the machine at hand picks among them.
+ *
+ * <p>A transposed A read in place (a weight gradient dY^T X with N <= 256, {@link Gemm}'s direct path) has a KC of its
+ * own, {@link #kcInPlace}, tuned apart: there every k of a 6-row sliver reads another cache line of A, lda floats on,
+ * and the two paths want opposite k blocks. On the 2-core Zen 3 VM (AVX2; a scratch harness timing blockings call by
+ * call in one JVM, 2 threads, per-call ratio medians of 21-41 against KC 512, MC 48): packed, a longer k block won,
+ * NN 1664 x 192 x 768 at KC 768 1.106, 1024^3 at 1024 1.056, TN 192 x 768 x 1664 1.138, NN 1576 x 768 x 3072 1.046, NT
+ * 400 x 2304 x 768 1.022 (the same work at K 192, NT 1664 x 576 x 192, read 0.965: the harness's spread); read in
+ * place it lost, TN 384 x 128 x 6400 at 768 0.933, 1024 0.944, 2048 0.811; 768 x 192 x 1664 at 768 0.939, 1024 0.939,
+ * 1664 0.771, while 256 and 384 read 0.99-1.06. One KC for both, the autotune's geometric mean weighed one against
+ * the other and moved between KC 512 and 1024 from launch to launch.
  */
-public record GemmBlocking(int kc, int mc, int nc, int rows, String source) {
+public record GemmBlocking(int kc, int mc, int nc, int rows, int kcInPlace, String source) {
     private static final System.Logger LOG = System.getLogger("mae.gemm");
 
     public GemmBlocking {
         if (kc < 16 || kc > 4096) throw new IllegalArgumentException("GEMM blocking: KC " + kc + " outside 16..4096");
+        if (kcInPlace < 16 || kcInPlace > 4096) throw new IllegalArgumentException("GEMM blocking: KC of a transposed A read in place " + kcInPlace + " outside 16..4096");
         if (rows != Gemm.MR && rows != Gemm.PR)
             throw new IllegalArgumentException("GEMM blocking: micro-kernel rows " + rows + " must be " + Gemm.MR + (Gemm.PR != Gemm.MR ? " or " + Gemm.PR : "") + " here");
         if (mc < Gemm.PR || mc % Gemm.PR != 0 || mc > 4096) throw new IllegalArgumentException("GEMM blocking: MC " + mc + " must be a multiple of the packed sliver height " + Gemm.PR + " up to 4096");
         if (nc < Gemm.NR || nc % Gemm.NR != 0 || nc > 16384) throw new IllegalArgumentException("GEMM blocking: NC " + nc + " must be a multiple of NR " + Gemm.NR + " up to 16384");
     }
 
-    /** KC, MC, NC with the widest micro-kernel this machine has (12 rows with AVX-512, else 6). */
-    public GemmBlocking(int kc, int mc, int nc, String source) { this(kc, mc, nc, Gemm.PR, source); }
+    /** KC, MC, NC with the widest micro-kernel this machine has (12 rows with AVX-512, else 6), one KC for every path. */
+    public GemmBlocking(int kc, int mc, int nc, String source) { this(kc, mc, nc, Gemm.PR, kc, source); }
+
+    /** KC, MC, NC and the micro-kernel's rows, one KC for every path. */
+    public GemmBlocking(int kc, int mc, int nc, int rows, String source) { this(kc, mc, nc, rows, kc, source); }
 
     /** The same block sizes and kernel, saying where they came from. */
-    public GemmBlocking withSource(String source) { return new GemmBlocking(kc, mc, nc, rows, source); }
+    public GemmBlocking withSource(String source) { return new GemmBlocking(kc, mc, nc, rows, kcInPlace, source); }
 
-    /** "KC,MC,NC,ROWS": what {@link #fromSetting} reads, the cache and a run's gemm-blocking.txt hold. */
-    public String setting() { return kc + "," + mc + "," + nc + "," + rows; }
+    /** The same blocking with another k block for a transposed A read in place. */
+    public GemmBlocking withKcInPlace(int k) { return new GemmBlocking(kc, mc, nc, rows, k, source); }
+
+    /**
+     * "KC,MC,NC,ROWS,KCI" (KCI: {@link #kcInPlace}): what {@link #fromSetting} reads, the cache and a run's
+     * gemm-blocking.txt hold.
+     */
+    public String setting() { return kc + "," + mc + "," + nc + "," + rows + "," + kcInPlace; }
 
     /** The blocking every GEMM uses, decided on first use. */
     public static GemmBlocking current() {
@@ -94,12 +114,25 @@ public record GemmBlocking(int kc, int mc, int nc, int rows, String source) {
         GemmBlocking a = analytic(c);
         LinkedHashSet<List<Integer>> seen = new LinkedHashSet<>();
         seen.add(List.of(a.kc, a.mc, a.nc, a.rows));
-        for (int kc : new int[]{256, 384, 512, 768, 1024})
+        for (int kc : KCS)
             for (int mc : new int[]{48, 96}) seen.add(List.of(kc, mc, nc(c, kc), Gemm.PR));
         if (Gemm.PR != Gemm.MR)
-            for (int kc : new int[]{256, 384, 512, 768, 1024}) seen.add(List.of(kc, 96, nc(c, kc), Gemm.MR));
+            for (int kc : KCS) seen.add(List.of(kc, 96, nc(c, kc), Gemm.MR));
         List<GemmBlocking> out = new ArrayList<>();
         for (List<Integer> k : seen) out.add(new GemmBlocking(k.get(0), k.get(1), k.get(2), k.get(3), "candidate"));
+        return out;
+    }
+
+    /** The KCs the autotune tries, for the packed paths and for a transposed A read in place alike. */
+    static final int[] KCS = {256, 384, 512, 768, 1024};
+
+    /**
+     * What the autotune's second stage tries for a transposed A read in place ({@link #kcInPlace}): the winner of the
+     * first stage with each of {@link #KCS}, its own KC first (so that it stays on a tie).
+     */
+    public static List<GemmBlocking> inPlaceCandidates(GemmBlocking b) {
+        List<GemmBlocking> out = new ArrayList<>(List.of(b.withKcInPlace(b.kc)));
+        for (int k : KCS) if (k != b.kc) out.add(b.withKcInPlace(k));
         return out;
     }
 
@@ -161,17 +194,21 @@ public record GemmBlocking(int kc, int mc, int nc, int rows, String source) {
         return b;
     }
 
-    /** "KC,MC,NC" or "KC,MC,NC,ROWS" (the micro-kernel's rows; without it the widest) as given by a user; null when not given. */
+    /**
+     * "KC,MC,NC", "KC,MC,NC,ROWS" or "KC,MC,NC,ROWS,KCI" as given by a user (ROWS: the micro-kernel's rows, without it
+     * the widest; KCI: the k block of a transposed A read in place, without it KC, as every blocking had before it
+     * existed, so an older run's record gives the same bits); null when not given.
+     */
     public static GemmBlocking fromSetting(String s) {
         if (s == null || s.isBlank()) return null;
         String[] p = s.trim().split("\\s*,\\s*");
-        if (p.length != 3 && p.length != 4)
-            throw new IllegalArgumentException("mae.gemm.blocking / MAE_GEMM_BLOCKING: expected KC,MC,NC or KC,MC,NC,ROWS (e.g. 512,96,1024), got '" + s + "'");
+        if (p.length < 3 || p.length > 5)
+            throw new IllegalArgumentException("mae.gemm.blocking / MAE_GEMM_BLOCKING: expected KC,MC,NC, KC,MC,NC,ROWS or KC,MC,NC,ROWS,KCI (e.g. 512,96,1024), got '" + s + "'");
         try {
-            int rows = p.length == 4 ? Integer.parseInt(p[3]) : Gemm.PR;
-            return new GemmBlocking(Integer.parseInt(p[0]), Integer.parseInt(p[1]), Integer.parseInt(p[2]), rows, "set by mae.gemm.blocking");
+            int kc = Integer.parseInt(p[0]), rows = p.length >= 4 ? Integer.parseInt(p[3]) : Gemm.PR, kci = p.length == 5 ? Integer.parseInt(p[4]) : kc;
+            return new GemmBlocking(kc, Integer.parseInt(p[1]), Integer.parseInt(p[2]), rows, kci, "set by mae.gemm.blocking");
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("mae.gemm.blocking / MAE_GEMM_BLOCKING: expected three or four integers KC,MC,NC[,ROWS], got '" + s + "'");
+            throw new IllegalArgumentException("mae.gemm.blocking / MAE_GEMM_BLOCKING: expected three to five integers KC,MC,NC[,ROWS[,KCI]], got '" + s + "'");
         }
     }
 
@@ -222,7 +259,7 @@ public record GemmBlocking(int kc, int mc, int nc, int rows, String source) {
      */
     static String machineKey(CacheSizes c) {
         String key = String.join("|", cpuModel(Path.of("/proc/cpuinfo")), c.toString(), "vector " + Gemm.L + " floats",
-                "tile " + Gemm.PR + "x" + Gemm.NR, Parallel.threads() + " threads", "shapes " + Integer.toHexString(Arrays.deepHashCode(GemmTune.SHAPES)),
+                "tile " + Gemm.PR + "x" + Gemm.NR, Parallel.threads() + " threads", "shapes " + GemmTune.shapesKey(),
                 "code " + codeChecksum(),
                 System.getProperty("java.vm.name") + " " + System.getProperty("java.vm.version"));
         return Integer.toHexString(key.hashCode()) + "." + key.replaceAll("[^A-Za-z0-9.]+", "_");
@@ -277,7 +314,7 @@ public record GemmBlocking(int kc, int mc, int nc, int rows, String source) {
             Files.createDirectories(file.getParent());
             Path tmp = Files.createTempFile(file.getParent(), file.getFileName().toString(), ".tmp");
             try (var out = Files.newBufferedWriter(tmp)) {
-                p.store(out, "GEMM blocking (KC,MC,NC,micro-kernel rows) per machine and JVM, chosen by mae.kernels.GemmBlocking's autotune");
+                p.store(out, "GEMM blocking (KC,MC,NC,micro-kernel rows,KC of a transposed A read in place) per machine and JVM, chosen by mae.kernels.GemmBlocking's autotune");
             }
             Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             return true;
@@ -286,5 +323,7 @@ public record GemmBlocking(int kc, int mc, int nc, int rows, String source) {
         }
     }
 
-    @Override public String toString() { return "KC " + kc + " MC " + mc + " NC " + nc + " rows " + rows + " (" + source + ")"; }
+    @Override public String toString() {
+        return "KC " + kc + " MC " + mc + " NC " + nc + " rows " + rows + (kcInPlace != kc ? " KC in place " + kcInPlace : "") + " (" + source + ")";
+    }
 }

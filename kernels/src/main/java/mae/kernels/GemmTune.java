@@ -4,24 +4,37 @@ import java.util.List;
 import java.util.Random;
 
 /**
- * The autotune behind {@link GemmBlocking}: every candidate blocking times the same four products, three a
- * training step is made of and a forward on one image, in interleaved rounds (so that a slow moment of the machine hits every candidate alike),
- * and the one with the best geometric mean of the rates of its fastest rounds wins.
+ * The autotune behind {@link GemmBlocking}, in two stages. First every candidate blocking times the same three products
+ * whose A is packed, two a training step is made of and a forward on one image, in interleaved rounds (so that a slow
+ * moment of the machine hits every candidate alike), and the one with the best geometric mean of the rates of its
+ * fastest rounds wins. Then the winner with each candidate k block for a transposed A read in place times a weight
+ * gradient ({@link #IN_PLACE}), which reads its A that way, and the fastest sets {@link GemmBlocking#kcInPlace}.
  */
 public final class GemmTune {
     private GemmTune() {}
 
     /**
-     * (transA, transB, M, N, K): 1024^3; a linear layer's forward x W^T (1664 = 128 x 13 tokens, 192 -> 768); its
-     * weight gradient dY^T x; a ViT-L qkv on one image's 197 tokens (1024 -> 3072), which runs Gemm's few-rows order
-     * with the blocking's KC: there KC 1024 measured 171 / 140 GFLOP/s (JDK 17 / 25) against 159 / 132 at KC 512, which
-     * the first three shapes alone chose on JDK 25 (Zen 4 VM, paired calls).
+     * (transA, transB, M, N, K), the first stage's products: 1024^3; a linear layer's forward x W^T (1664 = 128 x 13
+     * tokens, 192 -> 768); a ViT-L qkv on one image's 197 tokens (1024 -> 3072), which runs Gemm's few-rows order with
+     * the blocking's KC: there KC 1024 measured 171 / 140 GFLOP/s (JDK 17 / 25) against 159 / 132 at KC 512, which the
+     * first shapes alone chose on JDK 25 (Zen 4 VM, paired calls).
      */
-    public static final int[][] SHAPES = {{0, 0, 1024, 1024, 1024}, {0, 1, 1664, 768, 192}, {1, 0, 768, 192, 1664}, {0, 1, 197, 3072, 1024}};
+    public static final int[][] SHAPES = {{0, 0, 1024, 1024, 1024}, {0, 1, 1664, 768, 192}, {0, 1, 197, 3072, 1024}};
 
-    /** The autotune of {@link GemmBlocking}: the candidate whose rates on {@link #SHAPES} (5 counted rounds) score best. */
+    /** The second stage's product: the weight gradient dY^T x of that linear layer, its A (dY^T) read in place. */
+    public static final int[][] IN_PLACE = {{1, 0, 768, 192, 1664}};
+
+    /** A hash of both stages' products, in hex: part of the blocking cache's key, so that new products tune again. */
+    static String shapesKey() { return Integer.toHexString(java.util.Arrays.deepHashCode(new int[][][]{SHAPES, IN_PLACE})); }
+
+    /**
+     * The autotune of {@link GemmBlocking}: the candidate whose rates on {@link #SHAPES} (5 counted rounds) score best,
+     * with the k block for a transposed A read in place whose rate on {@link #IN_PLACE} is best.
+     */
     static GemmBlocking best(List<GemmBlocking> candidates) {
-        return candidates.get(winner(rates(candidates, 5, SHAPES)));
+        GemmBlocking b = candidates.get(winner(rates(candidates, 5, SHAPES)));
+        List<GemmBlocking> inPlace = GemmBlocking.inPlaceCandidates(b);
+        return inPlace.get(winner(rates(inPlace, 5, IN_PLACE)));
     }
 
     /** The index of the best {@link #score}; the first of equal ones (the model's blocking, candidate 0, wins a tie). */

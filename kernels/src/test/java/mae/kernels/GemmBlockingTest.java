@@ -83,12 +83,17 @@ class GemmBlockingTest {
         assertEquals(List.of(256, 48, 4 * Gemm.NR), List.of(g.kc(), g.mc(), g.nc()));
         assertNull(GemmBlocking.fromSetting(" "));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> GemmBlocking.fromSetting("256,48")).getMessage().contains("KC,MC,NC"));
-        assertTrue(assertThrows(IllegalArgumentException.class, () -> GemmBlocking.fromSetting("256,x,64")).getMessage().contains("three or four integers"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> GemmBlocking.fromSetting("256,x,64")).getMessage().contains("three to five integers"));
         assertEquals(Gemm.PR, g.rows());                                                     // without ROWS: the widest kernel
         assertEquals(Gemm.MR, GemmBlocking.fromSetting("256,48," + Gemm.NR + "," + Gemm.MR).rows());
-        assertEquals("256,48," + Gemm.NR + "," + Gemm.MR, GemmBlocking.fromSetting("256,48," + Gemm.NR + "," + Gemm.MR).setting());
+        assertEquals("256,48," + Gemm.NR + "," + Gemm.MR + ",256", GemmBlocking.fromSetting("256,48," + Gemm.NR + "," + Gemm.MR).setting());   // KCI: KC, as before it existed
+        GemmBlocking five = GemmBlocking.fromSetting("256,48," + Gemm.NR + "," + Gemm.MR + ", 512");
+        assertEquals(256, five.kc());
+        assertEquals(512, five.kcInPlace());
+        assertEquals("256,48," + Gemm.NR + "," + Gemm.MR + ",512", five.setting());
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> GemmBlocking.fromSetting("256,48," + Gemm.NR + "," + Gemm.MR + ",8")).getMessage().contains("read in place 8"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> GemmBlocking.fromSetting("256,48," + Gemm.NR + ",8")).getMessage().contains("rows 8"));
-        assertTrue(assertThrows(IllegalArgumentException.class, () -> GemmBlocking.fromSetting("256,48,64,6,1")).getMessage().contains("KC,MC,NC,ROWS"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> GemmBlocking.fromSetting("256,48,64,6,256,1")).getMessage().contains("KC,MC,NC,ROWS,KCI"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> GemmBlocking.fromSetting("256,50," + Gemm.NR)).getMessage().contains("multiple of the packed sliver height"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> GemmBlocking.fromSetting("8,48," + Gemm.NR)).getMessage().contains("KC 8"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> GemmBlocking.fromSetting("256,48," + (Gemm.NR + 1))).getMessage().contains("multiple of NR"));
@@ -164,14 +169,27 @@ class GemmBlockingTest {
                 self1.replace(" 60 30 ", " 80 30 "))), 1e-12, "all busy ticks ours");
     }
 
-    /** The best geometric mean wins, the first of equal ones (the model's blocking first); the real autotune (SHAPES, 5 rounds) returns one of its candidates. */
+    /**
+     * The best geometric mean wins, the first of equal ones (the model's blocking first); the real autotune (SHAPES,
+     * then IN_PLACE, 5 rounds) returns one of its candidates with one of the KCs tried for a transposed A read in place.
+     */
     @Test void the_tuner_picks_the_best_score_and_keeps_the_first_of_a_tie() {
         assertEquals(1, GemmTune.winner(new double[][]{{1, 1}, {3, 3}, {2, 2}, {3, 3}}));
         assertEquals(0, GemmTune.winner(new double[][]{{5, 5}, {1, 1}}));
         assertEquals(2, GemmTune.winner(new double[][]{{2, 8}, {1, 9}, {5, 5}}));      // geometric means 4, 3, 5: not the largest single rate
         List<GemmBlocking> cands = List.of(new GemmBlocking(256, 48, 512, "a"), new GemmBlocking(128, 24, 256, "b"));
         GemmBlocking best = GemmTune.best(cands);
-        assertTrue(cands.contains(best), String.valueOf(best));
+        assertTrue(cands.contains(best.withKcInPlace(best.kc())), String.valueOf(best));
+        assertTrue(java.util.stream.IntStream.of(GemmBlocking.KCS).anyMatch(k -> k == best.kcInPlace()), String.valueOf(best));
+    }
+
+    /** The second stage's candidates: the winner with its own KC first (kept on a tie), then every other KC tried, nothing else changed. */
+    @Test void the_in_place_candidates_keep_the_winner_and_vary_only_its_in_place_k_block() {
+        GemmBlocking w = new GemmBlocking(768, 48, 2 * Gemm.NR, "w");
+        List<GemmBlocking> c = GemmBlocking.inPlaceCandidates(w);
+        assertEquals(w, c.get(0));
+        assertEquals(List.of(768, 256, 384, 512, 1024), c.stream().map(GemmBlocking::kcInPlace).toList());
+        for (GemmBlocking b : c) assertEquals(w, b.withKcInPlace(w.kc()));
     }
 
     /** A rate is the shape's 2 M N K flops over its fastest round's seconds, in GFLOP/s. */
@@ -221,7 +239,9 @@ class GemmBlockingTest {
         GemmBlocking[] blockings = {new GemmBlocking(16, Gemm.PR, Gemm.NR, "tiny"), new GemmBlocking(40, 2 * Gemm.PR, 3 * Gemm.NR, "odd"),
                 GemmBlocking.analytic(CacheSizes.machine()), new GemmBlocking(512, 96, 1024 / Gemm.NR * Gemm.NR, "before"),
                 new GemmBlocking(40, 2 * Gemm.PR, 3 * Gemm.NR, Gemm.MR, "odd, 6-row kernel"),         // with AVX-512: 6 rows on 12-row slivers
-                new GemmBlocking(512, 96, 1024 / Gemm.NR * Gemm.NR, Gemm.MR, "before, 6-row kernel")};
+                new GemmBlocking(512, 96, 1024 / Gemm.NR * Gemm.NR, Gemm.MR, "before, 6-row kernel"),
+                new GemmBlocking(40, 2 * Gemm.PR, 3 * Gemm.NR, Gemm.PR, 24, "odd, in-place KC 24"),         // its own k block, shorter or longer
+                new GemmBlocking(64, 2 * Gemm.PR, 3 * Gemm.NR, Gemm.PR, 512, "in-place KC 512")};
         int[][] sizes = {{13, 17, 19}, {97, 257, 33}, {200, 1030, 41}, {45, 517, 300}, {300, 70, 1100}};
         for (GemmBlocking g : blockings)
             for (int[] s : sizes)
@@ -304,7 +324,7 @@ class GemmBlockingTest {
     @Test void the_machine_key() {
         String key = GemmBlocking.machineKey(new CacheSizes(48 << 10, 1 << 20, 16 << 20, true));
         assertTrue(key.contains("vector_" + Gemm.L + "_floats") && key.contains(Parallel.threads() + "_threads") && key.contains("L1d_48_KiB")
-                && key.contains("tile_" + Gemm.PR + "x" + Gemm.NR) && key.contains("shapes_" + Integer.toHexString(java.util.Arrays.deepHashCode(GemmTune.SHAPES)))
+                && key.contains("tile_" + Gemm.PR + "x" + Gemm.NR) && key.contains("shapes_" + GemmTune.shapesKey())
                 && key.matches(".*_code_[0-9a-f]+_.*"), key);
         assertFalse(key.contains(" ") || key.contains("="), key);
         assertNotEquals(key, GemmBlocking.machineKey(new CacheSizes(32 << 10, 1 << 20, 16 << 20, true)));

@@ -5,6 +5,7 @@ import org.junit.jupiter.api.Test;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 
 /**
  * The fast GEMM against the plain-loop reference, on awkward sizes and every transpose combination, with alpha 1
@@ -109,6 +110,34 @@ class GemmTest {
             Gemm.fewRowsBytes = was;
             Gemm.splitL2Bytes = split;
             Gemm.sharePanel = true;
+        }
+    }
+
+    /**
+     * The in-place k block (GemmBlocking.kcInPlace) sets the k blocks, so the bits, of a transposed A read in place (N
+     * <= 256, alpha 1) and of nothing else: there a blocking with KC 512 and KCI 24 gives the bits of KC 24 (and not
+     * those of KC 512: the k blocks set where the partial sums are rounded); packed (alpha 0.5, N > 256, or A not
+     * transposed) it gives the bits of KC 512.
+     */
+    @Test void the_in_place_k_block_sets_the_k_blocks_of_a_transposed_a_read_in_place_only() {
+        Random r = new Random(31);
+        GemmBlocking both = new GemmBlocking(512, 2 * Gemm.PR, 8 * Gemm.NR, Gemm.PR, 24, "KC 512, in place 24"),
+                short24 = new GemmBlocking(24, 2 * Gemm.PR, 8 * Gemm.NR, "KC 24"), long512 = new GemmBlocking(512, 2 * Gemm.PR, 8 * Gemm.NR, "KC 512");
+        int[][] cases = {{1, 97, 70, 300, 1}, {1, 60, 256, 500, 1}, {1, 97, 70, 300, 0}, {1, 60, 300, 200, 1}, {0, 97, 70, 300, 1}};   // ta, M, N, K, alpha 1
+        for (int[] c : cases) {
+            boolean ta = c[0] == 1, inPlace = ta && c[2] <= 256 && c[4] == 1;
+            int M = c[1], N = c[2], K = c[3];
+            float alpha = c[4] == 1 ? 1f : 0.5f;
+            float[] A = rand(r, M * K), B = rand(r, K * N);
+            float[][] got = new float[3][];
+            GemmBlocking[] gs = {both, short24, long512};
+            for (int i = 0; i < 3; i++) {
+                got[i] = new float[M * N];
+                Gemm.gemm(gs[i], ta, false, M, N, K, alpha, A, 0, ta ? M : K, B, 0, N, 0f, got[i], 0, N);
+            }
+            String what = "ta=" + ta + " M=" + M + " N=" + N + " K=" + K + " alpha=" + alpha;
+            org.junit.jupiter.api.Assertions.assertArrayEquals(got[inPlace ? 1 : 2], got[0], what);
+            assertFalse(java.util.Arrays.equals(got[1], got[2]), what + ": KC 24 and 512 gave the same bits, so this case tells nothing");
         }
     }
 

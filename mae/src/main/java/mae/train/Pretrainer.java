@@ -161,7 +161,7 @@ public final class Pretrainer {
 
     /**
      * The GEMM's block sizes set the order of its sums, so the bits of every product: a new run records the blocking
-     * it starts with (gemm-blocking.txt, "KC,MC,NC,ROWS"; older runs' "KC,MC,NC" mean the widest kernel), and a resumed one uses it, so that it stays bit-identical to an
+     * it starts with (gemm-blocking.txt, "KC,MC,NC,ROWS,KCI"; older runs' "KC,MC,NC" mean the widest kernel, and without KCI the k block of a transposed A read in place is KC, as it was then), and a resumed one uses it, so that it stays bit-identical to an
      * uninterrupted run on the same machine even when the autotune's cache was cleared or a JVM update re-tuned it.
      */
     private void recordGemmBlocking() throws IOException {
@@ -178,9 +178,9 @@ public final class Pretrainer {
         try {
             b = GemmBlocking.fromSetting(Files.readString(f));
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(f + ": not a GEMM blocking \"KC,MC,NC,ROWS\" (" + e.getMessage() + ")", e);
+            throw new IllegalArgumentException(f + ": not a GEMM blocking \"KC,MC,NC,ROWS,KCI\" (" + e.getMessage() + ")", e);
         }
-        if (b == null) throw new IllegalArgumentException(f + ": empty; expected a GEMM blocking \"KC,MC,NC,ROWS\"");
+        if (b == null) throw new IllegalArgumentException(f + ": empty; expected a GEMM blocking \"KC,MC,NC,ROWS,KCI\"");
         GemmBlocking.set(b.withSource("recorded in " + f));
     }
 

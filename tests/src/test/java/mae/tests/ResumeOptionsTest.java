@@ -108,7 +108,7 @@ class ResumeOptionsTest {
     /** A run records its GEMM blocking; a resume uses the recorded one (and refuses a broken record in one line, changing nothing). */
     @Test void a_resumed_run_uses_the_gemm_blocking_its_run_started_with(@TempDir Path tmp) throws Exception {
         mae.kernels.GemmBlocking now = mae.kernels.GemmBlocking.current();
-        assertEquals(now.kc() + "," + now.mc() + "," + now.nc() + "," + now.rows(), Files.readString(run4.resolve("gemm-blocking.txt")).trim());
+        assertEquals(now.kc() + "," + now.mc() + "," + now.nc() + "," + now.rows() + "," + now.kcInPlace(), Files.readString(run4.resolve("gemm-blocking.txt")).trim());
         try {
             Path c = Child.copy(run4, tmp.resolve("c"));
             int nc = 2 * now.nc();
