@@ -557,8 +557,12 @@ public final class Gemm {
      * instructions per 12 FMAs, some reading spilled values from the stack, and AVX2's 16 registers left no room to
      * keep them; now 30 (both read with hsdis). On a 2-core AMD EPYC (Zen 3, AVX2) VM, whose front end that bounded:
      * the kernel alone in L1 (a scratch harness calling it on one packed 6 x 256 sliver, one thread, the two versions
-     * alternating in one JVM, medians of 21 rounds) 70-74 -> 78-85 GFLOP/s against an FMA peak then read as 82 (89-92 by the corrected peak loop, 12a071a; the kernel itself runs at 80-88 in some stretches and 40-50 in others on that host, where the same kernel in C ran 85-92 and 65-77: C2 compiled this loop to 37 instructions per 12 FMAs in that harness's JVM, gcc to 23); `bench gemm --against` the build before,
-     * one thread, 1024^3 1.335 and 1.322, TN 768 x 192 x 1664 (A read in place) 1.354.
+     * alternating in one JVM, medians of 21 rounds) 70-74 -> 78-85 GFLOP/s against an FMA peak then read as 82 (89-92
+     * by the corrected peak loop, 12a071a); `bench gemm --against` the build before, one thread, 1024^3 1.335 and
+     * 1.322, TN 768 x 192 x 1664 (A read in place) 1.354. Later, in the same harness, the kernel ran at 80-88 in some
+     * stretches and 40-50 in others, where the same kernel in C ran 85-92 and 65-77: C2 compiled this loop to 37
+     * instructions per 12 FMAs in that harness's JVM, gcc to 23, and the C loop padded to 37 ran at 41-48 (README,
+     * the Zen 3 section).
      */
     private static void micro(int kc, float[] a, int ao, int aks, float[] bp, int bo, float[] C, int co, int ldc, int mr, int nr, float[] t,
                               boolean first, float[] bias, int bc) {

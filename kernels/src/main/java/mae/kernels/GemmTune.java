@@ -5,7 +5,7 @@ import java.util.Random;
 
 /**
  * The autotune behind {@link GemmBlocking}, in two stages. First every candidate blocking times the same three products
- * whose A is packed, two a training step is made of and a forward on one image, in interleaved rounds (so that a slow
+ * whose A is packed, 1024^3, a training step's linear layer and a forward's projection on one image, in interleaved rounds (so that a slow
  * moment of the machine hits every candidate alike), and the one with the best geometric mean of the rates of its
  * fastest rounds wins. Then the winner with each candidate k block for a transposed A read in place times a weight
  * gradient ({@link #IN_PLACE}), which reads its A that way, and the fastest sets {@link GemmBlocking#kcInPlace}.
