@@ -545,44 +545,118 @@ public final class Gemm {
         }
     }
 
+    // ---------------------------------------------------------------- A's reads in micro and microRows
+    // They read A through Unsafe at byte offsets, after one bounds check per call (checkSliver): with array reads C2
+    // kept two bounds checks per k step and the index arithmetic around them (micro's comment). A JVM that refuses
+    // Unsafe's memory access (a later JDK, or --sun-misc-unsafe-memory-access=deny) gets the same kernels reading the
+    // array at the index the offset names: the same sums, slower; so does -Dmae.gemm.unsafe=false (tests).
+    private static final sun.misc.Unsafe U = unsafe();
+    /** The byte offset of element 0 in a float[] (0 without Unsafe, where an offset is 4 x the index). */
+    private static final long FLOAT0 = U != null ? U.arrayBaseOffset(float[].class) : 0;
+    /** Pins where AVX2's 16 vector registers are too few for C2 to load a k step's 6 A values before their FMAs. */
+    private static final boolean PINS = L < 16;
+    /** Never equal to a byte offset into an array (all are positive); not final, so that C2 keeps the compares. */
+    static long pin1 = -1, pin2 = -2, pin3 = -3, pin4 = -4, pin5 = -5;
+
+    /** Unsafe, if this JVM lets it read a float[] and -Dmae.gemm.unsafe=false is not set; else null. */
+    private static sun.misc.Unsafe unsafe() {
+        if ("false".equals(System.getProperty("mae.gemm.unsafe"))) return null;
+        try {
+            java.lang.reflect.Field f = sun.misc.Unsafe.class.getDeclaredField("theUnsafe");
+            f.setAccessible(true);
+            sun.misc.Unsafe u = (sun.misc.Unsafe) f.get(null);
+            float[] probe = {0f, 42f};
+            return u.getFloat(probe, u.arrayBaseOffset(float[].class) + 4L) == 42f ? u : null;
+        } catch (ReflectiveOperationException | RuntimeException | LinkageError refused) {
+            return null;
+        }
+    }
+
+    /** Whether micro and microRows read A through Unsafe. */
+    static boolean readsThroughUnsafe() {
+        return U != null;
+    }
+
+    /** A's value at byte offset p of a, broadcast to a vector. */
+    private static FloatVector a(float[] a, long p) {
+        return FloatVector.broadcast(S, U != null ? U.getFloat(a, p) : a[(int) ((p - FLOAT0) >>> 2)]);
+    }
+
+    private static AssertionError pinned() {
+        return new AssertionError("a pin compare matched: pin1..pin5 must stay negative");
+    }
+
+    /**
+     * The check that makes micro's reads through Unsafe safe: A(r, k) at a[ao + r rs + k ks] for the MR rows and kc
+     * steps lies within a.
+     */
+    static void checkSliver(float[] a, int ao, int rs, int ks, int kc) {
+        long last = ao + (long) (MR - 1) * rs + (long) (kc - 1) * ks;
+        if (ao < 0 || rs < 0 || ks < 0 || kc > 0 && last >= a.length)
+            throw new IndexOutOfBoundsException("A sliver " + MR + " rows x " + kc + " steps from " + ao + " (row stride " + rs
+                    + ", step stride " + ks + ") reads up to index " + last + " of an array of " + a.length);
+    }
+
     /**
      * C[MR x NR tile] += A sliver . B sliver over kc: A's 6 values of step k at a[ao + k aks ..+ 6] (a packed sliver:
      * aks = PR; 6 neighbouring columns of a transposed A read in place: aks = lda); B sliver packed (kc x NR). Only
      * the (mr x nr) valid part of the tile is written. first: the tile is stored as (bias[bc + column] or 0) + sums,
      * C not read.
      *
-     * <p>The rows' offsets are the constants 1..5, so that C2 checks the step's 6 reads against the array's bounds
-     * twice (the first and the last) rather than 6 times, and folds the offsets into the broadcasts' addresses: with
-     * offsets r * ars taken from a parameter (the kernel before, which {@link #microRows} still is), the loop was 45
-     * instructions per 12 FMAs, some reading spilled values from the stack, and AVX2's 16 registers left no room to
-     * keep them; now 30 (both read with hsdis). On a 2-core AMD EPYC (Zen 3, AVX2) VM, whose front end that bounded:
-     * the kernel alone in L1 (a scratch harness calling it on one packed 6 x 256 sliver, one thread, the two versions
-     * alternating in one JVM, medians of 21 rounds) 70-74 -> 78-85 GFLOP/s against an FMA peak then read as 82 (89-92
-     * by the corrected peak loop, 12a071a); `bench gemm --against` the build before, one thread, 1024^3 1.335 and
-     * 1.322, TN 768 x 192 x 1664 (A read in place) 1.354. Later, in the same harness, the kernel ran at 80-88 in some
-     * stretches and 40-50 in others, where the same kernel in C ran 85-92 and 65-77: C2 compiled this loop to 37
-     * instructions per 12 FMAs in that harness's JVM, gcc to 23, and the C loop padded to 37 ran at 41-48 (README,
-     * the Zen 3 section).
+     * <p>The loop: A read through Unsafe ({@link #a}) after one bounds check per call ({@link #checkSliver}), two k
+     * steps per turn, B's index the loop variable, and where there are only 16 vector registers (AVX2) a compare that
+     * never matches after every second row (PINS). Why, read with hsdis and timed on a 2-core AMD EPYC (Zen 3, AVX2)
+     * VM: with array reads C2 compiled a k step to 37 instructions per 12 FMAs, two bounds checks on A and their index
+     * arithmetic among them, where gcc compiles the same kernel to 23; this host's front end bounds that (the C loop
+     * padded to 37 instructions ran at 41-48 GFLOP/s against 69-81 unpadded; README, the Zen 3 section). Through Unsafe
+     * alone C2 loads all 6 of a step's A values before their FMAs, and AVX2 has no registers for them: 4 accumulators
+     * spilled to the stack, 31-34 GFLOP/s. The array version had been saved from that by its bounds checks, which split
+     * the step into blocks; a compare splits it the same way at one fused compare-and-branch each. Now 59 instructions
+     * per 24 FMAs, none spilled. The kernel alone in L1 (a scratch harness calling it on one packed 6 x kc sliver, one
+     * thread, the two loops alternating in one JVM): kc 256 47-50 -> 58-64, kc 512 44-53 -> 60-70, kc 128 47-52 ->
+     * 65-68 GFLOP/s (the host's slow phases, where it spent most of the time); in its fast phases both ran at 82-88.
+     * `bench gemm --against` the build before (41 pairs): 1024^3 on 2 threads 1.201 and 1.061, one thread 0.900 (its
+     * quartiles 0.81-1.06), 0.999, 1.033; both builds at KC 512 1.051 (2 threads) and 1.000 (1), at KC 256 1.068 and
+     * 1.113; fmnist's NN 1664 x 192 x 768 1.106, TN 768 x 192 x 1664 (A read in place) 1.123, NT 1664 x 768 x 192 1.014,
+     * TN 384 x 128 x 6400 1.065. With AVX-512 (no pins: 32 registers hold the 6 values) the loop is not measured.
      */
     private static void micro(int kc, float[] a, int ao, int aks, float[] bp, int bo, float[] C, int co, int ldc, int mr, int nr, float[] t,
                               boolean first, float[] bias, int bc) {
+        checkSliver(a, ao, 1, aks, kc);
         FloatVector c00 = FloatVector.zero(S), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00,
-                c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
-        for (int k = 0; k < kc; k++) {
-            int b = bo + k * NR, ak = ao + k * aks;
+                c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00, x;
+        long pa = FLOAT0 + 4L * ao, step = 4L * aks, p1 = pin1, p2 = pin2, p3 = pin3, p4 = pin4, p5 = pin5;
+        int b = bo;
+        for (int bEnd = bo + (kc & ~1) * NR; b < bEnd; b += 2 * NR, pa += 2 * step) {       // two k steps per turn
             FloatVector b0 = FloatVector.fromArray(S, bp, b), b1 = FloatVector.fromArray(S, bp, b + L);
-            FloatVector a0 = FloatVector.broadcast(S, a[ak]);
-            c00 = b0.fma(a0, c00); c01 = b1.fma(a0, c01);
-            FloatVector a1 = FloatVector.broadcast(S, a[ak + 1]);
-            c10 = b0.fma(a1, c10); c11 = b1.fma(a1, c11);
-            FloatVector a2 = FloatVector.broadcast(S, a[ak + 2]);
-            c20 = b0.fma(a2, c20); c21 = b1.fma(a2, c21);
-            FloatVector a3 = FloatVector.broadcast(S, a[ak + 3]);
-            c30 = b0.fma(a3, c30); c31 = b1.fma(a3, c31);
-            FloatVector a4 = FloatVector.broadcast(S, a[ak + 4]);
-            c40 = b0.fma(a4, c40); c41 = b1.fma(a4, c41);
-            FloatVector a5 = FloatVector.broadcast(S, a[ak + 5]);
-            c50 = b0.fma(a5, c50); c51 = b1.fma(a5, c51);
+            x = a(a, pa);      c00 = b0.fma(x, c00); c01 = b1.fma(x, c01);
+            x = a(a, pa + 4);  c10 = b0.fma(x, c10); c11 = b1.fma(x, c11);
+            if (PINS && pa == p1) throw pinned();
+            x = a(a, pa + 8);  c20 = b0.fma(x, c20); c21 = b1.fma(x, c21);
+            x = a(a, pa + 12); c30 = b0.fma(x, c30); c31 = b1.fma(x, c31);
+            if (PINS && pa == p2) throw pinned();
+            x = a(a, pa + 16); c40 = b0.fma(x, c40); c41 = b1.fma(x, c41);
+            x = a(a, pa + 20); c50 = b0.fma(x, c50); c51 = b1.fma(x, c51);
+            if (PINS && pa == p3) throw pinned();
+            long q = pa + step;
+            b0 = FloatVector.fromArray(S, bp, b + NR); b1 = FloatVector.fromArray(S, bp, b + NR + L);
+            x = a(a, q);       c00 = b0.fma(x, c00); c01 = b1.fma(x, c01);
+            x = a(a, q + 4);   c10 = b0.fma(x, c10); c11 = b1.fma(x, c11);
+            if (PINS && pa == p4) throw pinned();
+            x = a(a, q + 8);   c20 = b0.fma(x, c20); c21 = b1.fma(x, c21);
+            x = a(a, q + 12);  c30 = b0.fma(x, c30); c31 = b1.fma(x, c31);
+            if (PINS && pa == p5) throw pinned();
+            x = a(a, q + 16);  c40 = b0.fma(x, c40); c41 = b1.fma(x, c41);
+            x = a(a, q + 20);  c50 = b0.fma(x, c50); c51 = b1.fma(x, c51);
+        }
+        if ((kc & 1) != 0) {                                                                 // an odd kc's last step
+            FloatVector b0 = FloatVector.fromArray(S, bp, b), b1 = FloatVector.fromArray(S, bp, b + L);
+            x = a(a, pa);      c00 = b0.fma(x, c00); c01 = b1.fma(x, c01);
+            x = a(a, pa + 4);  c10 = b0.fma(x, c10); c11 = b1.fma(x, c11);
+            x = a(a, pa + 8);  c20 = b0.fma(x, c20); c21 = b1.fma(x, c21);
+            x = a(a, pa + 12); c30 = b0.fma(x, c30); c31 = b1.fma(x, c31);
+            x = a(a, pa + 16); c40 = b0.fma(x, c40); c41 = b1.fma(x, c41);
+            x = a(a, pa + 20); c50 = b0.fma(x, c50); c51 = b1.fma(x, c51);
         }
         // The tile is added to a base: C itself, or in a first k block the bias (or zeros), read with row stride 0,
         // so that one store path serves both (C = base + sums: the bits of adding to a C that held the bias or 0).
@@ -605,32 +679,50 @@ public final class Gemm {
     }
 
     /**
-     * {@link #micro} on 6 rows of A read in place, lda apart: A element (r, k) at a[ao + r lda + k aks]. Its one caller
-     * passes aks = 1; it stays a parameter because the loop indexed by ao + k alone read 0.60x (`bench gemm --against`,
-     * Zen 3 VM, NN 1664 x 192 x 768, one thread; not looked into). A method of its own: beside micro's loop in one method
-     * it read 0.93x once, within the 0.91-0.99x two identical builds read in that harness; each loop alone is what was
-     * measured.
+     * {@link #micro} on 6 rows of A read in place, lda apart: A element (r, k) at a[ao + r lda + k aks], its loop as
+     * micro's. Its one caller passes aks = 1; it stays a parameter because the loop indexed by ao + k alone read 0.60x
+     * (`bench gemm --against`, Zen 3 VM, NN 1664 x 192 x 768, one thread; not looked into). A method of its own: micro
+     * as this method with row stride 1 read 0.78-0.86x against the two (1024^3, NN 1664 x 192 x 768, TN 768 x 192 x 1664,
+     * 2 threads, Zen 3 VM), its row offsets then in registers rather than in the broadcasts' addresses.
      */
     private static void microRows(int kc, float[] a, int ao, int lda, int aks, float[] bp, int bo, float[] C, int co, int ldc, int mr, int nr, float[] t,
                               boolean first, float[] bias, int bc) {
+        checkSliver(a, ao, lda, aks, kc);
         FloatVector c00 = FloatVector.zero(S), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00,
-                c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
-        int r1 = lda, r2 = 2 * lda, r3 = 3 * lda, r4 = 4 * lda, r5 = 5 * lda;
-        for (int k = 0; k < kc; k++) {
-            int b = bo + k * NR, ak = ao + k * aks;
+                c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00, x;
+        long pa = FLOAT0 + 4L * ao, step = 4L * aks, r1 = 4L * lda, r2 = 2 * r1, r3 = 3 * r1, r4 = 4 * r1, r5 = 5 * r1;
+        long p1 = pin1, p2 = pin2, p3 = pin3, p4 = pin4, p5 = pin5;
+        int b = bo;
+        for (int bEnd = bo + (kc & ~1) * NR; b < bEnd; b += 2 * NR, pa += 2 * step) {       // two k steps per turn
             FloatVector b0 = FloatVector.fromArray(S, bp, b), b1 = FloatVector.fromArray(S, bp, b + L);
-            FloatVector a0 = FloatVector.broadcast(S, a[ak]);
-            c00 = b0.fma(a0, c00); c01 = b1.fma(a0, c01);
-            FloatVector a1 = FloatVector.broadcast(S, a[ak + r1]);
-            c10 = b0.fma(a1, c10); c11 = b1.fma(a1, c11);
-            FloatVector a2 = FloatVector.broadcast(S, a[ak + r2]);
-            c20 = b0.fma(a2, c20); c21 = b1.fma(a2, c21);
-            FloatVector a3 = FloatVector.broadcast(S, a[ak + r3]);
-            c30 = b0.fma(a3, c30); c31 = b1.fma(a3, c31);
-            FloatVector a4 = FloatVector.broadcast(S, a[ak + r4]);
-            c40 = b0.fma(a4, c40); c41 = b1.fma(a4, c41);
-            FloatVector a5 = FloatVector.broadcast(S, a[ak + r5]);
-            c50 = b0.fma(a5, c50); c51 = b1.fma(a5, c51);
+            x = a(a, pa);      c00 = b0.fma(x, c00); c01 = b1.fma(x, c01);
+            x = a(a, pa + r1); c10 = b0.fma(x, c10); c11 = b1.fma(x, c11);
+            if (PINS && pa == p1) throw pinned();
+            x = a(a, pa + r2); c20 = b0.fma(x, c20); c21 = b1.fma(x, c21);
+            x = a(a, pa + r3); c30 = b0.fma(x, c30); c31 = b1.fma(x, c31);
+            if (PINS && pa == p2) throw pinned();
+            x = a(a, pa + r4); c40 = b0.fma(x, c40); c41 = b1.fma(x, c41);
+            x = a(a, pa + r5); c50 = b0.fma(x, c50); c51 = b1.fma(x, c51);
+            if (PINS && pa == p3) throw pinned();
+            long q = pa + step;
+            b0 = FloatVector.fromArray(S, bp, b + NR); b1 = FloatVector.fromArray(S, bp, b + NR + L);
+            x = a(a, q);       c00 = b0.fma(x, c00); c01 = b1.fma(x, c01);
+            x = a(a, q + r1);  c10 = b0.fma(x, c10); c11 = b1.fma(x, c11);
+            if (PINS && pa == p4) throw pinned();
+            x = a(a, q + r2);  c20 = b0.fma(x, c20); c21 = b1.fma(x, c21);
+            x = a(a, q + r3);  c30 = b0.fma(x, c30); c31 = b1.fma(x, c31);
+            if (PINS && pa == p5) throw pinned();
+            x = a(a, q + r4);  c40 = b0.fma(x, c40); c41 = b1.fma(x, c41);
+            x = a(a, q + r5);  c50 = b0.fma(x, c50); c51 = b1.fma(x, c51);
+        }
+        if ((kc & 1) != 0) {                                                                 // an odd kc's last step
+            FloatVector b0 = FloatVector.fromArray(S, bp, b), b1 = FloatVector.fromArray(S, bp, b + L);
+            x = a(a, pa);      c00 = b0.fma(x, c00); c01 = b1.fma(x, c01);
+            x = a(a, pa + r1); c10 = b0.fma(x, c10); c11 = b1.fma(x, c11);
+            x = a(a, pa + r2); c20 = b0.fma(x, c20); c21 = b1.fma(x, c21);
+            x = a(a, pa + r3); c30 = b0.fma(x, c30); c31 = b1.fma(x, c31);
+            x = a(a, pa + r4); c40 = b0.fma(x, c40); c41 = b1.fma(x, c41);
+            x = a(a, pa + r5); c50 = b0.fma(x, c50); c51 = b1.fma(x, c51);
         }
         // The tile is added to a base: C itself, or in a first k block the bias (or zeros), read with row stride 0,
         // so that one store path serves both (C = base + sums: the bits of adding to a C that held the bias or 0).

@@ -6,6 +6,8 @@ import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The fast GEMM against the plain-loop reference, on awkward sizes and every transpose combination, with alpha 1
@@ -138,6 +140,49 @@ class GemmTest {
             String what = "ta=" + ta + " M=" + M + " N=" + N + " K=" + K + " alpha=" + alpha;
             org.junit.jupiter.api.Assertions.assertArrayEquals(got[inPlace ? 1 : 2], got[0], what);
             assertFalse(java.util.Arrays.equals(got[1], got[2]), what + ": KC 24 and 512 gave the same bits, so this case tells nothing");
+        }
+    }
+
+    /** micro reads A through Unsafe after one check per call: a sliver that would read past A is refused, naming it. */
+    @Test void a_sliver_past_the_end_of_a_is_refused_before_any_read() {
+        float[] a = new float[6 * 10];
+        Gemm.checkSliver(a, 0, 1, 6, 10);                               // a packed sliver that fills a exactly
+        Gemm.checkSliver(a, 9, 10, 1, 1);                               // rows 10 apart, one step: last index 59
+        var e = assertThrows(IndexOutOfBoundsException.class, () -> Gemm.checkSliver(a, 1, 1, 6, 10));
+        assertTrue(e.getMessage().contains("reads up to index 60 of an array of 60"), e.getMessage());
+        assertThrows(IndexOutOfBoundsException.class, () -> Gemm.checkSliver(a, 0, 10, 1, 11));
+        assertThrows(IndexOutOfBoundsException.class, () -> Gemm.checkSliver(a, -1, 1, 6, 2));
+        assertThrows(IndexOutOfBoundsException.class, () -> Gemm.checkSliver(a, 0, 1, -6, 2));
+    }
+
+    /**
+     * Where a JVM refuses Unsafe, micro and microRows read A as an array: in a child JVM with -Dmae.gemm.unsafe=false,
+     * the checks against the reference above, with A packed and read in place.
+     */
+    @Test void without_unsafe_the_kernels_read_a_as_an_array_and_match_the_reference() throws Exception {
+        java.nio.file.Path log = java.nio.file.Files.createTempFile("gemm-array-reads", ".log");
+        try {
+            Process p = new ProcessBuilder(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "--add-modules", "jdk.incubator.vector", JitFlags.TRAP_LIMIT, JitFlags.RECOMPILE_CUTOFF, "-Dmae.gemm.unsafe=false",
+                    "-Dmae.gemm.autotune=false", "-cp", System.getProperty("java.class.path"), ArrayReads.class.getName())
+                    .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            assertTrue(p.waitFor(300, java.util.concurrent.TimeUnit.SECONDS), "the child JVM did not finish in 300 s");
+            String out = java.nio.file.Files.readString(log);
+            assertEquals(0, p.exitValue(), out);
+            assertTrue(out.contains("array reads match the reference"), out);
+        } finally {
+            java.nio.file.Files.deleteIfExists(log);
+        }
+    }
+
+    /** The child of the test above. */
+    static final class ArrayReads {
+        public static void main(String[] args) {
+            if (Gemm.readsThroughUnsafe()) throw new AssertionError("-Dmae.gemm.unsafe=false left Unsafe on");
+            GemmTest t = new GemmTest();
+            t.fast_matches_reference();
+            t.fast_matches_reference_with_a_row_major_a_read_in_place();
+            System.out.println("array reads match the reference");
         }
     }
 
