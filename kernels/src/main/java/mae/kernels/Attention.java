@@ -358,27 +358,35 @@ public final class Attention {
         if (n > 7) x7.intoArray(c, c0 + 7 * ldc);
     }
 
+    /** a's value at byte offset p (RawReads: fourRows checks its rows once), broadcast to a vector. */
+    private static FloatVector e(float[] a, long p) {
+        return FloatVector.broadcast(S, RawReads.get(a, p));
+    }
+
     /** Rows [from, to) x whole-vector columns [w0, whole) of {@link #panel}, in groups of 4 rows. */
     private static void fourRows(int from, int to, int w0, int whole, int K, float[] a, int ao, int ars, int aks, float[] b, int bo, int ldb,
                                  float[] c, int co, int ldc, boolean add) {
         final int L = S.length();
+        RawReads.check("attention panel: a", a, ao + from * ars, to - from, ars, K, aks);
+        long ks = 4L * aks;
         for (int i0 = from; i0 < to; i0 += 4) {
             int n = Math.min(4, to - i0), r1 = Math.min(1, n - 1), r2 = Math.min(2, n - 1), r3 = Math.min(3, n - 1);
-            int a0 = ao + i0 * ars, a1 = a0 + r1 * ars, a2 = a0 + r2 * ars, a3 = a0 + r3 * ars;
+            long a0 = RawReads.at(ao + i0 * ars), d1 = 4L * r1 * ars, d2 = 4L * r2 * ars, d3 = 4L * r3 * ars;
             int c0 = co + i0 * ldc, c1 = c0 + r1 * ldc, c2 = c0 + r2 * ldc, c3 = c0 + r3 * ldc, w = w0;
             for (; w + 2 * L <= whole; w += 2 * L) {
                 FloatVector x0 = FloatVector.zero(S), y0 = x0, x1 = x0, y1 = x0, x2 = x0, y2 = x0, x3 = x0, y3 = x0;
+                long q = a0;
                 if (add) {
                     x0 = FloatVector.fromArray(S, c, c0 + w); y0 = FloatVector.fromArray(S, c, c0 + w + L);
                     x1 = FloatVector.fromArray(S, c, c1 + w); y1 = FloatVector.fromArray(S, c, c1 + w + L);
                     x2 = FloatVector.fromArray(S, c, c2 + w); y2 = FloatVector.fromArray(S, c, c2 + w + L);
                     x3 = FloatVector.fromArray(S, c, c3 + w); y3 = FloatVector.fromArray(S, c, c3 + w + L);
                 }
-                for (int kk = 0, bk = bo + w, ak = 0; kk < K; kk++, bk += ldb, ak += aks) {
+                for (int kk = 0, bk = bo + w; kk < K; kk++, bk += ldb, q += ks) {
                     FloatVector u = FloatVector.fromArray(S, b, bk), t = FloatVector.fromArray(S, b, bk + L);
-                    FloatVector e0 = FloatVector.broadcast(S, a[a0 + ak]), e1 = FloatVector.broadcast(S, a[a1 + ak]);
+                    FloatVector e0 = e(a, q), e1 = e(a, q + d1);
                     x0 = u.fma(e0, x0); y0 = t.fma(e0, y0); x1 = u.fma(e1, x1); y1 = t.fma(e1, y1);
-                    FloatVector e2 = FloatVector.broadcast(S, a[a2 + ak]), e3 = FloatVector.broadcast(S, a[a3 + ak]);
+                    FloatVector e2 = e(a, q + d2), e3 = e(a, q + d3);
                     x2 = u.fma(e2, x2); y2 = t.fma(e2, y2); x3 = u.fma(e3, x3); y3 = t.fma(e3, y3);
                 }
                 x0.intoArray(c, c0 + w); y0.intoArray(c, c0 + w + L);
@@ -388,14 +396,14 @@ public final class Attention {
             }
             for (; w < whole; w += L) {                                   // one last whole vector
                 FloatVector x0 = FloatVector.zero(S), x1 = x0, x2 = x0, x3 = x0;
+                long q = a0;
                 if (add) {
                     x0 = FloatVector.fromArray(S, c, c0 + w); x1 = FloatVector.fromArray(S, c, c1 + w);
                     x2 = FloatVector.fromArray(S, c, c2 + w); x3 = FloatVector.fromArray(S, c, c3 + w);
                 }
-                for (int kk = 0, bk = bo + w, ak = 0; kk < K; kk++, bk += ldb, ak += aks) {
+                for (int kk = 0, bk = bo + w; kk < K; kk++, bk += ldb, q += ks) {
                     FloatVector u = FloatVector.fromArray(S, b, bk);
-                    x0 = u.fma(FloatVector.broadcast(S, a[a0 + ak]), x0); x1 = u.fma(FloatVector.broadcast(S, a[a1 + ak]), x1);
-                    x2 = u.fma(FloatVector.broadcast(S, a[a2 + ak]), x2); x3 = u.fma(FloatVector.broadcast(S, a[a3 + ak]), x3);
+                    x0 = u.fma(e(a, q), x0); x1 = u.fma(e(a, q + d1), x1); x2 = u.fma(e(a, q + d2), x2); x3 = u.fma(e(a, q + d3), x3);
                 }
                 x0.intoArray(c, c0 + w);
                 if (n > 1) x1.intoArray(c, c1 + w);

@@ -546,55 +546,18 @@ public final class Gemm {
     }
 
     // ---------------------------------------------------------------- A's reads in micro and microRows
-    // They read A through Unsafe at byte offsets, after one bounds check per call (checkSliver): with array reads C2
-    // kept two bounds checks per k step and the index arithmetic around them (micro's comment). A JVM that refuses
-    // Unsafe's memory access (a later JDK, or --sun-misc-unsafe-memory-access=deny) gets the same kernels reading the
-    // array at the index the offset names: the same sums, slower; so does -Dmae.gemm.unsafe=false (tests).
-    private static final sun.misc.Unsafe U = unsafe();
-    /** The byte offset of element 0 in a float[] (0 without Unsafe, where an offset is 4 x the index). */
-    private static final long FLOAT0 = U != null ? U.arrayBaseOffset(float[].class) : 0;
     /** Pins where AVX2's 16 vector registers are too few for C2 to load a k step's 6 A values before their FMAs. */
     private static final boolean PINS = L < 16;
     /** Never equal to a byte offset into an array (all are positive); not final, so that C2 keeps the compares. */
     static long pin1 = -1, pin2 = -2, pin3 = -3, pin4 = -4, pin5 = -5;
 
-    /** Unsafe, if this JVM lets it read a float[] and -Dmae.gemm.unsafe=false is not set; else null. */
-    private static sun.misc.Unsafe unsafe() {
-        if ("false".equals(System.getProperty("mae.gemm.unsafe"))) return null;
-        try {
-            java.lang.reflect.Field f = sun.misc.Unsafe.class.getDeclaredField("theUnsafe");
-            f.setAccessible(true);
-            sun.misc.Unsafe u = (sun.misc.Unsafe) f.get(null);
-            float[] probe = {0f, 42f};
-            return u.getFloat(probe, u.arrayBaseOffset(float[].class) + 4L) == 42f ? u : null;
-        } catch (ReflectiveOperationException | RuntimeException | LinkageError refused) {
-            return null;
-        }
-    }
-
-    /** Whether micro and microRows read A through Unsafe. */
-    static boolean readsThroughUnsafe() {
-        return U != null;
-    }
-
-    /** A's value at byte offset p of a, broadcast to a vector. */
+    /** A's value at byte offset p of a (RawReads), broadcast to a vector. */
     private static FloatVector a(float[] a, long p) {
-        return FloatVector.broadcast(S, U != null ? U.getFloat(a, p) : a[(int) ((p - FLOAT0) >>> 2)]);
+        return FloatVector.broadcast(S, RawReads.get(a, p));
     }
 
     private static AssertionError pinned() {
         return new AssertionError("a pin compare matched: pin1..pin5 must stay negative");
-    }
-
-    /**
-     * The check that makes micro's reads through Unsafe safe: A(r, k) at a[ao + r rs + k ks] for the MR rows and kc
-     * steps lies within a.
-     */
-    static void checkSliver(float[] a, int ao, int rs, int ks, int kc) {
-        long last = ao + (long) (MR - 1) * rs + (long) (kc - 1) * ks;
-        if (ao < 0 || rs < 0 || ks < 0 || kc > 0 && last >= a.length)
-            throw new IndexOutOfBoundsException("A sliver " + MR + " rows x " + kc + " steps from " + ao + " (row stride " + rs
-                    + ", step stride " + ks + ") reads up to index " + last + " of an array of " + a.length);
     }
 
     /**
@@ -603,7 +566,7 @@ public final class Gemm {
      * the (mr x nr) valid part of the tile is written. first: the tile is stored as (bias[bc + column] or 0) + sums,
      * C not read.
      *
-     * <p>The loop: A read through Unsafe ({@link #a}) after one bounds check per call ({@link #checkSliver}), two k
+     * <p>The loop: A read through Unsafe ({@link #a}) after one bounds check per call (RawReads), two k
      * steps per turn, B's index the loop variable, and where there are only 16 vector registers (AVX2) a compare that
      * never matches after every second row (PINS). Why, read with hsdis and timed on a 2-core AMD EPYC (Zen 3, AVX2)
      * VM: with array reads C2 compiled a k step to 37 instructions per 12 FMAs, two bounds checks on A and their index
@@ -622,10 +585,10 @@ public final class Gemm {
      */
     private static void micro(int kc, float[] a, int ao, int aks, float[] bp, int bo, float[] C, int co, int ldc, int mr, int nr, float[] t,
                               boolean first, float[] bias, int bc) {
-        checkSliver(a, ao, 1, aks, kc);
+        RawReads.check("A sliver", a, ao, MR, 1, kc, aks);
         FloatVector c00 = FloatVector.zero(S), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00,
                 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00, x;
-        long pa = FLOAT0 + 4L * ao, step = 4L * aks, p1 = pin1, p2 = pin2, p3 = pin3, p4 = pin4, p5 = pin5;
+        long pa = RawReads.at(ao), step = 4L * aks, p1 = pin1, p2 = pin2, p3 = pin3, p4 = pin4, p5 = pin5;
         int b = bo;
         for (int bEnd = bo + (kc & ~1) * NR; b < bEnd; b += 2 * NR, pa += 2 * step) {       // two k steps per turn
             FloatVector b0 = FloatVector.fromArray(S, bp, b), b1 = FloatVector.fromArray(S, bp, b + L);
@@ -687,10 +650,10 @@ public final class Gemm {
      */
     private static void microRows(int kc, float[] a, int ao, int lda, int aks, float[] bp, int bo, float[] C, int co, int ldc, int mr, int nr, float[] t,
                               boolean first, float[] bias, int bc) {
-        checkSliver(a, ao, lda, aks, kc);
+        RawReads.check("A sliver", a, ao, MR, lda, kc, aks);
         FloatVector c00 = FloatVector.zero(S), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00,
                 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00, x;
-        long pa = FLOAT0 + 4L * ao, step = 4L * aks, r1 = 4L * lda, r2 = 2 * r1, r3 = 3 * r1, r4 = 4 * r1, r5 = 5 * r1;
+        long pa = RawReads.at(ao), step = 4L * aks, r1 = 4L * lda, r2 = 2 * r1, r3 = 3 * r1, r4 = 4 * r1, r5 = 5 * r1;
         long p1 = pin1, p2 = pin2, p3 = pin3, p4 = pin4, p5 = pin5;
         int b = bo;
         for (int bEnd = bo + (kc & ~1) * NR; b < bEnd; b += 2 * NR, pa += 2 * step) {       // two k steps per turn

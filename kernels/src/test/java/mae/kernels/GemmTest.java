@@ -146,13 +146,13 @@ class GemmTest {
     /** micro reads A through Unsafe after one check per call: a sliver that would read past A is refused, naming it. */
     @Test void a_sliver_past_the_end_of_a_is_refused_before_any_read() {
         float[] a = new float[6 * 10];
-        Gemm.checkSliver(a, 0, 1, 6, 10);                               // a packed sliver that fills a exactly
-        Gemm.checkSliver(a, 9, 10, 1, 1);                               // rows 10 apart, one step: last index 59
-        var e = assertThrows(IndexOutOfBoundsException.class, () -> Gemm.checkSliver(a, 1, 1, 6, 10));
-        assertTrue(e.getMessage().contains("reads up to index 60 of an array of 60"), e.getMessage());
-        assertThrows(IndexOutOfBoundsException.class, () -> Gemm.checkSliver(a, 0, 10, 1, 11));
-        assertThrows(IndexOutOfBoundsException.class, () -> Gemm.checkSliver(a, -1, 1, 6, 2));
-        assertThrows(IndexOutOfBoundsException.class, () -> Gemm.checkSliver(a, 0, 1, -6, 2));
+        RawReads.check("A sliver", a, 0, 6, 1, 10, 6);                  // a packed sliver that fills a exactly
+        RawReads.check("A sliver", a, 9, 6, 10, 1, 1);                  // rows 10 apart, one step: last index 59
+        var e = assertThrows(IndexOutOfBoundsException.class, () -> RawReads.check("A sliver", a, 1, 6, 1, 10, 6));
+        assertTrue(e.getMessage().contains("A sliver 6 rows x 10 steps from 1") && e.getMessage().contains("reads up to index 60 of an array of 60"), e.getMessage());
+        assertThrows(IndexOutOfBoundsException.class, () -> RawReads.check("A sliver", a, 0, 6, 10, 11, 1));
+        assertThrows(IndexOutOfBoundsException.class, () -> RawReads.check("A sliver", a, -1, 6, 1, 2, 6));
+        assertThrows(IndexOutOfBoundsException.class, () -> RawReads.check("A sliver", a, 0, 6, 1, 2, -6));
     }
 
     /**
@@ -178,7 +178,7 @@ class GemmTest {
     /** The child of the test above. */
     static final class ArrayReads {
         public static void main(String[] args) {
-            if (Gemm.readsThroughUnsafe()) throw new AssertionError("-Dmae.gemm.unsafe=false left Unsafe on");
+            if (RawReads.throughUnsafe()) throw new AssertionError("-Dmae.gemm.unsafe=false left Unsafe on");
             GemmTest t = new GemmTest();
             t.fast_matches_reference();
             t.fast_matches_reference_with_a_row_major_a_read_in_place();

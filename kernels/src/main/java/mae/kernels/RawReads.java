@@ -1,0 +1,58 @@
+package mae.kernels;
+
+/**
+ * Reads of a float[] at byte offsets through sun.misc.Unsafe, without the bounds check of an array read: for inner
+ * loops whose caller checks the whole range once ({@link #check}). Why: C2 keeps some bounds checks of a micro-kernel's
+ * broadcasts inside its loop, with their index arithmetic, and on AVX2 hosts whose front end bounds such loops that
+ * costs time (Gemm.micro's comment has the measurements).
+ *
+ * <p>A JVM that refuses Unsafe's memory access (a later JDK, or --sun-misc-unsafe-memory-access=deny) gets array reads
+ * at the index the offset names: the same values, slower; so does -Dmae.gemm.unsafe=false (tests run both).
+ */
+final class RawReads {
+    private RawReads() {}
+
+    private static final sun.misc.Unsafe U = unsafe();
+    /** The byte offset of element 0 in a float[] (0 without Unsafe, where an offset is 4 x the index). */
+    private static final long FLOAT0 = U != null ? U.arrayBaseOffset(float[].class) : 0;
+
+    /** Unsafe, if this JVM lets it read a float[] and -Dmae.gemm.unsafe=false is not set; else null. */
+    private static sun.misc.Unsafe unsafe() {
+        if ("false".equals(System.getProperty("mae.gemm.unsafe"))) return null;
+        try {
+            java.lang.reflect.Field f = sun.misc.Unsafe.class.getDeclaredField("theUnsafe");
+            f.setAccessible(true);
+            sun.misc.Unsafe u = (sun.misc.Unsafe) f.get(null);
+            float[] probe = {0f, 42f};
+            return u.getFloat(probe, u.arrayBaseOffset(float[].class) + 4L) == 42f ? u : null;
+        } catch (ReflectiveOperationException | RuntimeException | LinkageError refused) {
+            return null;
+        }
+    }
+
+    /** Whether the reads go through Unsafe. */
+    static boolean throughUnsafe() {
+        return U != null;
+    }
+
+    /** The byte offset of a[index]. */
+    static long at(int index) {
+        return FLOAT0 + 4L * index;
+    }
+
+    /** The value at byte offset p of a: unchecked, so p must lie in a range the caller has {@link #check}ed. */
+    static float get(float[] a, long p) {
+        return U != null ? U.getFloat(a, p) : a[(int) ((p - FLOAT0) >>> 2)];
+    }
+
+    /**
+     * The check that makes the reads of a block safe: element (r, k) at a[o + r rs + k ks] for rows r < rows and steps
+     * k < steps lies within a; else IndexOutOfBoundsException naming the block (what: its name in the message).
+     */
+    static void check(String what, float[] a, int o, int rows, int rs, int steps, int ks) {
+        long last = o + (long) (rows - 1) * rs + (long) (steps - 1) * ks;
+        if (o < 0 || rs < 0 || ks < 0 || rows > 0 && steps > 0 && last >= a.length)
+            throw new IndexOutOfBoundsException(what + " " + rows + " rows x " + steps + " steps from " + o + " (row stride " + rs
+                    + ", step stride " + ks + ") reads up to index " + last + " of an array of " + a.length);
+    }
+}
