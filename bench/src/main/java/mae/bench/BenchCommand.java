@@ -414,13 +414,14 @@ public final class BenchCommand implements Runnable {
             + "three products it times (their A packed), their geometric mean; then the winner with each k block for a transposed A read in place, on a weight gradient "
             + "(changes no cache); last line the winner as KC,MC,NC,ROWS,KCI (ROWS: the micro-kernel's rows, 12 or 6 with AVX-512; KCI: the k block of a transposed A read in place).")
     static final class TuneCommand implements Callable<Integer> {
-        @Range(min = 1, max = 1000) @Option(names = "--rounds", defaultValue = "9", description = "interleaved timed rounds, the median per shape (default: ${DEFAULT-VALUE})") int rounds;
+        @Range(min = 1, max = 1000) @Option(names = "--rounds", defaultValue = "9", description = "interleaved timed rounds, the fastest per shape (default: ${DEFAULT-VALUE})") int rounds;
 
         @Override public Integer call() {
             mae.kernels.CacheSizes caches = mae.kernels.CacheSizes.machine();
             java.util.List<mae.kernels.GemmBlocking> cands = mae.kernels.GemmBlocking.candidates(caches);
             int[][] shapes = mae.kernels.GemmTune.SHAPES;
-            double[][] rates = mae.kernels.GemmTune.rates(cands, rounds, shapes);
+            mae.kernels.GemmTune.Tune tune = mae.kernels.GemmTune.tune(cands, rounds);
+            double[][] rates = tune.rates();
             System.out.printf(Locale.ROOT, "caches: %s; vector %d floats; threads %d; in use now: %s%n", caches, jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length(),
                     mae.kernels.Parallel.threads(), mae.kernels.GemmBlocking.current());
             StringBuilder head = new StringBuilder(String.format(Locale.ROOT, "%-20s", "KC,MC,NC,ROWS,KCI"));
@@ -432,15 +433,13 @@ public final class BenchCommand implements Runnable {
                 for (double r : rates[i]) row.append(String.format(Locale.ROOT, " %16.1f", r));
                 System.out.println(row.append(String.format(Locale.ROOT, " %10.1f", mae.kernels.GemmTune.score(rates[i]))));
             }
-            mae.kernels.GemmBlocking w = cands.get(mae.kernels.GemmTune.winner(rates));
             System.out.printf(Locale.ROOT, "GFLOP/s, the fastest of %d interleaved rounds; the model's blocking is the cache-size one (--no-autotune)%n", rounds);
-            java.util.List<mae.kernels.GemmBlocking> inPlace = mae.kernels.GemmBlocking.inPlaceCandidates(w);
             int[] ip = mae.kernels.GemmTune.IN_PLACE[0];
-            double[][] ipRates = mae.kernels.GemmTune.rates(inPlace, rounds, mae.kernels.GemmTune.IN_PLACE);
-            System.out.printf(Locale.ROOT, "the winner %s with each k block for a transposed A read in place, on %s %dx%dx%d:%n", w.setting(),
+            System.out.printf(Locale.ROOT, "the winner %s with each k block for a transposed A read in place, on %s %dx%dx%d:%n", tune.first().setting(),
                     (ip[0] == 1 ? "T" : "N") + (ip[1] == 1 ? "T" : "N"), ip[2], ip[3], ip[4]);
-            for (int i = 0; i < inPlace.size(); i++) System.out.printf(Locale.ROOT, "  KC in place %5d %8.1f%n", inPlace.get(i).kcInPlace(), ipRates[i][0]);
-            System.out.printf(Locale.ROOT, "best: %s%n", inPlace.get(mae.kernels.GemmTune.winner(ipRates)).setting());
+            for (int i = 0; i < tune.inPlace().size(); i++)
+                System.out.printf(Locale.ROOT, "  KC in place %5d %8.1f%n", tune.inPlace().get(i).kcInPlace(), tune.inPlaceRates()[i][0]);
+            System.out.printf(Locale.ROOT, "best: %s%n", tune.best().setting());
             return 0;
         }
     }

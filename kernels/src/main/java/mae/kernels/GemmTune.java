@@ -32,9 +32,26 @@ public final class GemmTune {
      * with the k block for a transposed A read in place whose rate on {@link #IN_PLACE} is best.
      */
     static GemmBlocking best(List<GemmBlocking> candidates) {
-        GemmBlocking b = candidates.get(winner(rates(candidates, 5, SHAPES)));
-        List<GemmBlocking> inPlace = GemmBlocking.inPlaceCandidates(b);
-        return inPlace.get(winner(rates(inPlace, 5, IN_PLACE)));
+        return tune(candidates, 5).best();
+    }
+
+    /** Both stages' measurements (for the autotune and `bin/mae bench tune`), rounds counted rounds each. */
+    public static Tune tune(List<GemmBlocking> candidates, int rounds) {
+        double[][] rates = rates(candidates, rounds, SHAPES);
+        List<GemmBlocking> inPlace = GemmBlocking.inPlaceCandidates(candidates.get(winner(rates)));
+        return new Tune(candidates, rates, inPlace, rates(inPlace, rounds, IN_PLACE));
+    }
+
+    /**
+     * The candidates and their rates on {@link #SHAPES}; the first stage's winner with each k block for a transposed A
+     * read in place, and their rates on {@link #IN_PLACE}.
+     */
+    public record Tune(List<GemmBlocking> candidates, double[][] rates, List<GemmBlocking> inPlace, double[][] inPlaceRates) {
+        /** The first stage's winner. */
+        public GemmBlocking first() { return candidates.get(winner(rates)); }
+
+        /** The autotune's choice: the first stage's winner with the second stage's k block. */
+        public GemmBlocking best() { return inPlace.get(winner(inPlaceRates)); }
     }
 
     /** The index of the best {@link #score}; the first of equal ones (the model's blocking, candidate 0, wins a tie). */
