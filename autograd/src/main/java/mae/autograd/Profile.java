@@ -26,15 +26,16 @@ import java.util.Map;
 public final class Profile {
     private static final ThreadLocal<Profile> ACTIVE = new ThreadLocal<>();
 
-    /** One op in one phase ("forward", "backward", or "section"), summed over the calls. */
+    /** One op in one phase ("forward", "backward", or "section"), summed over the calls; shape "" or its inputs' shapes. */
     public static final class Entry {
-        public final String op, phase;
+        public final String op, phase, shape;
         public long calls, nanos, flops, bytes;
 
-        Entry(String op, String phase) { this.op = op; this.phase = phase; }
+        Entry(String op, String phase, String shape) { this.op = op; this.phase = phase; this.shape = shape; }
     }
 
-    private final Map<String, Entry> entries = new LinkedHashMap<>();
+    /** Per op and phase; and, for the products (ops with FLOPs), also per input shapes, to show which shapes are slow. */
+    private final Map<String, Entry> entries = new LinkedHashMap<>(), products = new LinkedHashMap<>();
     private long last = System.nanoTime();
 
     private Profile() {}
@@ -87,7 +88,7 @@ public final class Profile {
         Profile p = ACTIVE.get();
         if (p == null) return;
         long now = System.nanoTime();
-        p.add(op, "forward", now - p.last, 2 * Trace.macs(op, y, in), bytes(y, in));
+        p.add(op, "forward", now - p.last, 2 * Trace.macs(op, y, in), bytes(y, in), in);
         p.last = now;
     }
 
@@ -99,7 +100,7 @@ public final class Profile {
         Profile p = ACTIVE.get();
         if (p == null) return;
         long now = System.nanoTime(), macs = Trace.macs(op, y, in);
-        p.add(op, "backward", now - t0, op.equals("attention") ? 5 * macs : 4 * macs, 2 * bytes(y, in));
+        p.add(op, "backward", now - t0, op.equals("attention") ? 5 * macs : 4 * macs, 2 * bytes(y, in), in);
         p.last = now;
     }
 
@@ -109,17 +110,35 @@ public final class Profile {
         return 4 * n;
     }
 
-    private void add(String op, String phase, long nanos, long flops, long bytes) {
-        Entry e = entries.computeIfAbsent(op + " " + phase, k -> new Entry(op, phase));
+    private void add(String op, String phase, long nanos, long flops, long bytes, Var... in) {
+        count(entries.computeIfAbsent(op + " " + phase, k -> new Entry(op, phase, "")), nanos, flops, bytes);
+        if (flops == 0) return;
+        String shape = shapes(in);
+        count(products.computeIfAbsent(op + " " + phase + " " + shape, k -> new Entry(op, phase, shape)), nanos, flops, bytes);
+    }
+
+    private static void count(Entry e, long nanos, long flops, long bytes) {
         e.calls++;
         e.nanos += nanos;
         e.flops += flops;
         e.bytes += bytes;
     }
 
+    /** The inputs' shapes, e.g. "[128,13,192] [768,192] [768]" for a linear layer's x, weight and bias. */
+    private static String shapes(Var... in) {
+        StringBuilder s = new StringBuilder();
+        for (Var v : in) if (v != null) s.append(s.length() == 0 ? "" : " ").append(mae.tensor.Shapes.str(v.value().shape()));
+        return s.toString();
+    }
+
     /** The entries, most time first. */
-    public List<Entry> entries() {
-        List<Entry> l = new ArrayList<>(entries.values());
+    public List<Entry> entries() { return sorted(entries); }
+
+    /** The products (linear, matmul, attention) per phase and input shapes, most time first. */
+    public List<Entry> products() { return sorted(products); }
+
+    private static List<Entry> sorted(Map<String, Entry> m) {
+        List<Entry> l = new ArrayList<>(m.values());
         l.sort(Comparator.comparingLong((Entry e) -> e.nanos).reversed());
         return l;
     }

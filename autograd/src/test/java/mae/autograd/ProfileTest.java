@@ -42,6 +42,36 @@ class ProfileTest {
         for (int i = 1; i < es.size(); i++) assertTrue(es.get(i - 1).nanos >= es.get(i).nanos, "most time first");
     }
 
+    /** The products are also kept per input shapes, each shape's calls and time adding up to its op's. */
+    @Test void products_are_split_by_their_inputs_shapes() {
+        Rng r = new Rng(6);
+        Var w = Var.param(Tensor.randn(r, 3, 7)), b = Var.param(Tensor.randn(r, 3));
+        Var x1 = Var.param(Tensor.randn(r, 5, 7)), x2 = Var.param(Tensor.randn(r, 2, 4, 7));
+        Profile p = Profile.start();
+        try {
+            F.sum(F.linear(x1, w, b)).backward();
+            F.sum(F.linear(x2, w, null)).backward();
+            F.sum(F.linear(x2, w, null)).backward();
+        } finally {
+            p.stop();
+        }
+        List<Profile.Entry> ps = p.products();
+        assertEquals(4, ps.size(), "two shapes, forward and backward: " + ps.size());
+        long nanos = 0, calls = 0;
+        for (Profile.Entry e : ps) {
+            assertEquals("linear", e.op);
+            assertTrue(e.shape.equals("[5,7] [3,7] [3]") || e.shape.equals("[2,4,7] [3,7]"), e.shape);
+            assertEquals(e.shape.startsWith("[5") ? 1 : 2, e.calls, e.shape);
+            assertEquals(2L * (e.phase.equals("forward") ? 1 : 2) * e.calls * (e.shape.startsWith("[5") ? 5 : 8) * 3 * 7, e.flops, e.phase + " " + e.shape);
+            if (e.phase.equals("forward")) { nanos += e.nanos; calls += e.calls; }
+        }
+        Profile.Entry fwd = entry(p.entries(), "linear", "forward");
+        assertEquals(fwd.calls, calls);
+        assertEquals(fwd.nanos, nanos);
+        assertEquals("", fwd.shape);
+        for (Profile.Entry e : p.entries()) assertTrue(e.flops > 0 || ps.stream().noneMatch(q -> q.op.equals(e.op)), e.op);
+    }
+
     @Test void attention_backward_counts_five_products_per_two_forward() {
         Rng r = new Rng(4);
         Var q = Var.param(Tensor.randn(r, 1, 2, 5, 8)), k = Var.param(Tensor.randn(r, 1, 2, 5, 8)), v = Var.param(Tensor.randn(r, 1, 2, 5, 8));

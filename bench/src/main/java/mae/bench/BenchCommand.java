@@ -408,6 +408,12 @@ public final class BenchCommand implements Runnable {
                     e.flops == 0 && e.bytes > 0 ? String.format(Locale.ROOT, "%.1f", e.bytes / secs / 1e9) : "");
         }
         System.out.printf(Locale.ROOT, "%-22s %-9s %8s %9.2f %6.1f%%%n", "(not attributed)", "", "", wallMs - counted, 100 * (wallMs - counted) / wallMs);
+        System.out.println("the products by their inputs' shapes (linear: x, weight, bias; attention: the fused qkv (B, T, 3 D), or q, k, v):");
+        System.out.printf(Locale.ROOT, "%-10s %-9s %-36s %8s %9s %7s %9s%n", "op", "phase", "inputs", "calls", "ms/step", "share", "GFLOP/s");
+        for (Profile.Entry e : p.products()) {
+            double ms = e.nanos / 1e6 / steps;
+            System.out.printf(Locale.ROOT, "%-10s %-9s %-36s %8.1f %9.2f %6.1f%% %9.1f%n", e.op, e.phase, e.shape, (double) e.calls / steps, ms, 100 * ms / wallMs, e.flops / (e.nanos / 1e9) / 1e9);
+        }
     }
 
     @Command(name = "tune", mixinStandardHelpOptions = true, description = "The GEMM autotune's measurement, shown: every candidate blocking's GFLOP/s on the "
