@@ -38,9 +38,9 @@ public final class BenchCommand implements Runnable {
 
     @Command(name = "gemm", mixinStandardHelpOptions = true, description = "C = A B for row-major A (M, K), B (K, N); prints GFLOP/s (median of runs).")
     static final class GemmCommand implements Callable<Integer> {
-        @Range(min = 1, max = 8192) @Option(names = "--m", defaultValue = "1024", description = "rows of A and C (default: ${DEFAULT-VALUE})") int m;
-        @Range(min = 1, max = 8192) @Option(names = "--n", defaultValue = "1024", description = "columns of B and C (default: ${DEFAULT-VALUE})") int n;
-        @Range(min = 1, max = 8192) @Option(names = "--k", defaultValue = "1024", description = "columns of A, rows of B (default: ${DEFAULT-VALUE})") int k;
+        @Range(min = 1, max = 1 << 20) @Option(names = "--m", defaultValue = "1024", description = "rows of A and C (default: ${DEFAULT-VALUE})") int m;
+        @Range(min = 1, max = 1 << 20) @Option(names = "--n", defaultValue = "1024", description = "columns of B and C (default: ${DEFAULT-VALUE})") int n;
+        @Range(min = 1, max = 1 << 20) @Option(names = "--k", defaultValue = "1024", description = "columns of A, rows of B (default: ${DEFAULT-VALUE})") int k;
         @Range(min = 1, max = 10_000)
         @Option(names = "--runs", defaultValue = "21", description = "timed runs after 3 s of warmup (default: ${DEFAULT-VALUE})") int runs;
         @OneOf(value = {"NN", "NT", "TN", "TT"}, what = "transposes")
@@ -56,6 +56,10 @@ public final class BenchCommand implements Runnable {
                 + "less than a peak and a product timed in separate launches (default: GFLOP/s alone)") boolean ofPeak;
 
         @Override public Integer call() throws Exception {
+            for (long[] mat : new long[][]{{'A', m, k}, {'B', k, n}, {'C', m, n}})
+                if (mat[1] * mat[2] > Integer.MAX_VALUE - 16)
+                    throw new IllegalArgumentException(String.format(Locale.ROOT, "bench gemm: %c (%d, %d) is over 2^31 floats, more than one Java array holds",
+                            (char) mat[0], mat[1], mat[2]));
             boolean ta = trans.charAt(0) == 'T', tb = trans.charAt(1) == 'T';
             int lda = ta ? m : k, ldb = tb ? k : n;                 // A stored (K, M) when transposed, B (N, K)
             Rng r = new Rng(1);

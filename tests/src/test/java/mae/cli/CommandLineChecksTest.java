@@ -131,7 +131,9 @@ class CommandLineChecksTest {
         refused("--epochs must be a number in (0, 100000], got -1.0", "finetune", "--epochs", "-1", "--checkpoint", "/nonexistent");
         refused("--steps must be an integer from 1 to 100000, got 0", "bench", "step", "--steps", "0");
         refused("--batch must be an integer from 1 to 65536, got 0", "bench", "step", "--batch", "0");
-        refused("--m must be an integer from 1 to 8192, got 0", "bench", "gemm", "--m", "0");
+        refused("--m must be an integer from 1 to 1048576, got 0", "bench", "gemm", "--m", "0");
+        refused("bench gemm: A (1048576, 4096) is over 2^31 floats, more than one Java array holds", "bench", "gemm", "--m", "1048576", "--k", "4096", "--n", "8");
+        refused("bench gemm: C (25216, 131072) is over 2^31 floats", "bench", "gemm", "--m", "25216", "--k", "8", "--n", "131072");
         refused("--against: /nonexistent/classes does not exist (expected a kernels/target/classes folder or a kernels jar)",
                 "bench", "gemm", "--m", "8", "--n", "8", "--k", "8", "--against", "/nonexistent/classes");
         refused("--runs must be an integer from 1 to 1000, got 0", "bench", "peak", "--runs", "0");
