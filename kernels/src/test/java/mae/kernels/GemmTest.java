@@ -157,7 +157,8 @@ class GemmTest {
 
     /**
      * Where a JVM refuses Unsafe, micro and microRows read A as an array: in a child JVM with -Dmae.gemm.unsafe=false,
-     * the checks against the reference above, with A packed and read in place.
+     * the checks against the reference above, with A packed and read in place, and attention's (its panels and
+     * transposes read the same way).
      */
     @Test void without_unsafe_the_kernels_read_a_as_an_array_and_match_the_reference() throws Exception {
         java.nio.file.Path log = java.nio.file.Files.createTempFile("gemm-array-reads", ".log");
@@ -182,6 +183,9 @@ class GemmTest {
             GemmTest t = new GemmTest();
             t.fast_matches_reference();
             t.fast_matches_reference_with_a_row_major_a_read_in_place();
+            KernelsTest k = new KernelsTest();                               // attention's panels and transposes read through RawReads too
+            k.fast_attention_matches_reference();
+            k.attention_on_heads_in_place_matches_the_reference_on_copied_heads();
             System.out.println("array reads match the reference");
         }
     }
