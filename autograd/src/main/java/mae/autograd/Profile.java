@@ -89,7 +89,7 @@ public final class Profile {
         if (p == null) return;
         long now = System.nanoTime();
         p.add(op, "forward", now - p.last, 2 * Trace.macs(op, y, in), bytes(y, in), in);
-        p.last = now;
+        p.last = System.nanoTime();           // the bookkeeping (a product's shape string) charged to no op, not to the next
     }
 
     /** The clock for {@link #backward}: 0 outside a profile. */
