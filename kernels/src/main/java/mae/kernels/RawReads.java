@@ -1,7 +1,7 @@
 package mae.kernels;
 
 /**
- * Reads of a float[] at byte offsets through sun.misc.Unsafe, without the bounds check of an array read: for inner
+ * Reads of a float[] at byte offsets through sun.misc.Unsafe (and one kind of write, {@link #putLong}), without the bounds check of an array read: for inner
  * loops whose caller checks the whole range once ({@link #check}). Why: C2 keeps some bounds checks of a micro-kernel's
  * broadcasts inside its loop, with their index arithmetic, and on AVX2 hosts whose front end bounds such loops that
  * costs time (Gemm.micro's comment has the measurements).
@@ -44,6 +44,31 @@ final class RawReads {
     static float get(float[] a, long p) {
         return U != null ? U.getFloat(a, p) : a[(int) ((p - FLOAT0) >>> 2)];
     }
+
+    /**
+     * The two floats at byte offset p of a as one long (the first in its low half, as x86 stores them): unchecked, as
+     * {@link #get}. Without Unsafe, the two array reads' raw bits.
+     */
+    static long getLong(float[] a, long p) {
+        if (U != null) return U.getLong(a, p);
+        int i = (int) ((p - FLOAT0) >>> 2);
+        return Float.floatToRawIntBits(a[i]) & LOW | (long) Float.floatToRawIntBits(a[i + 1]) << 32;
+    }
+
+    /**
+     * The one write here: v's halves as the two floats at byte offset p of a (low half first), for Gemm's packing of A,
+     * which moves two floats per store; unchecked, so the caller checks the range first. Without Unsafe, two array
+     * writes of the same bits.
+     */
+    static void putLong(float[] a, long p, long v) {
+        if (U != null) { U.putLong(a, p, v); return; }
+        int i = (int) ((p - FLOAT0) >>> 2);
+        a[i] = Float.intBitsToFloat((int) v);
+        a[i + 1] = Float.intBitsToFloat((int) (v >>> 32));
+    }
+
+    /** The low 32 bits of a long. */
+    static final long LOW = 0xffffffffL;
 
     /**
      * The check that makes the reads of a block safe: element (r, k) at a[o + r rs + k ks] for rows r < rows and steps
