@@ -224,6 +224,20 @@ public final class Gemm {
         }
     }
 
+    /**
+     * The columns (of a thread's part of C) up to which a transposed A with alpha 1 is read in place ({@link #blocked}):
+     * 6 slivers of B. Packing it costs a pass over A and saves something on every sliver that reads the packed copy,
+     * so the count of slivers decides. Toggled call by call in one JVM (2-core Zen 3 VM, AVX2, NR 16, 2 threads, medians
+     * of 31-41 pairs, in place / packed, with the vector packTransposedA), by slivers: TN 192 x 16 x 6272 (1 sliver: the patch
+     * embedding's weight gradient) 1.41, 768 x 32 x 1664 (2) 1.31, 192 x 32 x 6272 1.20, 192 x 48 x 6272 (3) 1.15, 192 x
+     * 64 x 6272 (4) 1.12, 768 x 96 x 1664 (6) 1.03; 8 slivers: 384 x 128 x 6400 1.03-1.10, 512 x 128 x 6400 0.95, 128 x
+     * 128 x 6400 0.90-0.92, 16 x 128 x 6400 0.80; 12: 768 x 192 x 1664 0.95-0.96, 576 x 192 x 1664 0.94-0.97, 192 x 192 x
+     * 1664 1.00, 128 x 192 x 1664 0.82; 16 (a thread's half of 128 x 512 x 6400, 2048 x 256 x 1576) 0.90, 0.84. On the
+     * Zen 4 VM (AVX-512, NR 32) reading in place had won at 4 and 6 slivers (see above); 7 and 8 were not measured
+     * there, and now pack.
+     */
+    static final int IN_PLACE_COLUMNS = 6 * NR;
+
     /** Whether a row-major A with few columns is read in place (above): where micro4x4 runs; tests set it on AVX2 too. */
     static boolean rowsInPlace = PR > MR;
 
@@ -244,7 +258,7 @@ public final class Gemm {
                                 float[] A, int aOff, int lda, float[] B, int bOff, int ldb, float[] C, int cOff, int ldc,
                                 boolean overwrite, float[] bias, int biasOff) {
         final int MC = g.mc(), NC = g.nc();
-        // With few columns (N <= 256) A with alpha 1 is read in place: packing it would cost about as much as the
+        // With few columns (N <= 256; a transposed A up to IN_PLACE_COLUMNS) A with alpha 1 is read in place: packing it would cost about as much as the
         // multiply, each packed value being used only N / NR times (e.g. the 16 outputs of a 4 x 4 x 1 patch). Row-major
         // A is read as 6 row streams, or with AVX-512 as 4 row streams against two B slivers at once (micro4x4); a
         // transposed A (a weight gradient dY^T X, K the rows of the batch) as one stream of 6 neighbouring values per k, lda apart (the fmnist decoder's weight gradients, TN 384 x 128 x 6400 and
@@ -259,8 +273,8 @@ public final class Gemm {
         // of 41 pairs, packed / in place), 1 thread: NN 1664 x 192 x 192 1.159, 1664 x 192 x 768 1.171, 6400 x 128 x
         // 128 1.162, 6400 x 128 x 512 0.985; NT 1664 x 192 x 192 1.193, 6400 x 128 x 128 1.256, 6400 x 128 x 512 0.944;
         // 2 threads 1.227, 1.252, 1.215, 1.042; 1.091, 1.166, 1.069. A transposed A stays in place (the weight
-        // gradients, TN: 0.86-1.42 by shape, no pattern).
-        boolean direct = alpha == 1f && N <= 256 && (ta || rowsInPlace);
+        // gradients, TN: 0.86-1.42 by shape, no pattern), up to IN_PLACE_COLUMNS (below).
+        boolean direct = alpha == 1f && (ta ? N <= IN_PLACE_COLUMNS : N <= 256 && rowsInPlace);
         final int KC = direct && ta ? g.kcInPlace() : g.kc();        // a transposed A read in place has a k block of its own (GemmBlocking)
         if (!direct && fewRowsFit(m1 - m0, K, KC)) {
             fewRows(g, ta, tb, m0, m1, N, K, alpha, A, aOff, lda, B, bOff, ldb, C, cOff, ldc, overwrite, bias, biasOff);

@@ -32,7 +32,7 @@ import java.util.function.Function;
  * 2-core Xeon with the same L1d the same code reached 0.62x of OpenBLAS. No one constant is right for both, so the
  * model gives the candidates' range and a measurement on the machine at hand picks among them.
  *
- * <p>A transposed A read in place (a weight gradient dY^T X with N <= 256, {@link Gemm}'s direct path) has a KC of its
+ * <p>A transposed A read in place (a weight gradient dY^T X with N <= Gemm.IN_PLACE_COLUMNS, {@link Gemm}'s direct path) has a KC of its
  * own, {@link #kcInPlace}, tuned apart: there every k of a 6-row sliver reads another cache line of A, lda floats on,
  * and the two paths want opposite k blocks. On the 2-core Zen 3 VM (AVX2; a scratch harness timing blockings call by
  * call in one JVM, 2 threads, per-call ratio medians of 21-41 against KC 512, MC 48): packed, a longer k block won,

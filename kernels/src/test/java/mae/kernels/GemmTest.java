@@ -117,8 +117,8 @@ class GemmTest {
 
     /**
      * The in-place k block (GemmBlocking.kcInPlace) sets the k blocks, so the bits, of a transposed A read in place (N
-     * <= 256, alpha 1) and of nothing else: there a blocking with KC 512 and KCI 24 gives the bits of KC 24 (and not
-     * those of KC 512: the k blocks set where the partial sums are rounded); packed (alpha 0.5, N > 256, or A not
+     * <= Gemm.IN_PLACE_COLUMNS, alpha 1) and of nothing else: there a blocking with KC 512 and KCI 24 gives the bits of KC 24 (and not
+     * those of KC 512: the k blocks set where the partial sums are rounded); packed (alpha 0.5, N over that, or A not
      * transposed) it gives the bits of KC 512.
      */
     @Test void the_in_place_k_block_sets_the_k_blocks_of_a_transposed_a_read_in_place_only() {
@@ -127,7 +127,7 @@ class GemmTest {
                 short24 = new GemmBlocking(24, 2 * Gemm.PR, 8 * Gemm.NR, "KC 24"), long512 = new GemmBlocking(512, 2 * Gemm.PR, 8 * Gemm.NR, "KC 512");
         int[][] cases = {{1, 97, 70, 300, 1}, {1, 60, 256, 500, 1}, {1, 97, 70, 300, 0}, {1, 60, 300, 200, 1}, {0, 97, 70, 300, 1}};   // ta, M, N, K, alpha 1
         for (int[] c : cases) {
-            boolean ta = c[0] == 1, inPlace = ta && c[2] <= 256 && c[4] == 1;
+            boolean ta = c[0] == 1, inPlace = ta && c[2] <= Gemm.IN_PLACE_COLUMNS && c[4] == 1;
             int M = c[1], N = c[2], K = c[3];
             float alpha = c[4] == 1 ? 1f : 0.5f;
             float[] A = rand(r, M * K), B = rand(r, K * N);
