@@ -182,10 +182,13 @@ public final class Attention {
      * m is read through {@link RawReads} after one range check per call: with 8 array reads, 8 bounds checks per
      * column; the transposes had taken 25% of JFR's samples of the fmnist encoder's attention (T 13, hd 64, forward
      * and backward, 2 threads, Zen 3 VM). `bin/mae bench attention --against` the array reads (101 pairs, twice):
-     * encoder 1.060, 1.074; decoder (T 50, 4 heads of 32) 1.042, 1.042.
+     * encoder 1.060, 1.074; decoder (T 50, 4 heads of 32) 1.042, 1.042. Two columns at a time, each pair of rows read
+     * as two longs and stored as two ({@link #pairs}: half the loads and stores of value by value), against the build
+     * before (same command, twice): encoder 1.055, 1.066; decoder 1.012, 1.032.
      */
     private static void transpose(float[] m, int mo, int ldm, int rows, int cols, float[] t, int ldt) {
         RawReads.check("attention transpose: m", m, mo, rows, ldm, cols, 1);        // the unchecked reads below stay in it
+        RawReads.check("attention transpose: t", t, 0, 1, 0, cols * ldt, 1);       // and the pairs' writes (t is (cols, ldt))
         int r = 0;
         for (; r < rows && r + 8 <= ldt; r += 8) {        // a last group of fewer than 8 rows repeats the last row into padding columns
             int last = rows - 1, i0 = mo + r * ldm, i1 = mo + Math.min(r + 1, last) * ldm, i2 = mo + Math.min(r + 2, last) * ldm,
@@ -193,7 +196,15 @@ public final class Attention {
                     i6 = mo + Math.min(r + 6, last) * ldm, i7 = mo + Math.min(r + 7, last) * ldm;
             long p0 = RawReads.at(i0), p1 = RawReads.at(i1), p2 = RawReads.at(i2), p3 = RawReads.at(i3),
                     p4 = RawReads.at(i4), p5 = RawReads.at(i5), p6 = RawReads.at(i6), p7 = RawReads.at(i7);
-            for (int c = 0, o = r; c < cols; c++, o += ldt) {
+            int c = 0, o = r;
+            for (long d = RawReads.at(r), step = 8L * ldt; c + 2 <= cols; c += 2, o += 2 * ldt, d += step) {   // two columns at a time
+                long q = 4L * c;
+                pairs(t, d, ldt, RawReads.getLong(m, p0 + q), RawReads.getLong(m, p1 + q));
+                pairs(t, d + 8, ldt, RawReads.getLong(m, p2 + q), RawReads.getLong(m, p3 + q));
+                pairs(t, d + 16, ldt, RawReads.getLong(m, p4 + q), RawReads.getLong(m, p5 + q));
+                pairs(t, d + 24, ldt, RawReads.getLong(m, p6 + q), RawReads.getLong(m, p7 + q));
+            }
+            for (; c < cols; c++, o += ldt) {
                 long q = 4L * c;
                 t[o] = RawReads.get(m, p0 + q); t[o + 1] = RawReads.get(m, p1 + q); t[o + 2] = RawReads.get(m, p2 + q); t[o + 3] = RawReads.get(m, p3 + q);
                 t[o + 4] = RawReads.get(m, p4 + q); t[o + 5] = RawReads.get(m, p5 + q); t[o + 6] = RawReads.get(m, p6 + q); t[o + 7] = RawReads.get(m, p7 + q);
@@ -201,6 +212,15 @@ public final class Attention {
         }
         for (; r < rows; r++)
             for (int c = 0, i = mo + r * ldm, o = r; c < cols; c++, o += ldt) t[o] = m[i + c];
+    }
+
+    /**
+     * Two rows' values at two columns, x = (row a: c, c + 1) and y = (row a + 1: c, c + 1), into t transposed: (a, a + 1)
+     * at byte offset d (column c's row of t) and at d + 4 ldt (column c + 1's), one 8-byte store each, as Gemm.packPairs.
+     */
+    private static void pairs(float[] t, long d, int ldt, long x, long y) {
+        RawReads.putLong(t, d, x & RawReads.LOW | y << 32);
+        RawReads.putLong(t, d + 4L * ldt, x >>> 32 | y & ~RawReads.LOW);
     }
 
     /**
