@@ -183,7 +183,7 @@ public final class Attention {
      * column; the transposes had taken 25% of JFR's samples of the fmnist encoder's attention (T 13, hd 64, forward
      * and backward, 2 threads, Zen 3 VM). `bin/mae bench attention --against` the array reads (101 pairs, twice):
      * encoder 1.060, 1.074; decoder (T 50, 4 heads of 32) 1.042, 1.042. Two columns at a time, each pair of rows read
-     * as two longs and stored as two ({@link #pairs}: half the loads and stores of value by value), against the build
+     * as two longs and stored as two ({@link RawReads#putPairs}: half the loads and stores of value by value), against the build
      * before (same command, twice): encoder 1.055, 1.066; decoder 1.012, 1.032.
      */
     private static void transpose(float[] m, int mo, int ldm, int rows, int cols, float[] t, int ldt) {
@@ -199,10 +199,10 @@ public final class Attention {
             int c = 0, o = r;
             for (long d = RawReads.at(r), step = 8L * ldt; c + 2 <= cols; c += 2, o += 2 * ldt, d += step) {   // two columns at a time
                 long q = 4L * c;
-                pairs(t, d, ldt, RawReads.getLong(m, p0 + q), RawReads.getLong(m, p1 + q));
-                pairs(t, d + 8, ldt, RawReads.getLong(m, p2 + q), RawReads.getLong(m, p3 + q));
-                pairs(t, d + 16, ldt, RawReads.getLong(m, p4 + q), RawReads.getLong(m, p5 + q));
-                pairs(t, d + 24, ldt, RawReads.getLong(m, p6 + q), RawReads.getLong(m, p7 + q));
+                RawReads.putPairs(t, d, ldt, RawReads.getLong(m, p0 + q), RawReads.getLong(m, p1 + q));
+                RawReads.putPairs(t, d + 8, ldt, RawReads.getLong(m, p2 + q), RawReads.getLong(m, p3 + q));
+                RawReads.putPairs(t, d + 16, ldt, RawReads.getLong(m, p4 + q), RawReads.getLong(m, p5 + q));
+                RawReads.putPairs(t, d + 24, ldt, RawReads.getLong(m, p6 + q), RawReads.getLong(m, p7 + q));
             }
             for (; c < cols; c++, o += ldt) {
                 long q = 4L * c;
@@ -212,15 +212,6 @@ public final class Attention {
         }
         for (; r < rows; r++)
             for (int c = 0, i = mo + r * ldm, o = r; c < cols; c++, o += ldt) t[o] = m[i + c];
-    }
-
-    /**
-     * Two rows' values at two columns, x = (row a: c, c + 1) and y = (row a + 1: c, c + 1), into t transposed: (a, a + 1)
-     * at byte offset d (column c's row of t) and at d + 4 ldt (column c + 1's), one 8-byte store each, as Gemm.packPairs.
-     */
-    private static void pairs(float[] t, long d, int ldt, long x, long y) {
-        RawReads.putLong(t, d, x & RawReads.LOW | y << 32);
-        RawReads.putLong(t, d + 4L * ldt, x >>> 32 | y & ~RawReads.LOW);
     }
 
     /**

@@ -240,7 +240,7 @@ public final class Gemm {
      * 64 x 6272 (4) 1.12, 768 x 96 x 1664 (6) 1.03; 8 slivers: 384 x 128 x 6400 1.03-1.10, 512 x 128 x 6400 0.95, 128 x
      * 128 x 6400 0.90-0.92, 16 x 128 x 6400 0.80; 12: 768 x 192 x 1664 0.95-0.96, 576 x 192 x 1664 0.94-0.97, 192 x 192 x
      * 1664 1.00, 128 x 192 x 1664 0.82; 16 (a thread's half of 128 x 512 x 6400, 2048 x 256 x 1576) 0.90, 0.84. On the
-     * Zen 4 VM (AVX-512, NR 32) reading in place had won at 4 and 6 slivers (see above); 7 and 8 were not measured
+     * Zen 4 VM (AVX-512, NR 32) reading in place had won at 4 and 6 slivers ({@link #blocked}'s comment); 7 and 8 were not measured
      * there, and now pack.
      */
     static final int IN_PLACE_COLUMNS = 6 * NR;
@@ -265,7 +265,8 @@ public final class Gemm {
                                 float[] A, int aOff, int lda, float[] B, int bOff, int ldb, float[] C, int cOff, int ldc,
                                 boolean overwrite, float[] bias, int biasOff) {
         final int MC = g.mc(), NC = g.nc();
-        // With few columns (N <= 256; a transposed A up to IN_PLACE_COLUMNS) A with alpha 1 is read in place: packing it would cost about as much as the
+        // With few columns (a transposed A up to IN_PLACE_COLUMNS, a row-major one up to 256) A with alpha 1 is read
+        // in place: packing it would cost about as much as the
         // multiply, each packed value being used only N / NR times (e.g. the 16 outputs of a 4 x 4 x 1 patch). Row-major
         // A is read as 6 row streams, or with AVX-512 as 4 row streams against two B slivers at once (micro4x4); a
         // transposed A (a weight gradient dY^T X, K the rows of the batch) as one stream of 6 neighbouring values per k, lda apart (the fmnist decoder's weight gradients, TN 384 x 128 x 6400 and
@@ -279,8 +280,8 @@ public final class Gemm {
         // cost the front end more than packing does. Toggled call by call in one JVM (2-core Zen 3 VM, AVX2, medians
         // of 41 pairs, packed / in place), 1 thread: NN 1664 x 192 x 192 1.159, 1664 x 192 x 768 1.171, 6400 x 128 x
         // 128 1.162, 6400 x 128 x 512 0.985; NT 1664 x 192 x 192 1.193, 6400 x 128 x 128 1.256, 6400 x 128 x 512 0.944;
-        // 2 threads 1.227, 1.252, 1.215, 1.042; 1.091, 1.166, 1.069. A transposed A stays in place (the weight
-        // gradients, TN: 0.86-1.42 by shape, no pattern), up to IN_PLACE_COLUMNS (below).
+        // 2 threads 1.227, 1.252, 1.215, 1.042; 1.091, 1.166, 1.069. A transposed A stays in place up to
+        // IN_PLACE_COLUMNS, where the count of B slivers decides (its measurements are above).
         boolean direct = alpha == 1f && (ta ? N <= IN_PLACE_COLUMNS : N <= 256 && rowsInPlace);
         final int KC = direct && ta ? g.kcInPlace() : g.kc();        // a transposed A read in place has a k block of its own (GemmBlocking)
         if (!direct && fewRowsFit(m1 - m0, K, KC)) {
@@ -485,9 +486,8 @@ public final class Gemm {
 
     /**
      * One full sliver of {@link #packA} with alpha 1: the PR rows (kc values each, lda apart from src) into
-     * ap[base + k PR + r], two rows and two k at a time: A's (r, k), (r, k + 1) and (r + 1, k), (r + 1, k + 1) read
-     * as two longs, and (r, k), (r + 1, k) and (r, k + 1), (r + 1, k + 1) written as two, half the loads and stores
-     * of copying value by value, in PACK_K-column chunks as packA. Store-bound before: 0.46 ns per value, about one
+     * ap[base + k PR + r], two rows and two k at a time ({@link RawReads#putPairs}), half the loads and stores of
+     * copying value by value, in PACK_K-column chunks as packA. Store-bound before: 0.46 ns per value, about one
      * store per cycle; now 0.25 (a 96 x 512 block of a (., 512) A, as 6400 x 128 x 512 NN packs it, in L2, one thread,
      * Zen 3 VM, JDK 17, medians of 9 rounds of 2000; the same bits). An odd kc's last column is copied value by value.
      */
@@ -500,9 +500,7 @@ public final class Gemm {
             for (int r = 0; r < PR; r += 2) {
                 long x0 = RawReads.at(src + r * lda), x1 = x0 + 4L * lda, d = RawReads.at(base + k0 * PR + r);
                 for (int k = k0; k < k1; k += 2, d += 8L * PR) {
-                    long x = RawReads.getLong(A, x0 + 4L * k), y = RawReads.getLong(A, x1 + 4L * k);
-                    RawReads.putLong(ap, d, x & RawReads.LOW | y << 32);                  // (r, k), (r + 1, k)
-                    RawReads.putLong(ap, d + 4L * PR, x >>> 32 | y & ~RawReads.LOW);      // (r, k + 1), (r + 1, k + 1)
+                    RawReads.putPairs(ap, d, PR, RawReads.getLong(A, x0 + 4L * k), RawReads.getLong(A, x1 + 4L * k));
                 }
             }
         }
@@ -567,8 +565,7 @@ public final class Gemm {
 
     /**
      * 8 stored rows of a transposed B (kc values each, ldb apart from src) into 8 neighbouring columns of a sliver,
-     * bp[dst + k NR + r]: two rows and two k at a time, as {@link #packPairs} moves A, two longs read ((r, k), (r, k + 1)
-     * and (r + 1, k), (r + 1, k + 1)) and two written ((r, k), (r + 1, k) and (r, k + 1), (r + 1, k + 1)). An odd kc's
+     * bp[dst + k NR + r]: two rows and two k at a time ({@link RawReads#putPairs}), as {@link #packPairs} moves A. An odd kc's
      * last k is copied value by value. Against the value-by-value loop, one blocking for both (KC 1024 MC 96), call by
      * call in one JVM (41 pairs, 2 threads, Zen 3 VM, the same bits): NT 197 x 3072 x 1024 (ViT-L's fc1 on one image)
      * 1.057, 400 x 2304 x 768 1.017, 1664 x 768 x 192 1.021, 1576 x 2048 x 512 1.011.
@@ -581,9 +578,7 @@ public final class Gemm {
         for (int k = 0; k < even; k += 2, d += 8L * NR) {
             long o = r0 + 4L * k;
             for (int r = 0; r < 8; r += 2) {
-                long x = RawReads.getLong(B, o + r * l), y = RawReads.getLong(B, o + (r + 1) * l);
-                RawReads.putLong(bp, d + 4L * r, x & RawReads.LOW | y << 32);                   // (r, k), (r + 1, k)
-                RawReads.putLong(bp, d + 4L * (NR + r), x >>> 32 | y & ~RawReads.LOW);          // (r, k + 1), (r + 1, k + 1)
+                RawReads.putPairs(bp, d + 4L * r, NR, RawReads.getLong(B, o + r * l), RawReads.getLong(B, o + (r + 1) * l));
             }
         }
         if (even < kc)

@@ -1,7 +1,7 @@
 package mae.kernels;
 
 /**
- * Reads of a float[] at byte offsets through sun.misc.Unsafe (and one kind of write, {@link #putLong}), without the bounds check of an array read: for inner
+ * Reads of a float[] at byte offsets through sun.misc.Unsafe (and one kind of write, {@link #putPairs}), without the bounds check of an array read: for inner
  * loops whose caller checks the whole range once ({@link #check}). Why: C2 keeps some bounds checks of a micro-kernel's
  * broadcasts inside its loop, with their index arithmetic, and on AVX2 hosts whose front end bounds such loops that
  * costs time (Gemm.micro's comment has the measurements).
@@ -67,8 +67,19 @@ final class RawReads {
         a[i + 1] = Float.intBitsToFloat((int) (v >>> 32));
     }
 
+    /**
+     * Two rows' values at two columns, x = (row a: c, c + 1) and y = (row a + 1: c, c + 1) as {@link #getLong} read
+     * them, stored transposed: rows (a, a + 1) of column c at byte offset d, and of column c + 1 at d + 4 stride, one
+     * 8-byte store each. The packings of Gemm and attention's transposes move their values this way, half the loads
+     * and stores of value by value; unchecked, as {@link #putLong}.
+     */
+    static void putPairs(float[] a, long d, int stride, long x, long y) {
+        putLong(a, d, x & LOW | y << 32);
+        putLong(a, d + 4L * stride, x >>> 32 | y & ~LOW);
+    }
+
     /** The low 32 bits of a long. */
-    static final long LOW = 0xffffffffL;
+    private static final long LOW = 0xffffffffL;
 
     /**
      * The check that makes the reads of a block safe: element (r, k) at a[o + r rs + k ks] for rows r < rows and steps
