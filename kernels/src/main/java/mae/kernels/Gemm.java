@@ -90,7 +90,7 @@ public final class Gemm {
         if ((long) M * N * K < (1 << 18)) {     // tiny products stay on the calling thread
             blocked(g, transA, transB, 0, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, C, cOff, ldc, overwrite, bias, biasOff);
         } else if (N >= WIDE && (transA ? M <= N : M < 3L * N && !(M > N && 4L * K * N <= splitL2Bytes))) {
-            if (sharePanel && Parallel.threads() > 1 && !fewRowsFit(M, K, g.kc()))   // rows over one shared B panel
+            if (sharePanel && Parallel.threads() > 1 && !fewRowsFit(transB, M, K, g.kc()))   // rows over one shared B panel
                 sharedPanel(g, transA, transB, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, C, cOff, ldc, overwrite, bias, biasOff);
             else Parallel.forRange((N + NR - 1) / NR, 4, (s0, s1) -> {            // columns split, in whole slivers
                 int n0 = s0 * NR, n1 = Math.min(N, s1 * NR);
@@ -284,7 +284,7 @@ public final class Gemm {
         // IN_PLACE_COLUMNS, where the count of B slivers decides (its measurements are above).
         boolean direct = alpha == 1f && (ta ? N <= IN_PLACE_COLUMNS : N <= 256 && rowsInPlace);
         final int KC = direct && ta ? g.kcInPlace() : g.kc();        // a transposed A read in place has a k block of its own (GemmBlocking)
-        if (!direct && fewRowsFit(m1 - m0, K, KC)) {
+        if (!direct && fewRowsFit(tb, m1 - m0, K, KC)) {
             fewRows(g, ta, tb, m0, m1, N, K, alpha, A, aOff, lda, B, bOff, ldb, C, cOff, ldc, overwrite, bias, biasOff);
             return;
         }
@@ -351,7 +351,8 @@ public final class Gemm {
     }
 
     /**
-     * The few-rows order, for when all rows of this thread, packed, about fit in L2 ({@link #fewRowsBytes}): for each k block,
+     * The few-rows order, for when all rows of this thread, packed, about fit in L2 ({@link #fewRowsBytes}), or B is transposed
+     * and the rows are few ({@link #fewRowsTransposedB}): for each k block,
      * A is packed once (all its rows), and each B sliver is packed just before its use and used at once by every row
      * sliver, from L1/L2. The usual order packs a whole (KC x NC) block of B first, which goes out to L3 and is read
      * back once per MC block of A: for few rows, packing B is a large part of the work and that round trip is its
@@ -437,8 +438,30 @@ public final class Gemm {
      */
     static long fewRowsBytes = CacheSizes.machine().l2() * 5 / 4;
 
-    /** Whether rows of op(A), packed for one k block of at most kcMax, fit in {@link #fewRowsBytes}: the few-rows order's test. */
-    private static boolean fewRowsFit(int rows, int K, int kcMax) { return 4L * padded(rows) * Math.min(K, kcMax) <= fewRowsBytes; }
+    /**
+     * The rows up to which a transposed B (a linear layer's forward, x W^T) takes the few-rows order whatever A's bytes.
+     * Its slivers are 16 stored rows of W read along their length, so packing one just before its use streams; the
+     * usual order's shared panel instead writes the whole (KC x NC) block of B out to L3 and reads it back once per block
+     * of rows, a cost per multiply-add that grows as the rows shrink. The few-rows order against the shared panel, toggled
+     * call by call in one JVM (2-core Zen 3 VM, L2 512 KiB, KC 1024 MC 48, 2 threads, medians of 11-41 pairs; A packed
+     * 0.8-1.6 MiB, above fewRowsBytes' 640 KiB): ViT-L on one image (197 rows, K 1024) qkv 1.14-1.20, fc1 1.18, proj
+     * 1.12, fc2 (K 4096) 1.09; ViT-B's encoder at batch 8 (400 rows, K 768) qkv 1.08-1.10, fc1 1.06-1.07, proj 0.97-1.13,
+     * fc2 (K 3072) 0.99-1.05; NT 300, 450 and 500 rows x 2304-3072 x 768 1.14, 1.07, 1.10; 512 x 2048 x 512 0.95 and 1.21
+     * (a quiet and a noisy phase). From 600 rows it no longer wins: 600 x 2304 x 768 0.99-1.08, 600 x 768 x 3072 0.96, 591
+     * x 3072 x 1024 0.95-1.08, 700 x 2304 x 768 0.985, 1024 x 1024 x 768 0.97, 1664 x 768 x 192 0.96, 6400 x 512 x 128 0.88.
+     * A plain B (row-major (K, N), the backward's dY W) keeps the L2 test: its slivers are 16 columns of rows N apart,
+     * and the few-rows order at 400 rows read 0.83-0.93 (NN 400 x 3072 x 768, 400 x 768 x 2304). Tests set it to 0 or
+     * Integer.MAX_VALUE with fewRowsBytes.
+     */
+    static int fewRowsTransposedB = 512;
+
+    /**
+     * The few-rows order's test: rows of op(A), packed for one k block of at most kcMax, fit in {@link #fewRowsBytes},
+     * or B is transposed and the rows are at most {@link #fewRowsTransposedB}.
+     */
+    private static boolean fewRowsFit(boolean tb, int rows, int K, int kcMax) {
+        return 4L * padded(rows) * Math.min(K, kcMax) <= fewRowsBytes || tb && rows <= fewRowsTransposedB;
+    }
 
     /**
      * One packed sliver of A (mr <= PR rows, from ap[ao]) times one packed sliver of B into C's tile: the 12-row kernel
