@@ -87,19 +87,20 @@ public final class Gemm {
             return;
         }
         if (!overwrite) scale(C, cOff, ldc, M, N, beta);
+        boolean few = fewRowsOrder(transA, M, N, K, g.kc());
         if ((long) M * N * K < (1 << 18)) {     // tiny products stay on the calling thread
-            blocked(g, transA, transB, 0, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, C, cOff, ldc, overwrite, bias, biasOff);
+            blocked(g, transA, transB, 0, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, C, cOff, ldc, overwrite, bias, biasOff, few);
         } else if (N >= WIDE && (transA ? M <= N : M < 3L * N && !(M > N && 4L * K * N <= splitL2Bytes))) {
-            if (sharePanel && Parallel.threads() > 1 && !fewRowsFit(transB, M, K, g.kc()))   // rows over one shared B panel
+            if (sharePanel && Parallel.threads() > 1 && !few)   // rows over one shared B panel
                 sharedPanel(g, transA, transB, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, C, cOff, ldc, overwrite, bias, biasOff);
             else Parallel.forRange((N + NR - 1) / NR, 4, (s0, s1) -> {            // columns split, in whole slivers
                 int n0 = s0 * NR, n1 = Math.min(N, s1 * NR);
                 blocked(g, transA, transB, 0, M, n1 - n0, K, alpha, A, aOff, lda, B, transB ? bOff + n0 * ldb : bOff + n0, ldb, C, cOff + n0, ldc,
-                        overwrite, bias, biasOff + n0);
+                        overwrite, bias, biasOff + n0, few);
             });
         } else {                                // rows split over the threads, at least 4 slivers each
             Parallel.forRange(M, 4 * MR, (m0, m1) -> blocked(g, transA, transB, m0, m1, N, K, alpha, A, aOff, lda, B, bOff, ldb, C, cOff, ldc,
-                    overwrite, bias, biasOff));
+                    overwrite, bias, biasOff, fewRowsOrder(transA, m1 - m0, N, K, g.kc())));
         }
     }
 
@@ -260,10 +261,13 @@ public final class Gemm {
 
     private static final ThreadLocal<float[]> PANEL = ThreadLocal.withInitial(() -> new float[0]);
 
-    /** Rows [m0, m1) of C; overwrite: the first k block stores (bias or 0) + sums instead of adding to C. */
+    /**
+     * Rows [m0, m1) of C; overwrite: the first k block stores (bias or 0) + sums instead of adding to C; few: the few-rows
+     * order where A is packed ({@link #fewRowsOrder}, decided by the caller on the whole product's columns).
+     */
     private static void blocked(GemmBlocking g, boolean ta, boolean tb, int m0, int m1, int N, int K, float alpha,
                                 float[] A, int aOff, int lda, float[] B, int bOff, int ldb, float[] C, int cOff, int ldc,
-                                boolean overwrite, float[] bias, int biasOff) {
+                                boolean overwrite, float[] bias, int biasOff, boolean few) {
         final int MC = g.mc(), NC = g.nc();
         // With few columns (a transposed A up to IN_PLACE_COLUMNS, a row-major one up to 256) A with alpha 1 is read
         // in place: packing it would cost about as much as the
@@ -284,7 +288,7 @@ public final class Gemm {
         // IN_PLACE_COLUMNS, where the count of B slivers decides (its measurements are above).
         boolean direct = alpha == 1f && (ta ? N <= IN_PLACE_COLUMNS : N <= 256 && rowsInPlace);
         final int KC = direct && ta ? g.kcInPlace() : g.kc();        // a transposed A read in place has a k block of its own (GemmBlocking)
-        if (!direct && fewRowsFit(tb, m1 - m0, K, KC)) {
+        if (!direct && few) {
             fewRows(g, ta, tb, m0, m1, N, K, alpha, A, aOff, lda, B, bOff, ldb, C, cOff, ldc, overwrite, bias, biasOff);
             return;
         }
@@ -351,10 +355,10 @@ public final class Gemm {
     }
 
     /**
-     * The few-rows order, for when all rows of this thread, packed, about fit in L2 ({@link #fewRowsBytes}), or B is transposed
-     * and the rows are few ({@link #fewRowsTransposedB}): for each k block,
-     * A is packed once (all its rows), and each B sliver is packed just before its use and used at once by every row
-     * sliver, from L1/L2. The usual order packs a whole (KC x NC) block of B first, which goes out to L3 and is read
+     * The few-rows order, for when all rows of this thread, packed, about fit in L2 ({@link #fewRowsBytes}), or the product
+     * is much wider than tall ({@link #fewRowsWidth}): for each k block,
+     * A is packed once (all its rows), and each chunk of B slivers is packed just before its use and used at once by every
+     * row sliver, from L1/L2. The usual order packs a whole (KC x NC) block of B first, which goes out to L3 and is read
      * back once per MC block of A: for few rows, packing B is a large part of the work and that round trip is its
      * cost. Paired call by call in one JVM on the Zen 4 VM (2 threads, KC 1024, the same blocking in both orders):
      * ViT-L's fc1, NT 197 x 4096 x 1024, 105-112 -> 137-144 GFLOP/s; qkv 197 x 3072 x 1024 119 -> 145; forced where A is 1.2 MiB
@@ -364,22 +368,34 @@ public final class Gemm {
      * stays the blocking's KC here, although a longer one was faster where the autotune chose 512 (JDK 25, paired,
      * NT 197 x 4096 x 1024 at KC 1024 / 512: 140 / 132 GFLOP/s; JDK 17 chose 1024).
      */
+    /**
+     * B slivers that {@link #fewRows} packs at a time. A plain B (row-major (K, N): the backward's dY W) packed a sliver
+     * at a time is read 64 bytes per row, its rows N floats apart: a page per row. The few-rows order with one sliver
+     * against the shared panel (toggled call by call in one JVM, Zen 3 VM, KC 1024 MC 48, 2 threads, medians of 21-31
+     * pairs): NN 400 x 3072 x 768 0.92, 197 x 3072 x 1024 0.86; with 4 slivers 1.07-1.08 and 1.11-1.16 (8: 1.07, 1.07-1.15;
+     * 16: 1.06, 1.09-1.17). A transposed B (x W^T) streams either way: NT 197 x 3072 x 1024 1.14 with 1 and with 4, 400 x
+     * 3072 x 768 1.10 with both.
+     */
+    static final int FEW_ROWS_CHUNK = 4;
+
     private static void fewRows(GemmBlocking g, boolean ta, boolean tb, int m0, int m1, int N, int K, float alpha,
                                 float[] A, int aOff, int lda, float[] B, int bOff, int ldb, float[] C, int cOff, int ldc,
                                 boolean overwrite, float[] bias, int biasOff) {
         final int KC = g.kc(), mc = m1 - m0;
-        float[][] packs = packs(padded(mc) * KC, KC * NR);
+        float[][] packs = packs(padded(mc) * KC, KC * NR * FEW_ROWS_CHUNK);
         float[] ap = packs[0], bp = packs[1], edge = packs[2];
         boolean twelve = g.rows() > MR;
         for (int pc = 0; pc < K; pc += KC) {
             int kc = Math.min(KC, K - pc);
             packA(ta, A, aOff, lda, m0, mc, pc, kc, alpha, ap);                          // all rows: (padded(mc) x kc)
             boolean first = overwrite && pc == 0;
-            for (int jr = 0; jr < N; jr += NR) {
-                int nr = Math.min(NR, N - jr), bc = biasOff + jr;
-                packB(tb, B, bOff, ldb, pc, kc, jr, nr, bp, 0);                          // one sliver: (kc x NR)
-                for (int ir = 0; ir < mc; ir += PR)
-                    tile(twelve, kc, ap, ir * kc, bp, 0, C, cOff + (m0 + ir) * ldc + jr, ldc, Math.min(PR, mc - ir), nr, edge, first, bias, bc);
+            for (int j0 = 0; j0 < N; j0 += FEW_ROWS_CHUNK * NR) {
+                packB(tb, B, bOff, ldb, pc, kc, j0, Math.min(FEW_ROWS_CHUNK * NR, N - j0), bp, 0);   // a chunk of slivers
+                for (int jr = j0; jr < Math.min(N, j0 + FEW_ROWS_CHUNK * NR); jr += NR) {
+                    int nr = Math.min(NR, N - jr), bc = biasOff + jr, bo = (jr - j0) * kc;
+                    for (int ir = 0; ir < mc; ir += PR)
+                        tile(twelve, kc, ap, ir * kc, bp, bo, C, cOff + (m0 + ir) * ldc + jr, ldc, Math.min(PR, mc - ir), nr, edge, first, bias, bc);
+                }
             }
         }
     }
@@ -439,28 +455,31 @@ public final class Gemm {
     static long fewRowsBytes = CacheSizes.machine().l2() * 5 / 4;
 
     /**
-     * The rows up to which a transposed B (a linear layer's forward, x W^T) takes the few-rows order whatever A's bytes.
-     * Its slivers are 16 stored rows of W read along their length, so packing one just before its use streams; the
-     * usual order's shared panel instead writes the whole (KC x NC) block of B out to L3 and reads it back once per block
-     * of rows, a cost per multiply-add that grows as the rows shrink. The few-rows order against the shared panel, toggled
-     * call by call in one JVM (2-core Zen 3 VM, L2 512 KiB, KC 1024 MC 48, 2 threads, medians of 11-41 pairs; A packed
-     * 0.8-1.6 MiB, above fewRowsBytes' 640 KiB): ViT-L on one image (197 rows, K 1024) qkv 1.14-1.20, fc1 1.18, proj
-     * 1.12, fc2 (K 4096) 1.09; ViT-B's encoder at batch 8 (400 rows, K 768) qkv 1.08-1.10, fc1 1.06-1.07, proj 0.97-1.13,
-     * fc2 (K 3072) 0.99-1.05; NT 300, 450 and 500 rows x 2304-3072 x 768 1.14, 1.07, 1.10; 512 x 2048 x 512 0.95 and 1.21
-     * (a quiet and a noisy phase). From 600 rows it no longer wins: 600 x 2304 x 768 0.99-1.08, 600 x 768 x 3072 0.96, 591
-     * x 3072 x 1024 0.95-1.08, 700 x 2304 x 768 0.985, 1024 x 1024 x 768 0.97, 1664 x 768 x 192 0.96, 6400 x 512 x 128 0.88.
-     * A plain B (row-major (K, N), the backward's dY W) keeps the L2 test: its slivers are 16 columns of rows N apart,
-     * and the few-rows order at 400 rows read 0.83-0.93 (NN 400 x 3072 x 768, 400 x 768 x 2304). Tests set it to 0 or
+     * How many times wider than tall (N / rows) a product with a row-major A takes the few-rows order whatever A's
+     * bytes. Its cost against the usual order's shared panel: each thread packs all of A (A's packing per multiply-add
+     * grows as 1 / N) and A streams from L3 once per chunk of B; the shared panel writes the whole (KC x NC) block of B
+     * out to L3 and reads it back once per block of rows (B's round trip per multiply-add grows as 1 / M). So the shape's
+     * ratio decides, not A's bytes. {@link #fewRows} packs B {@link #FEW_ROWS_CHUNK} slivers at a time. On the 2-core Zen 3
+     * VM (L2 512 KiB; KC 1024 MC 48, 2 threads; A packed 0.8-1.6 MiB, above fewRowsBytes' 640 KiB), the few-rows order
+     * against the shared panel, toggled call by call in one JVM (medians of 21-41 pairs, in a host's noisy phases):
+     * N >= 4 rows: ViT-L on one image (197 rows) NT qkv 1.14-1.20, fc1 1.18, proj 1.12, fc2 1.09, NN 197 x 3072 x 1024
+     * 1.11-1.16; ViT-B's encoder at batch 8 (400 rows) NT qkv 1.08-1.10, fc1 1.06-1.10, NN 400 x 2304 x 768 1.04-1.28, 400 x
+     * 3072 x 768 1.01-1.08; below: NN 400 x 768 x 3072 0.88-0.96, 400 x 768 x 2304 0.95-0.97, 1024^3 0.90, NT 1024 x 1024 x
+     * 768 0.97, 1664 x 768 x 192 0.96, 6400 x 512 x 128 0.88. This build against the one before it (two builds alternating
+     * at one blocking, 31-41 pairs): NT 197 x 3072 x 1024 1.20, x 4096 x 1024 1.15, x 1024 x 1024 1.05, x 1024 x 4096 1.11;
+     * 400 x 2304 x 768 1.04-1.05, 400 x 3072 x 768 1.05; NN 400 x 2304 x 768 0.99-1.03, 400 x 3072 x 768 0.97-1.03; the
+     * unchanged paths 0.98-1.02. A transposed A (a weight gradient, TN) stays in the usual order: packing it costs more,
+     * and the few-rows order read 0.88-0.96 (TN 768 x 3072 x 400, 768 x 2304 x 400). Tests set it to 0 or
      * Integer.MAX_VALUE with fewRowsBytes.
      */
-    static int fewRowsTransposedB = 512;
+    static int fewRowsWidth = 4;
 
     /**
-     * The few-rows order's test: rows of op(A), packed for one k block of at most kcMax, fit in {@link #fewRowsBytes},
-     * or B is transposed and the rows are at most {@link #fewRowsTransposedB}.
+     * Whether rows of op(A) take the few-rows order ({@link #fewRows}): packed for one k block of at most kcMax they fit
+     * in {@link #fewRowsBytes}, or A is row-major and the N columns are at least {@link #fewRowsWidth} times the rows.
      */
-    private static boolean fewRowsFit(boolean tb, int rows, int K, int kcMax) {
-        return 4L * padded(rows) * Math.min(K, kcMax) <= fewRowsBytes || tb && rows <= fewRowsTransposedB;
+    private static boolean fewRowsOrder(boolean ta, int rows, int N, int K, int kcMax) {
+        return 4L * padded(rows) * Math.min(K, kcMax) <= fewRowsBytes || !ta && N >= (long) fewRowsWidth * rows;
     }
 
     /**

@@ -27,23 +27,23 @@ class GemmTest {
      * would choose).
      */
     static void inBothOrders(java.util.function.Consumer<String> body) {
-        int wasT = Gemm.fewRowsTransposedB;
+        int wasT = Gemm.fewRowsWidth;
         long was = Gemm.fewRowsBytes, split = Gemm.splitL2Bytes, above = Gemm.touchAboveBytes, block = Gemm.touchBlockBytes;
         try {
             Gemm.fewRowsBytes = 0;
-            Gemm.fewRowsTransposedB = 0;
+            Gemm.fewRowsWidth = Integer.MAX_VALUE;
             Gemm.splitL2Bytes = 0;
             Gemm.touchAboveBytes = 0;
             Gemm.touchBlockBytes = Long.MAX_VALUE;
             body.accept("usual order, C's blocks touched first, a plain A taller than wide split by columns below M = 3N");
             Gemm.fewRowsBytes = Long.MAX_VALUE;
-            Gemm.fewRowsTransposedB = Integer.MAX_VALUE;
+            Gemm.fewRowsWidth = 0;
             Gemm.splitL2Bytes = Long.MAX_VALUE;
             Gemm.touchAboveBytes = Long.MAX_VALUE;
             body.accept("few-rows order, a plain A taller than wide split by rows");
         } finally {
             Gemm.fewRowsBytes = was;
-            Gemm.fewRowsTransposedB = wasT;
+            Gemm.fewRowsWidth = wasT;
             Gemm.splitL2Bytes = split;
             Gemm.touchAboveBytes = above;
             Gemm.touchBlockBytes = block;
@@ -84,10 +84,10 @@ class GemmTest {
         GemmBlocking g = new GemmBlocking(64, 2 * Gemm.PR, 4 * Gemm.NR, "several blocks");
         int[][] sizes = {{100, 600, 150}, {37, 530, 64}, {250, 1030, 65}};
         long was = Gemm.fewRowsBytes, split = Gemm.splitL2Bytes;
-        int wasT = Gemm.fewRowsTransposedB;
+        int wasT = Gemm.fewRowsWidth;
         try {
             Gemm.fewRowsBytes = 0;                       // the usual order, where the shared panel applies
-            Gemm.fewRowsTransposedB = 0;
+            Gemm.fewRowsWidth = Integer.MAX_VALUE;
             Gemm.splitL2Bytes = 0;                       // M > N stays split by columns up to M = 3N
             for (int[] s : sizes)
                 for (int t = 0; t < 8; t++) {
@@ -116,7 +116,7 @@ class GemmTest {
                 }
         } finally {
             Gemm.fewRowsBytes = was;
-            Gemm.fewRowsTransposedB = wasT;
+            Gemm.fewRowsWidth = wasT;
             Gemm.splitL2Bytes = split;
             Gemm.sharePanel = true;
         }
