@@ -17,7 +17,11 @@ public final class GemmTune {
      * (transA, transB, M, N, K), the first stage's products: 1024^3; a linear layer's forward x W^T (1664 = 128 x 13
      * tokens, 192 -> 768); a ViT-L qkv on one image's 197 tokens (1024 -> 3072), which runs Gemm's few-rows order with
      * the blocking's KC: there KC 1024 measured 171 / 140 GFLOP/s (JDK 17 / 25) against 159 / 132 at KC 512, which the
-     * first shapes alone chose on JDK 25 (Zen 4 VM, paired calls).
+     * first shapes alone chose on JDK 25 (Zen 4 VM, paired calls). It takes that order at every KC since Gemm.fewRowsWidth;
+     * before, only where its packed A fit 1.25 L2, which on the Zen 3 VM (L2 512 KiB) was KC 512 and below: its other
+     * blockings ran the shared panel, 14-20% slower on this product, and the tune there chose KC 512 in some launches,
+     * where 1024^3 wants KC 1024 (181 against 170 GFLOP/s). Two tunes since (`bin/mae bench tune`): KC 1024 MC 48 scored
+     * 156.7 and 159.2, the best KC 512 144.3 and 151.2.
      */
     public static final int[][] SHAPES = {{0, 0, 1024, 1024, 1024}, {0, 1, 1664, 768, 192}, {0, 1, 197, 3072, 1024}};
 
