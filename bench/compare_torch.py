@@ -4,7 +4,7 @@
   /usr/bin/python3 bench/compare_torch.py [--threads 2] [--smoke] [--quick] [--note TEXT]
   /usr/bin/python3 bench/compare_torch.py --config mae_vit_base_patch16 --batch 8 --steps 3 --warmup 1 --quick
 
-Measures, in this order and never two at a time:
+Measures, never two at a time:
   1. PyTorch SGEMM (torch.mm, float32, out= preallocated) at 1024^3 and at the config's GEMM shapes (its linear
      layers at that batch and mask: for the default fmnist, batch 128, 8 shapes):
      median GFLOP/s of 21 single calls after warmup, as `mae bench gemm` does (about a second of warmup for PyTorch,
@@ -12,8 +12,9 @@ Measures, in this order and never two at a time:
   2. Ours: `bin/mae bench gemm --m M --n N --k K` for the same shapes (last line `GFLOP/s: X`); for 1024^3 also
      `bin/mae bench gemm --of-peak`, each call paired with a run of the FMA peak loop doing as many flops (last line
      `of peak: X`, the per-pair share's median): the share of the peak measured in the same seconds.
-  Steps 1 and 2 are one round; --rounds rounds alternate them, at least 5, and each shape's figures are the medians
-  over rounds: one JVM launch of ours, and a slow phase of the VM on either side, moved a shape by 15-50% on the 2-core
+  Steps 1 and 2 alternate shape by shape (PyTorch's reading, then ours at once), a round being every shape once;
+  --rounds rounds, at least 5, and each shape's figures are the medians over rounds (beside them, the median of
+  the rounds' ours / PyTorch, the two readings of a pair seconds apart): one JVM launch of ours, and a slow phase of the VM on either side, moved a shape by 15-50% on the 2-core
   VMs (1664x192x192: 169 and 73 GFLOP/s in two runs of one build), and with 3 rounds one such reading on each side
   could decide a shape's verdict (1664x576x192: ours 104, 191, 172 against 203, 191, 146; 7 alternating rounds of
   numpy's OpenBLAS and ours read medians 135 and 186).
@@ -461,6 +462,11 @@ def ratio(a, b):
     return None if a is None or b is None or b == 0 else a / b
 
 
+def pair_ratio(ours_rounds, torch_rounds):
+    """The median over rounds of ours / PyTorch, each pair from one round (None where no launch of ours gave a figure)."""
+    return median_of([ratio(o, t) for o, t in zip(ours_rounds, torch_rounds)])
+
+
 def verdict(x, target):
     return "n/a" if x is None else ("MET" if x >= target else "NOT MET")
 
@@ -614,7 +620,11 @@ def main():
     def phase(name):
         loads.append(f"{name}: {quiet()}")
 
-    # Every shape in alternating rounds (PyTorch, then ours in a new JVM per shape), at least GEMM_ROUNDS.
+    # Every shape in alternating rounds, at least GEMM_ROUNDS; in a round each shape is timed by PyTorch and at once by
+    # ours (a new JVM), so that the two readings of a pair lie seconds apart. They lay up to a minute apart when a round
+    # timed all shapes on PyTorch's side first: a slow phase of the host's caches (the FMA peak loop unaffected, the
+    # products 10-40% slower) then fell on one side's readings of every shape (ours at 106 and 87 GFLOP/s, PyTorch's
+    # just before at 171 and 136: bench/results/2026-12-03-vm-amd-epyc-f25m1-s24-mae_vit_base_patch16.md).
     sq = (1024, 1024, 1024)
     tr, orr = {s: [] for s in shapes}, {s: [] for s in shapes}
     paired_peak = []
@@ -623,11 +633,9 @@ def main():
         # PyTorch's side as on ours), and with the rounds' fixed period one shape took such a phase in all three rounds
         # of a run (bench/results/2026-12-02-vm-amd-epyc-f25m17-s16-pairings.md).
         these = shapes[i % len(shapes):] + shapes[:i % len(shapes)]
-        phase(f"GEMM round {i + 1} PyTorch")
-        for s in these:
-            tr[s].append(torch_gemm(*s, ARGS.runs))
-        phase(f"GEMM round {i + 1} ours")
+        phase(f"GEMM round {i + 1}")
         for (m, n, k) in these:
+            tr[(m, n, k)].append(torch_gemm(m, n, k, ARGS.runs))
             orr[(m, n, k)].append(ours(["bench", "gemm", "--m", str(m), "--n", str(n), "--k", str(k), "--runs", str(ARGS.runs)],
                                        r"GFLOP/s:\s*([0-9.eE+-]+)"))
         if sq in these:
@@ -665,16 +673,17 @@ def main():
     L.append(f"## SGEMM, C (M,N) = A (M,K) B (K,N), float32: GFLOP/s, each round the median of {ARGS.runs} calls after "
              f"warmup, then the median over alternating rounds")
     L.append("")
-    L.append("| shape MxNxK | ours | PyTorch (OpenBLAS) | ours / PyTorch | ours % peak | PyTorch % peak | rounds: ours / PyTorch |")
-    L.append("|---|---:|---:|---:|---:|---:|---|")
+    L.append("| shape MxNxK | ours | PyTorch (OpenBLAS) | ours / PyTorch | pairs' ratios, median | ours % peak | PyTorch % peak | rounds: ours / PyTorch |")
+    L.append("|---|---:|---:|---:|---:|---:|---:|---|")
     for s in shapes:
         o, t = og[s], tg[s]
-        L.append(f"| {s[0]}x{s[1]}x{s[2]} | {fmt(o)} | {fmt(t)} | {fmt(ratio(o, t), '.2f')} | "
+        L.append(f"| {s[0]}x{s[1]}x{s[2]} | {fmt(o)} | {fmt(t)} | {fmt(ratio(o, t), '.2f')} | {fmt(pair_ratio(orr[s], tr[s]), '.2f')} | "
                  f"{fmt(None if o is None else 100 * o / gp, '.0f')}% | {100 * t / gp:.0f}% | "
                  f"{' '.join(fmt(x, '.0f') for x in orr[s])} / {' '.join(f'{x:.0f}' for x in tr[s])} |")
     L.append("")
-    L.append(f"Rounds: PyTorch in this process, then ours (a new JVM per shape), the shapes' order turned by one each round, "
-             f"{max(ARGS.rounds, GEMM_ROUNDS)} times.")
+    L.append(f"Rounds: each shape timed by PyTorch in this process and at once by ours (a new JVM), the shapes' order turned by one "
+             f"each round, {max(ARGS.rounds, GEMM_ROUNDS)} times. 'ours / PyTorch' (the targets' figure) divides the two medians; "
+             "'pairs' ratios' is the median over rounds of ours / PyTorch within a round, readings seconds apart.")
     ppeak = median_of(paired_peak)
     if sq in shapes:
         L.append("")
