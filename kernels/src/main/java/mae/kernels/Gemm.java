@@ -355,6 +355,16 @@ public final class Gemm {
     }
 
     /**
+     * B slivers that {@link #fewRows} packs at a time. A plain B (row-major (K, N): the backward's dY W) packed a sliver
+     * at a time is read 64 bytes per row, its rows N floats apart: a page per row. The few-rows order with one sliver
+     * against the shared panel (toggled call by call in one JVM, Zen 3 VM, KC 1024 MC 48, 2 threads, medians of 21-31
+     * pairs): NN 400 x 3072 x 768 0.92, 197 x 3072 x 1024 0.86; with 4 slivers 1.07-1.08 and 1.11-1.16 (8: 1.07, 1.07-1.15;
+     * 16: 1.06, 1.09-1.17). A transposed B (x W^T) streams either way: NT 197 x 3072 x 1024 1.14 with 1 and with 4, 400 x
+     * 3072 x 768 1.10 with both.
+     */
+    static final int FEW_ROWS_CHUNK = 4;
+
+    /**
      * The few-rows order, for when all rows of this thread, packed, about fit in L2 ({@link #fewRowsBytes}), or the product
      * is much wider than tall ({@link #fewRowsWidth}): for each k block,
      * A is packed once (all its rows), and each chunk of B slivers is packed just before its use and used at once by every
@@ -368,16 +378,6 @@ public final class Gemm {
      * stays the blocking's KC here, although a longer one was faster where the autotune chose 512 (JDK 25, paired,
      * NT 197 x 4096 x 1024 at KC 1024 / 512: 140 / 132 GFLOP/s; JDK 17 chose 1024).
      */
-    /**
-     * B slivers that {@link #fewRows} packs at a time. A plain B (row-major (K, N): the backward's dY W) packed a sliver
-     * at a time is read 64 bytes per row, its rows N floats apart: a page per row. The few-rows order with one sliver
-     * against the shared panel (toggled call by call in one JVM, Zen 3 VM, KC 1024 MC 48, 2 threads, medians of 21-31
-     * pairs): NN 400 x 3072 x 768 0.92, 197 x 3072 x 1024 0.86; with 4 slivers 1.07-1.08 and 1.11-1.16 (8: 1.07, 1.07-1.15;
-     * 16: 1.06, 1.09-1.17). A transposed B (x W^T) streams either way: NT 197 x 3072 x 1024 1.14 with 1 and with 4, 400 x
-     * 3072 x 768 1.10 with both.
-     */
-    static final int FEW_ROWS_CHUNK = 4;
-
     private static void fewRows(GemmBlocking g, boolean ta, boolean tb, int m0, int m1, int N, int K, float alpha,
                                 float[] A, int aOff, int lda, float[] B, int bOff, int ldb, float[] C, int cOff, int ldc,
                                 boolean overwrite, float[] bias, int biasOff) {
