@@ -14,10 +14,11 @@ Measures, never two at a time:
      `of peak: X`, the per-pair share's median): the share of the peak measured in the same seconds.
   Steps 1 and 2 alternate shape by shape (PyTorch's reading, then ours at once), a round being every shape once;
   --rounds rounds, at least 5, and each shape's figures are the medians over rounds (beside them, the median of
-  the rounds' ours / PyTorch, the two readings of a pair seconds apart): one JVM launch of ours, and a slow phase of the VM on either side, moved a shape by 15-50% on the 2-core
-  VMs (1664x192x192: 169 and 73 GFLOP/s in two runs of one build), and with 3 rounds one such reading on each side
-  could decide a shape's verdict (1664x576x192: ours 104, 191, 172 against 203, 191, 146; 7 alternating rounds of
-  numpy's OpenBLAS and ours read medians 135 and 186).
+  the rounds' ours / PyTorch, the two readings of a pair seconds apart): one JVM launch of ours, and a slow phase of
+  the VM on either side, moved a shape by 15-50% on the 2-core VMs (1664x192x192: 169 and 73 GFLOP/s in two runs
+  of one build), and with 3 rounds one such reading on each side could decide a shape's verdict (1664x576x192:
+  ours 104, 191, 172 against 203, 191, 146; 7 alternating rounds of numpy's OpenBLAS and ours read medians 135
+  and 186).
   3. PyTorch fmnist MAE training step (forward, backward, AdamW(0.9, 0.95, wd 0.05), zero grads), batch 128,
      random images and noise, mask 0.75 and the low ratio: median images/s over 10 steps after 3 warmup.
      The model is tests/reference/mae_reference.py (our own PyTorch reference, float64 for goldens), built

@@ -358,8 +358,8 @@ public final class Gemm {
      * B slivers that {@link #fewRows} packs at a time. A plain B (row-major (K, N): the backward's dY W) packed a sliver
      * at a time is read 64 bytes per row, its rows N floats apart: a page per row. The few-rows order with one sliver
      * against the shared panel (toggled call by call in one JVM, Zen 3 VM, KC 1024 MC 48, 2 threads, medians of 21-31
-     * pairs): NN 400 x 3072 x 768 0.92, 197 x 3072 x 1024 0.86; with 4 slivers 1.07-1.08 and 1.11-1.16 (8: 1.07, 1.07-1.15;
-     * 16: 1.06, 1.09-1.17). A transposed B (x W^T) streams either way: NT 197 x 3072 x 1024 1.14 with 1 and with 4, 400 x
+     * pairs): NN 400 x 3072 x 768 0.92, 197 x 3072 x 1024 0.86; with 4 slivers 1.01-1.08 and 1.11-1.16 (8: 0.98-1.07,
+     * 1.07-1.15; 16: 1.01-1.06, 1.09-1.17). A transposed B (x W^T) streams either way: NT 197 x 3072 x 1024 1.14 with 1 and with 4, 400 x
      * 3072 x 768 1.10 with both.
      */
     static final int FEW_ROWS_CHUNK = 4;
@@ -389,9 +389,10 @@ public final class Gemm {
             int kc = Math.min(KC, K - pc);
             packA(ta, A, aOff, lda, m0, mc, pc, kc, alpha, ap);                          // all rows: (padded(mc) x kc)
             boolean first = overwrite && pc == 0;
-            for (int j0 = 0; j0 < N; j0 += FEW_ROWS_CHUNK * NR) {
-                packB(tb, B, bOff, ldb, pc, kc, j0, Math.min(FEW_ROWS_CHUNK * NR, N - j0), bp, 0);   // a chunk of slivers
-                for (int jr = j0; jr < Math.min(N, j0 + FEW_ROWS_CHUNK * NR); jr += NR) {
+            for (int j0 = 0, j1; j0 < N; j0 = j1) {
+                j1 = Math.min(N, j0 + FEW_ROWS_CHUNK * NR);
+                packB(tb, B, bOff, ldb, pc, kc, j0, j1 - j0, bp, 0);                     // a chunk of slivers
+                for (int jr = j0; jr < j1; jr += NR) {
                     int nr = Math.min(NR, N - jr), bc = biasOff + jr, bo = (jr - j0) * kc;
                     for (int ir = 0; ir < mc; ir += PR)
                         tile(twelve, kc, ap, ir * kc, bp, bo, C, cOff + (m0 + ir) * ldc + jr, ldc, Math.min(PR, mc - ir), nr, edge, first, bias, bc);
@@ -463,13 +464,13 @@ public final class Gemm {
      * VM (L2 512 KiB; KC 1024 MC 48, 2 threads; A packed 0.8-1.6 MiB, above fewRowsBytes' 640 KiB), the few-rows order
      * against the shared panel, toggled call by call in one JVM (medians of 21-41 pairs, in a host's noisy phases):
      * N >= 4 rows: ViT-L on one image (197 rows) NT qkv 1.14-1.20, fc1 1.18, proj 1.12, fc2 1.09, NN 197 x 3072 x 1024
-     * 1.11-1.16; ViT-B's encoder at batch 8 (400 rows) NT qkv 1.08-1.10, fc1 1.06-1.10, NN 400 x 2304 x 768 1.04-1.28, 400 x
-     * 3072 x 768 1.01-1.08; below: NN 400 x 768 x 3072 0.88-0.96, 400 x 768 x 2304 0.95-0.97, 1024^3 0.90, NT 1024 x 1024 x
+     * 1.11-1.16; ViT-B's encoder at batch 8 (400 rows) NT qkv 1.08-1.17, fc1 1.06-1.10, NN 400 x 2304 x 768 1.04-1.28, 400 x
+     * 3072 x 768 1.01-1.08; below: NN 400 x 768 x 3072 0.88-0.94, 400 x 768 x 2304 0.95-1.17, 1024^3 0.90-0.98, NT 1024 x 1024 x
      * 768 0.97, 1664 x 768 x 192 0.96, 6400 x 512 x 128 0.88. This build against the one before it (two builds alternating
-     * at one blocking, 31-41 pairs): NT 197 x 3072 x 1024 1.20, x 4096 x 1024 1.15, x 1024 x 1024 1.05, x 1024 x 4096 1.11;
-     * 400 x 2304 x 768 1.04-1.05, 400 x 3072 x 768 1.05; NN 400 x 2304 x 768 0.99-1.03, 400 x 3072 x 768 0.97-1.03; the
-     * unchanged paths 0.98-1.02. A transposed A (a weight gradient, TN) stays in the usual order: packing it costs more,
-     * and the few-rows order read 0.88-0.96 (TN 768 x 3072 x 400, 768 x 2304 x 400). Tests set it to 0 or
+     * at one blocking, 31-41 pairs): NT 197 x 3072 x 1024 1.20, x 4096 x 1024 1.15, x 1024 x 1024 1.04-1.05, x 1024 x 4096 1.11-1.16;
+     * 400 x 2304 x 768 1.04-1.05, 400 x 3072 x 768 1.05-1.06; NN 400 x 2304 x 768 0.99-1.03, 400 x 3072 x 768 0.97-1.03; the
+     * unchanged paths 0.97-1.03. A transposed A (a weight gradient, TN) stays in the usual order: packing it costs more,
+     * and the few-rows order read 0.86-0.96 (TN 768 x 3072 x 400, 768 x 2304 x 400). Tests set it to 0 or
      * Integer.MAX_VALUE with fewRowsBytes.
      */
     static int fewRowsWidth = 4;

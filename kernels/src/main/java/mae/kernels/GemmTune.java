@@ -19,8 +19,9 @@ public final class GemmTune {
      * the blocking's KC: there KC 1024 measured 171 / 140 GFLOP/s (JDK 17 / 25) against 159 / 132 at KC 512, which the
      * first shapes alone chose on JDK 25 (Zen 4 VM, paired calls). It takes that order at every KC since Gemm.fewRowsWidth;
      * before, only where its packed A fit 1.25 L2, which on the Zen 3 VM (L2 512 KiB) was KC 512 and below: its other
-     * blockings ran the shared panel, 14-20% slower on this product, and the tune there chose KC 512 in some launches,
-     * where 1024^3 wants KC 1024 (181 against 170 GFLOP/s). Two tunes since (`bin/mae bench tune`): KC 1024 MC 48 scored
+     * blockings ran the shared panel, on which this product ran 0.83-0.88x as fast (toggled call by call in one JVM, KC
+     * 1024 MC 48), and the tune there chose KC 512 in some launches, where 1024^3 wants KC 1024 (blockings alternated call
+     * by call in one JVM, 31 pairs: 181.2 against 169.5 GFLOP/s at KC 512 MC 48). Two tunes since (`bin/mae bench tune`): KC 1024 MC 48 scored
      * 156.7 and 159.2, the best KC 512 144.3 and 151.2.
      */
     public static final int[][] SHAPES = {{0, 0, 1024, 1024, 1024}, {0, 1, 1664, 768, 192}, {0, 1, 197, 3072, 1024}};

@@ -27,7 +27,7 @@ class GemmTest {
      * would choose).
      */
     static void inBothOrders(java.util.function.Consumer<String> body) {
-        int wasT = Gemm.fewRowsWidth;
+        int wasWidth = Gemm.fewRowsWidth;
         long was = Gemm.fewRowsBytes, split = Gemm.splitL2Bytes, above = Gemm.touchAboveBytes, block = Gemm.touchBlockBytes;
         try {
             Gemm.fewRowsBytes = 0;
@@ -43,7 +43,7 @@ class GemmTest {
             body.accept("few-rows order, a plain A taller than wide split by rows");
         } finally {
             Gemm.fewRowsBytes = was;
-            Gemm.fewRowsWidth = wasT;
+            Gemm.fewRowsWidth = wasWidth;
             Gemm.splitL2Bytes = split;
             Gemm.touchAboveBytes = above;
             Gemm.touchBlockBytes = block;
@@ -84,7 +84,7 @@ class GemmTest {
         GemmBlocking g = new GemmBlocking(64, 2 * Gemm.PR, 4 * Gemm.NR, "several blocks");
         int[][] sizes = {{100, 600, 150}, {37, 530, 64}, {250, 1030, 65}};
         long was = Gemm.fewRowsBytes, split = Gemm.splitL2Bytes;
-        int wasT = Gemm.fewRowsWidth;
+        int wasWidth = Gemm.fewRowsWidth;
         try {
             Gemm.fewRowsBytes = 0;                       // the usual order, where the shared panel applies
             Gemm.fewRowsWidth = Integer.MAX_VALUE;
@@ -116,7 +116,7 @@ class GemmTest {
                 }
         } finally {
             Gemm.fewRowsBytes = was;
-            Gemm.fewRowsWidth = wasT;
+            Gemm.fewRowsWidth = wasWidth;
             Gemm.splitL2Bytes = split;
             Gemm.sharePanel = true;
         }
