@@ -18,8 +18,9 @@ import java.util.Map;
  *   <li>work outside the tape (the optimizer, zeroing gradients) is timed by the caller with {@link #section}.</li>
  * </ul>
  * Kernels run synchronously on the CPU, so these are the ops' real times; on a GPU they would be launch times.
- * FLOPs are counted for the matrix products as in {@link Trace} (2 per multiply-add; a backward costs two
- * products per forward product, attention's five per two, as its backward recomputes the scores); bytes are the
+ * FLOPs are counted for the matrix products as in {@link Trace} (2 per multiply-add; a backward costs one
+ * product per operand that needs a gradient, attention's five per two, as its backward recomputes the scores:
+ * {@link #backwardFlops}); bytes are the
  * least traffic of an op: each input and the output once, forward (the backward reads the output gradient and
  * the inputs and writes their gradients: twice that). Outside a profile the hooks cost one thread-local read.
  */
@@ -99,9 +100,26 @@ public final class Profile {
     static void backward(String op, long t0, Tensor y, Var... in) {
         Profile p = ACTIVE.get();
         if (p == null) return;
-        long now = System.nanoTime(), macs = Trace.macs(op, y, in);
-        p.add(op, "backward", now - t0, op.equals("attention") ? 5 * macs : 4 * macs, 2 * bytes(y, in), in);
+        long now = System.nanoTime();
+        p.add(op, "backward", now - t0, backwardFlops(op, y, in), 2 * bytes(y, in), in);
         p.last = now;
+    }
+
+    /**
+     * FLOPs of a product's backward rule: one product per operand whose gradient it computes (linear and matmul: dX
+     * for x, dW for the weight, each as many multiply-adds as the forward; an operand that needs no gradient, such
+     * as the images under the patch embedding, costs nothing, so its backward is not read above the peak), and
+     * attention's five (T x T x hd) products per two forward ones, the scores recomputed.
+     */
+    static long backwardFlops(String op, Tensor y, Var... in) {
+        long macs = Trace.macs(op, y, in);
+        long n = 0;
+        if (op.equals("attention")) {
+            for (Var v : in) if (v != null && v.requiresGrad()) return 5 * macs;
+            return 0;
+        }
+        for (int i = 0; i < Math.min(2, in.length); i++) if (in[i] != null && in[i].requiresGrad()) n += 2 * macs;
+        return n;
     }
 
     private static long bytes(Tensor y, Var... in) {

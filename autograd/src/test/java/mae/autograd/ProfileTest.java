@@ -72,6 +72,32 @@ class ProfileTest {
         for (Profile.Entry e : p.entries()) assertTrue(e.flops > 0 || ps.stream().noneMatch(q -> q.op.equals(e.op)), e.op);
     }
 
+    /**
+     * A backward computes a product only for an operand that needs a gradient: the patch embedding's images need
+     * none, so its backward is dW alone, and counting dX too had read it above the machine's peak.
+     */
+    @Test void backward_counts_only_the_gradients_it_computes() {
+        Rng r = new Rng(5);
+        Var images = Var.constant(Tensor.randn(r, 5, 7)), w = Var.param(Tensor.randn(r, 3, 7)), frozen = Var.constant(Tensor.randn(r, 3, 7));
+        Profile p = Profile.start();
+        try {
+            F.sum(F.linear(images, w, null)).backward();                                  // dW only
+        } finally {
+            p.stop();
+        }
+        assertEquals(2L * 5 * 3 * 7, entry(p.entries(), "linear", "backward").flops, "one product: dW");
+        Var x = Var.param(Tensor.randn(r, 5, 7));
+        p = Profile.start();
+        try {
+            F.sum(F.linear(x, frozen, null)).backward();                                  // dX only
+            F.sum(F.matmul(images, F.reshape(w, 7, 3))).backward();                       // d(w) only
+        } finally {
+            p.stop();
+        }
+        assertEquals(2L * 5 * 3 * 7, entry(p.entries(), "linear", "backward").flops, "one product: dX");
+        assertEquals(2L * 5 * 3 * 7, entry(p.entries(), "matmul", "backward").flops, "one product: the right operand's");
+    }
+
     @Test void attention_backward_counts_five_products_per_two_forward() {
         Rng r = new Rng(4);
         Var q = Var.param(Tensor.randn(r, 1, 2, 5, 8)), k = Var.param(Tensor.randn(r, 1, 2, 5, 8)), v = Var.param(Tensor.randn(r, 1, 2, 5, 8));
