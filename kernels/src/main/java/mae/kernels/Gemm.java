@@ -652,18 +652,26 @@ public final class Gemm {
     }
 
     // ---------------------------------------------------------------- A's reads in micro and microRows
-    /** Pins where AVX2's 16 vector registers are too few for C2 to load a k step's 6 A values before their FMAs. */
-    private static final boolean PINS = L < 16;
-    /** Never equal to a byte offset into an array (all are positive); not final, so that C2 keeps the compares. */
-    static long pin1 = -1, pin2 = -2, pin3 = -3, pin4 = -4, pin5 = -5;
+    /** Fences where AVX2's 16 vector registers are too few for C2 to load a k step's 6 A values before their FMAs. */
+    private static final boolean FENCES = L < 16;
+
+    /**
+     * Whether {@link #micro} runs two k steps per turn of its loop (JDK 17's C2) or one (later JDKs), or as
+     * -Dmae.gemm.steps=1 or 2 says: see micro.
+     */
+    static final boolean TWO_STEPS = Integer.getInteger("mae.gemm.steps", Runtime.version().feature() <= 17 ? 2 : 1) == 2;
+
+    /**
+     * Where FENCES: a load-load fence, which x86 compiles to no instruction but C2 schedules no load across, so that each
+     * row's broadcast stays after the previous row's FMAs (see {@link #micro}).
+     */
+    private static void fence() {
+        if (FENCES) java.lang.invoke.VarHandle.loadLoadFence();
+    }
 
     /** A's value at byte offset p of a (RawReads), broadcast to a vector. */
     private static FloatVector a(float[] a, long p) {
         return FloatVector.broadcast(S, RawReads.get(a, p));
-    }
-
-    private static AssertionError pinned() {
-        return new AssertionError("a pin compare matched: pin1..pin5 must stay negative");
     }
 
     /**
@@ -672,64 +680,73 @@ public final class Gemm {
      * the (mr x nr) valid part of the tile is written. first: the tile is stored as (bias[bc + column] or 0) + sums,
      * C not read.
      *
-     * <p>The loop: A read through Unsafe ({@link #a}) after one bounds check per call (RawReads), two k
-     * steps per turn, B's index the loop variable, and where there are only 16 vector registers (AVX2) a compare that
-     * never matches after every second row (PINS). Why, read with hsdis and timed on a 2-core AMD EPYC (Zen 3, AVX2)
-     * VM: with array reads C2 compiled a k step to 37 instructions per 12 FMAs, two bounds checks on A and their index
-     * arithmetic among them, where gcc compiles the same kernel to 23; this host's front end bounds that (the C loop
-     * padded to 37 instructions ran at 41-48 GFLOP/s against 69-81 unpadded; README, the Zen 3 section). Through Unsafe
-     * alone C2 loads all 6 of a step's A values before their FMAs, and AVX2 has no registers for them: 4 accumulators
-     * spilled to the stack, 31-34 GFLOP/s. The array version had been saved from that by its bounds checks, which split
-     * the step into blocks; a compare splits it the same way at one fused compare-and-branch each. Now 59 instructions
-     * per 24 FMAs, none spilled. The kernel alone in L1 (a scratch harness calling it on one packed 6 x kc sliver, one
-     * thread, the two loops alternating in one JVM): kc 256 47-50 -> 58-64, kc 512 44-53 -> 60-70, kc 128 47-52 ->
-     * 65-68 GFLOP/s (the host's slow phases, where it spent most of the time); in its fast phases both ran at 82-88.
-     * `bench gemm --against` the build before (41 pairs): 1024^3 on 2 threads 1.201 and 1.061, one thread 0.900 (its
-     * quartiles 0.81-1.06), 0.999, 1.033; both builds at KC 512 1.051 (2 threads) and 1.000 (1), at KC 256 1.068 and
-     * 1.113; fmnist's NN 1664 x 192 x 768 1.106, TN 768 x 192 x 1664 (A read in place) 1.123, NT 1664 x 768 x 192 1.014,
-     * TN 384 x 128 x 6400 1.065. With AVX-512 (no pins: 32 registers hold the 6 values) the loop is not measured.
-     * Two steps per turn, not four: four (the same pins after every second row, 11 per turn) ran at 9 GFLOP/s against
-     * two's 92-98 in the same harness and JVM (Zen 3 VM, kc 256): C2 then hoisted the turn's broadcasts ahead of their
-     * FMAs and kept accumulators and broadcasts on the stack inside the loop (hsdis: about 800 stack references in the
-     * compiled method; the two-step loop has none), with or without the pins.
+     * <p>The loop: A read through Unsafe ({@link #a}) after one bounds check per call (RawReads), B's index the loop
+     * variable, and where there are only 16 vector registers (AVX2) a load-load fence after every row ({@link #fence}).
+     * Why, read with hsdis and timed on a 2-core AMD EPYC (Zen 3, AVX2) VM: with array reads C2 compiled a k step to 37
+     * instructions per 12 FMAs, two bounds checks on A and their index arithmetic among them, where gcc compiles the
+     * same kernel to 23; this host's front end bounds that (the C loop padded to 37 instructions ran at 41-48 GFLOP/s
+     * against 69-81 unpadded; README, the Zen 3 section). Through Unsafe alone C2 loads all 6 of a step's A values
+     * before their FMAs, and AVX2 has no registers for them: accumulators spill to the stack (31-34 GFLOP/s). A fence
+     * keeps each broadcast after the loads before it: no instruction, and no spill. Before the fences, a compare that
+     * never matched after every second row split the step into blocks (59 instructions per 24 FMAs, against 47 with
+     * the fences); JDK 25's C2 moved all five compares to the top of the loop and spilled 7 accumulators, so that the
+     * engine ran at a third of its JDK 17 speed there. `bench gemm --against` the compares' build (41 pairs, 2 threads,
+     * Zen 3 VM): JDK 17 1024^3 1.056, NT 1664 x 768 x 192 1.056, TN 768 x 192 x 1664 1.035, NN 6400 x 128 x 512 1.005,
+     * 400 x 2304 x 768 1.021; JDK 25 3.608, 3.350, 1.636, 2.398, 3.382.
+     * Two k steps per turn on JDK 17, one on later JDKs ({@link #TWO_STEPS}): with two, JDK 25's C2 still scheduled the
+     * second step's loads ahead of the first step's FMAs and spilled 3 accumulators; one step per turn has none, but on
+     * JDK 17 it costs a loop test per 12 FMAs. One step against two (`bench gemm --against`, 41 pairs, 2 threads): JDK 17
+     * 1024^3 0.963 and 0.947, NT 1664 x 768 x 192 0.976, 0.975, TN 768 x 192 x 1664 0.965, 0.914, NN 6400 x 128 x 512
+     * 0.915, 0.997; JDK 25 1024^3 1.553 (one thread), 1.464 (two). JDK 18-24 were not measured; they get one step, the
+     * loop that ran well on both. With AVX-512 (no fences: 32 registers hold the 6 values) the loops are not measured.
+     * Not four steps per turn: four (compares after every second row, 11 per turn) ran at 9 GFLOP/s against
+     * two's 92-98 in a scratch harness (Zen 3 VM, kc 256): C2 then hoisted the turn's broadcasts ahead of their
+     * FMAs and kept accumulators and broadcasts on the stack inside the loop.
      */
     private static void micro(int kc, float[] a, int ao, int aks, float[] bp, int bo, float[] C, int co, int ldc, int mr, int nr, float[] t,
                               boolean first, float[] bias, int bc) {
         RawReads.check("A sliver", a, ao, MR, 1, kc, aks);
         FloatVector c00 = FloatVector.zero(S), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00,
                 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00, x;
-        long pa = RawReads.at(ao), step = 4L * aks, p1 = pin1, p2 = pin2, p3 = pin3, p4 = pin4, p5 = pin5;
+        long pa = RawReads.at(ao), step = 4L * aks;
         int b = bo;
-        for (int bEnd = bo + (kc & ~1) * NR; b < bEnd; b += 2 * NR, pa += 2 * step) {       // two k steps per turn
-            FloatVector b0 = FloatVector.fromArray(S, bp, b), b1 = FloatVector.fromArray(S, bp, b + L);
-            x = a(a, pa);      c00 = b0.fma(x, c00); c01 = b1.fma(x, c01);
-            x = a(a, pa + 4);  c10 = b0.fma(x, c10); c11 = b1.fma(x, c11);
-            if (PINS && pa == p1) throw pinned();
-            x = a(a, pa + 8);  c20 = b0.fma(x, c20); c21 = b1.fma(x, c21);
-            x = a(a, pa + 12); c30 = b0.fma(x, c30); c31 = b1.fma(x, c31);
-            if (PINS && pa == p2) throw pinned();
-            x = a(a, pa + 16); c40 = b0.fma(x, c40); c41 = b1.fma(x, c41);
-            x = a(a, pa + 20); c50 = b0.fma(x, c50); c51 = b1.fma(x, c51);
-            if (PINS && pa == p3) throw pinned();
-            long q = pa + step;
-            b0 = FloatVector.fromArray(S, bp, b + NR); b1 = FloatVector.fromArray(S, bp, b + NR + L);
-            x = a(a, q);       c00 = b0.fma(x, c00); c01 = b1.fma(x, c01);
-            x = a(a, q + 4);   c10 = b0.fma(x, c10); c11 = b1.fma(x, c11);
-            if (PINS && pa == p4) throw pinned();
-            x = a(a, q + 8);   c20 = b0.fma(x, c20); c21 = b1.fma(x, c21);
-            x = a(a, q + 12);  c30 = b0.fma(x, c30); c31 = b1.fma(x, c31);
-            if (PINS && pa == p5) throw pinned();
-            x = a(a, q + 16);  c40 = b0.fma(x, c40); c41 = b1.fma(x, c41);
-            x = a(a, q + 20);  c50 = b0.fma(x, c50); c51 = b1.fma(x, c51);
-        }
-        if ((kc & 1) != 0) {                                                                 // an odd kc's last step
-            FloatVector b0 = FloatVector.fromArray(S, bp, b), b1 = FloatVector.fromArray(S, bp, b + L);
-            x = a(a, pa);      c00 = b0.fma(x, c00); c01 = b1.fma(x, c01);
-            x = a(a, pa + 4);  c10 = b0.fma(x, c10); c11 = b1.fma(x, c11);
-            x = a(a, pa + 8);  c20 = b0.fma(x, c20); c21 = b1.fma(x, c21);
-            x = a(a, pa + 12); c30 = b0.fma(x, c30); c31 = b1.fma(x, c31);
-            x = a(a, pa + 16); c40 = b0.fma(x, c40); c41 = b1.fma(x, c41);
-            x = a(a, pa + 20); c50 = b0.fma(x, c50); c51 = b1.fma(x, c51);
+        if (!TWO_STEPS) {
+            for (int bEnd = bo + kc * NR; b < bEnd; b += NR, pa += step) {                    // one k step per turn
+                FloatVector b0 = FloatVector.fromArray(S, bp, b), b1 = FloatVector.fromArray(S, bp, b + L);
+                x = a(a, pa);      c00 = b0.fma(x, c00); c01 = b1.fma(x, c01); fence();
+                x = a(a, pa + 4);  c10 = b0.fma(x, c10); c11 = b1.fma(x, c11); fence();
+                x = a(a, pa + 8);  c20 = b0.fma(x, c20); c21 = b1.fma(x, c21); fence();
+                x = a(a, pa + 12); c30 = b0.fma(x, c30); c31 = b1.fma(x, c31); fence();
+                x = a(a, pa + 16); c40 = b0.fma(x, c40); c41 = b1.fma(x, c41); fence();
+                x = a(a, pa + 20); c50 = b0.fma(x, c50); c51 = b1.fma(x, c51); fence();
+            }
+        } else {
+            for (int bEnd = bo + (kc & ~1) * NR; b < bEnd; b += 2 * NR, pa += 2 * step) {       // two k steps per turn
+                FloatVector b0 = FloatVector.fromArray(S, bp, b), b1 = FloatVector.fromArray(S, bp, b + L);
+                x = a(a, pa);      c00 = b0.fma(x, c00); c01 = b1.fma(x, c01); fence();
+                x = a(a, pa + 4);  c10 = b0.fma(x, c10); c11 = b1.fma(x, c11); fence();
+                x = a(a, pa + 8);  c20 = b0.fma(x, c20); c21 = b1.fma(x, c21); fence();
+                x = a(a, pa + 12); c30 = b0.fma(x, c30); c31 = b1.fma(x, c31); fence();
+                x = a(a, pa + 16); c40 = b0.fma(x, c40); c41 = b1.fma(x, c41); fence();
+                x = a(a, pa + 20); c50 = b0.fma(x, c50); c51 = b1.fma(x, c51); fence();
+                long q = pa + step;
+                b0 = FloatVector.fromArray(S, bp, b + NR); b1 = FloatVector.fromArray(S, bp, b + NR + L);
+                x = a(a, q);       c00 = b0.fma(x, c00); c01 = b1.fma(x, c01); fence();
+                x = a(a, q + 4);   c10 = b0.fma(x, c10); c11 = b1.fma(x, c11); fence();
+                x = a(a, q + 8);   c20 = b0.fma(x, c20); c21 = b1.fma(x, c21); fence();
+                x = a(a, q + 12);  c30 = b0.fma(x, c30); c31 = b1.fma(x, c31); fence();
+                x = a(a, q + 16);  c40 = b0.fma(x, c40); c41 = b1.fma(x, c41); fence();
+                x = a(a, q + 20);  c50 = b0.fma(x, c50); c51 = b1.fma(x, c51); fence();
+            }
+            if ((kc & 1) != 0) {                                                                 // an odd kc's last step
+                FloatVector b0 = FloatVector.fromArray(S, bp, b), b1 = FloatVector.fromArray(S, bp, b + L);
+                x = a(a, pa);      c00 = b0.fma(x, c00); c01 = b1.fma(x, c01);
+                x = a(a, pa + 4);  c10 = b0.fma(x, c10); c11 = b1.fma(x, c11);
+                x = a(a, pa + 8);  c20 = b0.fma(x, c20); c21 = b1.fma(x, c21);
+                x = a(a, pa + 12); c30 = b0.fma(x, c30); c31 = b1.fma(x, c31);
+                x = a(a, pa + 16); c40 = b0.fma(x, c40); c41 = b1.fma(x, c41);
+                x = a(a, pa + 20); c50 = b0.fma(x, c50); c51 = b1.fma(x, c51);
+            }
         }
         // The tile is added to a base: C itself, or in a first k block the bias (or zeros), read with row stride 0,
         // so that one store path serves both (C = base + sums: the bits of adding to a C that held the bias or 0).
@@ -764,29 +781,23 @@ public final class Gemm {
         FloatVector c00 = FloatVector.zero(S), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00,
                 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00, x;
         long pa = RawReads.at(ao), step = 4L * aks, r1 = 4L * lda, r2 = 2 * r1, r3 = 3 * r1, r4 = 4 * r1, r5 = 5 * r1;
-        long p1 = pin1, p2 = pin2, p3 = pin3, p4 = pin4, p5 = pin5;
         int b = bo;
         for (int bEnd = bo + (kc & ~1) * NR; b < bEnd; b += 2 * NR, pa += 2 * step) {       // two k steps per turn
             FloatVector b0 = FloatVector.fromArray(S, bp, b), b1 = FloatVector.fromArray(S, bp, b + L);
-            x = a(a, pa);      c00 = b0.fma(x, c00); c01 = b1.fma(x, c01);
-            x = a(a, pa + r1); c10 = b0.fma(x, c10); c11 = b1.fma(x, c11);
-            if (PINS && pa == p1) throw pinned();
-            x = a(a, pa + r2); c20 = b0.fma(x, c20); c21 = b1.fma(x, c21);
-            x = a(a, pa + r3); c30 = b0.fma(x, c30); c31 = b1.fma(x, c31);
-            if (PINS && pa == p2) throw pinned();
-            x = a(a, pa + r4); c40 = b0.fma(x, c40); c41 = b1.fma(x, c41);
-            x = a(a, pa + r5); c50 = b0.fma(x, c50); c51 = b1.fma(x, c51);
-            if (PINS && pa == p3) throw pinned();
+            x = a(a, pa);      c00 = b0.fma(x, c00); c01 = b1.fma(x, c01); fence();
+            x = a(a, pa + r1); c10 = b0.fma(x, c10); c11 = b1.fma(x, c11); fence();
+            x = a(a, pa + r2); c20 = b0.fma(x, c20); c21 = b1.fma(x, c21); fence();
+            x = a(a, pa + r3); c30 = b0.fma(x, c30); c31 = b1.fma(x, c31); fence();
+            x = a(a, pa + r4); c40 = b0.fma(x, c40); c41 = b1.fma(x, c41); fence();
+            x = a(a, pa + r5); c50 = b0.fma(x, c50); c51 = b1.fma(x, c51); fence();
             long q = pa + step;
             b0 = FloatVector.fromArray(S, bp, b + NR); b1 = FloatVector.fromArray(S, bp, b + NR + L);
-            x = a(a, q);       c00 = b0.fma(x, c00); c01 = b1.fma(x, c01);
-            x = a(a, q + r1);  c10 = b0.fma(x, c10); c11 = b1.fma(x, c11);
-            if (PINS && pa == p4) throw pinned();
-            x = a(a, q + r2);  c20 = b0.fma(x, c20); c21 = b1.fma(x, c21);
-            x = a(a, q + r3);  c30 = b0.fma(x, c30); c31 = b1.fma(x, c31);
-            if (PINS && pa == p5) throw pinned();
-            x = a(a, q + r4);  c40 = b0.fma(x, c40); c41 = b1.fma(x, c41);
-            x = a(a, q + r5);  c50 = b0.fma(x, c50); c51 = b1.fma(x, c51);
+            x = a(a, q);       c00 = b0.fma(x, c00); c01 = b1.fma(x, c01); fence();
+            x = a(a, q + r1);  c10 = b0.fma(x, c10); c11 = b1.fma(x, c11); fence();
+            x = a(a, q + r2);  c20 = b0.fma(x, c20); c21 = b1.fma(x, c21); fence();
+            x = a(a, q + r3);  c30 = b0.fma(x, c30); c31 = b1.fma(x, c31); fence();
+            x = a(a, q + r4);  c40 = b0.fma(x, c40); c41 = b1.fma(x, c41); fence();
+            x = a(a, q + r5);  c50 = b0.fma(x, c50); c51 = b1.fma(x, c51); fence();
         }
         if ((kc & 1) != 0) {                                                                 // an odd kc's last step
             FloatVector b0 = FloatVector.fromArray(S, bp, b), b1 = FloatVector.fromArray(S, bp, b + L);

@@ -168,22 +168,50 @@ class GemmTest {
      * transposes read the same way).
      */
     @Test void without_unsafe_the_kernels_read_a_as_an_array_and_match_the_reference() throws Exception {
-        java.nio.file.Path log = java.nio.file.Files.createTempFile("gemm-array-reads", ".log");
+        String out = child("-Dmae.gemm.unsafe=false", ArrayReads.class);
+        assertTrue(out.contains("array reads match the reference"), out);
+    }
+
+    /**
+     * micro's other loop (one k step per turn where this JVM's default is two, or two where it is one: the default
+     * follows the JDK, see Gemm.TWO_STEPS), in a child JVM that sets it, against the reference as above.
+     */
+    @Test void the_other_micro_kernel_loop_matches_the_reference() throws Exception {
+        int other = Gemm.TWO_STEPS ? 1 : 2;
+        String out = child("-Dmae.gemm.steps=" + other, OtherLoop.class);
+        assertTrue(out.contains("the " + other + "-step loop matches the reference"), out);
+    }
+
+    /** Runs main of a child class in a JVM with this one's class path, the JIT flags, no autotune and the given property; returns its output. */
+    private static String child(String property, Class<?> main) throws Exception {
+        java.nio.file.Path log = java.nio.file.Files.createTempFile("gemm-child", ".log");
         try {
             Process p = new ProcessBuilder(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "--add-modules", "jdk.incubator.vector", JitFlags.TRAP_LIMIT, JitFlags.RECOMPILE_CUTOFF, "-Dmae.gemm.unsafe=false",
-                    "-Dmae.gemm.autotune=false", "-cp", System.getProperty("java.class.path"), ArrayReads.class.getName())
+                    "--add-modules", "jdk.incubator.vector", JitFlags.TRAP_LIMIT, JitFlags.RECOMPILE_CUTOFF, property,
+                    "-Dmae.gemm.autotune=false", "-cp", System.getProperty("java.class.path"), main.getName())
                     .redirectErrorStream(true).redirectOutput(log.toFile()).start();
             assertTrue(p.waitFor(300, java.util.concurrent.TimeUnit.SECONDS), "the child JVM did not finish in 300 s");
             String out = java.nio.file.Files.readString(log);
             assertEquals(0, p.exitValue(), out);
-            assertTrue(out.contains("array reads match the reference"), out);
+            return out;
         } finally {
             java.nio.file.Files.deleteIfExists(log);
         }
     }
 
-    /** The child of the test above. */
+    /** The child of {@link #the_other_micro_kernel_loop_matches_the_reference}. */
+    static final class OtherLoop {
+        public static void main(String[] args) {
+            int steps = Integer.getInteger("mae.gemm.steps");
+            if (Gemm.TWO_STEPS != (steps == 2)) throw new AssertionError("-Dmae.gemm.steps=" + steps + " left TWO_STEPS " + Gemm.TWO_STEPS);
+            GemmTest t = new GemmTest();
+            t.fast_matches_reference();
+            t.fast_matches_reference_with_a_row_major_a_read_in_place();
+            System.out.println("the " + steps + "-step loop matches the reference");
+        }
+    }
+
+    /** The child of {@link #without_unsafe_the_kernels_read_a_as_an_array_and_match_the_reference}. */
     static final class ArrayReads {
         public static void main(String[] args) {
             if (RawReads.throughUnsafe()) throw new AssertionError("-Dmae.gemm.unsafe=false left Unsafe on");
