@@ -656,10 +656,10 @@ public final class Gemm {
     private static final boolean FENCES = L < 16;
 
     /**
-     * Whether {@link #micro} runs two k steps per turn of its loop (JDK 17's C2) or one (later JDKs), or as
-     * -Dmae.gemm.steps=1 or 2 says: see micro.
+     * Whether {@link #micro} runs two k steps per turn of its loop (JDK 17's C2, and wherever 32 vector registers need
+     * no fences) or one (AVX2 on later JDKs), or as -Dmae.gemm.steps=1 or 2 says: see micro.
      */
-    static final boolean TWO_STEPS = Integer.getInteger("mae.gemm.steps", Runtime.version().feature() <= 17 ? 2 : 1) == 2;
+    static final boolean TWO_STEPS = Integer.getInteger("mae.gemm.steps", !FENCES || Runtime.version().feature() <= 17 ? 2 : 1) == 2;
 
     /**
      * Where FENCES: a load-load fence, which x86 compiles to no instruction but C2 schedules no load across, so that each
@@ -698,7 +698,8 @@ public final class Gemm {
      * JDK 17 it costs a loop test per 12 FMAs. One step against two (`bench gemm --against`, 41 pairs, 2 threads): JDK 17
      * 1024^3 0.963 and 0.947, NT 1664 x 768 x 192 0.976, 0.975, TN 768 x 192 x 1664 0.965, 0.914, NN 6400 x 128 x 512
      * 0.915, 0.997; JDK 25 1024^3 1.553 (one thread), 1.464 (two). JDK 18-24 were not measured; they get one step, the
-     * loop that ran well on both. With AVX-512 (no fences: 32 registers hold the 6 values) the loops are not measured.
+     * loop that ran well on both. With AVX-512 (no fences: 32 registers hold the 6 values) two steps on every JDK, as
+     * before; not measured there.
      * Not four steps per turn: four (compares after every second row, 11 per turn) ran at 9 GFLOP/s against
      * two's 92-98 in a scratch harness (Zen 3 VM, kc 256): C2 then hoisted the turn's broadcasts ahead of their
      * FMAs and kept accumulators and broadcasts on the stack inside the loop.
