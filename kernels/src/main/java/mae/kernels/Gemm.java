@@ -711,17 +711,7 @@ public final class Gemm {
                 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00, x;
         long pa = RawReads.at(ao), step = 4L * aks;
         int b = bo;
-        if (!TWO_STEPS) {
-            for (int bEnd = bo + kc * NR; b < bEnd; b += NR, pa += step) {                    // one k step per turn
-                FloatVector b0 = FloatVector.fromArray(S, bp, b), b1 = FloatVector.fromArray(S, bp, b + L);
-                x = a(a, pa);      c00 = b0.fma(x, c00); c01 = b1.fma(x, c01); fence();
-                x = a(a, pa + 4);  c10 = b0.fma(x, c10); c11 = b1.fma(x, c11); fence();
-                x = a(a, pa + 8);  c20 = b0.fma(x, c20); c21 = b1.fma(x, c21); fence();
-                x = a(a, pa + 12); c30 = b0.fma(x, c30); c31 = b1.fma(x, c31); fence();
-                x = a(a, pa + 16); c40 = b0.fma(x, c40); c41 = b1.fma(x, c41); fence();
-                x = a(a, pa + 20); c50 = b0.fma(x, c50); c51 = b1.fma(x, c51); fence();
-            }
-        } else {
+        if (TWO_STEPS)
             for (int bEnd = bo + (kc & ~1) * NR; b < bEnd; b += 2 * NR, pa += 2 * step) {       // two k steps per turn
                 FloatVector b0 = FloatVector.fromArray(S, bp, b), b1 = FloatVector.fromArray(S, bp, b + L);
                 x = a(a, pa);      c00 = b0.fma(x, c00); c01 = b1.fma(x, c01); fence();
@@ -739,15 +729,14 @@ public final class Gemm {
                 x = a(a, q + 16);  c40 = b0.fma(x, c40); c41 = b1.fma(x, c41); fence();
                 x = a(a, q + 20);  c50 = b0.fma(x, c50); c51 = b1.fma(x, c51); fence();
             }
-            if ((kc & 1) != 0) {                                                                 // an odd kc's last step
-                FloatVector b0 = FloatVector.fromArray(S, bp, b), b1 = FloatVector.fromArray(S, bp, b + L);
-                x = a(a, pa);      c00 = b0.fma(x, c00); c01 = b1.fma(x, c01);
-                x = a(a, pa + 4);  c10 = b0.fma(x, c10); c11 = b1.fma(x, c11);
-                x = a(a, pa + 8);  c20 = b0.fma(x, c20); c21 = b1.fma(x, c21);
-                x = a(a, pa + 12); c30 = b0.fma(x, c30); c31 = b1.fma(x, c31);
-                x = a(a, pa + 16); c40 = b0.fma(x, c40); c41 = b1.fma(x, c41);
-                x = a(a, pa + 20); c50 = b0.fma(x, c50); c51 = b1.fma(x, c51);
-            }
+        for (int bEnd = bo + kc * NR; b < bEnd; b += NR, pa += step) {     // one k step per turn: all of them, or an odd kc's last
+            FloatVector b0 = FloatVector.fromArray(S, bp, b), b1 = FloatVector.fromArray(S, bp, b + L);
+            x = a(a, pa);      c00 = b0.fma(x, c00); c01 = b1.fma(x, c01); fence();
+            x = a(a, pa + 4);  c10 = b0.fma(x, c10); c11 = b1.fma(x, c11); fence();
+            x = a(a, pa + 8);  c20 = b0.fma(x, c20); c21 = b1.fma(x, c21); fence();
+            x = a(a, pa + 12); c30 = b0.fma(x, c30); c31 = b1.fma(x, c31); fence();
+            x = a(a, pa + 16); c40 = b0.fma(x, c40); c41 = b1.fma(x, c41); fence();
+            x = a(a, pa + 20); c50 = b0.fma(x, c50); c51 = b1.fma(x, c51); fence();
         }
         // The tile is added to a base: C itself, or in a first k block the bias (or zeros), read with row stride 0,
         // so that one store path serves both (C = base + sums: the bits of adding to a C that held the bias or 0).
