@@ -113,11 +113,11 @@ public final class Profile {
      */
     static long backwardFlops(String op, Tensor y, Var... in) {
         long macs = Trace.macs(op, y, in);
-        long n = 0;
         if (op.equals("attention")) {
             for (Var v : in) if (v != null && v.requiresGrad()) return 5 * macs;
             return 0;
         }
+        long n = 0;
         for (int i = 0; i < Math.min(2, in.length); i++) if (in[i] != null && in[i].requiresGrad()) n += 2 * macs;
         return n;
     }

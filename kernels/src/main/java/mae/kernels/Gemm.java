@@ -663,7 +663,8 @@ public final class Gemm {
 
     /**
      * Where FENCES: a load-load fence, which x86 compiles to no instruction but C2 schedules no load across, so that each
-     * row's broadcast stays after the previous row's FMAs (see {@link #micro}).
+     * row's broadcast stays after the previous row's load (it orders loads only: the FMAs may still come later, which is
+     * why JDK 25 spilled with two steps per turn; see {@link #micro}).
      */
     private static void fence() {
         if (FENCES) java.lang.invoke.VarHandle.loadLoadFence();
