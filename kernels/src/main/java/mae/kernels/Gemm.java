@@ -700,7 +700,10 @@ public final class Gemm {
      * 1024^3 0.963 and 0.947, NT 1664 x 768 x 192 0.976, 0.975, TN 768 x 192 x 1664 0.965, 0.914, NN 6400 x 128 x 512
      * 0.915, 0.997; JDK 25 1024^3 1.553 (one thread), 1.464 (two). JDK 18-24 were not measured; they get one step, the
      * loop that ran well on both. With AVX-512 (no fences: 32 registers hold the 6 values) two steps on every JDK, as
-     * before; not measured there.
+     * before: on the Zen 4 VM, 1024^3 paired call by call with the peak loop (`bench gemm --of-peak`, alternating
+     * launches) read 0.868 and 0.857 of peak on JDK 25 against 0.865 and 0.858 on JDK 17; one step there not measured.
+     * Each row of a step is spelled out in both loops, not a helper: a helper cannot return two updated accumulators without
+     * boxing them.
      * Not four steps per turn: four (compares after every second row, 11 per turn) ran at 9 GFLOP/s against
      * two's 92-98 in a scratch harness (Zen 3 VM, kc 256): C2 then hoisted the turn's broadcasts ahead of their
      * FMAs and kept accumulators and broadcasts on the stack inside the loop.
