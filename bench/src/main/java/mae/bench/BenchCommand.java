@@ -257,17 +257,32 @@ public final class BenchCommand implements Runnable {
         @Option(names = "--device", defaultValue = "cpu", description = "cpu or cuda (default: ${DEFAULT-VALUE})") String device;
         @Option(names = "--profile", description = "after the timed steps, run as many again with every op timed and print "
                 + "where a step's time goes (share, GFLOP/s, GB/s per op; default: off)") boolean profile;
+        @Option(names = "--of-peak", description = "after the timed steps, the step's model arithmetic as a share of the FMA peak measured in "
+                + "the same seconds, as bench gemm --of-peak: each step paired with a run of the peak loop doing as many flops (2 x (3 x "
+                + "the forward's multiply-adds - the patch embedding's, whose backward is its weight gradient alone)); last line "
+                + "'of peak: X' (default: images/s alone)") boolean ofPeak;
 
         @Override public Integer call() {
             Device dev = Device.parse(device);
             if (dev == Device.CUDA && !Device.CUDA.available())
                 throw new IllegalArgumentException("--device cuda: CUDA is not available here: " + Device.CUDA.describe());
+            if (ofPeak && profile) throw new IllegalArgumentException("bench step: --of-peak and --profile each take the timed steps' place after the run; give one");
+            if (ofPeak && dev == Device.CUDA) throw new IllegalArgumentException("bench step: --of-peak pairs the step with the CPU's FMA peak loop; it needs --device cpu");
             MaeConfig cfg = MaeConfig.named(config);
             MaeModel model = new MaeModel(cfg, 0).to(dev);
             AdamW opt = new AdamW(model.params.trainable(), 0.9f, 0.95f, 1e-8f, 0.05f);
             Rng r = new Rng(2);
             Tensor imgs = Tensor.randn(r, batch, cfg.inChans(), cfg.imgSize(), cfg.imgSize()).to(dev);   // uploaded once
             Workspace ws = new Workspace();
+            Runnable step = () -> {
+                try (Workspace.Scope s = workspace ? ws.open() : null) {
+                    Tensor noise = Tensor.rand(r, batch, cfg.numPatches());
+                    model.forward(imgs, noise, maskRatio).loss().backward();
+                }
+                opt.step(1e-4f);
+                model.params.zeroGrad();
+                dev.synchronize();                            // a GPU step is timed to its last kernel
+            };
             double[] ips = new double[steps];
             long bytes0 = 0, gcs0 = 0, gcMillis0 = 0, leastBytes = Long.MAX_VALUE;
             CudaAllocator.Stats mem0 = null;
@@ -278,13 +293,7 @@ public final class BenchCommand implements Runnable {
                     if (gpu) mem0 = CudaAllocator.shared().stats();
                 }
                 long b = Allocation.bytes(), t = System.nanoTime();
-                try (Workspace.Scope s = workspace ? ws.open() : null) {
-                    Tensor noise = Tensor.rand(r, batch, cfg.numPatches());
-                    model.forward(imgs, noise, maskRatio).loss().backward();
-                }
-                opt.step(1e-4f);
-                model.params.zeroGrad();
-                dev.synchronize();                            // a GPU step is timed to its last kernel
+                step.run();
                 if (i >= warmup) {
                     ips[i - warmup] = batch / ((System.nanoTime() - t) / 1e9);
                     leastBytes = Math.min(leastBytes, Allocation.bytes() - b);
@@ -303,8 +312,29 @@ public final class BenchCommand implements Runnable {
             String warning = workspace && !gpu ? Allocation.fallbackWarning("every timed step (at least)", leastBytes, ws.stats().createdBytes()) : null;
             if (warning != null) System.out.println(warning);
             if (profile) printProfile(profiled(model, opt, imgs, r, ws, cfg, dev), steps, batch);
+            if (ofPeak) {
+                long flops = stepFlops(model, imgs, r, ws, cfg);
+                System.out.printf(Locale.ROOT, "model arithmetic: %.2f GFLOP per step (%d FLOPs); images/s: %.2f (the timed steps above)%n", flops / 1e9, flops, median(ips));
+                return ofPeak(String.format(Locale.ROOT, "step %s batch %d mask %.2f", config, batch, maskRatio), steps, flops, step);
+            }
             System.out.printf(Locale.ROOT, "images/s: %.2f%n", median(ips));
             return 0;
+        }
+
+        /**
+         * The FLOPs of one step's matrix products and attention, as bench/compare_torch.py counts them: the forward's
+         * multiply-adds (one untimed pass, counted by a Trace), 3 x for forward and backward (each product's backward is
+         * two products of its size), less the patch embedding's backward input gradient (the images need none), 2 FLOPs each.
+         */
+        private long stepFlops(MaeModel model, Tensor imgs, Rng r, Workspace ws, MaeConfig cfg) {
+            mae.autograd.Trace trace = mae.autograd.Trace.start();
+            try (mae.autograd.Grad.Scope g = mae.autograd.Grad.off(); Workspace.Scope s = workspace ? ws.open() : null) {
+                model.forward(imgs, Tensor.rand(r, batch, cfg.numPatches()), maskRatio).loss();
+            } finally {
+                trace.stop();
+            }
+            mae.autograd.Trace.Stage embed = trace.stage("patch embedding");
+            return 2 * (3 * trace.macs() - (embed == null ? 0 : embed.macs()));
         }
 
         /** The same step, `steps` times, with every op timed; returns the profile and the steps' wall time. */

@@ -13,14 +13,26 @@ public final class Peak {
 
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
 
-    /** GFLOP/s of `iters` rounds of 12 vector FMAs on each of `threads` chunks (2 flops per lane per FMA). */
+    /**
+     * GFLOP/s of `iters` rounds of 12 vector FMAs on each of `threads` chunks (2 flops per lane per FMA). The rounds go
+     * to the loop {@link #CALL_ROUNDS} at a time, so that a long run is many calls: a method called a few times is
+     * compiled only on-stack (OSR) once its loop is hot, and until then each call ran interpreted (`bench step --of-peak`,
+     * ViT-B, 609 million rounds per pair on the 2-core Zen 4 VM: the first pair's peak loop at 6 GFLOP/s, the next three
+     * at 205-211, as one call each; after the warmup's first run the loop is compiled as a method).
+     */
     public static double gflops(long iters, int threads) {
         float[] sink = new float[threads];
         long t = System.nanoTime();
-        Parallel.forRange(threads, 1, (from, to) -> { for (int c = from; c < to; c++) sink[c] = fmaLoop(iters, c); });
+        Parallel.forRange(threads, 1, (from, to) -> {
+            for (int c = from; c < to; c++)
+                for (long done = 0; done < iters; done += CALL_ROUNDS) sink[c] += fmaLoop(Math.min(CALL_ROUNDS, iters - done), c);
+        });
         double secs = (System.nanoTime() - t) / 1e9;
         return 2.0 * 12 * S.length() * iters * threads / secs / 1e9;
     }
+
+    /** Rounds per call of {@link #fmaLoop}: 12 x 65536 vector FMAs, about 0.2 ms on one core of the Zen 4 VM. */
+    static final long CALL_ROUNDS = 1 << 16;
 
     /**
      * seed goes in as a float: passed as an int it took broadcast's long overload, and JDK 25 then ran the loop at

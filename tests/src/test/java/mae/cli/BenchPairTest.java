@@ -12,7 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * `bench gemm --against PATH` and `bench attention --against PATH`: another build of the kernels, loaded in its own class loader, alternating call by
  * call with this one. Run against this build's own classes it prints both medians and a ratio; a folder without the
- * kernels is refused naming it. `bench gemm --of-peak` and `bench forward --of-peak` pair each call with the FMA peak loop instead.
+ * kernels is refused naming it. `bench gemm --of-peak`, `bench forward --of-peak` and `bench step --of-peak` pair each call with the FMA peak loop instead.
  */
 class BenchPairTest {
     static final Path KERNELS = Path.of("..", "kernels", "target", "classes");
@@ -59,6 +59,27 @@ class BenchPairTest {
         CommandLineChecksTest.Run r = CommandLineChecksTest.run("bench", "forward", "--config", "fmnist", "--runs", "1", "--of-peak", "--profile");
         assertEquals(1, r.rc(), r.err());
         assertTrue(r.err().startsWith("error: bench forward: --of-peak and --profile each take the timed passes' place after the run; give one"), r.err());
+    }
+
+    /**
+     * The step's flops come from a Trace of its forward; here they must equal bench/compare_torch.py's formula, written out
+     * for the tiny config (patch 7 of a 28 px gray image: 16 patches of 49 values; D 32, depth 2; Dd 16, depth 1; MLP 4x),
+     * batch 4, mask 0.75 (4 patches kept, 5 tokens with cls; 17 in the decoder).
+     */
+    @Test void step_of_peak_pairs_each_step_with_the_peak_loop_counting_flops_as_compare_torch_does() {
+        String out = CommandLineHelpTest.out("bench", "step", "--config", "tiny", "--batch", "4", "--steps", "3", "--warmup", "1", "--of-peak");
+        long b = 4, L = 16, pc = 49, D = 32, Dd = 16, te = 5, td = 17, r = 4;
+        long embed = 2 * b * L * pc * D;
+        long f = embed + 2 * b * te * (2 * D * D * (4 + 2 * r) + 4 * te * D) + 2 * b * te * D * Dd
+                + b * td * (2 * Dd * Dd * (4 + 2 * r) + 4 * td * Dd) + 2 * b * td * Dd * pc;
+        assertTrue(out.contains("(" + (3 * f - embed) + " FLOPs); images/s: "), 3 * f - embed + " expected in:\n" + out);
+        assertTrue(out.matches("(?s).*images/s: [0-9.]+ \\(the timed steps above\\).*"), out);
+        assertTrue(out.contains("step tiny batch 4 mask 0.75, 3 pairs with the FMA peak loop"), out);
+        String last = out.strip().lines().reduce((x, y) -> y).orElseThrow();
+        assertTrue(last.matches("of peak: [0-9]+\\.[0-9]{3}") && Double.parseDouble(last.substring(9)) > 0, out);
+        CommandLineChecksTest.Run bad = CommandLineChecksTest.run("bench", "step", "--config", "tiny", "--steps", "1", "--of-peak", "--profile");
+        assertEquals(1, bad.rc(), bad.err());
+        assertTrue(bad.err().startsWith("error: bench step: --of-peak and --profile each take the timed steps' place after the run; give one"), bad.err());
     }
 
     @Test void a_folder_without_the_kernels_is_refused_naming_it(@TempDir Path empty) {
