@@ -738,7 +738,6 @@ def main():
                  f"{tb:.1f} ({100 * tb / gp:.0f}%) |")
     asym_o = ratio(os_[masks[0]], os_[masks[1]])
     asym_t = {v: ts[(v, masks[0])] / ts[(v, masks[1])] for v in ("reference", "fused")}
-    L.append("")
     pst = median_of(paired_step)
     L.append("")
     L.append(f"Ours at mask {masks[0]} paired with the peak (`bin/mae bench step ... --of-peak`, in the round's launch after its timed steps: "

@@ -43,22 +43,16 @@ class BenchPairTest {
         String out = CommandLineHelpTest.out("bench", "gemm", "--m", "96", "--n", "64", "--k", "80", "--runs", "5", "--of-peak");
         assertTrue(out.matches("(?s).*gemm 96x64x80 NN, 5 pairs with the FMA peak loop \\([0-9]+ iterations, as many flops\\), threads [0-9]+.*"), out);
         assertTrue(out.matches("(?s).*this call: median [0-9.]+ GFLOP/s; peak loop: median [0-9.]+ GFLOP/s.*"), out);
-        String last = out.strip().lines().reduce((x, y) -> y).orElseThrow();
-        assertTrue(last.matches("of peak: [0-9]+\\.[0-9]{3}") && Double.parseDouble(last.substring(9)) > 0, out);
-        CommandLineChecksTest.Run r = CommandLineChecksTest.run("bench", "gemm", "--m", "8", "--n", "8", "--k", "8", "--of-peak", "--against", KERNELS.toString());
-        assertEquals(1, r.rc(), r.err());
-        assertTrue(r.err().startsWith("error: bench gemm: --against and --of-peak each pair the calls with something else; give one"), r.err());
+        assertLastLineIsAShare(out);
+        assertRefused("bench gemm: --against and --of-peak each pair the calls with something else; give one", "bench", "gemm", "--m", "8", "--n", "8", "--k", "8", "--of-peak", "--against", KERNELS.toString());
     }
 
     @Test void forward_of_peak_pairs_each_pass_with_the_peak_loop() {
         String out = CommandLineHelpTest.out("bench", "forward", "--config", "fmnist", "--runs", "3", "--warmup", "1", "--of-peak");
         assertTrue(out.matches("(?s).*images/s: [0-9.]+ \\(the timed passes above\\).*"), out);
         assertTrue(out.contains("forward fmnist encoder, batch 1, 3 pairs with the FMA peak loop"), out);
-        String last = out.strip().lines().reduce((x, y) -> y).orElseThrow();
-        assertTrue(last.matches("of peak: [0-9]+\\.[0-9]{3}") && Double.parseDouble(last.substring(9)) > 0, out);
-        CommandLineChecksTest.Run r = CommandLineChecksTest.run("bench", "forward", "--config", "fmnist", "--runs", "1", "--of-peak", "--profile");
-        assertEquals(1, r.rc(), r.err());
-        assertTrue(r.err().startsWith("error: bench forward: --of-peak and --profile each take the timed passes' place after the run; give one"), r.err());
+        assertLastLineIsAShare(out);
+        assertRefused("bench forward: --of-peak and --profile each take the timed passes' place after the run; give one", "bench", "forward", "--config", "fmnist", "--runs", "1", "--of-peak", "--profile");
     }
 
     /**
@@ -75,19 +69,25 @@ class BenchPairTest {
         assertTrue(out.contains("(" + (3 * f - embed) + " FLOPs); images/s: "), 3 * f - embed + " expected in:\n" + out);
         assertTrue(out.matches("(?s).*images/s: [0-9.]+ \\(the timed steps above\\).*"), out);
         assertTrue(out.contains("step tiny batch 4 mask 0.75, 3 pairs with the FMA peak loop"), out);
+        assertLastLineIsAShare(out);
+        assertRefused("bench step: --of-peak and --profile each take the timed steps' place after the run; give one", "bench", "step", "--config", "tiny", "--steps", "1", "--of-peak", "--profile");
+    }
+
+    /** The last line of an --of-peak run: 'of peak: X', a positive share with 3 decimals. */
+    private static void assertLastLineIsAShare(String out) {
         String last = out.strip().lines().reduce((x, y) -> y).orElseThrow();
         assertTrue(last.matches("of peak: [0-9]+\\.[0-9]{3}") && Double.parseDouble(last.substring(9)) > 0, out);
-        CommandLineChecksTest.Run bad = CommandLineChecksTest.run("bench", "step", "--config", "tiny", "--steps", "1", "--of-peak", "--profile");
-        assertEquals(1, bad.rc(), bad.err());
-        assertTrue(bad.err().startsWith("error: bench step: --of-peak and --profile each take the timed steps' place after the run; give one"), bad.err());
+    }
+
+    /** The command exits 1 with this error. */
+    private static void assertRefused(String error, String... args) {
+        CommandLineChecksTest.Run r = CommandLineChecksTest.run(args);
+        assertEquals(1, r.rc(), r.err());
+        assertTrue(r.err().startsWith("error: " + error), r.err());
     }
 
     @Test void a_folder_without_the_kernels_is_refused_naming_it(@TempDir Path empty) {
-        CommandLineChecksTest.Run r = CommandLineChecksTest.run("bench", "gemm", "--m", "8", "--n", "8", "--k", "8", "--against", empty.toString());
-        assertEquals(1, r.rc(), r.err());
-        assertTrue(r.err().startsWith("error: --against: " + empty + " holds no mae.kernels.Gemm"), r.err());
-        r = CommandLineChecksTest.run("bench", "attention", "--runs", "1", "--against", empty.resolve("missing").toString());
-        assertEquals(1, r.rc(), r.err());
-        assertTrue(r.err().startsWith("error: --against: " + empty.resolve("missing") + " does not exist"), r.err());
+        assertRefused("--against: " + empty + " holds no mae.kernels.Gemm", "bench", "gemm", "--m", "8", "--n", "8", "--k", "8", "--against", empty.toString());
+        assertRefused("--against: " + empty.resolve("missing") + " does not exist", "bench", "attention", "--runs", "1", "--against", empty.resolve("missing").toString());
     }
 }
