@@ -18,7 +18,8 @@ public final class Peak {
      * to the loop {@link #CALL_ROUNDS} at a time, so that a long run is many calls: a method called a few times is
      * compiled only on-stack (OSR) once its loop is hot, and until then each call ran interpreted (`bench step --of-peak`,
      * ViT-B, 609 million rounds per pair on the 2-core Zen 4 VM: the first pair's peak loop at 6 GFLOP/s, the next three
-     * at 205-211, as one call each; after the warmup's first run the loop is compiled as a method).
+     * at 205-211, as one call each; in calls of 65,536 rounds, the next launch's four pairs had the loop at a median of 213
+     * and shares of 0.69-0.73, no outlier; `bench peak` read 198-207 either way in that hour).
      */
     public static double gflops(long iters, int threads) {
         float[] sink = new float[threads];
