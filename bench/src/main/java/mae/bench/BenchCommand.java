@@ -451,7 +451,7 @@ public final class BenchCommand implements Runnable {
     }
 
     @Command(name = "tune", mixinStandardHelpOptions = true, description = "The GEMM autotune's measurement, shown: every candidate blocking's GFLOP/s on the "
-            + "three products it times (their A packed), their geometric mean; then the winner with each k block for a transposed A read in place, on a weight gradient "
+            + "three products it times (their A packed), their geometric mean; the best few run again back to back, and the fastest against the others wins; then the winner with each k block for a transposed A read in place, on a weight gradient "
             + "(changes no cache); last line the winner as KC,MC,NC,ROWS,KCI (ROWS: the micro-kernel's rows, 12 or 6 with AVX-512; KCI: the k block of a transposed A read in place).")
     static final class TuneCommand implements Callable<Integer> {
         @Range(min = 1, max = 1000) @Option(names = "--rounds", defaultValue = "9", description = "interleaved timed rounds, the fastest per shape (default: ${DEFAULT-VALUE})") int rounds;
@@ -474,6 +474,10 @@ public final class BenchCommand implements Runnable {
                 System.out.println(row.append(String.format(Locale.ROOT, " %10.1f", mae.kernels.GemmTune.score(rates[i]))));
             }
             System.out.printf(Locale.ROOT, "GFLOP/s, the fastest of %d interleaved rounds; the model's blocking is the cache-size one (--no-autotune)%n", rounds);
+            System.out.printf(Locale.ROOT, "the final: the %d best, back to back in %d rounds, each one's speed against theirs together (median per round, geometric mean over the products):%n",
+                    tune.finalists().size(), mae.kernels.GemmTune.FINAL_ROUNDS);
+            for (int i = 0; i < tune.finalists().size(); i++)
+                System.out.printf(Locale.ROOT, "  %-20s %6.3f%n", tune.finalists().get(i).setting(), tune.relative()[i]);
             int[] ip = mae.kernels.GemmTune.IN_PLACE[0];
             System.out.printf(Locale.ROOT, "the winner %s with each k block for a transposed A read in place, on %s %dx%dx%d:%n", tune.first().setting(),
                     (ip[0] == 1 ? "T" : "N") + (ip[1] == 1 ? "T" : "N"), ip[2], ip[3], ip[4]);

@@ -19,8 +19,10 @@ import java.util.function.Function;
  * with AVX-512's 32 registers, 6 with AVX2's 16).
  *
  * <p>Where they come from, in this order: {@code -Dmae.gemm.blocking=KC,MC,NC[,ROWS[,KCI]]} (or {@code MAE_GEMM_BLOCKING}), else
- * the cache file of an earlier autotune on this machine and JVM, else a short autotune (a few seconds: its 16 candidates on four products took 3.3 s on JDK 17 and 7.1 s on JDK 25 on the 2-core Zen 4 VM;
- * in two stages, 10 candidates on three products and then 5 on a fourth, 5.1 and 5.3 s on JDK 17 on the 2-core Zen 3 VM; off with
+ * the cache file of an earlier autotune on this machine and JVM, else a short autotune (a few seconds: 16 candidates on
+ * three products, a final of the best 4 on them, then 5 k blocks on a fourth ({@link GemmTune}), 5.8-7.9 s on JDK 17 and
+ * 6.3-7.7 s on JDK 25 on the 2-core Zen 4 VM; before the final, 10 candidates and 5 k blocks took 5.1 and 5.3 s on JDK
+ * 17 on the 2-core Zen 3 VM; off with
  * {@code -Dmae.gemm.autotune=false}, which {@code bin/mae --no-autotune} sets, and in the unit tests, which want one
  * blocking on every machine), else the analytic blocking from the cache sizes the OS reports. The choice goes to the
  * System.Logger "mae.gemm": at INFO when an autotune just ran (once per machine), else at DEBUG.

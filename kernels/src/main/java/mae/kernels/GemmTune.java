@@ -4,11 +4,13 @@ import java.util.List;
 import java.util.Random;
 
 /**
- * The autotune behind {@link GemmBlocking}, in two stages. First every candidate blocking times the same three products
- * whose A is packed, 1024^3, a training step's linear layer and a forward's projection on one image, in interleaved rounds (so that a slow
- * moment of the machine hits every candidate alike), and the one with the best geometric mean of the rates of its
- * fastest rounds wins. Then the winner with each candidate k block for a transposed A read in place times a weight
- * gradient ({@link #IN_PLACE}), which reads its A that way, and the fastest sets {@link GemmBlocking#kcInPlace}.
+ * The autotune behind {@link GemmBlocking}, in three steps. First every candidate blocking times the same three
+ * products whose A is packed, 1024^3, a training step's linear layer and a forward's projection on one image, in
+ * interleaved rounds (so that a slow moment of the machine hits every candidate alike), and each candidate scores the
+ * geometric mean of the rates of its fastest rounds. Then the best {@link #FINALISTS} run again back to back, a
+ * product at a time, and the one fastest against the others in the same moments wins ({@link #relative}). Then the
+ * winner with each candidate k block for a transposed A read in place times a weight gradient ({@link #IN_PLACE}),
+ * which reads its A that way, and the fastest sets {@link GemmBlocking#kcInPlace}.
  */
 public final class GemmTune {
     private GemmTune() {}
@@ -37,30 +39,87 @@ public final class GemmTune {
     static String shapesKey() { return Integer.toHexString(java.util.Arrays.deepHashCode(new int[][][]{SHAPES, IN_PLACE})); }
 
     /**
-     * The autotune of {@link GemmBlocking}: the candidate whose rates on {@link #SHAPES} (5 counted rounds) score best,
+     * The autotune of {@link GemmBlocking}: the finalist fastest against the others ({@link #tune}, 5 counted rounds),
      * with the k block for a transposed A read in place whose rate on {@link #IN_PLACE} is best.
      */
     static GemmBlocking best(List<GemmBlocking> candidates) {
         return tune(candidates, 5).best();
     }
 
-    /** Both stages' measurements (for the autotune and `bin/mae bench tune`), rounds counted rounds each. */
+    /**
+     * How many of the first round's best candidates go on to the final, and its counted rounds. The first round's
+     * fastest-round score alone let a slow second of the host choose a slower blocking: on the 2-core Zen 4 VM (JDK 17),
+     * 2 of 13 fresh-JVM tunes in half an hour chose the 6-row kernel (KC 1024 or 512, MC 96), and one KC 768 MC 48. The
+     * 6-row KC 1024 MC 96 against the 12-row KC 1024 MC 48, paired call by call in one JVM (41 pairs each): 0.92 at
+     * 1024^3, 0.97 at ViT-B's 400 x 2304 x 768 (NN and NT); a quiet `bin/mae bench tune` (9 rounds) scored the 6-row
+     * candidates 5.5% below the best, and in those tunes they had come within 1% of it. With the final, 16 fresh-JVM
+     * tunes in the same half hour all chose the 12-row kernel at KC 1024 (MC 48 in 12, MC 96 in 3) but one at KC 512
+     * MC 96 (relative speeds 1.027 against 1.022 and 1.021: a tie). A 6-row candidate reached the final in 8 of them
+     * and lost each (0.95-1.035 against the winners' 1.02-1.06), the first round's winner once. The final adds 4 x 8
+     * rounds of the three products, about a second.
+     */
+    public static final int FINALISTS = 4, FINAL_ROUNDS = 7;
+
+    /** All three steps' measurements (for the autotune and `bin/mae bench tune`), rounds counted rounds in the first and last. */
     public static Tune tune(List<GemmBlocking> candidates, int rounds) {
         double[][] rates = rates(candidates, rounds, SHAPES);
-        List<GemmBlocking> inPlace = GemmBlocking.inPlaceCandidates(candidates.get(winner(rates)));
-        return new Tune(candidates, rates, inPlace, rates(inPlace, rounds, IN_PLACE));
+        List<GemmBlocking> finalists = finalists(candidates, rates, FINALISTS);
+        double[] relative = relative(seconds(finalists, FINAL_ROUNDS, SHAPES));
+        List<GemmBlocking> inPlace = GemmBlocking.inPlaceCandidates(finalists.get(best(relative)));
+        return new Tune(candidates, rates, finalists, relative, inPlace, rates(inPlace, rounds, IN_PLACE));
     }
 
     /**
-     * The candidates and their rates on {@link #SHAPES}; the first stage's winner with each k block for a transposed A
-     * read in place, and their rates on {@link #IN_PLACE}.
+     * The candidates and their rates on {@link #SHAPES}; the finalists (best score first) and their {@link #relative}
+     * speeds; the final's winner with each k block for a transposed A read in place, and their rates on {@link #IN_PLACE}.
      */
-    public record Tune(List<GemmBlocking> candidates, double[][] rates, List<GemmBlocking> inPlace, double[][] inPlaceRates) {
-        /** The first stage's winner. */
-        public GemmBlocking first() { return candidates.get(winner(rates)); }
+    public record Tune(List<GemmBlocking> candidates, double[][] rates, List<GemmBlocking> finalists, double[] relative,
+                       List<GemmBlocking> inPlace, double[][] inPlaceRates) {
+        /** The final's winner. */
+        public GemmBlocking first() { return finalists.get(GemmTune.best(relative)); }
 
-        /** The autotune's choice: the first stage's winner with the second stage's k block. */
+        /** The autotune's choice: the final's winner with the last step's k block. */
         public GemmBlocking best() { return inPlace.get(winner(inPlaceRates)); }
+    }
+
+    /** The n candidates with the best {@link #score}s, best first (of equal ones, the earlier candidate first). */
+    static List<GemmBlocking> finalists(List<GemmBlocking> candidates, double[][] rates, int n) {
+        return java.util.stream.IntStream.range(0, candidates.size()).boxed()
+                .sorted(java.util.Comparator.comparingDouble((Integer i) -> -score(rates[i])))
+                .limit(n).map(candidates::get).toList();
+    }
+
+    /**
+     * Each finalist's speed against the others, from seconds[finalist][shape][round] of calls made back to back
+     * ({@link #seconds}): per shape, the median over rounds of the round's geometric mean time over the finalist's own
+     * (above 1: faster than the finalists together); then the geometric mean over the shapes. A slow second of the host
+     * slows the calls it covers alike, so it moves a round's ratios far less than it moves a fastest round.
+     */
+    static double[] relative(double[][][] seconds) {
+        int n = seconds.length, shapes = seconds[0].length, rounds = seconds[0][0].length;
+        double[] out = new double[n];
+        for (int i = 0; i < n; i++) {
+            double logSum = 0;
+            for (int s = 0; s < shapes; s++) {
+                double[] ratio = new double[rounds];
+                for (int r = 0; r < rounds; r++) {
+                    double logMean = 0;
+                    for (int j = 0; j < n; j++) logMean += Math.log(seconds[j][s][r]) / n;
+                    ratio[r] = Math.exp(logMean) / seconds[i][s][r];
+                }
+                java.util.Arrays.sort(ratio);
+                logSum += Math.log(rounds % 2 == 1 ? ratio[rounds / 2] : Math.sqrt(ratio[rounds / 2 - 1] * ratio[rounds / 2]));
+            }
+            out[i] = Math.exp(logSum / shapes);
+        }
+        return out;
+    }
+
+    /** The index of the largest value; the first of equal ones. */
+    static int best(double[] values) {
+        int best = 0;
+        for (int i = 1; i < values.length; i++) if (values[i] > values[best]) best = i;
+        return best;
     }
 
     /** The index of the best {@link #score}; the first of equal ones (the model's blocking, candidate 0, wins a tie). */
@@ -79,26 +138,38 @@ public final class GemmTune {
 
     /** GFLOP/s of every candidate on every shape (its fastest round), for the autotune and `bin/mae bench tune`. */
     public static double[][] rates(List<GemmBlocking> candidates, int rounds, int[][] shapes) {
+        double[][][] seconds = seconds(candidates, rounds, shapes);
+        double[][] rates = new double[candidates.size()][shapes.length];
+        for (int i = 0; i < candidates.size(); i++)
+            for (int s = 0; s < shapes.length; s++) rates[i][s] = rate(shapes[s], seconds[i][s]);
+        return rates;
+    }
+
+    /**
+     * seconds[candidate][shape][round] of rounds counted rounds after one that warms the JIT up: in each round, each
+     * shape in turn, every candidate once, back to back, starting from the next candidate each round (so that no
+     * candidate always follows the same one).
+     */
+    static double[][][] seconds(List<GemmBlocking> candidates, int rounds, int[][] shapes) {
         if (candidates.isEmpty()) throw new IllegalArgumentException("GEMM autotune: no candidates");
         Random r = new Random(1);
+        int n = candidates.size();
         float[][] a = new float[shapes.length][], b = new float[shapes.length][], c = new float[shapes.length][];
         for (int s = 0; s < shapes.length; s++) {
             a[s] = random(r, shapes[s][2] * shapes[s][4]);
             b[s] = random(r, shapes[s][4] * shapes[s][3]);
             c[s] = new float[shapes[s][2] * shapes[s][3]];
         }
-        double[][][] seconds = new double[candidates.size()][shapes.length][rounds];
+        double[][][] seconds = new double[n][shapes.length][rounds];
         for (int round = -1; round < rounds; round++)            // round -1 warms the JIT up and is not counted
-            for (int i = 0; i < candidates.size(); i++)
-                for (int s = 0; s < shapes.length; s++) {
+            for (int s = 0; s < shapes.length; s++)
+                for (int t = 0; t < n; t++) {
+                    int i = Math.floorMod(t + round, n);
                     long t0 = System.nanoTime();
                     run(candidates.get(i), shapes[s], a[s], b[s], c[s]);
                     if (round >= 0) seconds[i][s][round] = (System.nanoTime() - t0) / 1e9;
                 }
-        double[][] rates = new double[candidates.size()][shapes.length];
-        for (int i = 0; i < candidates.size(); i++)
-            for (int s = 0; s < shapes.length; s++) rates[i][s] = rate(shapes[s], seconds[i][s]);
-        return rates;
+        return seconds;
     }
 
     /**

@@ -171,7 +171,7 @@ class GemmBlockingTest {
 
     /**
      * The best geometric mean wins, the first of equal ones (the model's blocking first); the real autotune (SHAPES,
-     * then IN_PLACE, 5 rounds) returns one of its candidates with one of the KCs tried for a transposed A read in place
+     * its final, then IN_PLACE, 5 rounds) returns one of its candidates with one of the KCs tried for a transposed A read in place
      * (its own KC, or one of KCS).
      */
     @Test void the_tuner_picks_the_best_score_and_keeps_the_first_of_a_tie() {
@@ -182,6 +182,39 @@ class GemmBlockingTest {
         GemmBlocking best = GemmTune.best(cands);
         assertTrue(cands.contains(best.withKcInPlace(best.kc())), String.valueOf(best));
         assertTrue(best.kcInPlace() == best.kc() || java.util.stream.IntStream.of(GemmBlocking.KCS).anyMatch(k -> k == best.kcInPlace()), String.valueOf(best));
+    }
+
+    /**
+     * The final judges each finalist against the others in the same moments: here candidate 0 has the fastest single
+     * round (1.05 s, in a quiet moment that candidate 1's call of that round missed), but in 3 of 5 rounds, the calls
+     * back to back, candidate 1 takes 2 s where 0 takes 2.1. The fastest round picks 0; the final picks 1, whose median
+     * ratio to the round's geometric mean is sqrt(2.1 x 2) / 2 = sqrt(1.05).
+     */
+    @Test void the_final_picks_the_finalist_faster_in_most_rounds_not_the_one_with_a_lucky_round() {
+        double[][] t0 = {{1.05, 2.1, 2.1, 2.1, 2.1}}, t1 = {{2.0, 2.0, 2.0, 2.0, 1.1}};
+        assertEquals(0, GemmTune.winner(new double[][]{{1 / 1.05}, {1 / 1.1}}));      // fastest rounds: 0 wins
+        double[] rel = GemmTune.relative(new double[][][]{t0, t1});
+        assertEquals(1, GemmTune.best(rel));
+        assertEquals(Math.sqrt(1.05), rel[1], 1e-12);           // the middle round's mean of 2.1 and 2.0, over 2.0
+        assertEquals(1 / Math.sqrt(1.05), rel[0], 1e-12);
+        // Two products: the geometric mean over them; three finalists, the same speed: 1 each, and the first wins the tie.
+        double[] even = GemmTune.relative(new double[][][]{{{1, 2}, {3, 3}}, {{1, 2}, {3, 3}}, {{1, 2}, {3, 3}}});
+        for (double e : even) assertEquals(1, e, 1e-12);
+        assertEquals(0, GemmTune.best(even));
+        double[] two = GemmTune.relative(new double[][][]{{{1}, {4}}, {{4}, {1}}, {{2}, {2}}});
+        assertEquals(1, two[0], 1e-12);
+        assertEquals(1, two[1], 1e-12);
+        assertEquals(1, two[2], 1e-12);
+    }
+
+    /** The finalists: the best scores first, the earlier candidate first among equal ones, at most n. */
+    @Test void the_finalists_are_the_best_scores_in_order() {
+        List<GemmBlocking> c = List.of(new GemmBlocking(128, 24, 256, "a"), new GemmBlocking(256, 24, 256, "b"),
+                new GemmBlocking(384, 24, 256, "c"), new GemmBlocking(512, 24, 256, "d"));
+        double[][] rates = {{2, 2}, {1, 9}, {4, 4}, {2, 2}};             // scores 2, 3, 4, 2
+        assertEquals(List.of(c.get(2), c.get(1), c.get(0)), GemmTune.finalists(c, rates, 3));
+        assertEquals(c.size(), GemmTune.finalists(c, rates, 9).size());
+        assertEquals(List.of(c.get(2), c.get(1), c.get(0), c.get(3)), GemmTune.finalists(c, rates, 9));
     }
 
     /** The second stage's candidates: the winner with its own KC first (kept on a tie), then every other KC tried, nothing else changed. */

@@ -74,6 +74,30 @@ class BenchPairTest {
     }
 
     /** The last line of an --of-peak run: 'of peak: X', a positive share with 3 decimals. */
+    /**
+     * `bench tune` shows every candidate's rates, then its final: the first round's 4 best, each one's speed against the
+     * others in the same moments; the winner named after it is the fastest finalist, and the last line is that blocking.
+     */
+    @Test void tune_shows_the_final_and_its_fastest_finalist_wins() {
+        String out = CommandLineHelpTest.out("bench", "tune", "--rounds", "1");
+        java.util.List<String> lines = out.strip().lines().toList();
+        int f = 0;
+        while (f < lines.size() && !lines.get(f).startsWith("the final: the 4 best, back to back in 7 rounds")) f++;
+        assertTrue(f < lines.size(), out);
+        java.util.Map<String, Double> finalists = new java.util.LinkedHashMap<>();
+        for (String line : lines.subList(f + 1, f + 5)) {
+            String[] p = line.trim().split("\\s+");
+            double v = Double.parseDouble(p[1]);
+            assertTrue(v > 0 && v < 10, line);
+            assertTrue(lines.stream().anyMatch(l -> l.startsWith(p[0] + " ")), "a finalist among the candidates: " + line + "\n" + out);
+            finalists.put(p[0], v);
+        }
+        String winner = lines.get(f + 5).replaceFirst("^the winner (\\S+) with each k block.*", "$1");
+        double best = java.util.Collections.max(finalists.values());
+        assertEquals(best, finalists.get(winner), "the winner is a fastest finalist (as printed, 3 decimals): " + out);
+        assertTrue(lines.get(lines.size() - 1).matches("best: " + winner.substring(0, winner.lastIndexOf(',')) + ",[0-9]+"), out);
+    }
+
     private static void assertLastLineIsAShare(String out) {
         String last = out.strip().lines().reduce((x, y) -> y).orElseThrow();
         assertTrue(last.matches("of peak: [0-9]+\\.[0-9]{3}") && Double.parseDouble(last.substring(9)) > 0, out);
