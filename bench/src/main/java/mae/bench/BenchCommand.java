@@ -479,10 +479,10 @@ public final class BenchCommand implements Runnable {
             for (int i = 0; i < tune.finalists().size(); i++)
                 System.out.printf(Locale.ROOT, "  %-20s %6.3f%n", tune.finalists().get(i).setting(), tune.relative()[i]);
             int[] ip = mae.kernels.GemmTune.IN_PLACE[0];
-            System.out.printf(Locale.ROOT, "the winner %s with each k block for a transposed A read in place, on %s %dx%dx%d:%n", tune.first().setting(),
-                    (ip[0] == 1 ? "T" : "N") + (ip[1] == 1 ? "T" : "N"), ip[2], ip[3], ip[4]);
+            System.out.printf(Locale.ROOT, "the winner %s with each k block for a transposed A read in place, on %s %dx%dx%d, back to back in %d rounds, each one's speed against theirs together:%n",
+                    tune.first().setting(), (ip[0] == 1 ? "T" : "N") + (ip[1] == 1 ? "T" : "N"), ip[2], ip[3], ip[4], mae.kernels.GemmTune.IN_PLACE_ROUNDS);
             for (int i = 0; i < tune.inPlace().size(); i++)
-                System.out.printf(Locale.ROOT, "  KC in place %5d %8.1f%n", tune.inPlace().get(i).kcInPlace(), tune.inPlaceRates()[i][0]);
+                System.out.printf(Locale.ROOT, "  KC in place %5d %8.3f%n", tune.inPlace().get(i).kcInPlace(), tune.inPlaceRelative()[i]);
             System.out.printf(Locale.ROOT, "best: %s%n", tune.best().setting());
             return 0;
         }

@@ -10,7 +10,8 @@ import java.util.Random;
  * geometric mean of the rates of its fastest rounds. Then the best {@link #FINALISTS} run again back to back, a
  * product at a time, and the one fastest against the others in the same moments wins ({@link #relative}). Then the
  * winner with each candidate k block for a transposed A read in place times a weight gradient ({@link #IN_PLACE}),
- * which reads its A that way, and the fastest sets {@link GemmBlocking#kcInPlace}.
+ * which reads its A that way, back to back in the same way, and the fastest against the others sets {@link
+ * GemmBlocking#kcInPlace}.
  */
 public final class GemmTune {
     private GemmTune() {}
@@ -39,8 +40,8 @@ public final class GemmTune {
     static String shapesKey() { return Integer.toHexString(java.util.Arrays.deepHashCode(new int[][][]{SHAPES, IN_PLACE})); }
 
     /**
-     * The autotune of {@link GemmBlocking}: the finalist fastest against the others ({@link #tune}, 5 counted rounds),
-     * with the k block for a transposed A read in place whose rate on {@link #IN_PLACE} is best.
+     * The autotune of {@link GemmBlocking}: the finalist fastest against the others ({@link #tune}, 5 counted rounds
+     * first), with the k block for a transposed A read in place fastest against the others on {@link #IN_PLACE}.
      */
     static GemmBlocking best(List<GemmBlocking> candidates) {
         return tune(candidates, 5).best();
@@ -60,26 +61,36 @@ public final class GemmTune {
      */
     public static final int FINALISTS = 4, FINAL_ROUNDS = 7;
 
-    /** All three steps' measurements (for the autotune and `bin/mae bench tune`), rounds counted rounds in the first and last. */
+    /**
+     * The last step's rounds: the k blocks for a transposed A read in place, back to back, judged as the final is
+     * ({@link #relative}). Its product takes half a millisecond, so 21 rounds cost about 50 ms. On the 2-core Zen 4 VM
+     * (JDK 17), a quiet `bin/mae bench tune` (the fastest of 9 rounds) put k blocks 256 and 384 at 0.92 and 0.95 of 1024,
+     * and 22 fresh-JVM tunes by the fastest round chose 768 or 1024 in 15, 256 to 512 in 7; back to back, 8 of 8 chose
+     * 768 or 1024 (1.01-1.13 against the others), where 256 read 0.94-0.98 in 7 of them.
+     */
+    public static final int IN_PLACE_ROUNDS = 21;
+
+    /** All three steps' measurements (for the autotune and `bin/mae bench tune`), rounds counted rounds in the first. */
     public static Tune tune(List<GemmBlocking> candidates, int rounds) {
         double[][] rates = rates(candidates, rounds, SHAPES);
         List<GemmBlocking> finalists = finalists(candidates, rates, FINALISTS);
         double[] relative = relative(seconds(finalists, FINAL_ROUNDS, SHAPES));
         List<GemmBlocking> inPlace = GemmBlocking.inPlaceCandidates(finalists.get(best(relative)));
-        return new Tune(candidates, rates, finalists, relative, inPlace, rates(inPlace, rounds, IN_PLACE));
+        return new Tune(candidates, rates, finalists, relative, inPlace, relative(seconds(inPlace, IN_PLACE_ROUNDS, IN_PLACE)));
     }
 
     /**
      * The candidates and their rates on {@link #SHAPES}; the finalists (best score first) and their {@link #relative}
-     * speeds; the final's winner with each k block for a transposed A read in place, and their rates on {@link #IN_PLACE}.
+     * speeds; the final's winner with each k block for a transposed A read in place, and their relative speeds on
+     * {@link #IN_PLACE}.
      */
     public record Tune(List<GemmBlocking> candidates, double[][] rates, List<GemmBlocking> finalists, double[] relative,
-                       List<GemmBlocking> inPlace, double[][] inPlaceRates) {
+                       List<GemmBlocking> inPlace, double[] inPlaceRelative) {
         /** The final's winner. */
         public GemmBlocking first() { return finalists.get(GemmTune.best(relative)); }
 
         /** The autotune's choice: the final's winner with the last step's k block. */
-        public GemmBlocking best() { return inPlace.get(winner(inPlaceRates)); }
+        public GemmBlocking best() { return inPlace.get(GemmTune.best(inPlaceRelative)); }
     }
 
     /** The n candidates with the best {@link #score}s, best first (of equal ones, the earlier candidate first). */
@@ -119,13 +130,6 @@ public final class GemmTune {
     static int best(double[] values) {
         int best = 0;
         for (int i = 1; i < values.length; i++) if (values[i] > values[best]) best = i;
-        return best;
-    }
-
-    /** The index of the best {@link #score}; the first of equal ones (the model's blocking, candidate 0, wins a tie). */
-    public static int winner(double[][] rates) {
-        int best = 0;
-        for (int i = 1; i < rates.length; i++) if (score(rates[i]) > score(rates[best])) best = i;
         return best;
     }
 

@@ -170,14 +170,10 @@ class GemmBlockingTest {
     }
 
     /**
-     * The best geometric mean wins, the first of equal ones (the model's blocking first); the real autotune (SHAPES,
-     * its final, then IN_PLACE, 5 rounds) returns one of its candidates with one of the KCs tried for a transposed A read in place
-     * (its own KC, or one of KCS).
+     * The real autotune (SHAPES, its final, then IN_PLACE) returns one of its candidates with one of the KCs tried for a
+     * transposed A read in place (its own KC, or one of KCS).
      */
-    @Test void the_tuner_picks_the_best_score_and_keeps_the_first_of_a_tie() {
-        assertEquals(1, GemmTune.winner(new double[][]{{1, 1}, {3, 3}, {2, 2}, {3, 3}}));
-        assertEquals(0, GemmTune.winner(new double[][]{{5, 5}, {1, 1}}));
-        assertEquals(2, GemmTune.winner(new double[][]{{2, 8}, {1, 9}, {5, 5}}));      // geometric means 4, 3, 5: not the largest single rate
+    @Test void the_tuner_returns_a_candidate_with_a_k_block_it_tried() {
         List<GemmBlocking> cands = List.of(new GemmBlocking(256, 48, 512, "a"), new GemmBlocking(128, 24, 256, "b"));
         GemmBlocking best = GemmTune.best(cands);
         assertTrue(cands.contains(best.withKcInPlace(best.kc())), String.valueOf(best));
@@ -192,7 +188,8 @@ class GemmBlockingTest {
      */
     @Test void the_final_picks_the_finalist_faster_in_most_rounds_not_the_one_with_a_lucky_round() {
         double[][] t0 = {{1.05, 2.1, 2.1, 2.1, 2.1}}, t1 = {{2.0, 2.0, 2.0, 2.0, 1.1}};
-        assertEquals(0, GemmTune.winner(new double[][]{{1 / 1.05}, {1 / 1.1}}));      // fastest rounds: 0 wins
+        int[] shape = {0, 0, 10, 10, 10};
+        assertTrue(GemmTune.rate(shape, t0[0]) > GemmTune.rate(shape, t1[0]));      // by the fastest round, 0
         double[] rel = GemmTune.relative(new double[][][]{t0, t1});
         assertEquals(1, GemmTune.best(rel));
         assertEquals(Math.sqrt(1.05), rel[1], 1e-12);           // the middle round's mean of 2.1 and 2.0, over 2.0
@@ -207,11 +204,14 @@ class GemmBlockingTest {
         assertEquals(1, two[2], 1e-12);
     }
 
-    /** The finalists: the best scores first, the earlier candidate first among equal ones, at most n. */
+    /**
+     * The finalists: the best scores (geometric means of the rates) first, the earlier candidate first among equal ones
+     * (the model's blocking is candidate 0), at most n.
+     */
     @Test void the_finalists_are_the_best_scores_in_order() {
         List<GemmBlocking> c = List.of(new GemmBlocking(128, 24, 256, "a"), new GemmBlocking(256, 24, 256, "b"),
                 new GemmBlocking(384, 24, 256, "c"), new GemmBlocking(512, 24, 256, "d"));
-        double[][] rates = {{2, 2}, {1, 9}, {4, 4}, {2, 2}};             // scores 2, 3, 4, 2
+        double[][] rates = {{2, 2}, {1, 9}, {4, 4}, {2, 2}};             // scores 2, 3, 4, 2: {1, 9} has the largest rate and mean, not geometric mean
         assertEquals(List.of(c.get(2), c.get(1), c.get(0)), GemmTune.finalists(c, rates, 3));
         assertEquals(c.size(), GemmTune.finalists(c, rates, 9).size());
         assertEquals(List.of(c.get(2), c.get(1), c.get(0), c.get(3)), GemmTune.finalists(c, rates, 9));
