@@ -56,7 +56,7 @@ public final class GemmTune {
      * candidates 5.5% below the best, and in those tunes they had come within 1% of it. With the final, 16 fresh-JVM
      * tunes in the same half hour all chose the 12-row kernel at KC 1024 (MC 48 in 12, MC 96 in 3) but one at KC 512
      * MC 96 (relative speeds 1.027 against 1.022 and 1.021: a tie). A 6-row candidate reached the final in 8 of them
-     * and lost each (0.95-1.035 against the winners' 1.02-1.06), the first round's winner once. The final adds 4 x 8
+     * and lost each (0.95-1.035 against the winners' 1.02-1.06), in one as the first round's winner. The final adds 4 x 8
      * rounds of the three products, about a second.
      */
     public static final int FINALISTS = 4, FINAL_ROUNDS = 7;
