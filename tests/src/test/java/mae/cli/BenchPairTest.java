@@ -13,6 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * `bench gemm --against PATH` and `bench attention --against PATH`: another build of the kernels, loaded in its own class loader, alternating call by
  * call with this one. Run against this build's own classes it prints both medians and a ratio; a folder without the
  * kernels is refused naming it. `bench gemm --of-peak`, `bench forward --of-peak` and `bench step --of-peak` pair each call with the FMA peak loop instead.
+ * `bench tune` shows the autotune's final, which judges its finalists against each other call by call.
  */
 class BenchPairTest {
     static final Path KERNELS = Path.of("..", "kernels", "target", "classes");
@@ -73,7 +74,6 @@ class BenchPairTest {
         assertRefused("bench step: --of-peak and --profile each take the timed steps' place after the run; give one", "bench", "step", "--config", "tiny", "--steps", "1", "--of-peak", "--profile");
     }
 
-    /** The last line of an --of-peak run: 'of peak: X', a positive share with 3 decimals. */
     /**
      * `bench tune` shows every candidate's rates, then its final: the first round's 4 best, each one's speed against the
      * others in the same moments; the winner named after it is the fastest finalist, and the last line is that blocking.
@@ -98,6 +98,7 @@ class BenchPairTest {
         assertTrue(lines.get(lines.size() - 1).matches("best: " + winner.substring(0, winner.lastIndexOf(',')) + ",[0-9]+"), out);
     }
 
+    /** The last line of an --of-peak run: 'of peak: X', a positive share with 3 decimals. */
     private static void assertLastLineIsAShare(String out) {
         String last = out.strip().lines().reduce((x, y) -> y).orElseThrow();
         assertTrue(last.matches("of peak: [0-9]+\\.[0-9]{3}") && Double.parseDouble(last.substring(9)) > 0, out);
