@@ -56,14 +56,17 @@ public final class GemmTune {
      * candidates 5.5% below the best, and in those tunes they had come within 1% of it. With the final, 16 fresh-JVM
      * tunes in the same half hour all chose the 12-row kernel at KC 1024 (MC 48 in 12, MC 96 in 3) but one at KC 512
      * MC 96 (relative speeds 1.027 against 1.022 and 1.021: a tie). A 6-row candidate reached the final in 8 of them
-     * and lost each (0.95-1.035 against the winners' 1.02-1.06), in one as the first round's winner. The final adds 4 x 8
-     * rounds of the three products, about a second.
+     * and lost each (0.95-1.035 against the winners' 1.02-1.06), in one as the first round's winner. Those 16 tunes took
+     * 5.8-7.9 s, against 5.3-5.9 s for the 6 before the final (fresh JVMs, the same half hour). The first round's order
+     * changed with the final (each product in turn, every candidate back to back, from the next candidate each round);
+     * it was not measured apart.
      */
     public static final int FINALISTS = 4, FINAL_ROUNDS = 7;
 
     /**
      * The last step's rounds: the k blocks for a transposed A read in place, back to back, judged as the final is
-     * ({@link #relative}). Its product takes half a millisecond, so 21 rounds cost about 50 ms. On the 2-core Zen 4 VM
+     * ({@link #relative}). Its product (38.5 MFLOP) takes half a millisecond at the 72-78 GFLOP/s `bin/mae bench tune`
+     * measured, so 21 rounds of 5 calls take about 55 ms. On the 2-core Zen 4 VM
      * (JDK 17), a quiet `bin/mae bench tune` (the fastest of 9 rounds) put k blocks 256 and 384 at 0.92 and 0.95 of 1024,
      * and 22 fresh-JVM tunes by the fastest round chose 768 or 1024 in 15, 256 to 512 in 7; back to back, 8 of 8 chose
      * 768 or 1024 (1.01-1.13 against the others), where 256 read 0.94-0.98 in 7 of them.
@@ -108,16 +111,16 @@ public final class GemmTune {
      */
     static double[] relative(double[][][] seconds) {
         int n = seconds.length, shapes = seconds[0].length, rounds = seconds[0][0].length;
+        double[][] logMean = new double[shapes][rounds];             // each round's log geometric mean time, per shape
+        for (double[][] f : seconds)
+            for (int s = 0; s < shapes; s++)
+                for (int r = 0; r < rounds; r++) logMean[s][r] += Math.log(f[s][r]) / n;
         double[] out = new double[n];
         for (int i = 0; i < n; i++) {
             double logSum = 0;
             for (int s = 0; s < shapes; s++) {
                 double[] ratio = new double[rounds];
-                for (int r = 0; r < rounds; r++) {
-                    double logMean = 0;
-                    for (int j = 0; j < n; j++) logMean += Math.log(seconds[j][s][r]) / n;
-                    ratio[r] = Math.exp(logMean) / seconds[i][s][r];
-                }
+                for (int r = 0; r < rounds; r++) ratio[r] = Math.exp(logMean[s][r]) / seconds[i][s][r];
                 java.util.Arrays.sort(ratio);
                 logSum += Math.log(rounds % 2 == 1 ? ratio[rounds / 2] : Math.sqrt(ratio[rounds / 2 - 1] * ratio[rounds / 2]));
             }
