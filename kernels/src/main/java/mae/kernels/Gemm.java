@@ -87,7 +87,7 @@ public final class Gemm {
             return;
         }
         if (!overwrite) scale(C, cOff, ldc, M, N, beta);
-        boolean few = fewRowsOrder(transA, M, N, K, g.kc());
+        boolean few = fewRowsOrder(g, transA, M, N, K);
         if ((long) M * N * K < (1 << 18)) {     // tiny products stay on the calling thread
             blocked(g, transA, transB, 0, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, C, cOff, ldc, overwrite, bias, biasOff, few);
         } else if (N >= WIDE && (transA ? M <= N : M < 3L * N && !(M > N && 4L * K * N <= splitL2Bytes))) {
@@ -100,7 +100,7 @@ public final class Gemm {
             });
         } else {                                // rows split over the threads, at least 4 slivers each
             Parallel.forRange(M, 4 * MR, (m0, m1) -> blocked(g, transA, transB, m0, m1, N, K, alpha, A, aOff, lda, B, bOff, ldb, C, cOff, ldc,
-                    overwrite, bias, biasOff, fewRowsOrder(transA, m1 - m0, N, K, g.kc())));
+                    overwrite, bias, biasOff, fewRowsOrder(g, transA, m1 - m0, N, K)));
         }
     }
 
@@ -476,11 +476,22 @@ public final class Gemm {
     static int fewRowsWidth = 4;
 
     /**
-     * Whether rows of op(A) take the few-rows order ({@link #fewRows}): packed for one k block of at most kcMax they fit
-     * in {@link #fewRowsBytes}, or A is row-major and the N columns are at least {@link #fewRowsWidth} times the rows.
+     * Whether rows of op(A) take the few-rows order ({@link #fewRows}): packed for one k block they fit in {@link
+     * #fewRowsBytes}, or A is row-major and the N columns are at least {@link #fewRowsWidth} times the rows; and not
+     * where the usual order touches C's blocks first ({@link #touches}). The few-rows order runs down all the rows for
+     * each sliver of B, so a block of C to touch would be all the rows' (fmnist's 832 rows a thread x 128 columns of a
+     * chunk: 426 KiB beside A's 645 KiB in a 1 MiB L2), and it stores to C's lines cold. Where the touch applies (K
+     * at most 512, a large C), the usual order with it was the faster, toggled call by call in one JVM (Zen 4 VM, KC
+     * 1024 MC 48, 2 threads, medians of 101 pairs, few-rows / usual time): fmnist's encoder NN 1664 x 576 x 192
+     * 1.033 and 1.063, NT 1.047 and 1.053; the usual order without the touch against with it 1.053, 1.035 (NN, NT),
+     * 1664 x 768 x 192 1.032, 1.041: the touch is the difference. This build against the one before it (`bench gemm
+     * --against`, one blocking, 61 pairs, three launches; this / that speed): NN 1664 x 576 x 192 1.094, 1.074, 1.075,
+     * NT 1.015, 1.040, 1.067; 1664 x 768 x 192 NN 1.046, 1.030, 1.044, NT 1.028, 1.061, 1.091; NN 1024 x 1024 x 256
+     * (now the shared panel, which touches, where the columns split took the few-rows order) 1.063, 1.049, 1.053; the
+     * unchanged NN 1664 x 192 x 768 1.020, 1.026, 1.013.
      */
-    private static boolean fewRowsOrder(boolean ta, int rows, int N, int K, int kcMax) {
-        return 4L * padded(rows) * Math.min(K, kcMax) <= fewRowsBytes || !ta && N >= (long) fewRowsWidth * rows;
+    static boolean fewRowsOrder(GemmBlocking g, boolean ta, int rows, int N, int K) {
+        return (4L * padded(rows) * Math.min(K, g.kc()) <= fewRowsBytes || !ta && N >= (long) fewRowsWidth * rows) && !touches(g, rows, N, K);
     }
 
     /**

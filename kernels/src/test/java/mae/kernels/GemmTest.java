@@ -50,6 +50,36 @@ class GemmTest {
         }
     }
 
+    /**
+     * The few-rows order gives way where the usual order touches C's blocks first (K at most Gemm.TOUCH_MAX_K, a C
+     * larger than touchAboveBytes, a block within touchBlockBytes), and only there: fmnist's encoder at K 192 takes the
+     * usual order, the same rows at K 768 the few-rows order.
+     */
+    @Test void the_few_rows_order_gives_way_where_c_is_touched_first() {
+        GemmBlocking g = new GemmBlocking(1024, 48, 2048, "fmnist");
+        long was = Gemm.fewRowsBytes, above = Gemm.touchAboveBytes, block = Gemm.touchBlockBytes;
+        try {
+            Gemm.fewRowsBytes = 3L << 20;
+            Gemm.touchAboveBytes = 1L << 20;
+            Gemm.touchBlockBytes = 1L << 18;
+            assertFalse(Gemm.fewRowsOrder(g, false, 832, 576, 192), "832 x 576 x 192: C (1.8 MiB) touched");
+            assertFalse(Gemm.fewRowsOrder(g, false, 832, 576, Gemm.TOUCH_MAX_K), "K = TOUCH_MAX_K: touched");
+            assertTrue(Gemm.fewRowsOrder(g, false, 832, 576, Gemm.TOUCH_MAX_K + 1), "K over TOUCH_MAX_K: not touched");
+            assertTrue(Gemm.fewRowsOrder(g, false, 832, 192, 768), "832 x 192 x 768: K over TOUCH_MAX_K, not touched");
+            assertTrue(Gemm.fewRowsOrder(g, false, 300, 576, 192), "300 x 576 x 192: C (675 KiB) under touchAboveBytes");
+            Gemm.touchBlockBytes = 48 * 576 * 4 - 1;
+            assertTrue(Gemm.fewRowsOrder(g, false, 832, 576, 192), "a block of C over touchBlockBytes: not touched");
+            Gemm.touchAboveBytes = Long.MAX_VALUE;
+            Gemm.touchBlockBytes = Long.MAX_VALUE;
+            assertTrue(Gemm.fewRowsOrder(g, true, 832, 576, 192), "never touched: the few-rows order");
+            assertFalse(Gemm.fewRowsOrder(g, false, 5000, 576, 192), "5000 x 576 x 192: A (3.7 MiB) over fewRowsBytes");
+        } finally {
+            Gemm.fewRowsBytes = was;
+            Gemm.touchAboveBytes = above;
+            Gemm.touchBlockBytes = block;
+        }
+    }
+
     /** The few-rows order (A packed once per k block, B a sliver at a time) gives the usual order's bits, edge tiles, k blocks and bias included. */
     @Test void the_few_rows_order_gives_the_bits_of_the_usual_order() {
         Random r = new Random(8);
