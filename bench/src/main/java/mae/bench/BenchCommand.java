@@ -54,6 +54,11 @@ public final class BenchCommand implements Runnable {
                 + "with a run of the peak loop (`bench peak`) doing as many flops, which one goes first alternating; prints the "
                 + "per-pair share (its median and quartiles; last line 'of peak: X'), which the machine's slow phases move far "
                 + "less than a peak and a product timed in separate launches (default: GFLOP/s alone)") boolean ofPeak;
+        @Option(names = "--against-blas", arity = "0..1", fallbackValue = "libopenblas.so.0", paramLabel = "LIB", description = "a CBLAS "
+                + "library's sgemm (OpenBLAS, as numpy and PyTorch call it; without LIB: libopenblas.so.0) in this JVM through a small "
+                + "JNI shim compiled on first use (needs cc and the JDK's jni.h), run call by call against this build as --against "
+                + "does, after checking that both give the same product; prints the library's version and core, both medians and "
+                + "the per-call ratio (last line 'ratio: X'; above 1: this build faster) (default: this build alone)") Path againstBlas;
 
         @Override public Integer call() throws Exception {
             for (long[] mat : new long[][]{{'A', m, k}, {'B', k, n}, {'C', m, n}})
@@ -65,8 +70,10 @@ public final class BenchCommand implements Runnable {
             Rng r = new Rng(1);
             float[] a = Tensor.randn(r, m, k).toArray(), b = Tensor.randn(r, k, n).toArray(), c = new float[m * n];
             double flops = 2.0 * m * n * k;
-            if (against != null && ofPeak) throw new IllegalArgumentException("bench gemm: --against and --of-peak each pair the calls with something else; give one");
+            if ((against != null ? 1 : 0) + (ofPeak ? 1 : 0) + (againstBlas != null ? 1 : 0) > 1)
+                throw new IllegalArgumentException("bench gemm: --against, --against-blas and --of-peak each pair the calls with something else; give one");
             if (against != null) return paired(ta, tb, lda, ldb, a, b, c, flops);
+            if (againstBlas != null) return pairedBlas(ta, tb, lda, ldb, a, b, c, flops);
             if (ofPeak) return ofPeak(String.format(Locale.ROOT, "gemm %dx%dx%d %s", m, n, k, trans), runs, flops,
                     () -> Gemm.gemm(ta, tb, m, n, k, 1f, a, 0, lda, b, 0, ldb, 0f, c, 0, n));
             long warmEnd = System.nanoTime() + 3_000_000_000L;   // the JIT shares the 2 cores with the threads: give it time
@@ -88,9 +95,29 @@ public final class BenchCommand implements Runnable {
             java.lang.reflect.Method other = method(against, g, "gemm", boolean.class, boolean.class, int.class, int.class, int.class, float.class,
                     float[].class, int.class, int.class, float[].class, int.class, int.class, float.class, float[].class, int.class, int.class);
             float[] c2 = new float[c.length];
-            return BenchCommand.paired(against, String.format(Locale.ROOT, "gemm %dx%dx%d %s", m, n, k, trans), runs, flops,
+            return BenchCommand.paired(against.toString(), "both builds", String.format(Locale.ROOT, "gemm %dx%dx%d %s", m, n, k, trans), runs, flops,
                     () -> Gemm.gemm(ta, tb, m, n, k, 1f, a, 0, lda, b, 0, ldb, 0f, c, 0, n),
                     () -> invoke(against, other, ta, tb, m, n, k, 1f, a, 0, lda, b, 0, ldb, 0f, c2, 0, n));
+        }
+
+        /**
+         * This build and a CBLAS library's sgemm ({@link Blas}), call by call, once both have computed the product and
+         * agree on it: a wrong binding (a transpose or a stride swapped) would otherwise time some other product.
+         */
+        private int pairedBlas(boolean ta, boolean tb, int lda, int ldb, float[] a, float[] b, float[] c, double flops) {
+            Blas blas = Blas.open(againstBlas.toString(), mae.kernels.Parallel.threads());
+            float[] c2 = new float[c.length];
+            Gemm.gemm(ta, tb, m, n, k, 1f, a, 0, lda, b, 0, ldb, 0f, c, 0, n);
+            blas.sgemm(ta, tb, m, n, k, 1f, a, lda, b, ldb, 0f, c2, n);
+            double diff = 0, size = 0;
+            for (int i = 0; i < c.length; i++) { diff = Math.max(diff, Math.abs(c[i] - c2[i])); size = Math.max(size, Math.abs(c2[i])); }
+            if (!(diff <= 1e-3 * size))
+                throw new IllegalStateException(String.format(Locale.ROOT, "bench gemm --against-blas: %s and this build disagree on %dx%dx%d %s: "
+                        + "max |difference| %.3g where the largest value is %.3g", blas.description(), m, n, k, trans, diff, size));
+            System.out.printf(Locale.ROOT, "%s: the same product as this build (max |difference| %.2g of values up to %.2g)%n", blas.description(), diff, size);
+            return BenchCommand.paired(blas.description(), "both", String.format(Locale.ROOT, "gemm %dx%dx%d %s", m, n, k, trans), runs, flops,
+                    () -> Gemm.gemm(ta, tb, m, n, k, 1f, a, 0, lda, b, 0, ldb, 0f, c, 0, n),
+                    () -> blas.sgemm(ta, tb, m, n, k, 1f, a, lda, b, ldb, 0f, c2, n));
         }
     }
 
@@ -135,13 +162,13 @@ public final class BenchCommand implements Runnable {
      * itself in a fixed order). Prints both medians (flops / time, GFLOP/s) and the per-call ratio this / that (median
      * and quartiles; last line 'ratio: X'), which a machine's slow phases move far less than separate launches.
      */
-    static int paired(Path against, String what, int runs, double flops, Runnable mine, Runnable theirs) {
+    static int paired(String against, String both, String what, int runs, double flops, Runnable mine, Runnable theirs) {
         double[][] g = alternate(runs, flops, mine, flops, theirs);
         double[] ratio = new double[runs];
         for (int i = 0; i < runs; i++) ratio[i] = g[0][i] / g[1][i];
         double[] q = ratio.clone();
         Arrays.sort(q);
-        System.out.printf(Locale.ROOT, "%s, %d alternating pairs, threads %d (both builds)%n", what, runs, mae.kernels.Parallel.threads());
+        System.out.printf(Locale.ROOT, "%s, %d alternating pairs, threads %d (%s)%n", what, runs, mae.kernels.Parallel.threads(), both);
         System.out.printf(Locale.ROOT, "this build: median %.2f GFLOP/s%n", median(g[0]));
         System.out.printf(Locale.ROOT, "%s: median %.2f GFLOP/s%n", against, median(g[1]));
         System.out.printf(Locale.ROOT, "per-call ratio this / that: median %.3f, quartiles %.3f %.3f%n", median(ratio), q[runs / 4], q[(3 * runs) / 4]);
@@ -224,7 +251,7 @@ public final class BenchCommand implements Runnable {
                 java.lang.reflect.Method bw = method(against, a, "backwardHeads", float[].class, float[].class, float[].class, float[].class, float[].class,
                         int.class, int.class, int.class, int.class, float.class);
                 float[] out2 = new float[out.length], lse2 = new float[lse.length], dqkv2 = new float[dqkv.length];
-                return paired(against, what, runs, flops, mine, () -> {
+                return paired(against.toString(), "both builds", what, runs, flops, mine, () -> {
                     invoke(against, f, out2, lse2, qkv, B, H, T, hd, scale);
                     invoke(against, bw, dqkv2, dout, qkv, out2, lse2, B, H, T, hd, scale);
                 });

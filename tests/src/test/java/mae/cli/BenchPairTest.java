@@ -45,7 +45,8 @@ class BenchPairTest {
         assertTrue(out.matches("(?s).*gemm 96x64x80 NN, 5 pairs with the FMA peak loop \\([0-9]+ iterations, as many flops\\), threads [0-9]+.*"), out);
         assertTrue(out.matches("(?s).*this call: median [0-9.]+ GFLOP/s; peak loop: median [0-9.]+ GFLOP/s.*"), out);
         assertLastLineIsAShare(out);
-        assertRefused("bench gemm: --against and --of-peak each pair the calls with something else; give one", "bench", "gemm", "--m", "8", "--n", "8", "--k", "8", "--of-peak", "--against", KERNELS.toString());
+        assertRefused("bench gemm: --against, --against-blas and --of-peak each pair the calls with something else; give one", "bench", "gemm", "--m", "8", "--n", "8", "--k", "8", "--of-peak", "--against", KERNELS.toString());
+        assertRefused("bench gemm: --against, --against-blas and --of-peak each pair the calls with something else; give one", "bench", "gemm", "--m", "8", "--n", "8", "--k", "8", "--of-peak", "--against-blas");
     }
 
     @Test void forward_of_peak_pairs_each_pass_with_the_peak_loop() {
@@ -109,6 +110,45 @@ class BenchPairTest {
         CommandLineChecksTest.Run r = CommandLineChecksTest.run(args);
         assertEquals(1, r.rc(), r.err());
         assertTrue(r.err().startsWith("error: " + error), r.err());
+    }
+
+    /**
+     * `bench gemm --against-blas`: OpenBLAS's sgemm in this JVM (a JNI shim compiled on first use), checked to give the
+     * same product before the pairs, for each transpose (a binding that swapped one would time another product, and
+     * the check would refuse it). Skipped, saying why, where there is no C compiler or no libopenblas.so.0.
+     */
+    @Test void openblas_and_this_build_agree_and_alternate_in_one_jvm() {
+        for (String trans : new String[]{"NN", "NT", "TN", "TT"}) {
+            String[] args = {"bench", "gemm", "--m", "37", "--n", "29", "--k", "19", "--runs", "4", "--trans", trans, "--against-blas"};
+            Both r = both(args);
+            org.junit.jupiter.api.Assumptions.assumeFalse(r.err().contains("cannot run the C compiler"), "no C compiler here: " + r.err());
+            org.junit.jupiter.api.Assumptions.assumeFalse(r.err().contains("cannot open shared object file"), "no libopenblas.so.0 here: " + r.err());
+            assertEquals(0, r.rc(), r.err());
+            assertTrue(r.out().matches("(?s)OpenBLAS .*\\| core \\S+ \\(libopenblas.so.0\\): the same product as this build \\(max \\|difference\\| .*"), r.out());
+            assertTrue(r.out().contains("gemm 37x29x19 " + trans + ", 4 alternating pairs"), r.out());
+            String last = r.out().strip().lines().reduce((x, y) -> y).orElseThrow();
+            assertTrue(last.matches("ratio: [0-9]+\\.[0-9]{3}") && Double.parseDouble(last.substring(7)) > 0, r.out());
+        }
+    }
+
+    record Both(int rc, String out, String err) {}
+
+    /** The command's exit code, standard output and standard error. */
+    private static Both both(String... args) {
+        java.io.PrintStream was = System.out;
+        java.io.ByteArrayOutputStream buf = new java.io.ByteArrayOutputStream();
+        System.setOut(new java.io.PrintStream(buf, true, java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            CommandLineChecksTest.Run r = CommandLineChecksTest.run(args);
+            return new Both(r.rc(), buf.toString(java.nio.charset.StandardCharsets.UTF_8), r.err());
+        } finally {
+            System.setOut(was);
+        }
+    }
+
+    @Test void a_blas_library_that_is_not_there_is_refused_naming_it(@TempDir Path empty) {
+        Path lib = empty.resolve("libnothing.so");
+        assertRefused("--against-blas: " + lib + " does not exist", "bench", "gemm", "--m", "8", "--n", "8", "--k", "8", "--against-blas", lib.toString());
     }
 
     @Test void a_folder_without_the_kernels_is_refused_naming_it(@TempDir Path empty) {
