@@ -11,7 +11,9 @@ Measures, never two at a time:
      3 s for ours, whose JIT shares the cores).
   2. Ours: `bin/mae bench gemm --m M --n N --k K` for the same shapes (last line `GFLOP/s: X`); for 1024^3 also
      `bin/mae bench gemm --of-peak`, each call paired with a run of the FMA peak loop doing as many flops (last line
-     `of peak: X`, the per-pair share's median): the share of the peak measured in the same seconds.
+     `of peak: X`, the per-pair share's median): the share of the peak measured in the same seconds; and for each
+     shape `bin/mae bench gemm --against-blas`: OpenBLAS's sgemm called in our JVM (a JNI shim), checked to give the
+     same product, then call by call against ours (last line `ratio: X`, the per-call ratio's median).
   Steps 1 and 2 alternate shape by shape (PyTorch's reading, then ours at once), a round being every shape once;
   --rounds rounds, at least 5, and each shape's figures are the medians over rounds (beside them, the median of
   the rounds' ours / PyTorch, the two readings of a pair seconds apart): one JVM launch of ours, and a slow phase of
@@ -636,7 +638,7 @@ def main():
     # products 10-40% slower) then fell on one side's readings of every shape (ours at 106 and 87 GFLOP/s, PyTorch's
     # just before at 171 and 136: bench/results/2026-12-03-vm-amd-epyc-f25m1-s24-mae_vit_base_patch16.md).
     sq = (1024, 1024, 1024)
-    tr, orr = {s: [] for s in shapes}, {s: [] for s in shapes}
+    tr, orr, blas = {s: [] for s in shapes}, {s: [] for s in shapes}, {s: [] for s in shapes}
     paired_peak = []
     for i in range(max(ARGS.rounds, GEMM_ROUNDS)):
         # The shapes' order turns by one each round: the host of a VM has slow phases (a reading at half speed, on
@@ -648,13 +650,17 @@ def main():
             tr[(m, n, k)].append(torch_gemm(m, n, k, ARGS.runs))
             orr[(m, n, k)].append(ours(["bench", "gemm", "--m", str(m), "--n", str(n), "--k", str(k), "--runs", str(ARGS.runs)],
                                        r"GFLOP/s:\s*([0-9.eE+-]+)"))
+            blas[(m, n, k)].append(ours(["bench", "gemm", "--m", str(m), "--n", str(n), "--k", str(k), "--runs", str(ARGS.runs),
+                                         "--against-blas"], r"ratio:\s*([0-9.eE+-]+)"))
         if sq in these:
             paired_peak.append(ours(["bench", "gemm", "--of-peak", "--runs", str(2 * ARGS.runs - 1)], r"of peak:\s*([0-9.eE+-]+)"))
             print(f"GEMM round {i + 1}: 1024^3 paired with the peak loop: {fmt(paired_peak[-1], '.3f')} of peak", flush=True)
-        print(f"GEMM round {i + 1}: " + "; ".join(f"{s[0]}x{s[1]}x{s[2]} torch {tr[s][-1]:.1f} ours {fmt(orr[s][-1])}" for s in these),
+        print(f"GEMM round {i + 1}: " + "; ".join(f"{s[0]}x{s[1]}x{s[2]} torch {tr[s][-1]:.1f} ours {fmt(orr[s][-1])} "
+                                                  f"(in one JVM {fmt(blas[s][-1], '.3f')}x OpenBLAS)" for s in these),
               flush=True)
     tg = {s: statistics.median(tr[s]) for s in shapes}
     og = {s: median_of(orr[s]) for s in shapes}
+    bg = {s: median_of(blas[s]) for s in shapes}
 
     dl, dg = fused_matches(cfg)
     print(f"fused vs reference PyTorch: |dloss| {dl:.2e}, max |dgrad| / max |grad| {dg:.2e}", flush=True)
@@ -691,17 +697,23 @@ def main():
     L.append(f"## SGEMM, C (M,N) = A (M,K) B (K,N), float32: GFLOP/s, each round the median of {ARGS.runs} calls after "
              f"warmup, then the median over alternating rounds")
     L.append("")
-    L.append("| shape MxNxK | ours | PyTorch (OpenBLAS) | ours / PyTorch | pairs' ratios, median | ours % peak | PyTorch % peak | rounds: ours / PyTorch |")
-    L.append("|---|---:|---:|---:|---:|---:|---:|---|")
+    L.append("| shape MxNxK | ours | PyTorch (OpenBLAS) | ours / PyTorch | pairs' ratios, median | in one JVM: ours / OpenBLAS | ours % peak | PyTorch % peak | rounds: ours / PyTorch |")
+    L.append("|---|---:|---:|---:|---:|---:|---:|---:|---|")
     for s in shapes:
         o, t = og[s], tg[s]
         L.append(f"| {s[0]}x{s[1]}x{s[2]} | {fmt(o)} | {fmt(t)} | {fmt(ratio(o, t), '.2f')} | {fmt(pair_ratio(orr[s], tr[s]), '.2f')} | "
+                 f"{fmt(bg[s], '.3f')} ({' '.join(fmt(x, '.2f') for x in blas[s])}) | "
                  f"{fmt(None if o is None else 100 * o / gp, '.0f')}% | {100 * t / gp:.0f}% | "
                  f"{' '.join(fmt(x, '.0f') for x in orr[s])} / {' '.join(f'{x:.0f}' for x in tr[s])} |")
     L.append("")
     L.append(f"Rounds: each shape timed by PyTorch in this process and at once by ours (a new JVM), the shapes' order turned by one "
              f"each round, {max(ARGS.rounds, GEMM_ROUNDS)} times. 'ours / PyTorch' (the targets' figure) divides the two medians; "
-             "'pairs' ratios' is the median over rounds of ours / PyTorch within a round, readings seconds apart.")
+             "'pairs' ratios' is the median over rounds of ours / PyTorch within a round, readings seconds apart. "
+             f"'in one JVM' is `bin/mae bench gemm --against-blas --runs {ARGS.runs}`, once per shape and round: OpenBLAS's sgemm "
+             "(libopenblas.so.0, the library PyTorch loaded here when the BLAS line above names it) called from our JVM through a "
+             "small JNI shim, checked to give the same product, then timed call by call against ours, which goes first "
+             "alternating; the median of its per-call ratios, and over the rounds the median of those (each round's in brackets). "
+             "Pairs milliseconds apart fall in the same phase of the host, where separate launches may not.")
     ppeak = median_of(paired_peak)
     if sq in shapes:
         L.append("")
@@ -763,6 +775,8 @@ def main():
     o_step = os_[masks[0]]
     speak = None if o_step is None else o_step * step_flops(cfg, ARGS.batch, masks[0]) / ARGS.batch / 1e9 / gp
     L.append(f"| SGEMM 1024: ours >= {TARGET_GEMM:.0%} of OpenBLAS | {fmt(None if g1024 is None else 100 * g1024, '.1f')}% | {verdict(g1024, TARGET_GEMM)} |")
+    b1024 = bg.get(sq)
+    L.append(f"| (the same, paired call by call with OpenBLAS in one JVM) | {fmt(None if b1024 is None else 100 * b1024, '.1f')}% | {verdict(b1024, TARGET_GEMM)} |")
     L.append(f"| SGEMM 1024: ours >= {TARGET_GEMM_PEAK:.0%} of the measured FMA peak, paired call by call with the peak loop | "
              f"{fmt(None if ppeak is None else 100 * ppeak, '.1f')}% | {verdict(ppeak, TARGET_GEMM_PEAK)} |")
     L.append(f"| (the same, the median of separate launches over the peak measured at the start) | {fmt(None if gpeak is None else 100 * gpeak, '.1f')}% | "
@@ -774,6 +788,11 @@ def main():
         met = sum(1 for r in rs if r is not None and r >= TARGET_GEMM)
         L.append(f"| SGEMM at the model's {len(model)} shapes: ours >= {TARGET_GEMM:.0%} of OpenBLAS at each | {met} of {len(model)} "
                  f"(lowest {fmt(worst, '.2f')}x) | {verdict(worst, TARGET_GEMM)} |")
+        bs = [bg[s] for s in model]
+        bworst = None if None in bs else min(bs)
+        bmet = sum(1 for r in bs if r is not None and r >= TARGET_GEMM)
+        L.append(f"| (the same, paired call by call with OpenBLAS in one JVM) | {bmet} of {len(model)} (lowest {fmt(bworst, '.3f')}x) | "
+                 f"{verdict(bworst, TARGET_GEMM)} |")
     L.append(f"| step, batch {ARGS.batch}, mask {masks[0]}: ours >= {t_step}x PyTorch images/s | {fmt(st, '.2f')}x | {verdict(st, t_step)} |")
     L.append(f"| step, batch {ARGS.batch}, mask {masks[0]}: model arithmetic >= {t_peak:.0%} of the measured FMA peak, paired step by step with the peak loop | "
              f"{fmt(None if pst is None else 100 * pst, '.1f')}% | {verdict(pst, t_peak)} |")
