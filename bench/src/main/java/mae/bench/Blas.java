@@ -5,30 +5,30 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
 /**
  * A CBLAS library's sgemm (OpenBLAS: what numpy and PyTorch call on these machines) in this JVM, so that `bench gemm
  * --against-blas` can time it call by call against the engine's GEMM: separate launches of numpy and of the engine
- * fall in different phases of a VM's host (the same product 98-153 GFLOP/s in three launches of one build on the
- * 2-core Zen 4 VM), pairs in one process mostly in the same one. The bench tool only: the engine calls no native code.
+ * fall in different phases of a VM's host (NN 6400 x 128 x 128 with -XX:UseAVX=2 read 98, 136 and 153 GFLOP/s in
+ * three launches of one build on the 2-core Zen 4 VM), pairs in one process mostly in the same one. The bench tool only: the engine calls no native code.
  *
  * <p>The JNI side (blas_pair.c, a resource of this module) is compiled on first use by the machine's C compiler ($CC,
  * else cc) into a temporary folder, and opens the library with dlopen: only the JDK's jni.h is needed. It passes the
- * JVM's arrays themselves (GetPrimitiveArrayCritical: no copies). Its idle threads: OpenBLAS's wait for the next call
- * by yielding the core for 2^28 cycles (about 0.1 s) before they sleep, so in alternating calls they would take the
- * cores from the engine's next call; OPENBLAS_THREAD_TIMEOUT 4, set before the library starts unless the environment
- * sets it, makes them sleep at once, as the engine's workers do after 50 us (Parallel): each side then wakes its
- * threads at the start of its call.
+ * JVM's arrays themselves (GetPrimitiveArrayCritical: no copies). Its idle threads: OpenBLAS's, by its default
+ * (OPENBLAS_THREAD_TIMEOUT 28), poll for the next call for 2^28 cycles before they sleep, and in alternating calls
+ * could take the cores from the engine's next call; 4, set before the library starts unless the environment sets it,
+ * makes them sleep at once, as the engine's workers do after 50 us (Parallel), so each side wakes its threads at its
+ * call's start. A precaution: 1024^3 on the Zen 4 VM read the same with either (bench/results/
+ * 2026-12-04-vm-amd-epyc-f25m17-s31-pairings.md).
  */
 final class Blas {
     private final String path, description;
 
     private Blas(String path, String description) { this.path = path; this.description = description; }
 
-    private static Blas open;
+    private static Blas opened;
     private static boolean loaded;
 
     /**
@@ -38,13 +38,13 @@ final class Blas {
     static synchronized Blas open(String path, int threads) {
         if (path.contains("/") && !Files.exists(Path.of(path)))
             throw new IllegalArgumentException("--against-blas: " + path + " does not exist (expected a CBLAS library such as libopenblas.so.0)");
-        if (open != null) {
-            if (!open.path.equals(path)) throw new IllegalArgumentException("--against-blas: " + open.path + " is already open in this JVM; " + path + " cannot be too");
-            return open;
+        if (opened != null) {
+            if (!opened.path.equals(path)) throw new IllegalArgumentException("--against-blas: " + opened.path + " is already open in this JVM; " + path + " cannot be too");
+            return opened;
         }
         if (!loaded) { System.load(compile().toString()); loaded = true; }
         String said = open0(path, threads);
-        return open = new Blas(path, said.isEmpty() ? path + " (a CBLAS, not OpenBLAS)" : said.strip() + " (" + path + ")");
+        return opened = new Blas(path, said.isEmpty() ? path + " (a CBLAS, not OpenBLAS)" : said.strip() + " (" + path + ")");
     }
 
     /** What the library says of itself (OpenBLAS's version, build and core), with its path. */
@@ -85,8 +85,8 @@ final class Blas {
                 throw new IllegalArgumentException("--against-blas: no jni.h in " + include + " (a JDK with its headers is needed to build the JNI side)");
             String os = System.getProperty("os.name").toLowerCase(Locale.ROOT).startsWith("mac") ? "darwin" : "linux";
             String cc = System.getenv().getOrDefault("CC", "cc");
-            List<String> cmd = new ArrayList<>(List.of(cc, "-O2", "-shared", "-fPIC", "-I" + include, "-I" + include.resolve(os),
-                    "-o", lib.toString(), src.toString(), "-ldl"));
+            List<String> cmd = List.of(cc, "-O2", "-shared", "-fPIC", "-I" + include, "-I" + include.resolve(os),
+                    "-o", lib.toString(), src.toString(), "-ldl");
             Process p;
             try {
                 p = new ProcessBuilder(cmd).redirectErrorStream(true).start();

@@ -28,7 +28,7 @@ static void fail(JNIEnv *env, const char *what, const char *detail) {
  * Opens the library, sets its thread count (openblas_set_num_threads, where it has one) and returns what it says of
  * itself ("OpenBLAS 0.3.21 ... | core Cooperlake"), or "" for a CBLAS that is not OpenBLAS. OPENBLAS_THREAD_TIMEOUT,
  * unless already set, becomes 4 before the library reads it: its idle threads then sleep after 2^4 cycles instead of
- * yielding the core for 2^28, which would take the cores from the engine's next call (Blas.java says more).
+ * polling for 2^28, which could take the cores from the engine's next call (a precaution: Blas.java says more).
  */
 JNIEXPORT jstring JNICALL Java_mae_bench_Blas_open0(JNIEnv *env, jclass cls, jstring path, jint threads) {
     const char *p = (*env)->GetStringUTFChars(env, path, NULL);
