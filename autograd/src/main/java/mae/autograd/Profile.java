@@ -17,7 +17,9 @@ import java.util.Map;
  *       copying the first one there) under the section "leaf gradients";</li>
  *   <li>work outside the tape (the optimizer, zeroing gradients) is timed by the caller with {@link #section}.</li>
  * </ul>
- * Kernels run synchronously on the CPU, so these are the ops' real times; on a GPU they would be launch times.
+ * Kernels run synchronously on the CPU, so these are the ops' real times. A GPU runs them asynchronously: there
+ * {@link #start(Runnable)} takes the device's synchronize, which then ends every timed op, rule and section, so
+ * each is charged its kernels' time plus one launch and one wait (the profiled step runs slower than a free one).
  * FLOPs are counted for the matrix products as in {@link Trace} (2 per multiply-add; a backward costs one
  * product per operand that needs a gradient, attention's five per two, as its backward recomputes the scores:
  * {@link #backwardFlops}); bytes are the
@@ -37,15 +39,25 @@ public final class Profile {
 
     /** Per op and phase; and, for the products (ops with FLOPs), also per input shapes, to show which shapes are slow. */
     private final Map<String, Entry> entries = new LinkedHashMap<>(), products = new LinkedHashMap<>();
+    private final Runnable sync;
     private long last = System.nanoTime();
 
-    private Profile() {}
+    private Profile(Runnable sync) { this.sync = sync; }
 
-    /** Starts profiling this thread. */
-    public static Profile start() {
-        Profile p = new Profile();
+    /** Starts profiling this thread (kernels that return when done: the CPU's). */
+    public static Profile start() { return start(() -> {}); }
+
+    /** Starts profiling this thread; sync waits for the device's queued work (a GPU's synchronize). */
+    public static Profile start(Runnable sync) {
+        Profile p = new Profile(sync);
         ACTIVE.set(p);
         return p;
+    }
+
+    /** The clock after the device's queued work is done. */
+    private long now() {
+        sync.run();
+        return System.nanoTime();
     }
 
     /** Stops profiling this thread and returns what was measured. */
@@ -62,7 +74,7 @@ public final class Profile {
 
     /** Runs work outside the tape as a named section. */
     public static void section(String name, Runnable body) {
-        long t0 = System.nanoTime();
+        long t0 = clock();
         body.run();
         section(name, t0);
     }
@@ -71,7 +83,7 @@ public final class Profile {
     static void section(String name, long t0) {
         Profile p = ACTIVE.get();
         if (p == null) return;
-        long now = System.nanoTime();
+        long now = p.now();
         p.add(name, "section", now - t0, 0, 0);
         p.last = now;
     }
@@ -88,19 +100,22 @@ public final class Profile {
     static void forward(String op, Tensor y, Var... in) {
         Profile p = ACTIVE.get();
         if (p == null) return;
-        long now = System.nanoTime();
+        long now = p.now();
         p.add(op, "forward", now - p.last, 2 * Trace.macs(op, y, in), bytes(y, in), in);
         p.last = System.nanoTime();           // the bookkeeping (a product's shape string) charged to no op, not to the next
     }
 
-    /** The clock for {@link #backward}: 0 outside a profile. */
-    static long clock() { return ACTIVE.get() == null ? 0 : System.nanoTime(); }
+    /** The clock for {@link #backward} and {@link #section}, after the device's queued work: 0 outside a profile. */
+    static long clock() {
+        Profile p = ACTIVE.get();
+        return p == null ? 0 : p.now();
+    }
 
     /** Called by Var.backward after one backward rule, started at t0, of the op that made y from in. */
     static void backward(String op, long t0, Tensor y, Var... in) {
         Profile p = ACTIVE.get();
         if (p == null) return;
-        long now = System.nanoTime();
+        long now = p.now();
         p.add(op, "backward", now - t0, backwardFlops(op, y, in), 2 * bytes(y, in), in);
         p.last = now;
     }

@@ -366,7 +366,7 @@ public final class BenchCommand implements Runnable {
 
         /** The same step, `steps` times, with every op timed; returns the profile and the steps' wall time. */
         private Object[] profiled(MaeModel model, AdamW opt, Tensor imgs, Rng r, Workspace ws, MaeConfig cfg, Device dev) {
-            Profile p = Profile.start();
+            Profile p = Profile.start(dev::synchronize);   // on a GPU each op waits for its kernels: their own time
             long wall = 0;
             try {
                 for (int i = 0; i < steps; i++) {

@@ -16,6 +16,7 @@ import mae.model.MaeConfig;
 import mae.model.MaeModel;
 import mae.model.MaskNoise;
 import mae.model.Reconstruction;
+import mae.viz.Fonts;
 import mae.optim.AdamW;
 import mae.tensor.Device;
 import mae.tensor.Rng;
@@ -71,6 +72,7 @@ public final class Pretrainer {
     private Rng rng;                        // crops, flips and masks; saved in every checkpoint
     private int perStep, stepsPerEpoch;
     private long start, total;
+    private boolean noFontsSaid;            // the missing-fonts warning is printed once per run
     private List<double[]> curve = new ArrayList<>();   // (step, loss, lr) for loss.png
     private Tensor showImgs, showNoise;     // the fixed pictures: the first 8 evaluation images under fixed noise
 
@@ -319,8 +321,13 @@ public final class Pretrainer {
             x[i] = curve.get(i)[0]; y[i] = curve.get(i)[1];
             lr[i] = curve.get(i).length > 2 ? curve.get(i)[2] : sched.at((x[i] - 1) / stepsPerEpoch);
         }
-        LineChart.training(run.dir.resolve("loss.png"), String.format(java.util.Locale.ROOT, "MAE pretraining, %s, mask ratio %s, batch %d", o.config(),
+        boolean drawn = LineChart.training(run.dir.resolve("loss.png"), String.format(java.util.Locale.ROOT, "MAE pretraining, %s, mask ratio %s, batch %d", o.config(),
                 o.maskRatio(), o.batch() * o.accum()), x, y, lr);
+        if (!drawn && !noFontsSaid) {
+            log.println("warning: this Java cannot draw text (" + Fonts.problem() + "): no loss.png, and the reconstructions "
+                    + "have no titles or caption; metrics.jsonl holds the losses. Installing FreeType and a font (libfreetype6, fonts-dejavu-core on Debian) brings them back.");
+            noFontsSaid = true;
+        }
     }
 
     /** What it learned: kNN on frozen features, beside the same protocol on a random-init encoder; writes result.json. */

@@ -19,7 +19,8 @@ import java.util.List;
  * left and a caption below, wrapped to the grid's width. Cell (r, k) has its top-left corner at
  * x = labelWidth + border + k * (w * scale + border), y = titleHeight + border + r * (h * scale + border).
  * Cells never set are drawn mid-gray. A NaN pixel is drawn as a diagonal orange-and-white hatch, so that a
- * removed patch cannot be taken for gray pixels.
+ * removed patch cannot be taken for gray pixels. Where this JVM cannot draw text ({@link Fonts}), titles, labels
+ * and caption are left out and their bands take no room.
  */
 public final class ImageGrid {
     private static final int BACKGROUND = 0xFFFFFF, EMPTY = 0x808080;
@@ -91,7 +92,7 @@ public final class ImageGrid {
 
     /** Height of the title band (0 without titles): one text line per line of the longest title. */
     public int titleHeight() {
-        if (titles == null) return 0;
+        if (titles == null || !Fonts.available()) return 0;
         int lines = 1;
         for (String t : titles) if (t != null) lines = Math.max(lines, t.split("\n", -1).length);
         return font().getSize() + 8 + (lines - 1) * (font().getSize() + 2);
@@ -99,7 +100,7 @@ public final class ImageGrid {
 
     /** Width of the row-label band (0 without labels). */
     public int labelWidth() {
-        if (rowLabels == null) return 0;
+        if (rowLabels == null || !Fonts.available()) return 0;
         FontMetrics fm = metrics(font());
         int max = 0;
         for (String l : rowLabels) if (l != null) max = Math.max(max, fm.stringWidth(l));
@@ -122,7 +123,7 @@ public final class ImageGrid {
     /** The caption's lines, wrapped at spaces to the picture's width. */
     public List<String> captionLines() {
         List<String> out = new ArrayList<>();
-        if (caption == null || caption.isBlank()) return out;
+        if (caption == null || caption.isBlank() || !Fonts.available()) return out;
         FontMetrics fm = metrics(captionFont());
         int max = Math.max(40, width() - 8);
         for (String para : caption.split("\n")) {
@@ -143,9 +144,11 @@ public final class ImageGrid {
         try {
             g.setColor(new Color(BACKGROUND));
             g.fillRect(0, 0, img.getWidth(), img.getHeight());
-            if (titles != null) drawTitles(g);
-            if (rowLabels != null) drawRowLabels(g);
-            if (caption != null) drawCaption(g);
+            if (Fonts.available()) {   // else the bands are 0 wide: the cells alone
+                if (titles != null) drawTitles(g);
+                if (rowLabels != null) drawRowLabels(g);
+                if (caption != null) drawCaption(g);
+            }
         } finally {
             g.dispose();
         }

@@ -40,25 +40,29 @@ public final class LineChart {
         }
     }
 
-    /** One line, default size, linear axes. */
-    public static void write(Path png, String title, String xLabel, String yLabel, double[] x, double[] y) throws IOException {
-        write(png, title, xLabel, yLabel, List.of(new Series(yLabel, x, y)), DEFAULT_WIDTH, DEFAULT_HEIGHT, false);
+    /** One line, default size, linear axes. False, and nothing written, where this JVM cannot draw text ({@link Fonts}). */
+    public static boolean write(Path png, String title, String xLabel, String yLabel, double[] x, double[] y) throws IOException {
+        return write(png, title, xLabel, yLabel, List.of(new Series(yLabel, x, y)), DEFAULT_WIDTH, DEFAULT_HEIGHT, false);
     }
 
-    /** Several lines (a legend is shown when there are two or more), optionally on a logarithmic y axis. */
-    public static void write(Path png, String title, String xLabel, String yLabel, List<Series> series,
-                             int width, int height, boolean logY) throws IOException {
+    /** Several lines (a legend is shown when there are two or more), optionally on a logarithmic y axis; false as above. */
+    public static boolean write(Path png, String title, String xLabel, String yLabel, List<Series> series,
+                                int width, int height, boolean logY) throws IOException {
         if (width < 100 || height < 100) throw new IllegalArgumentException(png + ": chart size " + width + "x" + height + " is below 100x100");
+        if (!Fonts.available()) return false;
         BufferedImage img = render(title, xLabel, yLabel, series, logY).createBufferedImage(width, height);
         Png.write(png, img);
+        return true;
     }
 
     /**
      * The training chart: the raw loss per step (thin, light), the loss smoothed by an exponential moving average
      * (the span in its legend), and the learning rate on a second axis on the right (dashed).
      */
-    public static void training(Path png, String title, double[] step, double[] loss, double[] lr) throws IOException {
+    public static boolean training(Path png, String title, double[] step, double[] loss, double[] lr) throws IOException {
+        if (!Fonts.available()) return false;
         Png.write(png, renderTraining(title, step, loss, lr).createBufferedImage(DEFAULT_WIDTH, DEFAULT_HEIGHT));
+        return true;
     }
 
     /** Steps averaged by the smoothed loss's moving average: a 25th of the run, from 1 to 100. */

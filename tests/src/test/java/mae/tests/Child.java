@@ -18,10 +18,17 @@ final class Child {
 
     /** Starts mainClass with args in a child JVM (mae.home = home), output to log. */
     static Process start(Path home, Path log, String mainClass, List<String> args) throws IOException {
+        return start(home, log, mainClass, args, Map.of());
+    }
+
+    /** The same, with these environment variables added to the child's. */
+    static Process start(Path home, Path log, String mainClass, List<String> args, Map<String, String> env) throws IOException {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--add-modules", "jdk.incubator.vector", JitFlags.TRAP_LIMIT, JitFlags.RECOMPILE_CUTOFF, "-cp", System.getProperty("java.class.path"), "-Dmae.home=" + home, "-Dmae.gemm.autotune=false", mainClass));
         cmd.addAll(args);
-        return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
+        pb.environment().putAll(env);
+        return pb.start();
     }
 
     /** Waits (up to 120 s) until the condition holds or the child ends, then kills it with SIGKILL; returns whether it held. */

@@ -61,7 +61,7 @@ class CudaMatmulTest extends CudaTestBase {
 
     private void check(Random r, int M, int N, int K, boolean ta, boolean tb, boolean integers, int batch) {
         int pad = 3;
-        int lda = ld(ta, K, M, pad), ldb = ld(tb, N, K, pad), ldc = N + pad;
+        int lda = ld(ta, M, K, pad), ldb = ld(tb, K, N, pad), ldc = N + pad;
         long rowsA = ta ? K : M, rowsB = tb ? N : K;
         long strideA = rowsA * lda + 5, strideB = rowsB * ldb + 7, strideC = (long) M * ldc + 11;   // gaps between
         float[] A = operand(r, integers, (int) (strideA * batch)), B = operand(r, integers, (int) (strideB * batch));
