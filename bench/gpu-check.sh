@@ -11,7 +11,8 @@
 #        bash bench/gpu-check.sh               (with the device tool: run(command="bash bench/gpu-check.sh", carry=[".devicepack"]))
 #    It unpacks the pack's JRE and finds libcublas.so.13 in the CUDA image's known folders (no search of /; set
 #    CUBLAS_COMPAT_TARGET to name it). `bash bench/gpu-check.sh --profile` instead prints where a training step's time
-#    goes on the GPU, op by op (fmnist batch 128, mae_vit_base_patch16 batch 64), and exits.
+#    goes on the GPU, op by op (fmnist batch 128, mae_vit_base_patch16 batch 64), and exits; `--tune` builds
+#    matmul.cu's candidate variants with the machine's nvcc (bench/cuda/matmul_tune.cu) and times them (about a minute).
 #    First run on an H200 (2026-12-04): about 100-150 s in all; bench/results/2026-12-04-nvidia-h200-gpu-check.md.
 #
 # What it checks, in order (exit status 0 only if every step succeeds; speeds are reported, not judged). Every step
@@ -72,6 +73,17 @@ if [ "${1:-}" = "--pack" ]; then
   for m in kernels tensor mae tests; do jar cf "$lib/$m-tests.jar" -C $m/target/test-classes .; done
   ../shared/device/pack.sh .devicepack "$lib"
   echo "packed; on the GPU machine: bash bench/gpu-check.sh"
+  exit 0
+fi
+
+if [ "${1:-}" = "--tune" ]; then   # matmul.cu's variants (bench/cuda/matmul_tune.cu), built here with nvcc, then exit
+  out=${OUT:-/tmp/gpu-check}; mkdir -p "$out"
+  nv=$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)
+  for v in "base:" "2blocks:-DTC_MIN_BLOCKS=2" "vec:-DTC_VEC_LOADS=1" "2blocks+vec:-DTC_MIN_BLOCKS=2 -DTC_VEC_LOADS=1"; do
+    (flags=${v#*:}; "$nv" -std=c++17 -O3 -arch=sm_90 $flags -o "/tmp/tune-${v%%:*}" bench/cuda/matmul_tune.cu > "$out/nvcc-${v%%:*}.log" 2>&1) &
+  done
+  wait
+  for v in base 2blocks vec 2blocks+vec; do timeout 120 "/tmp/tune-$v" "$v" || echo "tune $v: FAILED (exit $?)"; done 2>&1 | tee "$out/tune.log"
   exit 0
 fi
 

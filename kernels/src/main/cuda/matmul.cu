@@ -74,6 +74,15 @@ extern "C" __global__ void __launch_bounds__(256) matmul_f32_simt(int transA, in
 #define TC_BM 128
 #define TC_BN 128
 #define TC_THREADS 256
+// Variants for bench/cuda/matmul_tune.cu (built there with -D; the committed PTX/cubin use the defaults):
+#ifdef TC_MIN_BLOCKS      // resident blocks per SM asked of ptxas: 2 caps registers at 128 (ptxas: 0-72 bytes of spills)
+#define TC_BOUNDS __launch_bounds__(TC_THREADS, TC_MIN_BLOCKS)
+#else
+#define TC_BOUNDS __launch_bounds__(TC_THREADS)
+#endif
+#ifndef TC_VEC_LOADS
+#define TC_VEC_LOADS 0    // 1: K-contiguous operand tiles read as float4 where aligned and inside the matrix
+#endif
 #define TC_WM 64          // warp tile rows: 2 warps along M
 #define TC_WN 32          // warp tile cols: 4 warps along N
 #define TC_MT (TC_WM / 16)   // m16 tiles per warp
@@ -103,12 +112,37 @@ struct Bf16 {                        // mma.m16n8k16, operands as BF16 pairs
 template <class P, bool KCONTIG>
 struct TileLoader {
     static constexpr int PER_THREAD = TC_BM * P::BK / TC_THREADS;   // 8
+    static constexpr bool VEC = TC_VEC_LOADS && KCONTIG;           // 2 float4 per thread, 4 consecutive k each
+    // The thread's s-th element of the tile: (r, k). The same map for load and store.
+    __device__ __forceinline__ static void at(int s, int& r, int& k) {
+        if (VEC) { int v = threadIdx.x + (s >> 2) * TC_THREADS; r = v / (P::BK / 4); k = (v % (P::BK / 4)) * 4 + (s & 3); }
+        else {
+            int e = threadIdx.x + s * TC_THREADS;
+            if (KCONTIG) { k = e % P::BK; r = e / P::BK; } else { r = e % TC_BM; k = e / TC_BM; }
+        }
+    }
     __device__ __forceinline__ static void load(float (&reg)[PER_THREAD], const float* p, long long ld,
                                                 int r0, int k0, int R, int K) {
+        if (VEC && ((ld & 3) == 0) && ((reinterpret_cast<unsigned long long>(p) & 15) == 0)) {
+#pragma unroll
+            for (int s = 0; s < PER_THREAD; s += 4) {
+                int r, k;
+                at(s, r, k);
+                int gr = r0 + r, gk = k0 + k;
+                if (gr < R && gk + 3 < K) {
+                    float4 v = *reinterpret_cast<const float4*>(p + gr * ld + gk);
+                    reg[s] = v.x; reg[s + 1] = v.y; reg[s + 2] = v.z; reg[s + 3] = v.w;
+                } else {
+#pragma unroll
+                    for (int j = 0; j < 4; j++) reg[s + j] = (gr < R && gk + j < K) ? p[gr * ld + gk + j] : 0.f;
+                }
+            }
+            return;
+        }
 #pragma unroll
         for (int s = 0; s < PER_THREAD; s++) {
-            int e = threadIdx.x + s * TC_THREADS, r, k;
-            if (KCONTIG) { k = e % P::BK; r = e / P::BK; } else { r = e % TC_BM; k = e / TC_BM; }
+            int r, k;
+            at(s, r, k);
             int gr = r0 + r, gk = k0 + k;
             reg[s] = (gr < R && gk < K) ? (KCONTIG ? p[gr * ld + gk] : p[gk * ld + gr]) : 0.f;
         }
@@ -116,8 +150,8 @@ struct TileLoader {
     __device__ __forceinline__ static void store(const float (&reg)[PER_THREAD], typename P::T* tile) {
 #pragma unroll
         for (int s = 0; s < PER_THREAD; s++) {
-            int e = threadIdx.x + s * TC_THREADS, r, k;
-            if (KCONTIG) { k = e % P::BK; r = e / P::BK; } else { r = e % TC_BM; k = e / TC_BM; }
+            int r, k;
+            at(s, r, k);
             tile[r * (P::BK + P::PAD) + k] = P::convert(reg[s]);
         }
     }
@@ -253,7 +287,7 @@ __device__ __forceinline__ void matmul_tc(int M, int N, int K, float alpha,
 
 // extern "C" entry points: matmul_<precision>_<A: n|t><B: n|t>. Grid (ceil(N/128), ceil(M/128), batch), block 256.
 #define MATMUL_TC(NAME, P, TA, TB)                                                                              \
-    extern "C" __global__ void __launch_bounds__(TC_THREADS) NAME(                                              \
+    extern "C" __global__ void TC_BOUNDS NAME(                                              \
         int M, int N, int K, float alpha, const float* A, int lda, long long strideA,                          \
         const float* B, int ldb, long long strideB, float beta, float* C, int ldc, long long strideC) {       \
         matmul_tc<P, TA, TB>(M, N, K, alpha, A, lda, strideA, B, ldb, strideB, beta, C, ldc, strideC);        \

@@ -5,6 +5,7 @@
 # of kernels/src/main/cuda (prep.py swaps only the inline PTX for emulated calls) against plain-loop references
 # in double:
 #   t_matmul     every matmul variant (SIMT, TF32/BF16 x nn/nt/tn/tt), odd sizes, K = 0, padding, batches
+#   t_matmul_vec the same on the float4-load candidate (TC_VEC_LOADS) that bench/cuda/matmul_tune.cu times
 #   t_attention  forward, D, dq, dkv for hd 32/64/80/128 at T = 1, 17, 33, 50, 197
 #   t_reduce     sum (rows/mid, chunked with atomics), max/argmax with ties and NaN
 #   t_rowops     softmax, layer norm forward/backward (dw/db through shared and global atomics)
@@ -59,7 +60,7 @@ show_log() {   # a failed suite's log: from the first sanitizer report on (its s
 }
 
 failed=0 start=$SECONDS
-suites=(t_matmul t_attention t_reduce t_rowops t_pointwise)
+suites=(t_matmul t_matmul_vec t_attention t_reduce t_rowops t_pointwise)
 for t in "${suites[@]}"; do
   t0=$SECONDS
   verdict=$(suite "$t")
