@@ -79,11 +79,13 @@ fi
 if [ "${1:-}" = "--tune" ]; then   # matmul.cu's variants (bench/cuda/matmul_tune.cu), built here with nvcc, then exit
   out=${OUT:-/tmp/gpu-check}; mkdir -p "$out"
   nv=$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)
-  for v in "base:" "2blocks:-DTC_MIN_BLOCKS=2" "vec:-DTC_VEC_LOADS=1" "2blocks+vec:-DTC_MIN_BLOCKS=2 -DTC_VEC_LOADS=1"; do
+  variants=("base:" "2blocks:-DTC_MIN_BLOCKS=2" "vec:-DTC_VEC_LOADS=1" "2blocks+vec:-DTC_MIN_BLOCKS=2 -DTC_VEC_LOADS=1"
+            "pipe3:-DTC_PIPE_KERNELS" "pipe4:-DTC_PIPE_KERNELS -DTC_STAGES=4")
+  for v in "${variants[@]}"; do
     (flags=${v#*:}; "$nv" -std=c++17 -O3 -arch=sm_90 $flags -o "/tmp/tune-${v%%:*}" bench/cuda/matmul_tune.cu > "$out/nvcc-${v%%:*}.log" 2>&1) &
   done
   wait
-  for v in base 2blocks vec 2blocks+vec; do timeout 120 "/tmp/tune-$v" "$v" || echo "tune $v: FAILED (exit $?)"; done 2>&1 | tee "$out/tune.log"
+  for v in "${variants[@]}"; do v=${v%%:*}; timeout 120 "/tmp/tune-$v" "$v" || echo "tune $v: FAILED (exit $?)"; done 2>&1 | tee "$out/tune.log"
   exit 0
 fi
 

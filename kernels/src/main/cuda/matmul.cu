@@ -13,7 +13,12 @@
 //                               operands K-contiguous, which is the layout the mma fragments want.
 // Every size works: loads outside (M, N, K) read as zero and stores outside are skipped, so no size needs to be a
 // multiple of a tile (the "fallback" is predication, in the same kernel).
-// Not done: Hopper's wgmma / TMA path (sm_90a), cp.async multi-stage pipelines, split-K for small M*N.
+//   v3 candidates, not in the committed PTX/cubin and not yet timed on a GPU (bench/cuda/matmul_tune.cu times them
+//      against v2: `bash bench/gpu-check.sh --tune`; cuda-emu checks them on the CPU): v2 with 2 blocks per SM
+//      (TC_MIN_BLOCKS) or float4 loads (TC_VEC_LOADS), and matmul_pipe_* (TC_PIPE_KERNELS, below), a cp.async pipeline.
+// v2 on an H200 (2026-12-04, bench/results/2026-12-04-nvidia-h200-gpu-check.md): 43-56 TFLOP/s at the ViT-B shapes,
+// 0.12-0.15 of cuBLAS, TF32 and BF16 alike: the global-to-shared path, not the tensor cores, is the limit.
+// Not done: Hopper's wgmma / TMA path (sm_90a), split-K for small M*N.
 #include "common.cuh"
 #include <cuda_bf16.h>
 
@@ -300,3 +305,184 @@ MATMUL_TC(matmul_bf16_nn, Bf16, false, false)
 MATMUL_TC(matmul_bf16_nt, Bf16, false, true)
 MATMUL_TC(matmul_bf16_tn, Bf16, true, false)
 MATMUL_TC(matmul_bf16_tt, Bf16, true, true)
+
+// ---------------------------------------------------------------------------------------------------------------
+// v3 candidate (compiled only with -DTC_PIPE_KERNELS: bench/cuda/matmul_tune.cu and cuda-emu's t_matmul_pipe; not in
+// the committed PTX/cubin, not measured yet): the global-to-shared path of v2 replaced by cp.async, STAGES deep.
+// Tiles travel as FP32 straight into shared memory (no staging registers, no barrier between a tile's loads and its
+// use beyond the pipeline's one per K step), K step 32, and are rounded to TF32 (cvt.rna, as v2) or packed to BF16
+// (RN, as v2) as the fragments are read, so the products round exactly as v2's. Shared layout per operand: [r][k]
+// (row stride 36 floats) where the operand is K-contiguous in memory, else [k][r] (row stride 136): either way a
+// 16-byte chunk of global memory lands as one 16-byte chunk, and both strides leave the fragment reads free of bank
+// conflicts. Dynamic shared memory: STAGES x 2 x 4608 floats = 110,592 bytes for 3 stages (opt-in above 48 KB).
+#ifdef TC_PIPE_KERNELS
+#ifndef TC_STAGES
+#define TC_STAGES 3
+#endif
+#define PIPE_BK 32
+#define PIPE_TILE 4608      // floats per operand and stage: max(128 x 36, 32 x 136)
+
+__device__ __forceinline__ void cp_async16(float* smem, const float* gmem, int bytes) {   // bytes < 16: zero-filled
+    unsigned s = (unsigned)__cvta_generic_to_shared(smem);
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" :: "r"(s), "l"(gmem), "r"(bytes));
+}
+__device__ __forceinline__ void cp_async4(float* smem, const float* gmem, int bytes) {
+    unsigned s = (unsigned)__cvta_generic_to_shared(smem);
+    asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;\n" :: "r"(s), "l"(gmem), "r"(bytes));
+}
+__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
+__device__ __forceinline__ void cp_async_wait_stages() { asm volatile("cp.async.wait_group %0;\n" :: "n"(TC_STAGES - 2)); }
+
+// One operand's (128 x 32) tile, rows r0.., k0.., into shared memory. KCONTIG: element (r, k) at p[r ld + k] in
+// memory and at s[r 36 + k] in shared; else at p[k ld + r] and s[k 136 + r]. 1024 chunks of 4 floats, 4 per thread.
+template <bool KCONTIG>
+__device__ __forceinline__ void pipe_load(float* s, const float* p, long long ld, int r0, int k0, int R, int K, bool vec) {
+#pragma unroll
+    for (int i = 0; i < 4; i++) {
+        int c = threadIdx.x + i * TC_THREADS;
+        int r, k, sOff;
+        if (KCONTIG) { r = c >> 3; k = (c & 7) * 4; sOff = r * 36 + k; }
+        else { k = c >> 5; r = (c & 31) * 4; sOff = k * 136 + r; }
+        int gr = r0 + r, gk = k0 + k;
+        // valid floats of the chunk along the contiguous axis (0 when the other index is outside)
+        int n = KCONTIG ? (gr < R ? min(4, max(0, K - gk)) : 0) : (gk < K ? min(4, max(0, R - gr)) : 0);
+        const float* g = n > 0 ? (KCONTIG ? p + gr * ld + gk : p + gk * ld + gr) : p;   // no address outside when n = 0
+        if (vec) cp_async16(s + sOff, g, 4 * n);
+        else
+#pragma unroll
+            for (int j = 0; j < 4; j++) cp_async4(s + sOff + j, j < n ? g + j : p, j < n ? 4 : 0);
+    }
+}
+
+// Element (r, k) of a shared tile.
+template <bool KCONTIG>
+__device__ __forceinline__ float pipe_at(const float* s, int r, int k) { return KCONTIG ? s[r * 36 + k] : s[k * 136 + r]; }
+
+__device__ __forceinline__ unsigned pack_bf16(float lo, float hi) {
+    __nv_bfloat16 l = __float2bfloat16_rn(lo), h = __float2bfloat16_rn(hi);
+    return (unsigned)*reinterpret_cast<unsigned short*>(&l) | ((unsigned)*reinterpret_cast<unsigned short*>(&h) << 16);
+}
+
+// The warp's 64 x 32 tile times one PIPE_BK slice; fragments as in warp_mma (g = lane / 4, t = lane % 4).
+template <class P, bool AK, bool BK>
+__device__ __forceinline__ void pipe_mma(float (&acc)[TC_MT][TC_NT][4], const float* As, const float* Bs, int wm, int wn, int g, int t) {
+    if constexpr (sizeof(typename P::T) == 4) {                    // TF32, k8 steps
+#pragma unroll
+        for (int kk = 0; kk < PIPE_BK; kk += 8) {
+            unsigned a[TC_MT][4], b[TC_NT][2];
+#pragma unroll
+            for (int i = 0; i < TC_MT; i++) {
+                int r = wm * TC_WM + i * 16 + g;
+                a[i][0] = Tf32::convert(pipe_at<AK>(As, r, kk + t));
+                a[i][1] = Tf32::convert(pipe_at<AK>(As, r + 8, kk + t));
+                a[i][2] = Tf32::convert(pipe_at<AK>(As, r, kk + t + 4));
+                a[i][3] = Tf32::convert(pipe_at<AK>(As, r + 8, kk + t + 4));
+            }
+#pragma unroll
+            for (int j = 0; j < TC_NT; j++) {
+                int n = wn * TC_WN + j * 8 + g;
+                b[j][0] = Tf32::convert(pipe_at<BK>(Bs, n, kk + t));
+                b[j][1] = Tf32::convert(pipe_at<BK>(Bs, n, kk + t + 4));
+            }
+#pragma unroll
+            for (int i = 0; i < TC_MT; i++)
+#pragma unroll
+                for (int j = 0; j < TC_NT; j++) mma_tf32(acc[i][j], a[i], b[j]);
+        }
+    } else {                                                        // BF16, k16 steps
+#pragma unroll
+        for (int kk = 0; kk < PIPE_BK; kk += 16) {
+            unsigned a[TC_MT][4], b[TC_NT][2];
+#pragma unroll
+            for (int i = 0; i < TC_MT; i++) {
+                int r = wm * TC_WM + i * 16 + g, k = kk + 2 * t;
+                a[i][0] = pack_bf16(pipe_at<AK>(As, r, k), pipe_at<AK>(As, r, k + 1));
+                a[i][1] = pack_bf16(pipe_at<AK>(As, r + 8, k), pipe_at<AK>(As, r + 8, k + 1));
+                a[i][2] = pack_bf16(pipe_at<AK>(As, r, k + 8), pipe_at<AK>(As, r, k + 9));
+                a[i][3] = pack_bf16(pipe_at<AK>(As, r + 8, k + 8), pipe_at<AK>(As, r + 8, k + 9));
+            }
+#pragma unroll
+            for (int j = 0; j < TC_NT; j++) {
+                int n = wn * TC_WN + j * 8 + g, k = kk + 2 * t;
+                b[j][0] = pack_bf16(pipe_at<BK>(Bs, n, k), pipe_at<BK>(Bs, n, k + 1));
+                b[j][1] = pack_bf16(pipe_at<BK>(Bs, n, k + 8), pipe_at<BK>(Bs, n, k + 9));
+            }
+#pragma unroll
+            for (int i = 0; i < TC_MT; i++)
+#pragma unroll
+                for (int j = 0; j < TC_NT; j++) mma_bf16(acc[i][j], a[i], b[j]);
+        }
+    }
+}
+
+template <class P, bool TA, bool TB>
+__device__ __forceinline__ void matmul_pipe(int M, int N, int K, float alpha, const float* A, int lda, long long strideA,
+                                            const float* B, int ldb, long long strideB, float beta, float* C, int ldc, long long strideC) {
+    extern __shared__ __align__(16) float smem[];   // [stage][A | B][PIPE_TILE]
+    constexpr bool AK = !TA, BK = TB;                 // K-contiguous operands
+    A += blockIdx.z * strideA; B += blockIdx.z * strideB; C += blockIdx.z * strideC;
+    int m0 = blockIdx.y * TC_BM, n0 = blockIdx.x * TC_BN;
+    int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+    int wm = warp >> 2, wn = warp & 3, g = lane >> 2, t = lane & 3;
+    bool vecA = (lda & 3) == 0 && (reinterpret_cast<unsigned long long>(A) & 15) == 0;
+    bool vecB = (ldb & 3) == 0 && (reinterpret_cast<unsigned long long>(B) & 15) == 0;
+
+    float acc[TC_MT][TC_NT][4];
+#pragma unroll
+    for (int i = 0; i < TC_MT; i++)
+#pragma unroll
+        for (int j = 0; j < TC_NT; j++)
+#pragma unroll
+            for (int c = 0; c < 4; c++) acc[i][j][c] = 0.f;
+
+    int ktiles = (K + PIPE_BK - 1) / PIPE_BK;
+    auto load = [&](int kt) {                         // tile kt into stage kt % STAGES; one commit group per call
+        if (kt < ktiles) {
+            float* s = smem + (kt % TC_STAGES) * 2 * PIPE_TILE;
+            pipe_load<AK>(s, A, lda, m0, kt * PIPE_BK, M, K, vecA);
+            pipe_load<BK>(s + PIPE_TILE, B, ldb, n0, kt * PIPE_BK, N, K, vecB);
+        }
+        cp_async_commit();                            // an empty group past the end keeps the count uniform
+    };
+#pragma unroll
+    for (int s = 0; s < TC_STAGES - 1; s++) load(s);
+    for (int kt = 0; kt < ktiles; kt++) {
+        cp_async_wait_stages();                       // this thread's copies of tile kt have landed
+        __syncthreads();                              // everyone's have; and stage (kt - 1) % STAGES is free
+        load(kt + TC_STAGES - 1);
+        const float* s = smem + (kt % TC_STAGES) * 2 * PIPE_TILE;
+        pipe_mma<P, AK, BK>(acc, s, s + PIPE_TILE, wm, wn, g, t);
+    }
+
+#pragma unroll
+    for (int i = 0; i < TC_MT; i++)
+#pragma unroll
+        for (int j = 0; j < TC_NT; j++)
+#pragma unroll
+            for (int c = 0; c < 4; c++) {
+                int gm = m0 + wm * TC_WM + i * 16 + g + (c >> 1) * 8;
+                int gn = n0 + wn * TC_WN + j * 8 + 2 * t + (c & 1);
+                if (gm < M && gn < N) {
+                    float* p = C + (long long)gm * ldc + gn;
+                    *p = alpha * acc[i][j][c] + (beta == 0.f ? 0.f : beta * *p);
+                }
+            }
+}
+
+// Entry points matmul_pipe_<precision>_<A><B>; grid as v2's, block 256, dynamic shared memory PIPE_SMEM_BYTES.
+#define PIPE_SMEM_BYTES (TC_STAGES * 2 * PIPE_TILE * 4)
+#define MATMUL_PIPE(NAME, P, TA, TB)                                                                            \
+    extern "C" __global__ void __launch_bounds__(TC_THREADS) NAME(                                              \
+        int M, int N, int K, float alpha, const float* A, int lda, long long strideA,                          \
+        const float* B, int ldb, long long strideB, float beta, float* C, int ldc, long long strideC) {       \
+        matmul_pipe<P, TA, TB>(M, N, K, alpha, A, lda, strideA, B, ldb, strideB, beta, C, ldc, strideC);      \
+    }
+MATMUL_PIPE(matmul_pipe_tf32_nn, Tf32, false, false)
+MATMUL_PIPE(matmul_pipe_tf32_nt, Tf32, false, true)
+MATMUL_PIPE(matmul_pipe_tf32_tn, Tf32, true, false)
+MATMUL_PIPE(matmul_pipe_tf32_tt, Tf32, true, true)
+MATMUL_PIPE(matmul_pipe_bf16_nn, Bf16, false, false)
+MATMUL_PIPE(matmul_pipe_bf16_nt, Bf16, false, true)
+MATMUL_PIPE(matmul_pipe_bf16_tn, Bf16, true, false)
+MATMUL_PIPE(matmul_pipe_bf16_tt, Bf16, true, true)
+#endif

@@ -58,6 +58,11 @@ inline unsigned emu_cvt_tf32(float x) {           // cvt.rna.tf32.f32: nearest, 
     uint32_t u; std::memcpy(&u, &x, 4); u = (u + 0x1000u) & ~0x1fffu; return u;
 }
 inline float tf32_to_float(unsigned u) { u &= ~0x1fffu; float f; std::memcpy(&f, &u, 4); return f; }
+// cp.async (cp_size bytes, of which src_size are read and the rest zero-filled), done at once.
+inline void emu_cp_async(void* dst, const void* src, int cp_size, int src_size) {
+    std::memcpy(dst, src, src_size);
+    std::memset((char*)dst + src_size, 0, cp_size - src_size);
+}
 // mma.sync m16n8k8 tf32 / m16n8k16 bf16, from the PTX ISA fragment tables, g = lane/4, t = lane%4.
 inline void emu_mma(float (&d)[4], const unsigned (&a)[4], const unsigned (&b)[2], bool bf16) {
     unsigned t0 = threadIdx.x;

@@ -17,6 +17,10 @@ for p in sources:
     s = re.sub(r"extern __shared__ __align__\(16\) float (\w+)\[\];", r"float* \1 = (float*)emu_dyn_smem;", s)
     s = re.sub(r"extern __shared__ float (\w+)\[\];", r"float* \1 = (float*)emu_dyn_smem;", s)
     s = s.replace('asm("cvt.rna.tf32.f32 %0, %1;" : "=r"(r) : "f"(x));', "r = emu_cvt_tf32(x);")
+    # cp.async (matmul.cu's v3 candidate): a synchronous copy with the zero fill; commit and wait then have nothing to do
+    s = s.replace("unsigned s = (unsigned)__cvta_generic_to_shared(smem);", "")
+    s = re.sub(r'asm volatile\("cp\.async\.c[ag]\.shared\.global \[%0\], \[%1\], (\d+), %2;\\n".*?\);', r"emu_cp_async(smem, gmem, \1, bytes);", s, flags=re.S)
+    s = re.sub(r'asm volatile\("cp\.async\.(commit_group|wait_group %0);\\n".*?\);', "", s, flags=re.S)
     s = re.sub(r'asm volatile\("mma\.sync\.aligned\.m16n8k8.*?\);', "emu_mma(d, a, b, false);", s, flags=re.S)
     s = re.sub(r'asm volatile\("mma\.sync\.aligned\.m16n8k16.*?\);', "emu_mma(d, a, b, true);", s, flags=re.S)
     assert "asm" not in s or "asm" in "".join(re.findall(r"//.*", s)), p

@@ -5,7 +5,8 @@
 # of kernels/src/main/cuda (prep.py swaps only the inline PTX for emulated calls) against plain-loop references
 # in double:
 #   t_matmul     every matmul variant (SIMT, TF32/BF16 x nn/nt/tn/tt), odd sizes, K = 0, padding, batches
-#   t_matmul_vec the same on the float4-load candidate (TC_VEC_LOADS) that bench/cuda/matmul_tune.cu times
+#   t_matmul_vec  the same on the float4-load candidate (TC_VEC_LOADS) that bench/cuda/matmul_tune.cu times
+#   t_matmul_pipe the same on the cp.async candidate (TC_PIPE_KERNELS), where every copy is synchronous
 #   t_attention  forward, D, dq, dkv for hd 32/64/80/128 at T = 1, 17, 33, 50, 197
 #   t_reduce     sum (rows/mid, chunked with atomics), max/argmax with ties and NaN
 #   t_rowops     softmax, layer norm forward/backward (dw/db through shared and global atomics)
@@ -19,7 +20,8 @@
 #               memory overruns, signed overflow in index arithmetic. Any report fails the suite.
 # Prints one line per suite (ok / FAILED, seconds) and exits non-zero if any suite fails to build or run.
 # Wall time, building and running all suites on the shared 2-core VM (it varies with the load there):
-# plain 53-91 s, --sanitize 150-158 s (ASan and UBSan roughly double the compile and the run).
+# plain 53-91 s, --sanitize 150-158 s (ASan and UBSan roughly double the compile and the run); with the two matmul
+# candidates' suites (2026-12-04) plain about 135 s, --sanitize 272 s.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 sanitize=0
@@ -60,13 +62,13 @@ show_log() {   # a failed suite's log: from the first sanitizer report on (its s
 }
 
 failed=0 start=$SECONDS
-suites=(t_matmul t_matmul_vec t_attention t_reduce t_rowops t_pointwise)
+suites=(t_matmul t_matmul_vec t_matmul_pipe t_attention t_reduce t_rowops t_pointwise)
 for t in "${suites[@]}"; do
   t0=$SECONDS
   verdict=$(suite "$t")
   if [ "$verdict" != ok ]; then failed=$((failed + 1)); show_log "$t.log"; fi
   counts=$(grep -h "failures" "$t.log" || true)
-  printf 'emu %s %-12s %-26s %4d s   %s\n' "$mode" "$t" "$verdict" $((SECONDS - t0)) "${counts##*$'\n'}"
+  printf 'emu %s %-13s %-26s %4d s   %s\n' "$mode" "$t" "$verdict" $((SECONDS - t0)) "${counts##*$'\n'}"
 done
 echo "emu $mode: $((${#suites[@]} - failed)) of ${#suites[@]} suites ok in $((SECONDS - start)) s"
 [ $failed = 0 ]
