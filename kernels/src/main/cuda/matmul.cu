@@ -230,6 +230,24 @@ __device__ __forceinline__ void warp_mma(float (&acc)[TC_MT][TC_NT][4], const ty
     }
 }
 
+// C's (128 x 128) block from the warps' accumulators: C = alpha acc + beta C (beta 0: C not read), inside (M, N).
+__device__ __forceinline__ void store_tile(const float (&acc)[TC_MT][TC_NT][4], int M, int N, float alpha, float beta,
+                                           float* C, int ldc, int m0, int n0, int wm, int wn, int g, int t) {
+#pragma unroll
+    for (int i = 0; i < TC_MT; i++)
+#pragma unroll
+        for (int j = 0; j < TC_NT; j++)
+#pragma unroll
+            for (int c = 0; c < 4; c++) {
+                int gm = m0 + wm * TC_WM + i * 16 + g + (c >> 1) * 8;
+                int gn = n0 + wn * TC_WN + j * 8 + 2 * t + (c & 1);
+                if (gm < M && gn < N) {
+                    float* p = C + (long long)gm * ldc + gn;
+                    *p = alpha * acc[i][j][c] + (beta == 0.f ? 0.f : beta * *p);
+                }
+            }
+}
+
 template <class P, bool TA, bool TB>
 __device__ __forceinline__ void matmul_tc(int M, int N, int K, float alpha,
                                           const float* A, int lda, long long strideA,
@@ -275,19 +293,7 @@ __device__ __forceinline__ void matmul_tc(int M, int N, int K, float alpha,
         __syncthreads();
     }
 
-#pragma unroll
-    for (int i = 0; i < TC_MT; i++)
-#pragma unroll
-        for (int j = 0; j < TC_NT; j++)
-#pragma unroll
-            for (int c = 0; c < 4; c++) {
-                int gm = m0 + wm * TC_WM + i * 16 + g + (c >> 1) * 8;
-                int gn = n0 + wn * TC_WN + j * 8 + 2 * t + (c & 1);
-                if (gm < M && gn < N) {
-                    float* p = C + (long long)gm * ldc + gn;
-                    *p = alpha * acc[i][j][c] + (beta == 0.f ? 0.f : beta * *p);
-                }
-            }
+    store_tile(acc, M, N, alpha, beta, C, ldc, m0, n0, wm, wn, g, t);
 }
 
 // extern "C" entry points: matmul_<precision>_<A: n|t><B: n|t>. Grid (ceil(N/128), ceil(M/128), batch), block 256.
@@ -454,19 +460,7 @@ __device__ __forceinline__ void matmul_pipe(int M, int N, int K, float alpha, co
         pipe_mma<P, AK, BK>(acc, s, s + PIPE_TILE, wm, wn, g, t);
     }
 
-#pragma unroll
-    for (int i = 0; i < TC_MT; i++)
-#pragma unroll
-        for (int j = 0; j < TC_NT; j++)
-#pragma unroll
-            for (int c = 0; c < 4; c++) {
-                int gm = m0 + wm * TC_WM + i * 16 + g + (c >> 1) * 8;
-                int gn = n0 + wn * TC_WN + j * 8 + 2 * t + (c & 1);
-                if (gm < M && gn < N) {
-                    float* p = C + (long long)gm * ldc + gn;
-                    *p = alpha * acc[i][j][c] + (beta == 0.f ? 0.f : beta * *p);
-                }
-            }
+    store_tile(acc, M, N, alpha, beta, C, ldc, m0, n0, wm, wn, g, t);
 }
 
 // Entry points matmul_pipe_<precision>_<A><B>; grid as v2's, block 256, dynamic shared memory PIPE_SMEM_BYTES.
