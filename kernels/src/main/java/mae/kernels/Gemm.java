@@ -681,6 +681,11 @@ public final class Gemm {
         if (FENCES) java.lang.invoke.VarHandle.loadLoadFence();
     }
 
+    /** micro12's fence between rows: always (micro12 runs only where there are 32 vector registers; see its comment). */
+    private static void rowFence() {
+        java.lang.invoke.VarHandle.loadLoadFence();
+    }
+
     /** A's value at byte offset p of a (RawReads), broadcast to a vector. */
     private static FloatVector a(float[] a, long p) {
         return FloatVector.broadcast(S, RawReads.get(a, p));
@@ -841,27 +846,38 @@ public final class Gemm {
      * here and boxed the 24 accumulators (1024^3 at 18 GFLOP/s instead of 150-169 on the Zen 4 VM). micro used one
      * until a JDK 25 launch ran every 6-row candidate of its autotune at 14-15 GFLOP/s (other launches 110-160): the
      * same failure by its size, though not confirmed as its cause (not seen again in three launches since).
+     *
+     * <p>A is read as in micro (Unsafe after one bounds check, a pointer stepped by aks) with a load-load fence after
+     * each row, which on x86 emits nothing but keeps each broadcast beside its FMAs. With array reads C2 compiled a k
+     * step to 55 instructions per 24 FMAs (two bounds checks, an imul for k aks); now 45: 14 loads and broadcasts and 7
+     * others, on JDK 17 and 25 alike (bench/c2asm.py). A 6-wide front end (Zen 4) had room for either; a 4-wide one
+     * issuing a step in 12 cycles, as two 512-bit FMA pipes would, did not for 55 (predicted, not measured: no such
+     * machine lent). Paired against the array-read build (`bench gemm --against`, Zen 4 VM, 2 threads, medians of
+     * launches): JDK 17 1024^3 1.002 (five launches 0.994-1.019), TN 768 x 192 x 1664 (A in place) 1.064 (1.057-1.134),
+     * TN 192 x 768 x 1664 1.078, NT 1664 x 768 x 192 0.974 and 1.018, NN 6400 x 128 x 512 1.017 and 1.022; JDK 25
+     * 1024^3 0.984 (0.914-0.989), TN 768 x 192 x 1664 1.001 (0.984-1.060), NT 1664 x 768 x 192 1.003.
      */
     private static void micro12(int kc, float[] a, int ao, int aks, float[] bp, int bo, float[] C, int co, int ldc, int mr, int nr, float[] t,
                                 boolean first, float[] bias, int bc) {
         FloatVector z = FloatVector.zero(S);
         FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z, c40 = z, c41 = z, c50 = z, c51 = z,
                 c60 = z, c61 = z, c70 = z, c71 = z, c80 = z, c81 = z, c90 = z, c91 = z, ca0 = z, ca1 = z, cb0 = z, cb1 = z;
-        for (int k = 0; k < kc; k++) {
-            int b = bo + k * NR, p = ao + k * aks;
+        RawReads.check("A sliver", a, ao, PR, 1, kc, aks);
+        long pa = RawReads.at(ao), step = 4L * aks;
+        for (int b = bo, bEnd = bo + kc * NR; b < bEnd; b += NR, pa += step) {
             FloatVector b0 = FloatVector.fromArray(S, bp, b), b1 = FloatVector.fromArray(S, bp, b + L), x;
-            x = FloatVector.broadcast(S, a[p]);      c00 = b0.fma(x, c00); c01 = b1.fma(x, c01);
-            x = FloatVector.broadcast(S, a[p + 1]);  c10 = b0.fma(x, c10); c11 = b1.fma(x, c11);
-            x = FloatVector.broadcast(S, a[p + 2]);  c20 = b0.fma(x, c20); c21 = b1.fma(x, c21);
-            x = FloatVector.broadcast(S, a[p + 3]);  c30 = b0.fma(x, c30); c31 = b1.fma(x, c31);
-            x = FloatVector.broadcast(S, a[p + 4]);  c40 = b0.fma(x, c40); c41 = b1.fma(x, c41);
-            x = FloatVector.broadcast(S, a[p + 5]);  c50 = b0.fma(x, c50); c51 = b1.fma(x, c51);
-            x = FloatVector.broadcast(S, a[p + 6]);  c60 = b0.fma(x, c60); c61 = b1.fma(x, c61);
-            x = FloatVector.broadcast(S, a[p + 7]);  c70 = b0.fma(x, c70); c71 = b1.fma(x, c71);
-            x = FloatVector.broadcast(S, a[p + 8]);  c80 = b0.fma(x, c80); c81 = b1.fma(x, c81);
-            x = FloatVector.broadcast(S, a[p + 9]);  c90 = b0.fma(x, c90); c91 = b1.fma(x, c91);
-            x = FloatVector.broadcast(S, a[p + 10]); ca0 = b0.fma(x, ca0); ca1 = b1.fma(x, ca1);
-            x = FloatVector.broadcast(S, a[p + 11]); cb0 = b0.fma(x, cb0); cb1 = b1.fma(x, cb1);
+            x = a(a, pa + 0);  c00 = b0.fma(x, c00); c01 = b1.fma(x, c01); rowFence();
+            x = a(a, pa + 4);  c10 = b0.fma(x, c10); c11 = b1.fma(x, c11); rowFence();
+            x = a(a, pa + 8);  c20 = b0.fma(x, c20); c21 = b1.fma(x, c21); rowFence();
+            x = a(a, pa + 12); c30 = b0.fma(x, c30); c31 = b1.fma(x, c31); rowFence();
+            x = a(a, pa + 16); c40 = b0.fma(x, c40); c41 = b1.fma(x, c41); rowFence();
+            x = a(a, pa + 20); c50 = b0.fma(x, c50); c51 = b1.fma(x, c51); rowFence();
+            x = a(a, pa + 24); c60 = b0.fma(x, c60); c61 = b1.fma(x, c61); rowFence();
+            x = a(a, pa + 28); c70 = b0.fma(x, c70); c71 = b1.fma(x, c71); rowFence();
+            x = a(a, pa + 32); c80 = b0.fma(x, c80); c81 = b1.fma(x, c81); rowFence();
+            x = a(a, pa + 36); c90 = b0.fma(x, c90); c91 = b1.fma(x, c91); rowFence();
+            x = a(a, pa + 40); ca0 = b0.fma(x, ca0); ca1 = b1.fma(x, ca1); rowFence();
+            x = a(a, pa + 44); cb0 = b0.fma(x, cb0); cb1 = b1.fma(x, cb1); rowFence();
         }
         float[] base = !first ? C : bias != null ? bias : ZEROS;
         int bo0 = !first ? co : bias != null ? bc : 0, bs = !first ? ldc : 0;
