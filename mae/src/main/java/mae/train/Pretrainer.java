@@ -16,7 +16,6 @@ import mae.model.MaeConfig;
 import mae.model.MaeModel;
 import mae.model.MaskNoise;
 import mae.model.Reconstruction;
-import mae.viz.Fonts;
 import mae.optim.AdamW;
 import mae.tensor.Device;
 import mae.tensor.Rng;
@@ -24,6 +23,7 @@ import mae.tensor.Tensor;
 import mae.kernels.Allocation;
 import mae.kernels.Workspace;
 import mae.tensor.io.Json;
+import mae.viz.Fonts;
 import mae.viz.LineChart;
 
 import java.io.IOException;
