@@ -137,6 +137,7 @@ import torch.nn.functional as F  # noqa: E402
 
 sys.path.insert(0, os.path.join(ROOT, "tests", "reference"))
 import mae_reference as ref  # noqa: E402
+from mae_configs import config as fmnist_config  # noqa: E402
 
 torch.set_num_threads(ARGS.threads)
 
@@ -306,16 +307,6 @@ def torch_gemm(m, n, k, runs):
         torch.mm(a, b, out=c)
         r.append(flops / (time.perf_counter() - t) / 1e9)
     return median(r)
-
-
-def fmnist_config(name):
-    """The named config's fields, read from MaeConfig.java so both sides build the same model."""
-    src = open(os.path.join(ROOT, "mae/src/main/java/mae/model/MaeConfig.java")).read()
-    mt = re.search(r'NAMED\.put\("%s",\s*new MaeConfig\("%s",([^)]*)\)' % (re.escape(name), re.escape(name)), src)
-    if not mt:
-        sys.exit(f"config {name!r} not found in MaeConfig.java")
-    v = [x.strip().rstrip("f") for x in mt.group(1).split(",")]
-    return ref.MAEConfig(*[int(x) for x in v[:9]], mlp_ratio=float(v[9]), norm_pix_loss=(v[10] == "true"))
 
 
 class Fused:

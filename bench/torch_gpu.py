@@ -12,26 +12,13 @@
    Median images/s over the timed steps (each step synchronised), and the peak device memory.
 """
 import argparse
-import os
-import re
 import statistics
-import sys
 import time
 
 import torch
 import torch.nn.functional as F
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "tests", "reference"))
-import mae_reference as ref  # noqa: E402
-
-
-def config(name):
-    """The named config, read from MaeConfig.java so both engines build the same model."""
-    src = open(os.path.join(ROOT, "mae/src/main/java/mae/model/MaeConfig.java")).read()
-    mt = re.search(r'NAMED\.put\("%s",\s*new MaeConfig\("%s",([^)]*)\)' % (re.escape(name), re.escape(name)), src)
-    v = [x.strip().rstrip("f") for x in mt.group(1).split(",")]
-    return ref.MAEConfig(*[int(x) for x in v[:9]], mlp_ratio=float(v[9]), norm_pix_loss=(v[10] == "true"))
+from mae_configs import config, ref  # noqa: E402
 
 
 def event_ms(fn, calls=10, warmup=3, repeats=5):

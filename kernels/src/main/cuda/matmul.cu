@@ -81,9 +81,9 @@ extern "C" __global__ void __launch_bounds__(256) matmul_f32_simt(int transA, in
 #define TC_THREADS 256
 // Variants for bench/cuda/matmul_tune.cu (built there with -D; the committed PTX/cubin use the defaults):
 #ifdef TC_MIN_BLOCKS      // resident blocks per SM asked of ptxas: 2 caps registers at 128 (ptxas: 0-72 bytes of spills)
-#define TC_BOUNDS __launch_bounds__(TC_THREADS, TC_MIN_BLOCKS)
+#define TC_MIN_ARG , TC_MIN_BLOCKS
 #else
-#define TC_BOUNDS __launch_bounds__(TC_THREADS)
+#define TC_MIN_ARG
 #endif
 #ifndef TC_VEC_LOADS
 #define TC_VEC_LOADS 0    // 1: K-contiguous operand tiles read as float4 where aligned and inside the matrix
@@ -296,21 +296,20 @@ __device__ __forceinline__ void matmul_tc(int M, int N, int K, float alpha,
     store_tile(acc, M, N, alpha, beta, C, ldc, m0, n0, wm, wn, g, t);
 }
 
-// extern "C" entry points: matmul_<precision>_<A: n|t><B: n|t>. Grid (ceil(N/128), ceil(M/128), batch), block 256.
-#define MATMUL_TC(NAME, P, TA, TB)                                                                              \
-    extern "C" __global__ void TC_BOUNDS NAME(                                              \
+// extern "C" entry points PRE<precision>_<A: n|t><B: n|t> of a kernel body (matmul_tc here, matmul_pipe below).
+// Grid (ceil(N/128), ceil(M/128), batch), block 256.
+#define MATMUL_ENTRY(NAME, BODY, P, TA, TB)                                                                     \
+    extern "C" __global__ void __launch_bounds__(TC_THREADS TC_MIN_ARG) NAME(                                   \
         int M, int N, int K, float alpha, const float* A, int lda, long long strideA,                          \
         const float* B, int ldb, long long strideB, float beta, float* C, int ldc, long long strideC) {       \
-        matmul_tc<P, TA, TB>(M, N, K, alpha, A, lda, strideA, B, ldb, strideB, beta, C, ldc, strideC);        \
+        BODY<P, TA, TB>(M, N, K, alpha, A, lda, strideA, B, ldb, strideB, beta, C, ldc, strideC);             \
     }
-MATMUL_TC(matmul_tf32_nn, Tf32, false, false)
-MATMUL_TC(matmul_tf32_nt, Tf32, false, true)
-MATMUL_TC(matmul_tf32_tn, Tf32, true, false)
-MATMUL_TC(matmul_tf32_tt, Tf32, true, true)
-MATMUL_TC(matmul_bf16_nn, Bf16, false, false)
-MATMUL_TC(matmul_bf16_nt, Bf16, false, true)
-MATMUL_TC(matmul_bf16_tn, Bf16, true, false)
-MATMUL_TC(matmul_bf16_tt, Bf16, true, true)
+#define MATMUL_ENTRIES(PRE, BODY)                                                                               \
+    MATMUL_ENTRY(PRE##tf32_nn, BODY, Tf32, false, false) MATMUL_ENTRY(PRE##tf32_nt, BODY, Tf32, false, true)   \
+    MATMUL_ENTRY(PRE##tf32_tn, BODY, Tf32, true, false) MATMUL_ENTRY(PRE##tf32_tt, BODY, Tf32, true, true)     \
+    MATMUL_ENTRY(PRE##bf16_nn, BODY, Bf16, false, false) MATMUL_ENTRY(PRE##bf16_nt, BODY, Bf16, false, true)   \
+    MATMUL_ENTRY(PRE##bf16_tn, BODY, Bf16, true, false) MATMUL_ENTRY(PRE##bf16_tt, BODY, Bf16, true, true)
+MATMUL_ENTRIES(matmul_, matmul_tc)
 
 // ---------------------------------------------------------------------------------------------------------------
 // v3 candidate (compiled only with -DTC_PIPE_KERNELS: bench/cuda/matmul_tune.cu and cuda-emu's t_matmul_pipe; not in
@@ -465,18 +464,5 @@ __device__ __forceinline__ void matmul_pipe(int M, int N, int K, float alpha, co
 
 // Entry points matmul_pipe_<precision>_<A><B>; grid as v2's, block 256, dynamic shared memory PIPE_SMEM_BYTES.
 #define PIPE_SMEM_BYTES (TC_STAGES * 2 * PIPE_TILE * 4)
-#define MATMUL_PIPE(NAME, P, TA, TB)                                                                            \
-    extern "C" __global__ void __launch_bounds__(TC_THREADS) NAME(                                              \
-        int M, int N, int K, float alpha, const float* A, int lda, long long strideA,                          \
-        const float* B, int ldb, long long strideB, float beta, float* C, int ldc, long long strideC) {       \
-        matmul_pipe<P, TA, TB>(M, N, K, alpha, A, lda, strideA, B, ldb, strideB, beta, C, ldc, strideC);      \
-    }
-MATMUL_PIPE(matmul_pipe_tf32_nn, Tf32, false, false)
-MATMUL_PIPE(matmul_pipe_tf32_nt, Tf32, false, true)
-MATMUL_PIPE(matmul_pipe_tf32_tn, Tf32, true, false)
-MATMUL_PIPE(matmul_pipe_tf32_tt, Tf32, true, true)
-MATMUL_PIPE(matmul_pipe_bf16_nn, Bf16, false, false)
-MATMUL_PIPE(matmul_pipe_bf16_nt, Bf16, false, true)
-MATMUL_PIPE(matmul_pipe_bf16_tn, Bf16, true, false)
-MATMUL_PIPE(matmul_pipe_bf16_tt, Bf16, true, true)
+MATMUL_ENTRIES(matmul_pipe_, matmul_pipe)
 #endif

@@ -69,7 +69,7 @@ public final class Profile {
     /** Restarts the op clock: the time since the last op is charged to no op (e.g. making the step's inputs). */
     public static void mark() {
         Profile p = ACTIVE.get();
-        if (p != null) p.last = System.nanoTime();
+        if (p != null) p.last = p.now();
     }
 
     /** Runs work outside the tape as a named section. */
