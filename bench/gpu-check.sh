@@ -11,8 +11,9 @@
 #        bash bench/gpu-check.sh               (with the device tool: run(command="bash bench/gpu-check.sh", carry=[".devicepack"]))
 #    It unpacks the pack's JRE and finds libcublas.so.13 in the CUDA image's known folders (no search of /; set
 #    CUBLAS_COMPAT_TARGET to name it). `bash bench/gpu-check.sh --profile` instead prints where a training step's time
-#    goes on the GPU, op by op (fmnist batch 128, mae_vit_base_patch16 batch 64), and exits; `--tune` builds
-#    matmul.cu's candidate variants with the machine's nvcc (bench/cuda/matmul_tune.cu) and times them (about a minute).
+#    goes on the GPU, op by op (fmnist batch 128, mae_vit_base_patch16 batch 64), and exits; `--tune` times
+#    matmul.cu's v2 and v3 (bench/cuda/matmul_tune.cu, 3 and 4 stages; about 20 s), from builds carried in .tune/
+#    (made here with `bash bench/gpu-check.sh --tune-build`) or else built with the machine's nvcc.
 #    First run on an H200 (2026-12-04): about 100-150 s in all; bench/results/2026-12-04-nvidia-h200-gpu-check.md.
 #
 # What it checks, in order (exit status 0 only if every step succeeds; speeds are reported, not judged). Every step
@@ -76,12 +77,22 @@ if [ "${1:-}" = "--pack" ]; then
   exit 0
 fi
 
+tune_variants=("stages3:" "stages4:-DTC_STAGES=4")   # each build times v2 and v3; the second v3 with 4 stages
+if [ "${1:-}" = "--tune-build" ]; then   # the --tune builds, here, into .tune/ (carry it: run's carry [".tune"])
+  mkdir -p .tune
+  for v in "${tune_variants[@]}"; do
+    flags=${v#*:}; nvcc -std=c++17 -O3 -arch=sm_90 $flags -o ".tune/tune-${v%%:*}" bench/cuda/matmul_tune.cu || exit 1
+  done
+  echo "built .tune/; on the GPU machine: bash bench/gpu-check.sh --tune"
+  exit 0
+fi
+
 if [ "${1:-}" = "--tune" ]; then   # matmul.cu's variants (bench/cuda/matmul_tune.cu), built here with nvcc, then exit
   out=${OUT:-/tmp/gpu-check}; mkdir -p "$out"
   nv=$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)
-  variants=("base:" "2blocks:-DTC_MIN_BLOCKS=2" "vec:-DTC_VEC_LOADS=1" "2blocks+vec:-DTC_MIN_BLOCKS=2 -DTC_VEC_LOADS=1"
-            "pipe3:-DTC_PIPE_KERNELS" "pipe4:-DTC_PIPE_KERNELS -DTC_STAGES=4")
-  for v in "${variants[@]}"; do
+  variants=("${tune_variants[@]}")
+  for v in "${variants[@]}"; do   # built here unless .tune/ carries a build that starts on this machine (same flags)
+    if [ -x ".tune/tune-${v%%:*}" ] && ".tune/tune-${v%%:*}" --probe > /dev/null 2>&1; then cp ".tune/tune-${v%%:*}" /tmp/; continue; fi
     (flags=${v#*:}; "$nv" -std=c++17 -O3 -arch=sm_90 $flags -o "/tmp/tune-${v%%:*}" bench/cuda/matmul_tune.cu > "$out/nvcc-${v%%:*}.log" 2>&1) &
   done
   wait

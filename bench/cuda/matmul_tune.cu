@@ -1,17 +1,17 @@
-// Variants of kernels/src/main/cuda/matmul.cu timed on the GPU at the MAE ViT-B shapes, one variant per build:
-//   nvcc -std=c++17 -O3 -arch=sm_90 -DTC_MIN_BLOCKS=2 -DTC_VEC_LOADS=1 -o tune bench/cuda/matmul_tune.cu && ./tune LABEL
-// Prints one line per (layout, precision, shape): milliseconds (median of 5 x 10 launches after 3, CUDA events),
-// TFLOP/s, and the error of the first 2^20 outputs against the FP32 kernel: max |x - ref| / max |ref| (the output is
-// poisoned with NaN first, so an unwritten element shows). `bash bench/gpu-check.sh --tune` builds the variants on
-// the GPU machine and runs them. Written on 2026-12-04, when the device was withdrawn before its first run: the
-// candidates (2 blocks per SM; float4 loads; the cp.async pipeline, -DTC_PIPE_KERNELS [-DTC_STAGES=4]; checked on the
-// CPU by cuda-emu's t_matmul_vec and t_matmul_pipe) are unmeasured.
+// matmul.cu's v2 and v3 (matmul_pipe_*) timed on the GPU at the MAE ViT-B shapes, one build per set of macros:
+//   nvcc -std=c++17 -O3 -arch=sm_90 [-DTC_STAGES=4] -o tune bench/cuda/matmul_tune.cu && ./tune LABEL
+// Prints one line per (version, layout, precision, shape): milliseconds (median of 5 x 10 launches after 3, CUDA
+// events), TFLOP/s, and the error of the first 2^20 outputs against the FP32 kernel: max |x - ref| / max |ref| (the
+// output is poisoned with NaN first, so an unwritten element shows). `bash bench/gpu-check.sh --tune` runs the
+// builds on the GPU machine (carried in .tune/ or built there). Its first run (2026-12-04, H200) chose v3 with
+// 3 stages and v2's float4 loads: bench/results/2026-12-04-nvidia-h200-matmul-tune.md.
 #include "../../kernels/src/main/cuda/matmul.cu"
 #include <cstdio>
 #include <cstdlib>
 #include <vector>
 #include <algorithm>
 #include <cmath>
+#include <string>
 
 #define CK(x) do { cudaError_t e = (x); if (e != cudaSuccess) { printf("CUDA error %s at %s:%d\n", cudaGetErrorString(e), __FILE__, __LINE__); exit(1); } } while (0)
 
@@ -28,20 +28,18 @@ typedef void (*Kernel)(int, int, int, float, const float*, int, long long, const
 struct Layout { const char* name; bool ta, tb; Kernel tf32, bf16; };
 
 int main(int argc, char** argv) {
-    const char* label = argc > 1 ? argv[1] : "variant";
-#ifdef TC_PIPE_KERNELS   // the cp.async candidate: its own entry points, dynamic shared memory above 48 KB
-    Layout layouts[] = {{"nt", false, true, matmul_pipe_tf32_nt, matmul_pipe_bf16_nt},
-                        {"nn", false, false, matmul_pipe_tf32_nn, matmul_pipe_bf16_nn},
-                        {"tn", true, false, matmul_pipe_tf32_tn, matmul_pipe_bf16_tn}};
-    const int smem = PIPE_SMEM_BYTES;
-    for (Layout& L : layouts)
-        for (Kernel k : {L.tf32, L.bf16}) CK(cudaFuncSetAttribute(k, cudaFuncAttributeMaxDynamicSharedMemorySize, smem));
-#else
-    Layout layouts[] = {{"nt", false, true, matmul_tf32_nt, matmul_bf16_nt},     // forward: X W^T
-                        {"nn", false, false, matmul_tf32_nn, matmul_bf16_nn},    // dX = dY W
-                        {"tn", true, false, matmul_tf32_tn, matmul_bf16_tn}};    // dW = dY^T X
-    const int smem = 0;
-#endif
+    const char* label = argc > 1 ? argv[1] : "build";
+    if (std::string(label) == "--probe") { CK(cudaFree(0)); return 0; }   // starts, and finds the device
+    struct Version { const char* name; int smem; Layout layouts[3]; };
+    Version versions[] = {
+        {"v2", 0, {{"nt", false, true, matmul_tf32_nt, matmul_bf16_nt},       // forward: X W^T
+                   {"nn", false, false, matmul_tf32_nn, matmul_bf16_nn},      // dX = dY W
+                   {"tn", true, false, matmul_tf32_tn, matmul_bf16_tn}}},     // dW = dY^T X
+        {"v3", PIPE_SMEM_BYTES, {{"nt", false, true, matmul_pipe_tf32_nt, matmul_pipe_bf16_nt},
+                                 {"nn", false, false, matmul_pipe_tf32_nn, matmul_pipe_bf16_nn},
+                                 {"tn", true, false, matmul_pipe_tf32_tn, matmul_pipe_bf16_tn}}}};
+    for (Layout& L : versions[1].layouts)   // v3's dynamic shared memory is above the default 48 KB
+        for (Kernel k : {L.tf32, L.bf16}) CK(cudaFuncSetAttribute(k, cudaFuncAttributeMaxDynamicSharedMemorySize, PIPE_SMEM_BYTES));
     // (M, N, K) of the forward's products at ViT-B, batch 64 visible tokens (64 x 50 = 3200 rows) and 256 x 50
     int shapes[][3] = {{12800, 2304, 768}, {12800, 768, 768}, {12800, 3072, 768}, {12800, 768, 3072}, {4096, 4096, 4096}};
     long long maxElems = 12800LL * 3072 + 4096LL * 4096;
@@ -50,7 +48,8 @@ int main(int argc, char** argv) {
     fill<<<1024, 256>>>(A, maxElems, 1); fill<<<1024, 256>>>(B, maxElems, 2);
     CK(cudaGetLastError());
     cudaEvent_t e0, e1; cudaEventCreate(&e0); cudaEventCreate(&e1);
-    for (Layout& L : layouts)
+    for (Version& V : versions)
+    for (Layout& L : V.layouts)
         for (auto& s : shapes) {
             int M = s[0], N = s[1], K = s[2];
             if (L.ta) { std::swap(M, K); }   // dW = dY^T X: (K x M)^T ... keep sizes: M = out features
@@ -64,7 +63,7 @@ int main(int argc, char** argv) {
             for (int prec = 0; prec < 2; prec++) {
                 Kernel k = prec == 0 ? L.tf32 : L.bf16;
                 CK(cudaMemset(C, 0xFF, (size_t)M * N * 4));   // NaN: every output must be written
-                auto run = [&] { k<<<grid, 256, smem>>>(M, N, K, 1.f, A, lda, 0, B, ldb, 0, 0.f, C, N, 0); };
+                auto run = [&] { k<<<grid, 256, V.smem>>>(M, N, K, 1.f, A, lda, 0, B, ldb, 0, 0.f, C, N, 0); };
                 for (int i = 0; i < 3; i++) run();
                 CK(cudaGetLastError()); CK(cudaDeviceSynchronize());
                 std::vector<float> ms;
@@ -82,7 +81,7 @@ int main(int argc, char** argv) {
                 for (size_t i = 0; i < n; i++) if (std::isnan(got[i])) nan = true;
                 double flop = 2.0 * M * N * K;
                 double bound = prec == 0 ? 2e-3 : 2e-2;   // v2 read 2.4-2.9e-4 (TF32) and 2.0-2.2e-3 (BF16) against FP32
-                printf("%-8s %s %-4s %6dx%-5dx%-5d %8.3f ms %7.1f TFLOP/s  err %.2e%s\n", label, L.name, prec == 0 ? "TF32" : "BF16",
+                printf("%-8s %s %s %-4s %6dx%-5dx%-5d %8.3f ms %7.1f TFLOP/s  err %.2e%s\n", label, V.name, L.name, prec == 0 ? "TF32" : "BF16",
                        M, N, K, ms[2], flop / ms[2] / 1e9, num / den, nan ? "  NaN: WRONG" : num / den > bound ? "  WRONG" : "");
             }
         }

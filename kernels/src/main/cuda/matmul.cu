@@ -3,22 +3,32 @@
 // A[b] = A + b * strideA (elements), likewise B and C. A is stored (M, K) with row stride lda, or (K, M) when
 // transA; B is (K, N) with stride ldb, or (N, K) when transB. beta == 0 ignores C (NaNs there included).
 //
-// Versions, side by side (llm.c's dev/cuda habit); CudaKernels.matmul picks by Precision:
+// Versions, side by side (llm.c's dev/cuda habit); CudaKernels.matmul picks by Precision and by the device:
 //   v1 matmul_f32_simt          plain FP32 on the CUDA cores: 64x64 tiles, 4x4 outputs per thread. Precision.FP32.
-//   v2 matmul_{tf32,bf16}_{nn,nt,tn,tt}   CHOSEN for Precision.TF32 / BF16: tensor cores through mma.sync PTX,
+//   v2 matmul_{tf32,bf16}_{nn,nt,tn,tt}   Precision.TF32 / BF16 where a block cannot have v3's 110,592 bytes of
+//                               shared memory (sm_86 and sm_89 allow 99 KB): tensor cores through mma.sync PTX,
 //                               FP32 inputs rounded to TF32 (cvt.rna) or BF16 (RN) on their way into shared memory,
-//                               FP32 accumulation. 128x128 block tile, 8 warps of 64x32, K step 16, two shared-memory buffers fed through registers so that the global
-//                               loads of tile k+1 are in flight while tile k is multiplied. The transposes are
-//                               template parameters of the global loads only: shared memory always holds both
-//                               operands K-contiguous, which is the layout the mma fragments want.
+//                               FP32 accumulation. 128x128 block tile, 8 warps of 64x32, K step 16, two shared-memory
+//                               buffers fed through registers so that the global loads of tile k+1 are in flight
+//                               while tile k is multiplied; K-contiguous operands read as float4 where aligned.
+//                               The transposes are template parameters of the global loads only: shared memory
+//                               always holds both operands K-contiguous, the layout the mma fragments want.
+//   v3 matmul_pipe_{tf32,bf16}_{nn,nt,tn,tt}   CHOSEN for TF32 / BF16 where the block may have 110,592 bytes
+//                               (sm_80, sm_90): v2's warps and fragments, fed by a 3-stage cp.async pipeline
+//                               (below).
 // Every size works: loads outside (M, N, K) read as zero and stores outside are skipped, so no size needs to be a
 // multiple of a tile (the "fallback" is predication, in the same kernel).
-//   v3 candidates, not in the committed PTX/cubin and not yet timed on a GPU (bench/cuda/matmul_tune.cu times them
-//      against v2: `bash bench/gpu-check.sh --tune`; cuda-emu checks them on the CPU): v2 with 2 blocks per SM
-//      (TC_MIN_BLOCKS) or float4 loads (TC_VEC_LOADS), and matmul_pipe_* (TC_PIPE_KERNELS, below), a cp.async pipeline.
-// v2 on an H200 (2026-12-04, bench/results/2026-12-04-nvidia-h200-gpu-check.md): 43-56 TFLOP/s at the ViT-B shapes,
-// 0.12-0.15 of cuBLAS, TF32 and BF16 alike: the global-to-shared path, not the tensor cores, is the limit.
-// Not done: Hopper's wgmma / TMA path (sm_90a), split-K for small M*N.
+// Measured on an H200 (2026-12-04, bench/results/2026-12-04-nvidia-h200-matmul-tune.md; bench/cuda/matmul_tune.cu,
+// medians of 5 x 10 launches, TFLOP/s at the ViT-B shapes 12800 x {768, 2304, 3072} x {768, 3072} and 4096^3):
+//   v2 as it was (scalar loads)   TF32 nt 42-48, nn 42-49, tn 12-46;   BF16 nt 46-54, nn 45-52, tn 14-51
+//   v2 with float4 loads (kept)   TF32 nt 81-101, nn 52-61, tn 13-46;  BF16 nt 98-141, nn 60-70, tn 14-51
+//   v2, 2 blocks per SM (128 registers, 0-128 bytes of spills), with float4 loads: nt 0.92-0.97x, nn 1.13-1.39x,
+//                               tn 0.91-1.39x; left off, since v2 is now only the fallback of GPUs it was not timed on
+//   v3, 3 stages                  TF32 nt 87-113, nn 86-113, tn 24-119; BF16 nt 80-100, nn 83-106, tn 21-107
+//   v3, 4 stages (one block per SM): 0.74-0.80x of 3 stages at nt and nn, 0.79-1.12x at tn: dropped
+// The limit of v2 was the global-to-shared path, not the tensor cores. Not done: BF16 tiles staged as BF16 (v2's
+// float4 loads show BF16 nt at 1.4x v3), Hopper's wgmma / TMA path (sm_90a), split-K for small M*N (dW of a
+// 768 x 768 weight: 36 blocks for 132 SMs).
 #include "common.cuh"
 #include <cuda_bf16.h>
 
@@ -80,14 +90,6 @@ extern "C" __global__ void __launch_bounds__(256) matmul_f32_simt(int transA, in
 #define TC_BN 128
 #define TC_THREADS 256
 // Variants for bench/cuda/matmul_tune.cu (built there with -D; the committed PTX/cubin use the defaults):
-#ifdef TC_MIN_BLOCKS      // resident blocks per SM asked of ptxas: 2 caps registers at 128 (ptxas: 0-72 bytes of spills)
-#define TC_MIN_ARG , TC_MIN_BLOCKS
-#else
-#define TC_MIN_ARG
-#endif
-#ifndef TC_VEC_LOADS
-#define TC_VEC_LOADS 0    // 1: K-contiguous operand tiles read as float4 where aligned and inside the matrix
-#endif
 #define TC_WM 64          // warp tile rows: 2 warps along M
 #define TC_WN 32          // warp tile cols: 4 warps along N
 #define TC_MT (TC_WM / 16)   // m16 tiles per warp
@@ -117,7 +119,7 @@ struct Bf16 {                        // mma.m16n8k16, operands as BF16 pairs
 template <class P, bool KCONTIG>
 struct TileLoader {
     static constexpr int PER_THREAD = TC_BM * P::BK / TC_THREADS;   // 8
-    static constexpr bool VEC = TC_VEC_LOADS && KCONTIG;           // 2 float4 per thread, 4 consecutive k each
+    static constexpr bool VEC = KCONTIG;   // float4 loads where aligned: 2 per thread, 4 consecutive k each
     // The thread's s-th element of the tile: (r, k). The same map for load and store.
     __device__ __forceinline__ static void at(int s, int& r, int& k) {
         if (VEC) { int v = threadIdx.x + (s >> 2) * TC_THREADS; r = v / (P::BK / 4); k = (v % (P::BK / 4)) * 4 + (s & 3); }
@@ -299,7 +301,7 @@ __device__ __forceinline__ void matmul_tc(int M, int N, int K, float alpha,
 // extern "C" entry points PRE<precision>_<A: n|t><B: n|t> of a kernel body (matmul_tc here, matmul_pipe below).
 // Grid (ceil(N/128), ceil(M/128), batch), block 256.
 #define MATMUL_ENTRY(NAME, BODY, P, TA, TB)                                                                     \
-    extern "C" __global__ void __launch_bounds__(TC_THREADS TC_MIN_ARG) NAME(                                   \
+    extern "C" __global__ void __launch_bounds__(TC_THREADS) NAME(                                   \
         int M, int N, int K, float alpha, const float* A, int lda, long long strideA,                          \
         const float* B, int ldb, long long strideB, float beta, float* C, int ldc, long long strideC) {       \
         BODY<P, TA, TB>(M, N, K, alpha, A, lda, strideA, B, ldb, strideB, beta, C, ldc, strideC);             \
@@ -312,15 +314,13 @@ __device__ __forceinline__ void matmul_tc(int M, int N, int K, float alpha,
 MATMUL_ENTRIES(matmul_, matmul_tc)
 
 // ---------------------------------------------------------------------------------------------------------------
-// v3 candidate (compiled only with -DTC_PIPE_KERNELS: bench/cuda/matmul_tune.cu and cuda-emu's t_matmul_pipe; not in
-// the committed PTX/cubin, not measured yet): the global-to-shared path of v2 replaced by cp.async, STAGES deep.
+// v3: the global-to-shared path of v2 replaced by cp.async, TC_STAGES deep (3; bench/cuda/matmul_tune.cu builds 4).
 // Tiles travel as FP32 straight into shared memory (no staging registers, no barrier between a tile's loads and its
 // use beyond the pipeline's one per K step), K step 32, and are rounded to TF32 (cvt.rna, as v2) or packed to BF16
 // (RN, as v2) as the fragments are read, so the products round exactly as v2's. Shared layout per operand: [r][k]
 // (row stride 36 floats) where the operand is K-contiguous in memory, else [k][r] (row stride 136): either way a
 // 16-byte chunk of global memory lands as one 16-byte chunk, and both strides leave the fragment reads free of bank
 // conflicts. Dynamic shared memory: STAGES x 2 x 4608 floats = 110,592 bytes for 3 stages (opt-in above 48 KB).
-#ifdef TC_PIPE_KERNELS
 #ifndef TC_STAGES
 #define TC_STAGES 3
 #endif
@@ -465,4 +465,3 @@ __device__ __forceinline__ void matmul_pipe(int M, int N, int K, float alpha, co
 // Entry points matmul_pipe_<precision>_<A><B>; grid as v2's, block 256, dynamic shared memory PIPE_SMEM_BYTES.
 #define PIPE_SMEM_BYTES (TC_STAGES * 2 * PIPE_TILE * 4)
 MATMUL_ENTRIES(matmul_pipe_, matmul_pipe)
-#endif

@@ -4,9 +4,9 @@
 # layouts written from the PTX ISA tables, dynamic shared memory pre-filled with NaN) runs the real kernel sources
 # of kernels/src/main/cuda (prep.py swaps only the inline PTX for emulated calls) against plain-loop references
 # in double:
-#   t_matmul     every matmul variant (SIMT, TF32/BF16 x nn/nt/tn/tt), odd sizes, K = 0, padding, batches
-#   t_matmul_vec  the same on the float4-load candidate (TC_VEC_LOADS) that bench/cuda/matmul_tune.cu times
-#   t_matmul_pipe the same on the cp.async candidate (TC_PIPE_KERNELS), where every copy is synchronous
+#   t_matmul     SIMT and v2 (TF32/BF16 x nn/nt/tn/tt), odd sizes, K = 0, odd padding (scalar loads), batches
+#   t_matmul_vec  the same with leading dimensions a multiple of 4, so that v2's float4 loads run
+#   t_matmul_pipe the same on v3 (matmul_pipe_*, cp.async), where every copy is synchronous
 #   t_attention  forward, D, dq, dkv for hd 32/64/80/128 at T = 1, 17, 33, 50, 197
 #   t_reduce     sum (rows/mid, chunked with atomics), max/argmax with ties and NaN
 #   t_rowops     softmax, layer norm forward/backward (dw/db through shared and global atomics)

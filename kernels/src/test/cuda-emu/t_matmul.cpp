@@ -1,5 +1,5 @@
-// t_matmul_vec.cpp includes this file with TC_VEC_LOADS=1, leading dimensions a multiple of 4 and 16-byte aligned
-// batch strides, so that the float4 loads (not the scalar fallback) run.
+// t_matmul_vec.cpp and t_matmul_pipe.cpp include this file with leading dimensions a multiple of 4 and 16-byte aligned
+// batch strides, so that the float4 loads and 16-byte copies (not the scalar fallbacks) run.
 #ifndef TM_PAD
 #define TM_PAD 3        // leading dimension = natural + TM_PAD
 #define TM_GAP 1        // batch strides: natural + TM_GAP * (5, 7, 11)
@@ -8,7 +8,7 @@
 #include <random>
 typedef void (*TcFn)(int, int, int, float, const float*, int, long long, const float*, int, long long, float, float*, int, long long);
 struct V { const char* name; TcFn f; bool ta, tb, bf16; };
-#ifdef TC_PIPE_KERNELS   // t_matmul_pipe.cpp: the cp.async candidate in place of v2
+#ifdef T_MATMUL_PIPE   // t_matmul_pipe.cpp: v3 (cp.async) in place of v2
 static V variants[] = {{"pipe_tf32_nn", matmul_pipe_tf32_nn, 0, 0, 0}, {"pipe_tf32_nt", matmul_pipe_tf32_nt, 0, 1, 0},
     {"pipe_tf32_tn", matmul_pipe_tf32_tn, 1, 0, 0}, {"pipe_tf32_tt", matmul_pipe_tf32_tt, 1, 1, 0},
     {"pipe_bf16_nn", matmul_pipe_bf16_nn, 0, 0, 1}, {"pipe_bf16_nt", matmul_pipe_bf16_nt, 0, 1, 1},

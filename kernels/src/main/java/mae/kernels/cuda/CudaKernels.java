@@ -38,6 +38,9 @@ public final class CudaKernels {
 
         /** The multiprocessor count the launchers size their grids for. */
         int smCount();
+
+        /** The most dynamic shared memory a block may have (an H100's 227 KB unless a test says otherwise). */
+        default int maxSharedMemoryOptin() { return 227 * 1024; }
     }
 
     private static volatile Launcher diverted;
@@ -60,6 +63,12 @@ public final class CudaKernels {
     private static int smCount() {
         Launcher l = diverted;
         return l != null ? l.smCount() : Cuda.smCount();
+    }
+
+    /** The most dynamic shared memory a block may have, on the GPU (or the diverted launcher's). */
+    private static int maxSharedMemoryOptin() {
+        Launcher l = diverted;
+        return l != null ? l.maxSharedMemoryOptin() : Cuda.maxSharedMemoryOptin();
     }
 
     /** Blocks of a 1-d grid for grid-stride kernels over n elements: enough to fill the GPU, no more. */
@@ -88,13 +97,22 @@ public final class CudaKernels {
             for (String w : new String[]{"forward", "backward_dq", "backward_dkv"}) n.add("attention/attention_" + w + "_hd" + hd);
         for (Precision p : new Precision[]{Precision.TF32, Precision.BF16})
             for (boolean ta : new boolean[]{false, true})
-                for (boolean tb : new boolean[]{false, true}) n.add("matmul/" + matmulKernel(p, ta, tb));
+                for (boolean tb : new boolean[]{false, true})
+                    for (boolean pipe : new boolean[]{false, true}) n.add("matmul/" + matmulKernel(p, ta, tb, pipe));
         return n;
     }
 
-    static String matmulKernel(Precision p, boolean transA, boolean transB) {
-        return "matmul_" + (p == Precision.TF32 ? "tf32" : "bf16") + "_" + (transA ? 't' : 'n') + (transB ? 't' : 'n');
+    /** matmul.cu's v3 (pipe) or v2 kernel for a precision and layout: matmul_[pipe_]{tf32,bf16}_{n,t}{n,t}. */
+    static String matmulKernel(Precision p, boolean transA, boolean transB, boolean pipe) {
+        return "matmul_" + (pipe ? "pipe_" : "") + (p == Precision.TF32 ? "tf32" : "bf16") + "_"
+                + (transA ? 't' : 'n') + (transB ? 't' : 'n');
     }
+
+    /** v3's dynamic shared memory: matmul.cu's PIPE_SMEM_BYTES, 3 stages x (A, B) x 4608 floats. */
+    static final int MATMUL_PIPE_SMEM = 3 * 2 * 4608 * 4;
+
+    /** Test hook (package-private): false sends TF32 and BF16 matmuls to v2 even where v3 fits. */
+    static volatile boolean matmulPipe = true;
 
     private static void positive(String op, String what, long v) {
         if (v < 0) throw new IllegalArgumentException(op + ": " + what + " = " + v + " must be >= 0");
@@ -444,7 +462,8 @@ public final class CudaKernels {
      * C[b] (M, N) = alpha * op(A[b]) @ op(B[b]) + beta * C[b] for b < batch, row-major, as Gemm.gemm;
      * A[b] = A + b * strideA elements (likewise B, C). A is (M, K) with row stride lda, or (K, M) when transA;
      * B is (K, N) with stride ldb, or (N, K) when transB. beta == 0 ignores C.
-     * matmul.cu: matmul_f32_simt (FP32), matmul_{tf32,bf16}_{n,t}{n,t} (TF32, BF16).
+     * matmul.cu: matmul_f32_simt (FP32), matmul_pipe_{tf32,bf16}_{n,t}{n,t} (TF32, BF16), or
+     * matmul_{tf32,bf16}_{n,t}{n,t} where the device cannot give a block v3's shared memory.
      */
     public static void matmul(boolean transA, boolean transB, int M, int N, int K, float alpha,
                               CUdeviceptr A, int lda, long strideA, CUdeviceptr B, int ldb, long strideB,
@@ -465,8 +484,12 @@ public final class CudaKernels {
         }
         int gy = (M + 127) / 128;
         if (gy > 65535) throw new IllegalArgumentException("matmul: M too large" + shapes);
-        launch("matmul", matmulKernel(precision, transA, transB), (N + 127) / 128, gy, batch, BLOCK, 0, M, N, K, alpha,
-                A, lda, strideA, B, ldb, strideB, beta, C, ldc, strideC);
+        // v3 where a block may have its 110,592 bytes of shared memory (sm_80, sm_90), else v2 (sm_86, sm_89: 99 KB)
+        // (BF16 X W^T would be faster on v2, whose float4 loads of BF16 reach 98-141 TFLOP/s on an H200 against v3's
+        // 80-100; one rule kept instead: BF16 tiles staged as BF16 in v3 is the way to that speed)
+        boolean pipe = matmulPipe && maxSharedMemoryOptin() >= MATMUL_PIPE_SMEM;
+        launch("matmul", matmulKernel(precision, transA, transB, pipe), (N + 127) / 128, gy, batch, BLOCK,
+                pipe ? MATMUL_PIPE_SMEM : 0, M, N, K, alpha, A, lda, strideA, B, ldb, strideB, beta, C, ldc, strideC);
     }
 
     /** Unbatched matmul. */

@@ -175,6 +175,20 @@ class CudaLaunchersTest {
         assertEquals(List.of(3, 2, 1), List.of(l.gridX(), l.gridY(), l.gridZ()), "tensor cores: 128 x 128 tiles of C");
     }
 
+    /** TF32 and BF16 go to v3 (cp.async, 110,592 bytes of shared memory) where the device allows it, else to v2. */
+    @Test void matmul_takes_the_pipelined_kernel_only_where_its_shared_memory_fits() {
+        CudaKernels.matmul(false, true, 129, 257, 5, 1f, P, 5, P, 5, 0f, P, 257, Precision.TF32);
+        CudaKernels.matmul(true, false, 129, 257, 5, 1f, P, 129, P, 257, 0f, P, 257, Precision.BF16);
+        rec.sharedMemoryOptin = 99 * 1024;   // an RTX 30x0 or 40x0 (sm_86, sm_89)
+        CudaKernels.matmul(false, true, 129, 257, 5, 1f, P, 5, P, 5, 0f, P, 257, Precision.TF32);
+        rec.sharedMemoryOptin = CudaKernels.MATMUL_PIPE_SMEM;
+        CudaKernels.matmul(false, true, 129, 257, 5, 1f, P, 5, P, 5, 0f, P, 257, Precision.TF32);
+        List<String> got = new ArrayList<>();
+        for (Launch l : rec.launches) got.add(l.kernel() + " " + l.smem());
+        assertEquals(List.of("matmul/matmul_pipe_tf32_nt 110592", "matmul/matmul_pipe_bf16_tn 110592",
+                "matmul/matmul_tf32_nt 0", "matmul/matmul_pipe_tf32_nt 110592"), got);
+    }
+
     /** Grid-stride kernels: ceil(n / 256) blocks of 256, at most 16 per SM, at least 1. */
     @Test void grid_stride_launches_use_enough_blocks_to_cover_or_fill_the_gpu() {
         long[] ns = {1, 255, 256, 257, 16L * SMS * 256, 16L * SMS * 256 + 1, 3_000_000_000L};

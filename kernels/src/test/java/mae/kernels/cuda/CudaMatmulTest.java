@@ -9,7 +9,8 @@ import java.util.Random;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
- * Our matmul (FP32 SIMT, TF32 and BF16 tensor cores) against Gemm.ref (double accumulation) and JCublas.
+ * Our matmul (FP32 SIMT; TF32 and BF16 tensor cores, v3's cp.async pipeline and v2) against Gemm.ref (double
+ * accumulation) and JCublas.
  *
  * <p>Tolerances. Rounding an input to a format with unit roundoff u gives it a relative error |d| <= u:
  * u = 2^-11 for TF32 (10 stored mantissa bits, round to nearest), 2^-8 for BF16 (7 bits), 2^-24 for FP32.
@@ -72,12 +73,13 @@ class CudaMatmulTest extends CudaTestBase {
             Gemm.ref(ta, tb, M, N, K, alpha, A, (int) (b * strideA), lda, B, (int) (b * strideB), ldb,
                     beta, ref, (int) (b * strideC), ldc);
         DeviceBuffer dA = dev(A), dB = dev(B);
-        for (Precision p : Precision.values()) {
+        for (String v : VERSIONS) {
+            Precision p = precision(v);
             DeviceBuffer dC = dev(C0);
-            CudaKernels.matmul(ta, tb, M, N, K, alpha, dA.ptr(), lda, strideA, dB.ptr(), ldb, strideB,
-                    beta, dC.ptr(), ldc, strideC, batch, p);
+            run(v, () -> CudaKernels.matmul(ta, tb, M, N, K, alpha, dA.ptr(), lda, strideA, dB.ptr(), ldb, strideB,
+                    beta, dC.ptr(), ldc, strideC, batch, p));
             float[] got = dC.toFloats();
-            String what = String.format("matmul %s M=%d N=%d K=%d transA=%b transB=%b batch=%d %s", p, M, N, K, ta, tb,
+            String what = String.format("matmul %s M=%d N=%d K=%d transA=%b transB=%b batch=%d %s", v, M, N, K, ta, tb,
                     batch, integers ? "integers" : "gaussian");
             if (integers) assertExact(what, ref, got);
             else assertClose(what, ref, got, Math.abs(alpha) * tolerance(p, K), 2 * Math.scalb(1.0, -24));
@@ -91,16 +93,28 @@ class CudaMatmulTest extends CudaTestBase {
         }
     }
 
+    /** Every kernel version: v1 (FP32), and v3 (pipe, where the device allows it) and v2 for TF32 and BF16. */
+    static final String[] VERSIONS = {"FP32", "TF32 v3", "TF32 v2", "BF16 v3", "BF16 v2"};
+
+    static Precision precision(String version) { return Precision.valueOf(version.split(" ")[0]); }
+
+    /** Runs a matmul call with the version's kernel: v2 by the test hook, else the launcher's choice. */
+    static void run(String version, Runnable call) {
+        CudaKernels.matmulPipe = !version.endsWith("v2");
+        try { call.run(); } finally { CudaKernels.matmulPipe = true; }
+    }
+
     @Test void beta_zero_ignores_nan_in_c() {
         Random r = new Random(23);
         int M = 37, N = 41, K = 19;
         float[] A = gaussian(r, M * K, 1), B = gaussian(r, K * N, 1), C = new float[M * N], ref = new float[M * N];
         java.util.Arrays.fill(C, Float.NaN);
         Gemm.ref(false, false, M, N, K, 1f, A, 0, K, B, 0, N, 0f, ref, 0, N);
-        for (Precision p : Precision.values()) {
+        for (String v : VERSIONS) {
+            Precision p = precision(v);
             DeviceBuffer dC = dev(C);
-            CudaKernels.matmul(false, false, M, N, K, 1f, dev(A).ptr(), K, dev(B).ptr(), N, 0f, dC.ptr(), N, p);
-            assertClose("beta 0 " + p, ref, dC.toFloats(), tolerance(p, K), 0);
+            run(v, () -> CudaKernels.matmul(false, false, M, N, K, 1f, dev(A).ptr(), K, dev(B).ptr(), N, 0f, dC.ptr(), N, p));
+            assertClose("beta 0 " + v, ref, dC.toFloats(), tolerance(p, K), 0);
         }
     }
 
@@ -116,11 +130,12 @@ class CudaMatmulTest extends CudaTestBase {
             float[] A = gaussian(r, M * K, 1), B = gaussian(r, K * N, 1), ref = new float[M * N];
             Gemm.ref(ta, tb, M, N, K, 1f, A, 0, lda, B, 0, ldb, 0f, ref, 0, N);
             DeviceBuffer dA = dev(A), dB = dev(B);
-            for (Precision p : Precision.values()) {
+            for (String v : VERSIONS) {
+                Precision p = precision(v);
                 DeviceBuffer ours = devZeros((long) M * N), theirs = devZeros((long) M * N);
-                CudaKernels.matmul(ta, tb, M, N, K, 1f, dA.ptr(), lda, 0, dB.ptr(), ldb, 0, 0f, ours.ptr(), N, 0, 1, p);
+                run(v, () -> CudaKernels.matmul(ta, tb, M, N, K, 1f, dA.ptr(), lda, 0, dB.ptr(), ldb, 0, 0f, ours.ptr(), N, 0, 1, p));
                 Cublas.gemm(ta, tb, M, N, K, 1f, dA.ptr(), lda, 0, dB.ptr(), ldb, 0, 0f, theirs.ptr(), N, 0, 1, p);
-                String what = String.format("M=%d N=%d K=%d transA=%b transB=%b %s", M, N, K, ta, tb, p);
+                String what = String.format("M=%d N=%d K=%d transA=%b transB=%b %s", M, N, K, ta, tb, v);
                 // Both within the bound of the double reference; cuBLAS FP32 is also our FP32 kernel's twin.
                 assertClose("ours " + what, ref, ours.toFloats(), tolerance(p, K), 0);
                 assertClose("cuBLAS " + what, ref, theirs.toFloats(), tolerance(p, K), 0);

@@ -108,7 +108,7 @@ final class EmulatedKernels implements CudaKernels.Launcher {
         Args a = new Args(kernel, args);
         String family = kernel.substring(0, kernel.indexOf('/')), name = kernel.substring(kernel.indexOf('/') + 1);
         if (name.startsWith("attention_") && name.contains("_hd")) { attention(a, name, gx); return; }
-        if (name.startsWith("matmul_")) { matmul(a, name, gx, gy, gz); return; }
+        if (name.startsWith("matmul_")) { matmul(a, name, gx, gy, gz, smem); return; }
         switch (kernel) {
             case "elementwise/unary_f32": {
                 EmuPtr out = a.ptr(), x = a.ptr(); long n = a.i64(); int op = a.i32(); a.end();
@@ -363,15 +363,18 @@ final class EmulatedKernels implements CudaKernels.Launcher {
     /**
      * matmul.cu: C[z] = alpha op(A[z]) op(B[z]) + beta C[z] (beta 0 ignores C) for the grid's z; the grid's x and y
      * cover column and row tiles (64 wide for the FP32 kernel, 128 for the tensor-core ones). The FP32 kernel takes
-     * the transposes as ints; the others are one kernel per (precision, transA, transB), named for them. TF32 and BF16
+     * the transposes as ints; the others are one kernel per (version, precision, transA, transB), named for them
+     * (v3, matmul_pipe_*, needs its dynamic shared memory). TF32 and BF16
      * are emulated in FP32.
      */
-    private static void matmul(Args a, String name, int gx, int gy, int gz) {
+    private static void matmul(Args a, String name, int gx, int gy, int gz, int smem) {
         boolean simt = name.equals("matmul_f32_simt");
         boolean ta, tb;
         if (simt) { ta = a.i32() != 0; tb = a.i32() != 0; }
         else {
-            if (!name.matches("matmul_(tf32|bf16)_[nt][nt]")) throw new IllegalArgumentException("no emulation of CUDA kernel matmul/" + name);
+            if (!name.matches("matmul_(pipe_)?(tf32|bf16)_[nt][nt]")) throw new IllegalArgumentException("no emulation of CUDA kernel matmul/" + name);
+            if (name.startsWith("matmul_pipe_") && smem < CudaKernels.MATMUL_PIPE_SMEM)
+                throw new IllegalArgumentException(name + ": needs " + CudaKernels.MATMUL_PIPE_SMEM + " bytes of shared memory, got " + smem);
             ta = name.charAt(name.length() - 2) == 't';
             tb = name.charAt(name.length() - 1) == 't';
         }
