@@ -193,8 +193,34 @@ public class CudaBackend implements Backend {
     /** C[b] (M, N) = op(A[b]) op(B[b]) for b < batch (at most 65,535), alpha 1, beta 0. */
     private void matmulF32(boolean ta, boolean tb, int M, int N, int K, Ptr A, int lda, long strideA,
                              Ptr B, int ldb, long strideB, Ptr C, int ldc, long strideC, int batch) {
+        int slices = batch == 1 && ldc == N && PRECISION != Precision.FP32 ? CudaKernels.splitK(M, N, K) : 1;
+        if (slices > 1) { matmulSplitK(ta, tb, M, N, K, A, lda, B, ldb, C, slices); return; }
         CudaKernels.matmul(ta, tb, M, N, K, 1f, d(A), lda, strideA, d(B), ldb, strideB, 0f, d(C), ldc, strideC, batch, PRECISION);
         keep(A, B, C);
+    }
+
+    /**
+     * C (M, N) = op(A) op(B) as S slices of K (CudaKernels.splitK): W[s] (M, N) = the product over slice s, all
+     * slices in one batched launch (the last, shorter one in a second), then C = sum over s of W (S, M, N), in slice
+     * order, so the result does not depend on scheduling. Slices are a multiple of v3's K step (32) long.
+     */
+    private void matmulSplitK(boolean ta, boolean tb, int M, int N, int K, Ptr A, int lda, Ptr B, int ldb, Ptr C, int S) {
+        int kc = ((K + S - 1) / S + 31) / 32 * 32;
+        int full = K / kc, rest = K - full * kc, slices = full + (rest > 0 ? 1 : 0);
+        long mn = (long) M * N;
+        long sa = ta ? (long) kc * lda : kc, sb = tb ? kc : (long) kc * ldb;   // one slice further along K
+        Storage W = newStorage(slices * mn);                                  // scratch, returned once queued
+        try {
+            Ptr w = p(W);
+            CudaKernels.matmul(ta, tb, M, N, kc, 1f, d(A), lda, sa, d(B), ldb, sb, 0f, d(w), N, mn, full, PRECISION);
+            if (rest > 0)
+                CudaKernels.matmul(ta, tb, M, N, rest, 1f, d(A.plus(full * sa)), lda, 0, d(B.plus(full * sb)), ldb, 0,
+                        0f, d(w.plus(full * mn)), N, 0, 1, PRECISION);
+            CudaKernels.sum(d(C), d(w), 1, slices, (int) mn);
+            keep(A, B, C, W);
+        } finally {
+            releaser(W).run();
+        }
     }
 
     // ================================================================ the seam: elementwise

@@ -108,6 +108,25 @@ public final class CudaKernels {
                 + (transA ? 't' : 'n') + (transB ? 't' : 'n');
     }
 
+    /**
+     * Slices of K for a TF32/BF16 product of few tiles: (M, N) with fewer 128 x 128 tiles of C than the GPU has
+     * multiprocessors leaves most of it idle while each block walks all of K (the weight gradient dW = dY^T X of a
+     * ViT-B projection, 768 x 768: 36 tiles on an H200's 132 SMs, 24 TFLOP/s at K = 12,800 where large products reach
+     * 100-119). As many slices as fill two blocks per SM (v3's residency), each at least 512 of K, at most 16;
+     * 1: no split. CudaBackend runs the slices as one batched product into a scratch and sums them in order.
+     * On an H200 it took a ViT-B step's linear backward from 49.4 to 38.8 ms (batch 64). Products under 2^28
+     * multiply-adds stay whole: about 10 us of tensor-core work, where a second launch and the sum would cost as much
+     * as they save (fmnist's dW, 192 x 192 x 2,176, is 80 M).
+     */
+    static volatile long splitKMinMacs = 1L << 28;   // a test lowers it to split the emulator's small products
+
+    static int splitK(int M, int N, int K) {
+        long tiles = (long) ((M + 127) / 128) * ((N + 127) / 128);
+        int sms = smCount();
+        if (tiles >= sms || (long) M * N * K < splitKMinMacs) return 1;
+        return (int) Math.max(1, Math.min(16, Math.min(2L * sms / tiles, K / 512)));
+    }
+
     /** v3's dynamic shared memory: matmul.cu's PIPE_SMEM_BYTES, 3 stages x (A, B) x 4608 floats. */
     static final int MATMUL_PIPE_SMEM = 3 * 2 * 4608 * 4;
 

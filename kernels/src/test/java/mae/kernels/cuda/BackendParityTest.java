@@ -197,6 +197,35 @@ class BackendParityTest {
         });
     }
 
+    /** Products of fewer tiles than multiprocessors run as slices of K (CudaKernels.splitK), summed in order. */
+    @Test void products_of_few_tiles_split_k_and_agree() {
+        Random r = new Random(4);
+        // (M, N, K): 2 tiles on the emulated 4 SMs, so 4 slices: K = 3000 ends in a shorter slice, 2048 does not
+        // (sizes that reach the 2^28 multiply-adds a split needs would take the emulator minutes: M x N is small
+        // here and K long, and the threshold is lifted for the test)
+        int[][] cases = {{130, 100, 3000}, {100, 130, 2048}};
+        CudaKernels.splitKMinMacs = 0;
+        try {
+            for (int[] c : cases) splitCase(r, c[0], c[1], c[2]);
+        } finally {
+            CudaKernels.splitKMinMacs = 1L << 28;
+        }
+    }
+
+    private void splitCase(Random r, int M, int N, int K) {
+        assertEquals(4, CudaKernels.splitK(M, N, K), "slices for " + M + " x " + N + " x " + K);
+        for (boolean ta : new boolean[]{false, true})
+            for (boolean tb : new boolean[]{false, true}) {
+                float[] a = gaussian(r, M * K), bm = gaussian(r, K * N);
+                int lda = ta ? M : K, ldb = tb ? K : N;
+                agree("split-K matmul " + M + " x " + N + " x " + K + " ta " + ta + " tb " + tb, 1e-4, (b, g) -> {
+                    Storage out = b.allocate(M * N, false);
+                    b.matmul(ta, tb, M, N, K, new int[0], up(b, a), 0, new int[0], lda, up(b, bm), 0, new int[0], ldb, out);
+                    return new float[][]{down(b, out, M * N)};
+                });
+            }
+    }
+
     @Test void fused_ops_from_offsets() {
         Random r = new Random(4);
         int rows = 13, C = 6, n = rows * C;

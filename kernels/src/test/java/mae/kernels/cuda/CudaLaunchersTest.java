@@ -189,6 +189,17 @@ class CudaLaunchersTest {
                 "matmul/matmul_tf32_nt 0", "matmul/matmul_pipe_tf32_nt 110592"), got);
     }
 
+    /** Split-K on 132 SMs: the ViT-B weight gradients of few tiles, enough slices for 2 blocks per SM, 512 of K each. */
+    @Test void few_tile_products_are_split_along_k() {
+        assertEquals(6, CudaKernels.splitK(768, 768, 3200), "36 tiles: 264 / 36 = 7 slices, but K / 512 = 6");
+        assertEquals(7, CudaKernels.splitK(768, 768, 12800), "36 tiles, long K: 7 slices");
+        assertEquals(2, CudaKernels.splitK(768, 2304, 12800), "108 tiles");
+        assertEquals(1, CudaKernels.splitK(3072, 768, 12800), "144 tiles fill the GPU");
+        assertEquals(1, CudaKernels.splitK(768, 768, 1000), "K too short to slice");
+        assertEquals(16, CudaKernels.splitK(64, 64, 100_000), "at most 16 slices");
+        assertEquals(1, CudaKernels.splitK(192, 192, 2176), "under 2^28 multiply-adds (fmnist's dW): whole");
+    }
+
     /** Grid-stride kernels: ceil(n / 256) blocks of 256, at most 16 per SM, at least 1. */
     @Test void grid_stride_launches_use_enough_blocks_to_cover_or_fill_the_gpu() {
         long[] ns = {1, 255, 256, 257, 16L * SMS * 256, 16L * SMS * 256 + 1, 3_000_000_000L};
