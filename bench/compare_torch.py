@@ -137,7 +137,7 @@ import torch.nn.functional as F  # noqa: E402
 
 sys.path.insert(0, os.path.join(ROOT, "tests", "reference"))
 import mae_reference as ref  # noqa: E402
-from mae_configs import config as fmnist_config  # noqa: E402
+from mae_configs import config as mae_config  # noqa: E402
 
 torch.set_num_threads(ARGS.threads)
 
@@ -599,7 +599,7 @@ def main():
     started = time.time()
     mach = machine(ARGS.threads)
     peak, peak_text = peak_estimate(ARGS.threads)
-    cfg = fmnist_config(ARGS.config)
+    cfg = mae_config(ARGS.config)
     full_shapes, quick_shapes = model_shapes(cfg, ARGS.batch, ARGS.mask)
     shapes = quick_shapes if ARGS.quick else full_shapes
     masks = [ARGS.mask, ARGS.low_mask]

@@ -13,7 +13,8 @@
 #    CUBLAS_COMPAT_TARGET to name it). `bash bench/gpu-check.sh --profile` instead prints where a training step's time
 #    goes on the GPU, op by op (fmnist batch 128, mae_vit_base_patch16 batch 64), and exits; `--tune` times
 #    matmul.cu's v2 and v3 (bench/cuda/matmul_tune.cu, 3 and 4 stages; about 20 s), from builds carried in .tune/
-#    (made here with `bash bench/gpu-check.sh --tune-build`) or else built with the machine's nvcc.
+#    (made here with `bash bench/gpu-check.sh --tune-build`) or else built with the machine's nvcc; `--sanitize` runs
+#    only the compute-sanitizer step (8, below).
 #    First run on an H200 (2026-12-04): about 100-150 s in all; bench/results/2026-12-04-nvidia-h200-gpu-check.md.
 #
 # What it checks, in order (exit status 0 only if every step succeeds; speeds are reported, not judged). Every step
@@ -49,7 +50,8 @@
 #      GpuBench's shapes, and the same MAE's training step in eager bf16 autocast (fmnist 128, ViT-B 64 and 256).
 #   7. The matmul and attention tests again on the compute_80 PTX path (-Dmae.cuda.ptx=true: driver JIT), the path
 #      every non-sm_90 GPU takes.
-#   8. compute-sanitizer, where installed: memcheck over CudaKernelsTest, racecheck over CudaAttentionTest.
+#   8. compute-sanitizer, where installed: memcheck over CudaKernelsTest, racecheck over CudaAttentionTest and
+#      CudaMatmulTest's batched case (v3's shared-memory pipeline over 2 and 7 k tiles).
 #   Last, a summary table: each check's result and the images/s figures.
 # Logs and JUnit XML go to $OUT (the device tool's folder) or /tmp/gpu-check.
 set -uo pipefail
@@ -78,25 +80,25 @@ if [ "${1:-}" = "--pack" ]; then
 fi
 
 tune_variants=("stages3:" "stages4:-DTC_STAGES=4")   # each build times v2 and v3; the second v3 with 4 stages
+nv=$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)
+tune_build() {   # "label:flags" folder -> folder/tune-label
+  local flags=${1#*:}; "$nv" -std=c++17 -O3 -arch=sm_90 $flags -o "$2/tune-${1%%:*}" bench/cuda/matmul_tune.cu
+}
 if [ "${1:-}" = "--tune-build" ]; then   # the --tune builds, here, into .tune/ (carry it: run's carry [".tune"])
   mkdir -p .tune
-  for v in "${tune_variants[@]}"; do
-    flags=${v#*:}; nvcc -std=c++17 -O3 -arch=sm_90 $flags -o ".tune/tune-${v%%:*}" bench/cuda/matmul_tune.cu || exit 1
-  done
+  for v in "${tune_variants[@]}"; do tune_build "$v" .tune || exit 1; done
   echo "built .tune/; on the GPU machine: bash bench/gpu-check.sh --tune"
   exit 0
 fi
 
-if [ "${1:-}" = "--tune" ]; then   # matmul.cu's variants (bench/cuda/matmul_tune.cu), built here with nvcc, then exit
+if [ "${1:-}" = "--tune" ]; then   # matmul.cu's v2 and v3 timed (bench/cuda/matmul_tune.cu), then exit
   out=${OUT:-/tmp/gpu-check}; mkdir -p "$out"
-  nv=$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)
-  variants=("${tune_variants[@]}")
-  for v in "${variants[@]}"; do   # built here unless .tune/ carries a build that starts on this machine (same flags)
+  for v in "${tune_variants[@]}"; do   # carried in .tune/ where that build starts on this machine, else built here
     if [ -x ".tune/tune-${v%%:*}" ] && ".tune/tune-${v%%:*}" --probe > /dev/null 2>&1; then cp ".tune/tune-${v%%:*}" /tmp/; continue; fi
-    (flags=${v#*:}; "$nv" -std=c++17 -O3 -arch=sm_90 $flags -o "/tmp/tune-${v%%:*}" bench/cuda/matmul_tune.cu > "$out/nvcc-${v%%:*}.log" 2>&1) &
+    tune_build "$v" /tmp > "$out/nvcc-${v%%:*}.log" 2>&1 &
   done
   wait
-  for v in "${variants[@]}"; do v=${v%%:*}; timeout 120 "/tmp/tune-$v" "$v" || echo "tune $v: FAILED (exit $?)"; done 2>&1 | tee "$out/tune.log"
+  for v in "${tune_variants[@]}"; do v=${v%%:*}; timeout 120 "/tmp/tune-$v" "$v" || echo "tune $v: FAILED (exit $?)"; done 2>&1 | tee "$out/tune.log"
   exit 0
 fi
 
@@ -164,6 +166,35 @@ run_tests() {   # name, working directory, cap in seconds, extra JVM flags..., t
   else echo "gpu-check: $name passed ($found tests)"; note "tests: $name" "passed ($found tests)"; fi
 }
 
+sanitizers() {   # 8: compute-sanitizer over the kernel tests, when the machine has it (memcheck, then racecheck on attention and matmul)
+  if command -v compute-sanitizer >/dev/null || [ -x /usr/local/cuda/bin/compute-sanitizer ]; then
+    cs=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)
+    # racecheck over all of CudaMatmulTest's layouts and sizes ran past 120 s on the H200 (2026-12-04): its
+    # batched case (K 64 and 197: 2 and 7 k tiles through v3's pipeline, every version) is the matmul's share
+    for run in "memcheck --select-class mae.kernels.cuda.CudaKernelsTest" "racecheck --select-class mae.kernels.cuda.CudaAttentionTest" \
+               "racecheck --select-method mae.kernels.cuda.CudaMatmulTest#batched_with_strides_and_padding"; do
+      set -- $run; local tool=$1 what=${3##*.} t; what=${what//#/-}; shift
+      t=$(cap 120)
+      [ -n "$t" ] || { note "compute-sanitizer $tool $what" "not run (out of time)"; continue; }
+      echo "== gpu-check: compute-sanitizer --tool $tool, $what (at most $t s)"
+      timeout "$t" "$cs" --tool $tool --target-processes all --error-exitcode 9 --print-limit 20 "$JAVA" "${jvm[@]}" -jar "$console" \
+          execute --disable-banner --disable-ansi-colors -cp "$cp" --include-tag cuda "$@" > "$out/sanitizer-$tool-$what.log" 2>&1
+      local rc=$?; tail -n 15 "$out/sanitizer-$tool-$what.log"
+      case $rc in 0) note "compute-sanitizer $tool $what" "no errors";; 124) note "compute-sanitizer $tool $what" "timed out after $t s (partial log)";;
+        *) note "compute-sanitizer $tool $what" "FAILED (exit $rc)"; status=1;; esac
+    done
+  else note "compute-sanitizer" "not on this machine"; fi
+}
+
+finish() {
+  echo
+  echo "== gpu-check summary: $gpu"
+  for line in "${summary[@]}"; do echo "$line"; done
+  echo "== gpu-check: $([ $status = 0 ] && echo ALL PASSED || echo FAILURES above); logs in $out"
+  exit $status
+}
+[ "${1:-}" = "--sanitize" ] && { sanitizers; finish; }   # only step 8 (a short lease)
+
 # 1: the device, the kernels' source (cubin or PTX), cuBLAS through the forwarder
 echo "== gpu-check: probe"
 if timeout 60 "$JAVA" "${jvm[@]}" -cp "$cp" mae.bench.GpuBench --probe; then note "probe" "ok"; else echo "gpu-check: probe FAILED"; status=1; note "probe" "FAILED"; fi
@@ -229,24 +260,6 @@ else note "PyTorch baseline" "not run (out of time or no python3)"; status=1; fi
 run_tests cuda-tests-ptx . 90 -Dmae.cuda.ptx=true -- --select-class mae.kernels.cuda.CudaMatmulTest \
     --select-class mae.kernels.cuda.CudaAttentionTest
 
-# 8: compute-sanitizer over the kernel tests, when the machine has it (memcheck, then racecheck on attention)
-if command -v compute-sanitizer >/dev/null || [ -x /usr/local/cuda/bin/compute-sanitizer ]; then
-  cs=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)
-  for tool in memcheck racecheck; do
-    t=$(cap 120)
-    [ -n "$t" ] || { note "compute-sanitizer $tool" "not run (out of time)"; continue; }
-    sel=(--select-class mae.kernels.cuda.CudaKernelsTest); [ $tool = racecheck ] && sel=(--select-class mae.kernels.cuda.CudaAttentionTest)
-    echo "== gpu-check: compute-sanitizer --tool $tool (at most $t s)"
-    timeout "$t" "$cs" --tool $tool --target-processes all --error-exitcode 9 --print-limit 20 "$JAVA" "${jvm[@]}" -jar "$console" \
-        execute --disable-banner --disable-ansi-colors -cp "$cp" --include-tag cuda "${sel[@]}" > "$out/sanitizer-$tool.log" 2>&1
-    rc=$?; tail -n 15 "$out/sanitizer-$tool.log"
-    case $rc in 0) note "compute-sanitizer $tool" "no errors";; 124) note "compute-sanitizer $tool" "timed out after $t s (partial log)";;
-      *) note "compute-sanitizer $tool" "FAILED (exit $rc)"; status=1;; esac
-  done
-else note "compute-sanitizer" "not on this machine"; fi
-
-echo
-echo "== gpu-check summary: $gpu"
-for line in "${summary[@]}"; do echo "$line"; done
-echo "== gpu-check: $([ $status = 0 ] && echo ALL PASSED || echo FAILURES above); logs in $out"
-exit $status
+# 8: compute-sanitizer (above)
+sanitizers
+finish

@@ -26,9 +26,9 @@
 //                               tn 0.91-1.39x; left off, since v2 is now only the fallback of GPUs it was not timed on
 //   v3, 3 stages                  TF32 nt 87-113, nn 86-113, tn 24-119; BF16 nt 80-100, nn 83-106, tn 21-107
 //   v3, 4 stages (one block per SM): 0.74-0.80x of 3 stages at nt and nn, 0.79-1.12x at tn: dropped
-// The limit of v2 was the global-to-shared path, not the tensor cores. Not done: BF16 tiles staged as BF16 (v2's
-// float4 loads show BF16 nt at 1.4x v3), Hopper's wgmma / TMA path (sm_90a), split-K for small M*N (dW of a
-// 768 x 768 weight: 36 blocks for 132 SMs).
+// The limit of v2 was the global-to-shared path, not the tensor cores. Products of few tiles are split along K by the
+// caller (CudaBackend.matmulSplitK). Not done: BF16 tiles staged as BF16 (v2's float4 loads show BF16 nt at 1.4x v3),
+// Hopper's wgmma / TMA path (sm_90a).
 #include "common.cuh"
 #include <cuda_bf16.h>
 
@@ -89,7 +89,6 @@ extern "C" __global__ void __launch_bounds__(256) matmul_f32_simt(int transA, in
 #define TC_BM 128
 #define TC_BN 128
 #define TC_THREADS 256
-// Variants for bench/cuda/matmul_tune.cu (built there with -D; the committed PTX/cubin use the defaults):
 #define TC_WM 64          // warp tile rows: 2 warps along M
 #define TC_WN 32          // warp tile cols: 4 warps along N
 #define TC_MT (TC_WM / 16)   // m16 tiles per warp
@@ -232,6 +231,16 @@ __device__ __forceinline__ void warp_mma(float (&acc)[TC_MT][TC_NT][4], const ty
     }
 }
 
+// The warp's accumulators, zeroed.
+__device__ __forceinline__ void zero_tile(float (&acc)[TC_MT][TC_NT][4]) {
+#pragma unroll
+    for (int i = 0; i < TC_MT; i++)
+#pragma unroll
+        for (int j = 0; j < TC_NT; j++)
+#pragma unroll
+            for (int c = 0; c < 4; c++) acc[i][j][c] = 0.f;
+}
+
 // C's (128 x 128) block from the warps' accumulators: C = alpha acc + beta C (beta 0: C not read), inside (M, N).
 __device__ __forceinline__ void store_tile(const float (&acc)[TC_MT][TC_NT][4], int M, int N, float alpha, float beta,
                                            float* C, int ldc, int m0, int n0, int wm, int wn, int g, int t) {
@@ -266,12 +275,7 @@ __device__ __forceinline__ void matmul_tc(int M, int N, int K, float alpha,
     int wm = warp >> 2, wn = warp & 3, g = lane >> 2, t = lane & 3;
 
     float acc[TC_MT][TC_NT][4];
-#pragma unroll
-    for (int i = 0; i < TC_MT; i++)
-#pragma unroll
-        for (int j = 0; j < TC_NT; j++)
-#pragma unroll
-            for (int c = 0; c < 4; c++) acc[i][j][c] = 0.f;
+    zero_tile(acc);
 
     float ra[LA::PER_THREAD], rb[LB::PER_THREAD];
     int ktiles = (K + P::BK - 1) / P::BK;
@@ -433,12 +437,7 @@ __device__ __forceinline__ void matmul_pipe(int M, int N, int K, float alpha, co
     bool vecB = (ldb & 3) == 0 && (reinterpret_cast<unsigned long long>(B) & 15) == 0;
 
     float acc[TC_MT][TC_NT][4];
-#pragma unroll
-    for (int i = 0; i < TC_MT; i++)
-#pragma unroll
-        for (int j = 0; j < TC_NT; j++)
-#pragma unroll
-            for (int c = 0; c < 4; c++) acc[i][j][c] = 0.f;
+    zero_tile(acc);
 
     int ktiles = (K + PIPE_BK - 1) / PIPE_BK;
     auto load = [&](int kt) {                         // tile kt into stage kt % STAGES; one commit group per call

@@ -20,8 +20,8 @@
 #               memory overruns, signed overflow in index arithmetic. Any report fails the suite.
 # Prints one line per suite (ok / FAILED, seconds) and exits non-zero if any suite fails to build or run.
 # Wall time, building and running all suites on the shared 2-core VM (it varies with the load there):
-# plain 53-91 s, --sanitize 150-158 s (ASan and UBSan roughly double the compile and the run); with the two matmul
-# candidates' suites (2026-12-04) plain about 135 s, --sanitize 272 s.
+# plain 53-91 s, --sanitize 150-158 s (ASan and UBSan roughly double the compile and the run); with t_matmul_vec and
+# t_matmul_pipe (2026-12-04) plain 122-169 s, --sanitize 240-307 s.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 sanitize=0
