@@ -186,11 +186,19 @@ public final class Gemm {
 
     /**
      * Where the columns split (above) would run each thread's part in the usual order: the rows split instead, over
-     * one packed B panel that the threads pack together. For each (KC x NC) block of op(B), each thread packs its share
-     * of the block's slivers into the calling thread's panel, and once all have (the end of one {@link Parallel#forRange}),
-     * the threads run the rows' MC blocks over the whole panel, each taking the next block when it is free ({@link
-     * Parallel#forItems}: on a VM whose host slows one vCPU, or a core slower than another, the faster thread takes more
-     * blocks; which thread runs a block does not change its bits). Paired with the halves split in one JVM (`bench gemm
+     * one packed B panel that the threads pack together. For each (KC x NC) block of op(B), in one {@link
+     * Parallel#forItems} over two sets, each thread takes the block's next {@link #PACK_ROWS} rows to pack into the
+     * calling thread's panel until none is left, waits for the rows the others took, then takes the rows' MC blocks
+     * over the whole panel, each the next one when it is free (on a VM whose host slows one vCPU, or a core slower than
+     * another, the faster thread takes more blocks; which thread packs or runs a block does not change its bits).
+     * The packing was a forRange of its own before, each thread a fixed half of the slivers, and a second one ran the
+     * blocks: the first ended when the slowest thread had packed its half, and a worker asleep since the last call (on the
+     * Zen 4 VM, started 41 us after the caller at the median, 108 at the 90th percentile, timed apart) held everyone up
+     * by that much; now the caller packs what a late worker has not taken. Rows, not slivers: a chunk of 2 slivers reads
+     * 128 bytes of each of B's rows, and 1024^3 then read 0.978-0.987 against the halves. `bench gemm --against` the
+     * halves' build, one blocking for both (41 pairs, 2 threads, Zen 4 VM), with packRowsB's tiles: AVX2 stand-in
+     * (-XX:UseAVX=2) 1024^3 NN 1.025, TN 512 x 2048 x 1576 1.020, the NT shapes 0.999-1.005; AVX-512 1.013, 1.026, NT
+     * 0.995-1.020. Paired with the halves split in one JVM (`bench gemm
      * --against` 631a1ea, 2-core Zen 3 VM in a noisy phase, per-call ratio medians of 41-61): 1024^3 0.973, 1.171, 1.074,
      * 1.141, 1.079; NN 1664 x 768 x 192 1.249, 1.013, 1.001, 1.049; NT 1664 x 576 x 192 1.001. Each thread packs about
      * half of A and half of B, where split by columns it packed all of A and half of B, and split by rows all of B and
@@ -221,11 +229,10 @@ public final class Gemm {
             for (int pc = 0; pc < K; pc += KC) {
                 int kc = Math.min(KC, K - pc), pc0 = pc;
                 boolean first = overwrite && pc == 0;
-                Parallel.forRange((nc + NR - 1) / NR, 1, (s0, s1) -> {                 // the panel's slivers [s0, s1)
-                    int c0 = s0 * NR;
-                    packB(tb, B, bOff, ldb, pc0, kc, jc0 + c0, Math.min(nc, s1 * NR) - c0, bp, c0 * kc);
-                });
-                Parallel.forItems(items, (b0, b1) ->                                      // blocks of rows, taken in turn
+                Parallel.forItems((kc + PACK_ROWS - 1) / PACK_ROWS, (c, c1) -> {                    // the panel, PACK_ROWS rows at a time
+                    int k0 = c * PACK_ROWS;
+                    packB(tb, B, bOff, ldb, pc0 + k0, Math.min(PACK_ROWS, kc - k0), jc0, nc, bp, k0 * NR, kc);
+                }, items, (b0, b1) ->                                                                 // then blocks of rows
                         rowsOnPanel(g, ta, Math.min(M, b0 * slivers / items * PR), Math.min(M, b1 * slivers / items * PR), N, K, jc0, nc, pc0, kc,
                                 alpha, A, aOff, lda, bp, C, cOff, ldc, first, bias, biasOff, false, touch));
             }
@@ -245,6 +252,12 @@ public final class Gemm {
      * there, and now pack.
      */
     static final int IN_PLACE_COLUMNS = 6 * NR;
+
+    /**
+     * Rows of a k block that {@link #sharedPanel}'s threads take in turn to pack: 16 chunks of a KC 1024 block, each
+     * some tens of microseconds' work, so that no thread waits long for another's last chunk (not tuned: 64 was the first tried).
+     */
+    static final int PACK_ROWS = 64;
 
     /** Whether a row-major A with few columns is read in place (above): where micro4x4 runs; tests set it on AVX2 too. */
     static boolean rowsInPlace = PR > MR;
@@ -606,9 +619,17 @@ public final class Gemm {
      * first three, NT 1664 x 576 x 192 0.998.
      */
     private static void packB(boolean tb, float[] B, int bOff, int ldb, int pc, int kc, int jc, int nc, float[] bp, int bpOff) {
-        if (!tb) { packRowsB(B, bOff, ldb, pc, kc, jc, nc, bp, bpOff); return; }
+        packB(tb, B, bOff, ldb, pc, kc, jc, nc, bp, bpOff, kc);
+    }
+
+    /**
+     * {@link #packB} of k rows [pc, pc + kc) into slivers that hold stride rows (sliver s at bp[bpOff + s NR stride]): a
+     * part of a longer panel, as {@link #sharedPanel}'s threads pack it.
+     */
+    private static void packB(boolean tb, float[] B, int bOff, int ldb, int pc, int kc, int jc, int nc, float[] bp, int bpOff, int stride) {
+        if (!tb) { packRowsB(B, bOff, ldb, pc, kc, jc, nc, bp, bpOff, stride); return; }
         for (int jr = 0; jr < nc; jr += NR) {
-            int base = bpOff + jr * kc, cols = Math.min(NR, nc - jr), c = 0;
+            int base = bpOff + jr * stride, cols = Math.min(NR, nc - jr), c = 0;
             for (; c + 8 <= cols; c += 8)          // 8 stored rows at a time: each k writes 8 neighbours of the sliver's row
                 eightRowsB(B, bOff + (jc + jr + c) * ldb + pc, ldb, kc, bp, base + c);
             for (; c < cols; c++)
@@ -640,25 +661,30 @@ public final class Gemm {
     }
 
     /**
-     * packB for B stored (K, N): each of its kc rows read once, left to right, a sliver's NR values at a time into that
-     * sliver's row k (sliver s at bp[bpOff + s NR kc]; the last one zero padded). Sliver by sliver instead (NR values of each
-     * of the kc rows, then the next NR), the rows were read kc times 128 bytes apart: a weight gradient's B is the
-     * layer's input, saved in the forward and out of cache by the backward. Toggled call by call in one JVM on cold
-     * operands (8 copies of each, Zen 4 VM, 2 threads, medians of 61 pairs): TN 128 x 512 x 6400 1.035, 512 x 128 x
-     * 6400 1.006, 768 x 192 x 1664 1.043 (fmnist's weight gradients).
+     * packB for B stored (K, N): 8 of its rows at a time, each read once, left to right, a sliver's NR values at a time
+     * into that sliver's rows k (sliver s at bp[bpOff + s NR stride]; the last one zero padded). Sliver by sliver instead
+     * (NR values of each of the kc rows, then the next NR), the rows were read kc times 128 bytes apart: a weight
+     * gradient's B is the layer's input, saved in the forward and out of cache by the backward. Toggled call by call in
+     * one JVM on cold operands (8 copies of each, Zen 4 VM, 2 threads, medians of 61 pairs): TN 128 x 512 x 6400 1.035,
+     * 512 x 128 x 6400 1.006, 768 x 192 x 1664 1.043 (fmnist's weight gradients). One row at a time, each k wrote one
+     * line in each of the slivers, NR kc floats apart: with KC 1024 and AVX2 64 KiB apart, the same L1 set for all.
+     * 8 rows write 8 neighbouring lines of a sliver in turn. Packing half of a 1024 x 1024 B (one thread, AVX2, medians
+     * of 40): 148 -> 74 us with B in cache, 395 -> 322 us with the caches flushed before each.
      */
-    private static void packRowsB(float[] B, int bOff, int ldb, int pc, int kc, int jc, int nc, float[] bp, int bpOff) {
+    private static void packRowsB(float[] B, int bOff, int ldb, int pc, int kc, int jc, int nc, float[] bp, int bpOff, int stride) {
         int whole = nc - nc % NR;
-        for (int k = 0; k < kc; k++) {
-            int src = bOff + (pc + k) * ldb + jc, dst = bpOff + k * NR, jr = 0;
-            for (; jr < whole; jr += NR, dst += NR * kc) {
-                FloatVector.fromArray(S, B, src + jr).intoArray(bp, dst);
-                FloatVector.fromArray(S, B, src + jr + L).intoArray(bp, dst + L);
-            }
-            if (jr < nc) {
-                System.arraycopy(B, src + jr, bp, dst, nc - jr);
-                java.util.Arrays.fill(bp, dst + nc - jr, dst + NR, 0f);
-            }
+        for (int k0 = 0; k0 < kc; k0 += 8) {
+            int k1 = Math.min(kc, k0 + 8);
+            for (int jr = 0; jr < whole; jr += NR)
+                for (int k = k0, src = bOff + (pc + k0) * ldb + jc + jr, dst = bpOff + jr * stride + k0 * NR; k < k1; k++, src += ldb, dst += NR) {
+                    FloatVector.fromArray(S, B, src).intoArray(bp, dst);
+                    FloatVector.fromArray(S, B, src + L).intoArray(bp, dst + L);
+                }
+            if (whole < nc)
+                for (int k = k0, src = bOff + (pc + k0) * ldb + jc + whole, dst = bpOff + whole * stride + k0 * NR; k < k1; k++, src += ldb, dst += NR) {
+                    System.arraycopy(B, src, bp, dst, nc - whole);
+                    java.util.Arrays.fill(bp, dst + nc - whole, dst + NR, 0f);
+                }
         }
     }
 

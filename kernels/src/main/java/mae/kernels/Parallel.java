@@ -7,6 +7,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.Future;
 import java.util.concurrent.FutureTask;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Splits a range of independent work items over the cores: the calling thread runs the first chunk itself
@@ -113,15 +114,28 @@ public final class Parallel {
     public static void forRange(int n, int minChunk, Range body) { forRange(pool, n, minChunk, body); }
 
     /**
-     * Items [0, n), each run as body.run(i, i + 1) by whichever thread takes it next: the calling thread and the
-     * workers of one {@link #forRange} over the threads each take the next untaken item until none is left. For work
-     * whose result does not depend on which thread runs an item (a GEMM's row blocks): a thread that runs slower (a
-     * vCPU the host shares, a smaller core) takes fewer items instead of holding up the call.
+     * Items [0, first) of firstBody, then items [0, then) of thenBody, each run as body.run(i, i + 1) by whichever thread
+     * takes it next: the calling thread and the workers of one {@link #forRange} over the threads each take the next
+     * untaken item until none is left, and none starts on the second set before every item of the first has finished
+     * (a thread with none left to take waits, spinning, for those the others hold). For work whose result does not depend
+     * on which thread runs an item (a GEMM packs its shared B panel in the first set and runs its row blocks over it in
+     * the second): a thread that runs slower (a vCPU the host shares, a smaller core) takes fewer items, and one that
+     * starts late (a worker asleep since the last call) finds the first set done by the others instead of holding them
+     * up. A failure in the first set ends the call with its exception, without leaving the other threads waiting.
      */
-    public static void forItems(int n, Range body) {
-        java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
-        forRange(Math.min(n, threads()), 1, (t0, t1) -> {
-            for (int i; (i = next.getAndIncrement()) < n; ) body.run(i, i + 1);
+    public static void forItems(int first, Range firstBody, int then, Range thenBody) {
+        AtomicInteger nextFirst = new AtomicInteger(), finished = new AtomicInteger(), nextThen = new AtomicInteger();
+        forRange(Math.min(Math.max(first, then), threads()), 1, (t0, t1) -> {
+            for (int i; (i = nextFirst.getAndIncrement()) < first; finished.incrementAndGet()) {
+                try {
+                    firstBody.run(i, i + 1);
+                } catch (RuntimeException | Error e) {
+                    finished.set(Integer.MIN_VALUE);    // stays below zero: the others stop waiting
+                    throw e;
+                }
+            }
+            for (int f; (f = finished.get()) < first; Thread.onSpinWait()) if (f < 0) return;
+            for (int i; (i = nextThen.getAndIncrement()) < then; ) thenBody.run(i, i + 1);
         });
     }
 

@@ -111,8 +111,37 @@ class GemmTest {
      */
     @Test void the_shared_panel_gives_the_bits_of_the_columns_split() {
         Random r = new Random(21);
-        GemmBlocking g = new GemmBlocking(64, 2 * Gemm.PR, 4 * Gemm.NR, "several blocks");
-        int[][] sizes = {{100, 600, 150}, {37, 530, 64}, {250, 1030, 65}};
+        // KC 64: several k blocks of one pack chunk each (Gemm.PACK_ROWS); KC 150: blocks of 3 chunks (64, 64, 22), the
+        // last not a whole 8 rows of packRowsB's tiles, and of 2 (64, 1)
+        for (GemmBlocking g : new GemmBlocking[]{new GemmBlocking(64, 2 * Gemm.PR, 4 * Gemm.NR, "several blocks"),
+                new GemmBlocking(150, 2 * Gemm.PR, 4 * Gemm.NR, "several pack chunks")})
+            sharedPanelAgrees(r, g, new int[][]{{100, 600, 150}, {37, 530, 64}, {250, 1030, 65}, {61, 520, 317}});
+    }
+
+    /**
+     * A B too short for its shape fails in the shared panel's packing, on whichever thread packs its last rows: the call
+     * throws instead of leaving the other threads waiting for that chunk (they would spin for good: this test would hang).
+     */
+    @Test void a_failed_pack_chunk_ends_the_call_with_its_error() {
+        GemmBlocking g = new GemmBlocking(256, 2 * Gemm.PR, 4 * Gemm.NR, "several pack chunks");
+        int M = 600, N = 600, K = 256;
+        float[] A = new float[M * K], B = new float[K * N - 100], C = new float[M * N];
+        long was = Gemm.fewRowsBytes;
+        int wasWidth = Gemm.fewRowsWidth;
+        try {
+            Gemm.fewRowsBytes = 0;                       // the usual order, where the shared panel applies
+            Gemm.fewRowsWidth = Integer.MAX_VALUE;
+            org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(20), () -> {
+                for (int i = 0; i < 20; i++)             // the short chunk lands on either thread
+                    assertThrows(IndexOutOfBoundsException.class, () -> Gemm.run(g, false, false, M, N, K, 1f, A, 0, K, B, 0, N, 0f, null, 0, C, 0, N));
+            });
+        } finally {
+            Gemm.fewRowsBytes = was;
+            Gemm.fewRowsWidth = wasWidth;
+        }
+    }
+
+    private static void sharedPanelAgrees(Random r, GemmBlocking g, int[][] sizes) {
         long was = Gemm.fewRowsBytes, split = Gemm.splitL2Bytes;
         int wasWidth = Gemm.fewRowsWidth;
         try {

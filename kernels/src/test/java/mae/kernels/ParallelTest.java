@@ -28,29 +28,72 @@ class ParallelTest {
         return seen;
     }
 
-    /** forItems runs every item once, as a one-item range, and a slow thread takes fewer of them. */
+    /**
+     * forItems runs every item of both sets once, as one-item ranges, none of the second before all of the first have
+     * finished, and a slow thread takes fewer of them.
+     */
     @Test void items_go_to_whichever_thread_is_free() {
         int before = Parallel.threads();
         try {
             Parallel.setThreads(3);
-            int n = 60;
-            int[] hits = new int[n];
+            int n = 60, m = 7;
+            int[] hits = new int[n], firstHits = new int[m];
+            long[] firstEnded = new long[m], thenStarted = new long[n];
             java.util.Map<Thread, Integer> taken = new ConcurrentHashMap<>();
             Thread caller = Thread.currentThread();
-            Parallel.forItems(n, (from, to) -> {
+            Parallel.forItems(m, (from, to) -> {
                 assertEquals(from + 1, to, "one item per range");
+                firstHits[from]++;
+                long end = System.nanoTime() + (from == m - 1 ? 3_000_000 : 100_000);   // the last item of the first set is slow
+                while (System.nanoTime() < end) Thread.onSpinWait();
+                firstEnded[from] = System.nanoTime();
+            }, n, (from, to) -> {
+                assertEquals(from + 1, to, "one item per range");
+                thenStarted[from] = System.nanoTime();
                 hits[from]++;
                 taken.merge(Thread.currentThread(), 1, Integer::sum);
                 long end = System.nanoTime() + (Thread.currentThread() == caller ? 6_000_000 : 1_000_000);   // the caller 6x slower
                 while (System.nanoTime() < end) Thread.onSpinWait();
             });
+            for (int i = 0; i < m; i++) assertEquals(1, firstHits[i], "first-set item " + i + " ran once");
             for (int i = 0; i < n; i++) assertEquals(1, hits[i], "item " + i + " ran once");
+            long lastFirst = java.util.Arrays.stream(firstEnded).max().getAsLong(), firstThen = java.util.Arrays.stream(thenStarted).min().getAsLong();
+            assertTrue(firstThen >= lastFirst, "the second set started " + (lastFirst - firstThen) / 1000 + " us before the first had finished");
             assertTrue(taken.size() > 1, "more than one thread took items: " + taken);
             int callers = taken.getOrDefault(caller, 0), others = n - callers;
             assertTrue(callers < others / 2, "the slow caller took fewer items than each fast worker on average: " + taken);
             int[] none = {0};
-            Parallel.forItems(0, (from, to) -> none[0]++);
+            Parallel.forItems(0, (from, to) -> none[0]++, 0, (from, to) -> none[0]++);
             assertEquals(0, none[0], "no items, no calls");
+            Parallel.forItems(0, (from, to) -> none[0]++, 3, (from, to) -> none[0] += 10);
+            assertEquals(30, none[0], "an empty first set, then the second");
+        } finally {
+            Parallel.setThreads(before);
+        }
+    }
+
+    /**
+     * A failure in forItems' first set ends the call with that exception, on whichever thread it happens: the others
+     * stop waiting for the item that failed (else they would spin for good and this test would time out), and no item
+     * of the second set runs.
+     */
+    @Test void a_failed_first_item_ends_the_call() {
+        int before = Parallel.threads();
+        try {
+            Parallel.setThreads(3);
+            assertTimeoutPreemptively(java.time.Duration.ofSeconds(20), () -> {
+                for (int failing = 0; failing < 6; failing++) {
+                    int bad = failing;
+                    int[] second = {0};
+                    var e = assertThrows(IllegalStateException.class, () -> Parallel.forItems(6, (from, to) -> {
+                        long end = System.nanoTime() + 200_000;
+                        while (System.nanoTime() < end) Thread.onSpinWait();
+                        if (from == bad) throw new IllegalStateException("item " + from);
+                    }, 4, (from, to) -> second[0]++));
+                    assertEquals("item " + bad, e.getMessage());
+                    assertEquals(0, second[0], "no item of the second set ran after item " + bad + " failed");
+                }
+            });
         } finally {
             Parallel.setThreads(before);
         }
