@@ -217,13 +217,13 @@ public final class Gemm {
         final int KC = g.kc(), NC = g.nc(), MC = g.mc();
         float[] bp = panel(KC * NC);
         boolean touch = touches(g, (M + Parallel.threads() - 1) / Parallel.threads(), N, K);
-        // The rows in blocks of whole slivers, as even as slivers allow, at most MC rows each, their count a multiple
-        // of the threads: block i is slivers [i S / n, (i + 1) S / n). In MC blocks, the last one short, a thread could
-        // get a block more than the other (400 rows at MC 96: 96, 96, 96, 96, 16; 1024: ten of 96 and 64). `bench gemm
-        // --against` the MC blocks' build, one blocking for both (61 pairs, 2 threads, Zen 3 VM): at KC 1024 MC 96, 1024^3
-        // 1.057, NT 400 x 2304 x 768 1.026, 400 x 3072 x 768 1.044 (the ViT-B encoder's qkv and fc1); at KC 768 MC 48
-        // 1.020, 1.040, 1.035.
-        final int T = Parallel.threads(), slivers = (M + PR - 1) / PR, items = T * ((slivers + T * (MC / PR) - 1) / (T * (MC / PR)));
+        // The rows in blocks of whole slivers that shrink towards the end (rowBlocks). Before them: blocks as even as
+        // slivers allow, their count a multiple of the threads, which had beaten MC blocks with a short last one
+        // (`bench gemm --against`, 61 pairs, 2 threads, Zen 3 VM, KC 1024 MC 96: 1024^3 1.057, NT 400 x 2304 x 768 1.026,
+        // 400 x 3072 x 768 1.044). The shrinking blocks against those (AVX2 stand-in on the Zen 4 VM, KC 1024 MC 96, 61
+        // pairs): 1024^3 1.053, 1.003, 1.025, and over eight shapes with 41 pairs 0.989-1.014 (AVX2) and 0.991-1.045 (AVX-512),
+        // within the spread; a floor of an eighth of MC instead of a quarter read 1.000-1.012, no clearer.
+        int[] blocks = rowBlocks((M + PR - 1) / PR, MC / PR, Parallel.threads());
         for (int jc = 0; jc < N; jc += NC) {
             int nc = Math.min(NC, N - jc), jc0 = jc;
             for (int pc = 0; pc < K; pc += KC) {
@@ -232,11 +232,30 @@ public final class Gemm {
                 Parallel.forItems((kc + PACK_ROWS - 1) / PACK_ROWS, (c, c1) -> {                    // the panel, PACK_ROWS rows at a time
                     int k0 = c * PACK_ROWS;
                     packB(tb, B, bOff, ldb, pc0 + k0, Math.min(PACK_ROWS, kc - k0), jc0, nc, bp, k0 * NR, kc);
-                }, items, (b0, b1) ->                                                                 // then blocks of rows
-                        rowsOnPanel(g, ta, Math.min(M, b0 * slivers / items * PR), Math.min(M, b1 * slivers / items * PR), N, K, jc0, nc, pc0, kc,
+                }, blocks.length - 1, (b0, b1) ->                                                     // then blocks of rows
+                        rowsOnPanel(g, ta, blocks[b0] * PR, Math.min(M, blocks[b1] * PR), N, K, jc0, nc, pc0, kc,
                                 alpha, A, aOff, lda, bp, C, cOff, ldc, first, bias, biasOff, false, touch));
             }
         }
+    }
+
+    /**
+     * {@link #sharedPanel}'s blocks of rows, in slivers: block i is slivers [b[i], b[i + 1]). Each is a share of what is
+     * left, shrinking towards the end (guided scheduling): up to cap slivers (MC rows) while much is left, then a
+     * (2 threads)-th of the rest, but not under a quarter of cap. The threads take the blocks in turn, so the last ones
+     * decide how unevenly they finish: in blocks of one size (2 threads, 1024 rows, 12 blocks of 14-15 slivers, AVX2 stand-in
+     * on the Zen 4 VM) one thread ended its last block 0.5-1.1 ms after the other, 4-8% of a 13 ms call, as the host
+     * slowed one vCPU or the other.
+     */
+    static int[] rowBlocks(int slivers, int cap, int threads) {
+        int[] b = new int[slivers + 1];
+        int n = 0;
+        for (int at = 0; at < slivers; n++) {
+            int left = slivers - at;
+            at += Math.min(left, Math.min(cap, Math.max(Math.max(1, cap / 4), (left + 2 * threads - 1) / (2 * threads))));
+            b[n + 1] = at;
+        }
+        return java.util.Arrays.copyOf(b, n + 1);
     }
 
     /**

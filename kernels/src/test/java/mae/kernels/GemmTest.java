@@ -4,6 +4,7 @@ import org.junit.jupiter.api.Test;
 
 import java.util.Random;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -116,6 +117,30 @@ class GemmTest {
         for (GemmBlocking g : new GemmBlocking[]{new GemmBlocking(64, 2 * Gemm.PR, 4 * Gemm.NR, "several blocks"),
                 new GemmBlocking(150, 2 * Gemm.PR, 4 * Gemm.NR, "several pack chunks")})
             sharedPanelAgrees(r, g, new int[][]{{100, 600, 150}, {37, 530, 64}, {250, 1030, 65}, {61, 520, 317}});
+    }
+
+    /**
+     * The shared panel's row blocks cover the slivers once, in order, none over cap, none under a quarter of it but the
+     * last, and shrink towards the end: 1024 rows on 2 threads with AVX2's 6-row slivers (171, cap 16) end in blocks of 4.
+     */
+    @Test void row_blocks_cover_the_rows_and_shrink_towards_the_end() {
+        assertArrayEquals(new int[]{0, 16, 32, 48, 64, 80, 96, 112, 127, 138, 147, 153, 158, 162, 166, 170, 171}, Gemm.rowBlocks(171, 16, 2));
+        assertArrayEquals(new int[]{0, 1}, Gemm.rowBlocks(1, 16, 2));
+        assertArrayEquals(new int[]{0}, Gemm.rowBlocks(0, 16, 2));
+        for (int slivers = 1; slivers < 400; slivers += 7)
+            for (int cap : new int[]{1, 2, 4, 8, 16})
+                for (int threads : new int[]{1, 2, 3, 8}) {
+                    int[] b = Gemm.rowBlocks(slivers, cap, threads);
+                    String what = slivers + " slivers, cap " + cap + ", " + threads + " threads: " + java.util.Arrays.toString(b);
+                    assertEquals(0, b[0], what);
+                    assertEquals(slivers, b[b.length - 1], what);
+                    for (int i = 1; i < b.length; i++) {
+                        int size = b[i] - b[i - 1];
+                        assertTrue(size >= 1 && size <= cap, what);
+                        assertTrue(i == b.length - 1 || size >= Math.max(1, cap / 4), what);
+                        assertTrue(i == 1 || size <= b[i - 1] - b[i - 2], what + ": a block larger than the one before");
+                    }
+                }
     }
 
     /**
