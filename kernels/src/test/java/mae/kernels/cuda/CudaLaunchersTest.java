@@ -189,6 +189,23 @@ class CudaLaunchersTest {
                 "matmul/matmul_tf32_nt 0", "matmul/matmul_pipe_tf32_nt 110592"), got);
     }
 
+    /**
+     * The launcher's MATMUL_PIPE_SMEM is matmul.cu's PIPE_SMEM_BYTES for the stages the committed PTX is built with: a
+     * launch with less than the kernel indexes would read and write past its shared memory.
+     */
+    @Test void the_pipelined_kernels_shared_memory_is_matmul_cu_s() throws IOException {
+        String src = Files.readString(CudaBuildTest.requireSources().resolve("matmul.cu"));
+        assertTrue(src.contains("#define PIPE_SMEM_BYTES (TC_STAGES * 2 * PIPE_TILE * 4)"), "matmul.cu's PIPE_SMEM_BYTES formula changed");
+        int stages = define(src, "TC_STAGES"), tile = define(src, "PIPE_TILE");
+        assertEquals(stages * 2 * tile * 4, CudaKernels.MATMUL_PIPE_SMEM, "TC_STAGES " + stages + ", PIPE_TILE " + tile);
+    }
+
+    private static int define(String src, String name) {
+        Matcher m = Pattern.compile("#define " + name + " (\\d+)").matcher(src);
+        assertTrue(m.find(), "no #define " + name + " in matmul.cu");
+        return Integer.parseInt(m.group(1));
+    }
+
     /** Split-K on 132 SMs: the ViT-B weight gradients of few tiles, enough slices for 2 blocks per SM, 512 of K each. */
     @Test void few_tile_products_are_split_along_k() {
         assertEquals(6, CudaKernels.splitK(768, 768, 3200), "36 tiles: 264 / 36 = 7 slices, but K / 512 = 6");
