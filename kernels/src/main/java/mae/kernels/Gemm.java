@@ -329,7 +329,7 @@ public final class Gemm {
             int nc = Math.min(NC, N - jc);
             for (int pc = 0; pc < K; pc += KC) {
                 int kc = Math.min(KC, K - pc);
-                packB(tb, B, bOff, ldb, pc, kc, jc, nc, bp, 0);
+                packB(tb, B, bOff, ldb, pc, kc, jc, nc, bp, 0, kc);
                 rowsOnPanel(g, ta, m0, m1, N, K, jc, nc, pc, kc, alpha, A, aOff, lda, bp, C, cOff, ldc, overwrite && pc == 0, bias, biasOff, direct,
                         touches(g, m1 - m0, N, K));
             }
@@ -423,7 +423,7 @@ public final class Gemm {
             boolean first = overwrite && pc == 0;
             for (int j0 = 0, j1; j0 < N; j0 = j1) {
                 j1 = Math.min(N, j0 + FEW_ROWS_CHUNK * NR);
-                packB(tb, B, bOff, ldb, pc, kc, j0, j1 - j0, bp, 0);                     // a chunk of slivers
+                packB(tb, B, bOff, ldb, pc, kc, j0, j1 - j0, bp, 0, kc);                 // a chunk of slivers
                 for (int jr = j0; jr < j1; jr += NR) {
                     int nr = Math.min(NR, N - jr), bc = biasOff + jr, bo = (jr - j0) * kc;
                     for (int ir = 0; ir < mc; ir += PR)
@@ -623,8 +623,9 @@ public final class Gemm {
     }
 
     /**
-     * op(B)[pc.., jc..] into NR-column slivers from bp[bpOff]: sliver s holds, for each k, NR values at bp[bpOff + s NR kc +
-     * k NR] (zero padded). A transposed B
+     * op(B)[pc.., jc..] (kc x nc) into NR-column slivers from bp[bpOff]: sliver s holds, for each k, NR values at bp[bpOff
+     * + s NR stride + k NR] (zero padded); stride is kc for a whole panel, more where the rows are a part of a longer one
+     * ({@link #sharedPanel}'s chunks). A transposed B
      * (stored (N, K): a linear layer's weight) is read along its rows, each stored row filling one column of the
      * sliver: reading it down its columns instead took one cache line, and often a TLB entry, per value, which
      * made packing cost more than the multiply when few rows of A share the packed block (a ViT-L encoder on the
@@ -636,14 +637,6 @@ public final class Gemm {
      * 1.033, 1.010, 1.029, 1.017, NT 197 x 3072 x 1024 1.011, 1664 x 768 x 192 1.008; sixteen rows were no better (1.016
      * and 1.010-1.022 at the first two). `bench gemm --against` the four-row build (61 pairs): 1.018, 1.012, 1.035 at the
      * first three, NT 1664 x 576 x 192 0.998.
-     */
-    private static void packB(boolean tb, float[] B, int bOff, int ldb, int pc, int kc, int jc, int nc, float[] bp, int bpOff) {
-        packB(tb, B, bOff, ldb, pc, kc, jc, nc, bp, bpOff, kc);
-    }
-
-    /**
-     * {@link #packB} of k rows [pc, pc + kc) into slivers that hold stride rows (sliver s at bp[bpOff + s NR stride]): a
-     * part of a longer panel, as {@link #sharedPanel}'s threads pack it.
      */
     private static void packB(boolean tb, float[] B, int bOff, int ldb, int pc, int kc, int jc, int nc, float[] bp, int bpOff, int stride) {
         if (!tb) { packRowsB(B, bOff, ldb, pc, kc, jc, nc, bp, bpOff, stride); return; }
